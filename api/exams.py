@@ -1,0 +1,363 @@
+"""The exam contract (seed 001): exam info, launch, questions, answer, submit, redirect.
+
+Paths, trailing slashes, fields and statuses are the seed's. Errors are `{"error": "..."}`
+plus a stable `code`; messages are in Persian, the contract's language, or in English when
+the request asks for it with `Accept-Language: en`.
+"""
+
+from datetime import datetime
+from functools import wraps
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponseRedirect
+from django.utils import translation
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema
+
+from api.auth import client_token_auth
+from portal.exams import services
+from portal.exams.models import Launch, Quiz, QuizQuestion
+
+CONTRACT = "exams"
+router = Router(tags=["Exams (seed 001)"], auth=client_token_auth)
+
+
+def speaks_exam_contract(view):
+    """Mark the request for the error handlers and answer in the contract's language."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        request.contract = CONTRACT
+        with translation.override(contract_language(request)):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+router.add_decorator(speaks_exam_contract, mode="view")
+
+
+# --- schemas ----------------------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    error: str = Field(..., examples=["Evaluation یافت نشد"])
+    code: str = Field(
+        ...,
+        description="Stable machine-readable reason, e.g. exam_not_found, launch_not_found, "
+        "invalid_request, invalid_token, invalid_callback_url, callback_host_not_allowed, "
+        "exam_inactive, exam_empty, unknown_question, invalid_answer, answer_locked, "
+        "quiz_finished, time_up, quiz_not_finished.",
+    )
+
+
+class ExamInfoOut(Schema):
+    eurl: int
+    title: str
+    type: int
+    accept_score: float
+    number_of_question: int
+    duration: int = Field(..., description="Minutes from launch to the deadline.")
+    can_back: bool
+    is_active: bool
+
+
+class LaunchIn(Schema):
+    student_uuid: str = Field(..., min_length=1, max_length=128, examples=["stu-uuid-123"])
+    mobile: str = Field("", max_length=32, examples=["09123456789"])
+    eurl: int = Field(..., examples=[12])
+    callback_url: str = Field(
+        ..., max_length=2000, examples=["https://client.example.com/exam/callback"]
+    )
+
+
+class StudentOut(Schema):
+    uuid: str
+    mobile: str
+
+
+class LaunchOut(Schema):
+    launch_id: UUID
+    exam_url: str
+    quiz_id: int
+    eurl: int
+    student: StudentOut
+    is_existing_quiz: bool
+
+
+class EvaluationOut(Schema):
+    eurl: int
+    title: str
+    accept_score: float
+    duration: int
+    can_back: bool
+    number_of_question: int
+
+
+class QuestionOut(Schema):
+    id: int
+    description: str
+    type: bool
+    c1: str
+    c2: str
+    c3: str
+    c4: str
+    weight: float
+    can_shuffle: bool
+    current_answer: str | None = Field(
+        None, description="The saved answer, numbered as c1..c4 are shown here."
+    )
+    done: str | None
+
+
+class LaunchDetailOut(Schema):
+    launch_id: UUID
+    quiz_id: int
+    eurl: int
+    student: StudentOut
+    evaluation: EvaluationOut
+    state: str = Field(..., examples=["started", "completed"])
+    start_at: datetime
+    end_at: datetime | None
+    deadline_at: datetime = Field(..., description="Answers after this moment are refused.")
+    questions: list[QuestionOut]
+
+
+class AnswerIn(Schema):
+    question_id: int
+    answer: str | int | None = Field(
+        ..., description='"1".."4" as c1..c4 are shown; Persian digits are accepted.'
+    )
+    done: str = Field("in_progress", max_length=32, examples=["in_progress", "completed"])
+
+
+class MessageOut(Schema):
+    message: str
+
+
+class SubmitIn(Schema):
+    responses: list[AnswerIn] = Field(default_factory=list)
+
+
+class QuestionDetailsOut(Schema):
+    id: int
+    description: str
+    c1: str
+    c2: str
+    c3: str
+    c4: str
+    weight: float
+    correct_answer: str = Field(..., description="Shown after the exam is finished only.")
+
+
+class ResponseOut(Schema):
+    id: int
+    quiz: int
+    question: int
+    answer: str | None
+    score: float
+    done: str
+    question_details: QuestionDetailsOut
+
+
+class ResultOut(Schema):
+    quiz_id: int
+    total_questions: int
+    correct_answers: int
+    wrong_answers: int
+    unanswered: int = Field(..., description="Not in the seed: questions left without answer.")
+    percentage: float
+    total_score: float
+    is_accept: bool
+    state: str
+    responses: list[ResponseOut]
+
+
+class SubmitOut(Schema):
+    message: str
+    result: ResultOut
+    redirect_url: str
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def contract_language(request: HttpRequest) -> str:
+    """Persian, the contract's language, unless the caller prefers English."""
+    accept = request.headers.get("Accept-Language", "").strip().lower()
+    return "en" if accept.startswith("en") else "fa"
+
+
+def _launch(request: HttpRequest, launch_id: str) -> Launch:
+    try:
+        key = UUID(launch_id)
+    except ValueError:
+        key = None
+    if key is None:
+        raise services.ExamError(_("Launch not found."), code="launch_not_found", status=404)
+    return services.get_launch(launch_id=key, customer=request.auth.customer)
+
+
+def _student(quiz: Quiz) -> dict:
+    return {"uuid": quiz.student.uuid, "mobile": quiz.student.mobile}
+
+
+def _question(item: QuizQuestion) -> dict:
+    q = item.question
+    shown = item.shown_answer
+    return {
+        "id": q.pk,
+        "description": q.description,
+        "type": q.type,
+        **{f"c{number}": text for number, text in item.shown_choices()},
+        "weight": q.weight,
+        "can_shuffle": q.can_shuffle,
+        "current_answer": None if shown is None else str(shown),
+        "done": item.done or None,
+    }
+
+
+def _result(quiz: Quiz, items: list[QuizQuestion]) -> dict:
+    graded = services.grade(quiz, items)
+    return {
+        "quiz_id": quiz.pk,
+        "total_questions": graded.total_questions,
+        "correct_answers": graded.correct_answers,
+        "wrong_answers": graded.wrong_answers,
+        "unanswered": graded.unanswered,
+        "percentage": graded.percentage,
+        "total_score": graded.total_score,
+        "is_accept": graded.is_accept,
+        "state": quiz.state,
+        "responses": [
+            {
+                "id": item.pk,
+                "quiz": quiz.pk,
+                "question": item.question_id,
+                "answer": None if item.shown_answer is None else str(item.shown_answer),
+                "score": score,
+                "done": item.done,
+                "question_details": {
+                    "id": item.question_id,
+                    "description": item.question.description,
+                    **{f"c{n}": text for n, text in item.shown_choices()},
+                    "weight": item.question.weight,
+                    "correct_answer": str(item.order.index(item.question.correct) + 1),
+                },
+            }
+            for item, score in zip(items, graded.scores, strict=True)
+        ],
+    }
+
+
+# --- endpoints --------------------------------------------------------------------------------
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
+
+
+@router.get("/integration/exams/{eurl}/", response={200: ExamInfoOut, **ERRORS})
+def exam_info(request: HttpRequest, eurl: str):
+    """Exam information for the customer's exam intro page."""
+    try:
+        number = int(eurl)
+    except ValueError:
+        number = -1
+    exam = services.get_exam(customer=request.auth.customer, eurl=number)
+    return {
+        "eurl": exam.pk,
+        "title": exam.title,
+        "type": exam.type,
+        "accept_score": exam.accept_score,
+        "number_of_question": exam.number_of_question,
+        "duration": exam.duration,
+        "can_back": exam.can_back,
+        "is_active": exam.is_active,
+    }
+
+
+@router.post("/integration/exams/launch/", response={201: LaunchOut, **ERRORS})
+def launch(request: HttpRequest, payload: LaunchIn):
+    """Create the student if missing and a quiz, or resume the started one.
+
+    Each call returns a new `launch_id` (the key to `exam_url`); `is_existing_quiz` tells
+    whether the quiz was resumed. Parallel calls for the same student and exam share a quiz.
+    """
+    launch, existing = services.launch_quiz(
+        token=request.auth,
+        student_uuid=payload.student_uuid,
+        mobile=payload.mobile,
+        eurl=payload.eurl,
+        callback_url=payload.callback_url,
+    )
+    quiz = launch.quiz
+    return 201, {
+        "launch_id": launch.launch_id,
+        "exam_url": services.exam_url(launch),
+        "quiz_id": quiz.pk,
+        "eurl": quiz.exam_id,
+        "student": _student(quiz),
+        "is_existing_quiz": existing,
+    }
+
+
+@router.get("/launch/{launch_id}/", response={200: LaunchDetailOut, **ERRORS})
+def launch_detail(request: HttpRequest, launch_id: str):
+    """The quiz of a launch with its questions in this quiz's order; never the right answers."""
+    launch = _launch(request, launch_id)
+    quiz = launch.quiz
+    exam = quiz.exam
+    return {
+        "launch_id": launch.launch_id,
+        "quiz_id": quiz.pk,
+        "eurl": exam.pk,
+        "student": _student(quiz),
+        "evaluation": {
+            "eurl": exam.pk,
+            "title": exam.title,
+            "accept_score": exam.accept_score,
+            "duration": exam.duration,
+            "can_back": exam.can_back,
+            "number_of_question": exam.number_of_question,
+        },
+        "state": quiz.state,
+        "start_at": quiz.start_at,
+        "end_at": quiz.end_at,
+        "deadline_at": quiz.deadline_at,
+        "questions": [_question(item) for item in services.quiz_items(quiz)],
+    }
+
+
+@router.post("/launch/{launch_id}/answer/", response={200: MessageOut, **ERRORS})
+def answer(request: HttpRequest, launch_id: str, payload: AnswerIn):
+    """Save one answer. Refused after the deadline, after submit, and (when the exam has
+    `can_back: false`) when it would change an answered question."""
+    launch = _launch(request, launch_id)
+    services.save_answer(
+        launch=launch, question_id=payload.question_id, answer=payload.answer, done=payload.done
+    )
+    return {"message": _("Saved.")}
+
+
+@router.post("/launch/{launch_id}/submit/", response={200: SubmitOut, **ERRORS})
+def submit(request: HttpRequest, launch_id: str, payload: SubmitIn):
+    """Save the given responses (all or none) and finish the quiz. A second submit is 400."""
+    launch = _launch(request, launch_id)
+    quiz = services.submit_quiz(
+        launch=launch,
+        responses=[
+            services.ResponseIn(question_id=r.question_id, answer=r.answer, done=r.done)
+            for r in payload.responses
+        ],
+    )
+    return {
+        "message": _("Responses recorded and the exam is finished."),
+        "result": _result(quiz, services.quiz_items(quiz)),
+        "redirect_url": services.redirect_url(launch),
+    }
+
+
+@router.get("/launch/{launch_id}/redirect/", response={302: None, **ERRORS})
+def redirect(request: HttpRequest, launch_id: str):
+    """302 to the customer's callback_url with the nine result parameters and `signature`."""
+    launch = _launch(request, launch_id)
+    return HttpResponseRedirect(services.redirect_url(launch))

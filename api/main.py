@@ -1,0 +1,61 @@
+"""The one NinjaAPI, its routers and the error handlers that speak each contract's format."""
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+
+from api import exams
+from portal.exams.services import ExamError
+
+api = NinjaAPI(
+    title="Assessment Portal API",
+    version="1.0",
+    description=(
+        "Partner API of the assessment portal. **Exams (seed 001)**: authenticate with "
+        "`X-Client-Token: <uuid>` or `Authorization: Token <uuid>`; errors are "
+        '`{"error": "...", "code": "..."}`; messages are Persian unless you send '
+        "`Accept-Language: en`. After an exam the browser returns to your `callback_url` with "
+        "`student_uuid, mobile, eurl, quiz_id, percentage, total_score, is_accept, state, "
+        "launch_id` and `signature` = hex HMAC-SHA256, keyed with your signing secret, of "
+        "those nine parameters sorted by name and joined as `name=value` with `&` "
+        "(values URL-decoded)."
+    ),
+    urls_namespace="api",
+)
+api.add_router("/", exams.router)
+
+
+def _field_errors(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors:
+        location = [str(p) for p in error.get("loc", ()) if p not in ("body", "payload")]
+        parts.append(f"{'.'.join(location) or 'body'}: {error.get('msg', '')}")
+    return "; ".join(parts)
+
+
+@api.exception_handler(ExamError)
+def exam_error(request: HttpRequest, exc: ExamError) -> HttpResponse:
+    return api.create_response(
+        request, {"error": str(exc.message), "code": exc.code}, status=exc.status
+    )
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    if getattr(request, "contract", None) == exams.CONTRACT:
+        message = _("Invalid request: %(errors)s") % {"errors": _field_errors(exc)}
+        return api.create_response(
+            request,
+            {"error": message, "code": "invalid_request", "details": exc.errors},
+            status=400,
+        )
+    return api.create_response(request, {"detail": exc.errors}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    if getattr(request, "contract", None) == exams.CONTRACT:
+        message = _("A valid client token is required in X-Client-Token or Authorization: Token.")
+        return api.create_response(request, {"error": message, "code": "invalid_token"}, status=401)
+    return api.create_response(request, {"detail": "Unauthorized"}, status=401)

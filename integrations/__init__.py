@@ -1,0 +1,1 @@
+"""Everything that leaves the portal: outbound HTTP, signing. Takes plain data, no models."""

@@ -1,0 +1,1 @@
+"""The assessment portal: Django project package and its domain apps."""

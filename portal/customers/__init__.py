@@ -1,0 +1,1 @@
+"""Customers (partner companies) and their client tokens."""

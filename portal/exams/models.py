@@ -1,0 +1,205 @@
+"""Exam content (exam, question bank) and what candidates do with it (quiz, launch, answers)."""
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from portal.customers.models import Customer
+from scoring import exams as exam_scoring
+
+
+class Exam(models.Model):
+    """The seed's "Evaluation"; its id is the public `eurl`."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="exams")
+    title = models.CharField(max_length=300)
+    type = models.PositiveSmallIntegerField(default=1)
+    language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default="en", help_text="Language of the pages."
+    )
+    accept_score = models.FloatField(
+        default=60,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Pass mark, in percent of the weighted score.",
+    )
+    number_of_question = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="Questions drawn from the bank per quiz."
+    )
+    duration = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="Minutes from launch to the deadline."
+    )
+    can_back = models.BooleanField(default=True, help_text="May answered questions be changed?")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} (eurl {self.pk})"
+
+    @property
+    def eurl(self) -> int:
+        return self.pk
+
+
+class Question(models.Model):
+    exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveIntegerField(default=0)
+    description = models.TextField()
+    type = models.BooleanField(default=True, help_text="True for a four-choice question.")
+    c1 = models.TextField()
+    c2 = models.TextField()
+    c3 = models.TextField()
+    c4 = models.TextField()
+    correct = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text="Number of the right choice (1–4); never shown before the quiz ends.",
+    )
+    weight = models.FloatField(default=1.0, validators=[MinValueValidator(0)])
+    can_shuffle = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(correct__gte=1, correct__lte=4), name="question_correct_1_to_4"
+            ),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="question_weight_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.description[:80]
+
+    def choice(self, number: int) -> str:
+        return getattr(self, f"c{number}")
+
+
+class Student(models.Model):
+    """A customer's end user, known by the customer's own id (`student_uuid`)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="students")
+    uuid = models.CharField(max_length=128)
+    mobile = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "uuid"], name="student_unique_per_customer")
+        ]
+
+    def __str__(self) -> str:
+        return self.uuid
+
+
+class Quiz(models.Model):
+    """One sitting of an exam by a student: the drawn questions, the deadline and the result."""
+
+    class State(models.TextChoices):
+        STARTED = "started"
+        COMPLETED = "completed"
+
+    class FinishedBy(models.TextChoices):
+        SUBMIT = "submit"
+        DEADLINE = "deadline"
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="quizzes")
+    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="quizzes")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.STARTED)
+    shuffle_seed = models.BigIntegerField()
+    start_at = models.DateTimeField()
+    deadline_at = models.DateTimeField()
+    end_at = models.DateTimeField(null=True, blank=True)
+    finished_by = models.CharField(max_length=16, choices=FinishedBy.choices, blank=True)
+    total_questions = models.PositiveIntegerField(default=0)
+    correct_answers = models.PositiveIntegerField(null=True, blank=True)
+    wrong_answers = models.PositiveIntegerField(null=True, blank=True)
+    unanswered = models.PositiveIntegerField(null=True, blank=True)
+    percentage = models.FloatField(null=True, blank=True)
+    total_score = models.FloatField(null=True, blank=True)
+    is_accept = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "quizzes"
+        constraints = [
+            # Parallel launches for one student and exam must resume, not duplicate.
+            models.UniqueConstraint(
+                fields=["student", "exam"],
+                condition=Q(state="started"),
+                name="one_started_quiz_per_student_and_exam",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["deadline_at"], condition=Q(state="started"), name="quiz_due")
+        ]
+
+    def __str__(self) -> str:
+        return f"Quiz {self.pk} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state == self.State.COMPLETED
+
+    @classmethod
+    def deadline_for(cls, start_at, exam: Exam):
+        return start_at + timedelta(minutes=exam.duration)
+
+
+class Launch(models.Model):
+    """A customer's launch of a student into a quiz; `launch_id` is the candidate's key.
+
+    Each launch call creates one, with its own callback_url; a resumed quiz gets a new launch,
+    so a student can continue on another device when the customer launches again.
+    """
+
+    launch_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="launches")
+    callback_url = models.URLField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # SHA-256 of the cookie set in the first browser that opens exam_url; that browser only.
+    browser_key_hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    def __str__(self) -> str:
+        return str(self.launch_id)
+
+
+class QuizQuestion(models.Model):
+    """A question drawn into a quiz, its choice order for this quiz, and the answer to it."""
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="items")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+    # Original choice numbers in display order, e.g. "3142": the candidate's "1" is choice 3.
+    choice_order = models.CharField(max_length=4, default="1234")
+    # The answer as the bank's original choice number (1..4), so grading ignores shuffling.
+    answer = models.PositiveSmallIntegerField(null=True, blank=True)
+    done = models.CharField(max_length=32, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    score = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["quiz", "question"], name="quiz_question_once"),
+            models.UniqueConstraint(fields=["quiz", "position"], name="quiz_position_once"),
+        ]
+
+    @property
+    def order(self) -> tuple[int, ...]:
+        return tuple(int(c) for c in self.choice_order)
+
+    @property
+    def shown_answer(self) -> int | None:
+        """The answer in the candidate's numbering (what they clicked)."""
+        if self.answer is None:
+            return None
+        return exam_scoring.to_shown(self.order, self.answer)
+
+    def shown_choices(self) -> list[tuple[int, str]]:
+        """(number as shown, text) for c1..c4 in this quiz's order."""
+        return [(i, self.question.choice(orig)) for i, orig in enumerate(self.order, start=1)]

@@ -1,0 +1,454 @@
+"""The only code that changes exam state: launch, save an answer, submit, finish on deadline.
+
+The API (api/exams.py) and the candidate's pages (portal/exams/views.py) both call these
+functions, so both front doors behave identically. Errors are ExamError with a message in the
+contract's language and a stable machine-readable code.
+"""
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.customers.models import ClientToken, Customer
+from portal.exams.models import Exam, Launch, Quiz, QuizQuestion, Student
+from portal.text import normalize_digits
+from scoring import exams as exam_scoring
+
+logger = logging.getLogger(__name__)
+
+# The nine result parameters of the seed's callback contract, in the seed's order.
+CALLBACK_PARAMS = (
+    "student_uuid",
+    "mobile",
+    "eurl",
+    "quiz_id",
+    "percentage",
+    "total_score",
+    "is_accept",
+    "state",
+    "launch_id",
+)
+
+
+class ExamError(Exception):
+    """A refusal the caller can act on; `status` is the HTTP status of the API response."""
+
+    status = 400
+
+    def __init__(self, message, *, code: str, status: int | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.code = code
+        if status is not None:
+            self.status = status
+
+
+def _not_found_launch() -> ExamError:
+    return ExamError(_("Launch not found."), code="launch_not_found", status=404)
+
+
+@dataclass(frozen=True)
+class ResponseIn:
+    question_id: int
+    answer: str | int | None
+    done: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Launch
+
+
+def check_callback_url(url: str, token: ClientToken) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ExamError(
+            _("callback_url must be an absolute http(s) URL."), code="invalid_callback_url"
+        )
+    if not token.allows_callback(url):
+        raise ExamError(
+            _("callback_url host %(host)s is not allowed for this client token.")
+            % {"host": parts.hostname},
+            code="callback_host_not_allowed",
+        )
+    return url.strip()
+
+
+def get_exam(*, customer: Customer, eurl: int) -> Exam:
+    exam = Exam.objects.filter(customer=customer, pk=eurl).first()
+    if exam is None:
+        raise ExamError(_("Evaluation not found."), code="exam_not_found", status=404)
+    return exam
+
+
+def launch_quiz(
+    *, token: ClientToken, student_uuid: str, mobile: str, eurl: int, callback_url: str
+) -> tuple[Launch, bool]:
+    """Create the student if missing and a quiz, or resume the started one.
+
+    Returns the new launch and whether the quiz already existed. Parallel calls for the same
+    student and exam end up on one quiz: the database allows one started quiz per pair.
+    """
+    callback_url = check_callback_url(callback_url, token)
+    customer = token.customer
+    exam = get_exam(customer=customer, eurl=eurl)
+    if not exam.is_active:
+        raise ExamError(_("This exam is not active."), code="exam_inactive")
+    student_uuid = normalize_digits(student_uuid)
+    mobile = normalize_digits(mobile)
+    if not student_uuid:
+        raise ExamError(_("student_uuid is required."), code="invalid_request")
+
+    with transaction.atomic():
+        student, created = Student.objects.get_or_create(
+            customer=customer, uuid=student_uuid, defaults={"mobile": mobile}
+        )
+        if not created and mobile and student.mobile != mobile:
+            Student.objects.filter(pk=student.pk).update(mobile=mobile)
+            student.mobile = mobile
+        quiz = _started_quiz(student, exam)
+        existing = quiz is not None
+        if quiz is None:
+            try:
+                with transaction.atomic():
+                    quiz = _create_quiz(student, exam)
+            except IntegrityError:
+                # Another launch for this student and exam won the race: resume its quiz.
+                quiz = Quiz.objects.get(student=student, exam=exam, state=Quiz.State.STARTED)
+                existing = True
+        launch = Launch.objects.create(quiz=quiz, callback_url=callback_url)
+    launch.quiz = quiz
+    quiz.student = student
+    quiz.exam = exam
+    return launch, existing
+
+
+def _started_quiz(student: Student, exam: Exam) -> Quiz | None:
+    quiz = Quiz.objects.filter(student=student, exam=exam, state=Quiz.State.STARTED).first()
+    if quiz is not None and quiz.deadline_at <= timezone.now():
+        finish_quiz(quiz.pk, finished_by=Quiz.FinishedBy.DEADLINE)
+        return None
+    return quiz
+
+
+def _create_quiz(student: Student, exam: Exam) -> Quiz:
+    bank = list(exam.questions.values_list("id", "can_shuffle"))
+    if not bank:
+        raise ExamError(_("This exam has no questions yet."), code="exam_empty")
+    seed = secrets.randbits(62)
+    shuffle = dict(bank)
+    drawn = exam_scoring.draw_questions(seed, [qid for qid, _ in bank], exam.number_of_question)
+    now = timezone.now()
+    quiz = Quiz.objects.create(
+        student=student,
+        exam=exam,
+        shuffle_seed=seed,
+        start_at=now,
+        deadline_at=Quiz.deadline_for(now, exam),
+        total_questions=len(drawn),
+    )
+    QuizQuestion.objects.bulk_create(
+        QuizQuestion(
+            quiz=quiz,
+            question_id=qid,
+            position=position,
+            choice_order="".join(
+                str(n) for n in exam_scoring.choice_order(seed, qid, shuffle[qid])
+            ),
+        )
+        for position, qid in enumerate(drawn, start=1)
+    )
+    return quiz
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a launch
+
+
+def get_launch(*, launch_id, customer: Customer | None = None) -> Launch:
+    """The launch with its quiz, student and exam; a quiz past its deadline is finished first.
+
+    With a customer, launches of other customers are not found (tenant isolation).
+    """
+    qs = Launch.objects.select_related("quiz__student__customer", "quiz__exam")
+    if customer is not None:
+        qs = qs.filter(quiz__student__customer=customer)
+    launch = qs.filter(pk=launch_id).first()
+    if launch is None:
+        raise _not_found_launch()
+    if not launch.quiz.is_finished and launch.quiz.deadline_at <= timezone.now():
+        finish_quiz(launch.quiz_id, finished_by=Quiz.FinishedBy.DEADLINE)
+        launch.quiz.refresh_from_db()
+    return launch
+
+
+def quiz_items(quiz: Quiz) -> list[QuizQuestion]:
+    return list(quiz.items.select_related("question"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Answering
+
+
+def parse_answer(value: str | int | None, *, question_id: int) -> int | None:
+    """The candidate's choice as shown (1..4); None or "" clears nothing and means unanswered."""
+    if value is None:
+        return None
+    text = normalize_digits(str(value))
+    if text == "":
+        return None
+    if text not in {"1", "2", "3", "4"}:
+        raise ExamError(
+            _("Answer to question %(id)s must be 1, 2, 3 or 4.") % {"id": question_id},
+            code="invalid_answer",
+        )
+    return int(text)
+
+
+def _lock_open_quiz(quiz_id: int) -> Quiz:
+    """Lock the quiz row for this transaction and make sure it still takes answers."""
+    quiz = Quiz.objects.select_for_update().select_related("exam").get(pk=quiz_id)
+    if quiz.is_finished:
+        raise ExamError(_("This exam has already been finished."), code="quiz_finished")
+    if quiz.deadline_at <= timezone.now():
+        raise ExamError(_("Time is up: answers are no longer accepted."), code="time_up")
+    return quiz
+
+
+def _finish_if_overdue(quiz_id: int, error: ExamError) -> None:
+    if error.code == "time_up":
+        finish_quiz(quiz_id, finished_by=Quiz.FinishedBy.DEADLINE)
+
+
+def _apply(item: QuizQuestion, shown: int, done: str, *, can_back: bool, now) -> bool:
+    """Set the answer on the item; return whether anything changed."""
+    original = exam_scoring.to_original(item.order, shown)
+    if item.answer == original and (not done or item.done == done):
+        return False
+    if item.answer is not None and item.answer != original and not can_back:
+        raise ExamError(
+            _("Question %(id)s has been answered and this exam does not allow changing it.")
+            % {"id": item.question_id},
+            code="answer_locked",
+        )
+    item.answer = original
+    item.done = done[:32] or item.done or "in_progress"
+    item.answered_at = now
+    return True
+
+
+def save_answer(
+    *, launch: Launch, question_id: int, answer: str | int | None, done: str = ""
+) -> QuizQuestion:
+    """Save one answer (the seed's /answer/ endpoint and the page's autosave)."""
+    shown = parse_answer(answer, question_id=question_id)
+    try:
+        with transaction.atomic():
+            quiz = _lock_open_quiz(launch.quiz_id)
+            item = QuizQuestion.objects.filter(quiz=quiz, question_id=question_id).first()
+            if item is None:
+                raise ExamError(
+                    _("Question %(id)s is not part of this exam.") % {"id": question_id},
+                    code="unknown_question",
+                )
+            if shown is not None and _apply(
+                item, shown, done, can_back=quiz.exam.can_back, now=timezone.now()
+            ):
+                QuizQuestion.objects.filter(pk=item.pk).update(
+                    answer=item.answer, done=item.done, answered_at=item.answered_at
+                )
+    except ExamError as error:
+        _finish_if_overdue(launch.quiz_id, error)
+        raise
+    return item
+
+
+def save_answers(*, launch: Launch, responses: Iterable[ResponseIn]) -> int:
+    """Save many answers at once, all or nothing; return how many changed."""
+    responses = list(responses)
+    parsed = [(r, parse_answer(r.answer, question_id=r.question_id)) for r in responses]
+    try:
+        with transaction.atomic():
+            quiz = _lock_open_quiz(launch.quiz_id)
+            items = {item.question_id: item for item in QuizQuestion.objects.filter(quiz=quiz)}
+            unknown = sorted({r.question_id for r in responses} - items.keys())
+            if unknown:
+                raise ExamError(
+                    _("Questions not part of this exam: %(ids)s.")
+                    % {"ids": ", ".join(str(i) for i in unknown)},
+                    code="unknown_question",
+                )
+            now = timezone.now()
+            changed = {
+                r.question_id: items[r.question_id]
+                for r, shown in parsed
+                if shown is not None
+                and _apply(
+                    items[r.question_id], shown, r.done, can_back=quiz.exam.can_back, now=now
+                )
+            }
+            if changed:
+                QuizQuestion.objects.bulk_update(
+                    changed.values(), ["answer", "done", "answered_at"]
+                )
+    except ExamError as error:
+        _finish_if_overdue(launch.quiz_id, error)
+        raise
+    return len(changed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finishing
+
+
+def submit_quiz(*, launch: Launch, responses: Iterable[ResponseIn] = ()) -> Quiz:
+    """Save the final responses and finish the quiz, once: a second submit is refused."""
+    responses = list(responses)
+    if responses:
+        save_answers(launch=launch, responses=responses)
+    finished_by = finish_quiz(launch.quiz_id, finished_by=Quiz.FinishedBy.SUBMIT)
+    if finished_by is None:
+        raise ExamError(_("This exam has already been finished."), code="quiz_finished")
+    if finished_by == Quiz.FinishedBy.DEADLINE:
+        raise ExamError(
+            _("Time is up: the exam was completed with the answers saved before the deadline."),
+            code="time_up",
+        )
+    launch.quiz.refresh_from_db()
+    return launch.quiz
+
+
+def finish_quiz(quiz_id: int, *, finished_by: str) -> str | None:
+    """Grade the saved answers and complete the quiz, exactly once.
+
+    Returns how it was finished (a quiz past its deadline is finished by the deadline,
+    whoever asks), or None when it was already complete.
+    """
+    with transaction.atomic():
+        quiz = Quiz.objects.select_for_update().select_related("exam").get(pk=quiz_id)
+        if quiz.is_finished:
+            return None
+        now = timezone.now()
+        if quiz.deadline_at <= now:
+            finished_by = Quiz.FinishedBy.DEADLINE
+        result = grade(quiz, quiz_items(quiz))
+        quiz.state = Quiz.State.COMPLETED
+        quiz.end_at = min(now, quiz.deadline_at)
+        quiz.finished_by = finished_by
+        quiz.correct_answers = result.correct_answers
+        quiz.wrong_answers = result.wrong_answers
+        quiz.unanswered = result.unanswered
+        quiz.percentage = result.percentage
+        quiz.total_score = result.total_score
+        quiz.is_accept = result.is_accept
+        quiz.save()
+    logger.info("quiz %s completed by %s: %s%%", quiz_id, finished_by, result.percentage)
+    return finished_by
+
+
+def grade(quiz: Quiz, items: list[QuizQuestion]) -> exam_scoring.ExamResult:
+    return exam_scoring.grade(
+        [
+            exam_scoring.Item(
+                weight=item.question.weight, correct=item.question.correct, chosen=item.answer
+            )
+            for item in items
+        ],
+        quiz.exam.accept_score,
+    )
+
+
+def finish_expired_quizzes() -> int:
+    """Complete every started quiz whose deadline has passed (run periodically by Huey)."""
+    due = Quiz.objects.filter(state=Quiz.State.STARTED, deadline_at__lte=timezone.now())
+    count = 0
+    for quiz_id in due.values_list("pk", flat=True).iterator():
+        count += finish_quiz(quiz_id, finished_by=Quiz.FinishedBy.DEADLINE) is not None
+    return count
+
+
+# ---------------------------------------------------------------------------------------------
+# The browser's key and the signed callback
+
+
+def hash_browser_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def claim_launch(launch: Launch, browser_key: str | None) -> str | None:
+    """Bind the launch to the first browser that opens it.
+
+    Returns the key to set as a cookie when this browser just claimed it, "" when the browser
+    already holds it, and None when another browser holds it.
+    """
+    if launch.browser_key_hash:
+        if browser_key and hmac.compare_digest(
+            launch.browser_key_hash, hash_browser_key(browser_key)
+        ):
+            return ""
+        return None
+    key = secrets.token_urlsafe(32)
+    claimed = Launch.objects.filter(pk=launch.pk, browser_key_hash="").update(
+        browser_key_hash=hash_browser_key(key)
+    )
+    if not claimed:  # another tab of another browser was a moment faster
+        return None
+    launch.browser_key_hash = hash_browser_key(key)
+    return key
+
+
+def format_number(value: float | None) -> str:
+    """70.0 → "70", 72.5 → "72.5", as in the seed's redirect_url."""
+    if value is None:
+        return ""
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def callback_params(launch: Launch) -> dict[str, str]:
+    quiz = launch.quiz
+    return {
+        "student_uuid": quiz.student.uuid,
+        "mobile": quiz.student.mobile,
+        "eurl": str(quiz.exam_id),
+        "quiz_id": str(quiz.pk),
+        "percentage": format_number(quiz.percentage),
+        "total_score": format_number(quiz.total_score),
+        "is_accept": str(bool(quiz.is_accept)),
+        "state": quiz.state,
+        "launch_id": str(launch.launch_id),
+    }
+
+
+def sign_params(params: dict[str, str], secret: str) -> str:
+    """HMAC-SHA256 (hex) of the parameters sorted by name, joined as name=value with "&"."""
+    message = "&".join(f"{name}={params[name]}" for name in sorted(params))
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def redirect_url(launch: Launch) -> str:
+    """The customer's callback_url with the nine result parameters and their signature."""
+    if not launch.quiz.is_finished:
+        raise ExamError(_("The exam is not finished yet."), code="quiz_not_finished")
+    params = callback_params(launch)
+    params["signature"] = sign_params(params, launch.quiz.student.customer.signing_secret)
+    parts = urlsplit(launch.callback_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    return urlunsplit(parts._replace(query=urlencode(query + list(params.items()))))
+
+
+def exam_path(launch: Launch) -> str:
+    return f"{reverse('exams:page')}?launch={launch.launch_id}"
+
+
+def exam_url(launch: Launch) -> str:
+    """The candidate's entry point, as in the seed: <front>?launch=<launch_id>."""
+    return f"{settings.PUBLIC_BASE_URL}{exam_path(launch)}"

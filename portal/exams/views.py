@@ -1,0 +1,204 @@
+"""The candidate's exam pages. They call the same services as the API.
+
+The browser never holds the customer's client token: the launch id in the URL plus the cookie
+set when the launch is first opened are the candidate's key to their own quiz. Every page works
+with plain form posts; static/exam/exam.js adds autosave, an offline queue, one question at a
+time and the countdown.
+"""
+
+from uuid import UUID
+
+from django.conf import settings
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.exams import services
+from portal.exams.models import Launch
+from portal.exams.services import ExamError
+
+COOKIE_MAX_AGE = 60 * 60 * 24 * 7
+
+
+def browser_cookie_name(launch_id: UUID) -> str:
+    return f"exam-{launch_id}"
+
+
+def _candidate_launch(request: HttpRequest, launch_id) -> Launch:
+    """The launch, if this browser is the one that opened it; 404 otherwise."""
+    try:
+        key = UUID(str(launch_id))
+    except ValueError:
+        raise Http404("No such exam.") from None
+    try:
+        launch = services.get_launch(launch_id=key)
+    except ExamError:
+        raise Http404("No such exam.") from None
+    if services.claim_launch(launch, request.COOKIES.get(browser_cookie_name(key))) != "":
+        raise Http404("No such exam.")
+    return launch
+
+
+def _render(request: HttpRequest, launch: Launch, template: str, context: dict, **kwargs):
+    with translation.override(launch.quiz.exam.language):
+        return render(request, template, {"launch": launch, **context}, **kwargs)
+
+
+def _page_context(launch: Launch) -> dict:
+    quiz = launch.quiz
+    items = services.quiz_items(quiz)
+    answered = sum(1 for item in items if item.answer is not None)
+    remaining = max(0, int((quiz.deadline_at - timezone.now()).total_seconds()))
+    return {
+        "quiz": quiz,
+        "exam": quiz.exam,
+        "items": items,
+        "answered": answered,
+        "total": len(items),
+        "remaining_seconds": remaining,
+    }
+
+
+@require_GET
+def page(request: HttpRequest) -> HttpResponse:
+    """exam_url: /exam/?launch=<launch_id>. The first browser to open it claims it."""
+    try:
+        key = UUID(request.GET.get("launch", ""))
+        launch = services.get_launch(launch_id=key)
+    except (ValueError, ExamError):
+        return render(request, "exam/unavailable.html", {"reason": "not_found"}, status=404)
+    cookie_name = browser_cookie_name(key)
+    claim = services.claim_launch(launch, request.COOKIES.get(cookie_name))
+    if claim is None:
+        with translation.override(launch.quiz.exam.language):
+            return render(request, "exam/unavailable.html", {"reason": "other_browser"}, status=403)
+    if launch.quiz.is_finished:
+        response = redirect("exams:result", launch_id=key)
+    else:
+        response = _render(request, launch, "exam/page.html", _page_context(launch))
+    if claim:
+        response.set_cookie(
+            cookie_name,
+            claim,
+            max_age=COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+    return response
+
+
+@require_POST
+def answer(request: HttpRequest, launch_id: UUID) -> HttpResponse:
+    """Autosave of one answer (JSON for the page's script)."""
+    launch = _candidate_launch(request, launch_id)
+    with translation.override(launch.quiz.exam.language):
+        try:
+            question_id = int(request.POST.get("question_id", ""))
+        except ValueError:
+            return JsonResponse(
+                {"error": "question_id is required", "code": "invalid_request"}, status=400
+            )
+        try:
+            services.save_answer(
+                launch=launch,
+                question_id=question_id,
+                answer=request.POST.get("answer"),
+                done="in_progress",
+            )
+        except ExamError as error:
+            return JsonResponse(
+                {"error": str(error.message), "code": error.code}, status=error.status
+            )
+        context = _page_context(launch)
+        return JsonResponse(
+            {
+                "saved": True,
+                "answered": context["answered"],
+                "total": context["total"],
+                "remaining_seconds": context["remaining_seconds"],
+            }
+        )
+
+
+def _posted_responses(request: HttpRequest, launch: Launch) -> list[services.ResponseIn]:
+    responses = []
+    for name, value in request.POST.items():
+        if name.startswith("q") and name[1:].isdigit() and value:
+            responses.append(services.ResponseIn(int(name[1:]), value, "in_progress"))
+    return responses
+
+
+@require_POST
+def save(request: HttpRequest, launch_id: UUID) -> HttpResponse:
+    """The page's form without JavaScript: save every chosen answer, then go on."""
+    launch = _candidate_launch(request, launch_id)
+    try:
+        services.save_answers(launch=launch, responses=_posted_responses(request, launch))
+    except ExamError as error:
+        if error.code in {"quiz_finished", "time_up"}:
+            return redirect("exams:result", launch_id=launch.launch_id)
+        context = _page_context(launch)
+        return _render(request, launch, "exam/page.html", {**context, "error": error}, status=400)
+    if "finish" in request.POST:
+        return redirect("exams:finish", launch_id=launch.launch_id)
+    return HttpResponseRedirect(f"{services.exam_path(launch)}&saved=1")
+
+
+@require_http_methods(["GET", "POST"])
+def finish(request: HttpRequest, launch_id: UUID) -> HttpResponse:
+    """Confirm, then submit. GET shows the confirmation (a dialog partial for htmx)."""
+    launch = _candidate_launch(request, launch_id)
+    if launch.quiz.is_finished:
+        return _go(request, reverse("exams:result", args=[launch.launch_id]))
+    if request.method == "POST":
+        try:
+            services.submit_quiz(launch=launch, responses=_posted_responses(request, launch))
+        except ExamError as error:
+            if error.code not in {"quiz_finished", "time_up"}:
+                context = _page_context(launch)
+                return _render(
+                    request, launch, "exam/page.html", {**context, "error": error}, status=400
+                )
+        return _go(request, reverse("exams:result", args=[launch.launch_id]))
+    template = "exam/finish.html#confirm" if request.htmx else "exam/finish.html"
+    return _render(request, launch, template, _page_context(launch))
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@require_GET
+def result(request: HttpRequest, launch_id: UUID) -> HttpResponse:
+    """The result, then on to the customer's callback (automatically after a few seconds)."""
+    launch = _candidate_launch(request, launch_id)
+    if not launch.quiz.is_finished:
+        return HttpResponseRedirect(services.exam_path(launch))
+    return _render(
+        request,
+        launch,
+        "exam/result.html",
+        {"quiz": launch.quiz, "exam": launch.quiz.exam, "redirect_seconds": 8},
+    )
+
+
+@require_GET
+def continue_to_customer(request: HttpRequest, launch_id: UUID) -> HttpResponse:
+    """302 to the customer's callback_url with the signed result."""
+    launch = _candidate_launch(request, launch_id)
+    if not launch.quiz.is_finished:
+        return HttpResponseRedirect(services.exam_path(launch))
+    return HttpResponseRedirect(services.redirect_url(launch))

@@ -1,0 +1,1 @@
+"""The partner sandbox: the customer's side of each contract, talking to us over real HTTP."""

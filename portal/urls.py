@@ -1,0 +1,15 @@
+"""URL map: the API at /api/, candidate pages, the sandbox and the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from api.main import api
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/sandbox/", permanent=False)),
+    path("api/", api.urls),
+    path("exam/", include("portal.exams.urls")),
+    path("sandbox/", include("portal.sandbox.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+"""Pure-Python scoring: no Django, frozen dataclasses in and out."""

@@ -1,0 +1,82 @@
+"""Exam drawing, choice shuffling and grading.
+
+Answers are stored as the *original* choice number of the question bank (1..4); what the
+candidate sees is a per-quiz permutation of the choices. Grading only ever compares original
+numbers, so shuffling can never confuse it.
+"""
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+CHOICES = (1, 2, 3, 4)
+
+
+def draw_questions(seed: int, bank: Sequence[int], count: int) -> list[int]:
+    """Pick `count` question ids from the bank, keeping bank order; all of them when it fits."""
+    if count >= len(bank):
+        return list(bank)
+    picked = set(random.Random(seed).sample(list(bank), count))
+    return [question_id for question_id in bank if question_id in picked]
+
+
+def choice_order(seed: int, question_id: int, shuffle: bool) -> tuple[int, ...]:
+    """The original choice numbers in the order the candidate sees them (stable per quiz)."""
+    order = list(CHOICES)
+    if shuffle:
+        random.Random(f"{seed}:{question_id}").shuffle(order)
+    return tuple(order)
+
+
+def to_original(order: Sequence[int], shown: int) -> int:
+    """Map the number the candidate chose (1..4 as displayed) to the bank's choice number."""
+    return order[shown - 1]
+
+
+def to_shown(order: Sequence[int], original: int) -> int:
+    return order.index(original) + 1
+
+
+@dataclass(frozen=True)
+class Item:
+    weight: float
+    correct: int
+    chosen: int | None
+
+
+@dataclass(frozen=True)
+class ExamResult:
+    total_questions: int
+    correct_answers: int
+    wrong_answers: int
+    unanswered: int
+    total_score: float
+    max_score: float
+    percentage: float
+    is_accept: bool
+    scores: tuple[float, ...]
+
+
+def grade(items: Sequence[Item], accept_score: float) -> ExamResult:
+    """Weighted grading: a right answer earns its weight, a wrong or missing one earns 0.
+
+    percentage = earned weight / total weight × 100 (two decimals);
+    is_accept = percentage ≥ accept_score.
+    """
+    scores = tuple(item.weight if item.chosen == item.correct else 0.0 for item in items)
+    answered = sum(1 for item in items if item.chosen is not None)
+    correct = sum(1 for item in items if item.chosen is not None and item.chosen == item.correct)
+    total_score = round(sum(scores), 4)
+    max_score = round(sum(item.weight for item in items), 4)
+    percentage = round(total_score / max_score * 100, 2) if max_score > 0 else 0.0
+    return ExamResult(
+        total_questions=len(items),
+        correct_answers=correct,
+        wrong_answers=answered - correct,
+        unanswered=len(items) - answered,
+        total_score=total_score,
+        max_score=max_score,
+        percentage=percentage,
+        is_accept=percentage >= accept_score,
+        scores=scores,
+    )
