@@ -12,7 +12,7 @@ from uuid import UUID
 from django.http import HttpRequest, HttpResponseRedirect
 from django.utils import translation
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from api.auth import client_token_auth
 from portal.exams import services
@@ -254,6 +254,36 @@ def _result(quiz: Quiz, items: list[QuizQuestion]) -> dict:
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
 
+# The launch route comes first: otherwise "launch" would be taken for an eurl.
+
+
+@router.post("/integration/exams/launch/", response={201: LaunchOut, **ERRORS})
+def launch(request: HttpRequest, payload: LaunchIn):
+    """Create the student if missing and a quiz, or resume the started one.
+
+    Each call returns a new `launch_id` (the key to `exam_url`); `is_existing_quiz` tells
+    whether the quiz was resumed. Parallel calls for the same student and exam share a quiz.
+    """
+    launch, existing = services.launch_quiz(
+        token=request.auth,
+        student_uuid=payload.student_uuid,
+        mobile=payload.mobile,
+        eurl=payload.eurl,
+        callback_url=payload.callback_url,
+    )
+    quiz = launch.quiz
+    return Status(
+        201,
+        {
+            "launch_id": launch.launch_id,
+            "exam_url": services.exam_url(launch),
+            "quiz_id": quiz.pk,
+            "eurl": quiz.exam_id,
+            "student": _student(quiz),
+            "is_existing_quiz": existing,
+        },
+    )
+
 
 @router.get("/integration/exams/{eurl}/", response={200: ExamInfoOut, **ERRORS})
 def exam_info(request: HttpRequest, eurl: str):
@@ -272,31 +302,6 @@ def exam_info(request: HttpRequest, eurl: str):
         "duration": exam.duration,
         "can_back": exam.can_back,
         "is_active": exam.is_active,
-    }
-
-
-@router.post("/integration/exams/launch/", response={201: LaunchOut, **ERRORS})
-def launch(request: HttpRequest, payload: LaunchIn):
-    """Create the student if missing and a quiz, or resume the started one.
-
-    Each call returns a new `launch_id` (the key to `exam_url`); `is_existing_quiz` tells
-    whether the quiz was resumed. Parallel calls for the same student and exam share a quiz.
-    """
-    launch, existing = services.launch_quiz(
-        token=request.auth,
-        student_uuid=payload.student_uuid,
-        mobile=payload.mobile,
-        eurl=payload.eurl,
-        callback_url=payload.callback_url,
-    )
-    quiz = launch.quiz
-    return 201, {
-        "launch_id": launch.launch_id,
-        "exam_url": services.exam_url(launch),
-        "quiz_id": quiz.pk,
-        "eurl": quiz.exam_id,
-        "student": _student(quiz),
-        "is_existing_quiz": existing,
     }
 
 

@@ -63,7 +63,9 @@ def _page_context(launch: Launch) -> dict:
         "items": items,
         "answered": answered,
         "total": len(items),
+        "unanswered": len(items) - answered,
         "remaining_seconds": remaining,
+        "remaining_minutes": (remaining + 59) // 60,
     }
 
 
