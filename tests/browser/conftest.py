@@ -1,0 +1,56 @@
+"""Real headless Chromium (Debian's package) driven by Playwright against live_server."""
+
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make to
+# look things up are synchronous and safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing and CI=true: browser tests must run")
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_context(chromium):
+    context = chromium.new_context(locale="fa-IR")
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(browser_context):
+    return browser_context.new_page()
+
+
+@pytest.fixture
+def portal(live_server, settings):
+    """The live portal, with absolute URLs (exam_url, callbacks) pointing at it."""
+    settings.PUBLIC_BASE_URL = live_server.url
+    return live_server

@@ -1,0 +1,168 @@
+"""A student launched through the sandbox takes an exam in a real browser."""
+
+import json
+import re
+from io import StringIO
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from portal.exams.models import Exam, Launch, QuizQuestion
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def seed_demo() -> dict:
+    out = StringIO()
+    call_command("seed_demo", "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def exam_in(demo: dict, language: str) -> Exam:
+    eurl = next(e["eurl"] for e in demo["exams"] if e["language"] == language)
+    return Exam.objects.get(pk=eurl)
+
+
+def right_choice(item: QuizQuestion) -> int:
+    """The number the candidate must click, as shown in this quiz's (shuffled) order."""
+    return item.order.index(item.question.correct) + 1
+
+
+def wrong_choice(item: QuizQuestion) -> int:
+    return right_choice(item) % 4 + 1
+
+
+def launch_through_sandbox(page, portal, exam: Exam) -> Launch:
+    page.goto(f"{portal.url}/sandbox/exams/{exam.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(exam.title)
+    page.get_by_role("button", name="Start exam").click()
+    page.wait_for_url(re.compile(r"/exam/\?launch="))
+    launch_id = parse_qs(urlsplit(page.url).query)["launch"][0]
+    return Launch.objects.select_related("quiz").get(pk=launch_id)
+
+
+def items_of(launch: Launch) -> list[QuizQuestion]:
+    return list(launch.quiz.items.select_related("question").order_by("position"))
+
+
+def test_persian_exam_with_reload_and_lost_connection(page, browser_context, portal):
+    exam = exam_in(seed_demo(), "fa")
+    launch = launch_through_sandbox(page, portal, exam)
+    items = items_of(launch)
+    assert len(items) == 20
+
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("html")).to_have_attribute("lang", "fa")
+    save_state = page.locator("#save-state")
+    progress = page.locator("#progress-text")
+    expect(page.locator("#timer-value")).to_have_text(re.compile(r"^2[45]:\d\d$"))
+
+    # Right answers to the first 12, wrong to 13..16; the page shows one question at a time.
+    plan = {item.question_id: right_choice(item) for item in items[:12]}
+    plan |= {item.question_id: wrong_choice(item) for item in items[12:16]}
+    for index, item in enumerate(items[:10]):
+        fieldset = page.locator(f"#q-{item.question_id}")
+        expect(fieldset).to_be_visible()
+        fieldset.locator(f"input[value='{plan[item.question_id]}']").check()
+        expect(save_state).to_have_attribute("data-state", "saved")
+        if index < 9:
+            page.get_by_role("button", name="بعدی").click()
+    expect(progress).to_have_text("10 از 20 پاسخ داده شده")
+
+    # Mid-way reload: nothing is lost, and the page resumes at the first open question.
+    page.reload()
+    expect(progress).to_have_text("10 از 20 پاسخ داده شده")
+    for item in items[:10]:
+        assert page.locator(
+            f"#q-{item.question_id} input[value='{plan[item.question_id]}']"
+        ).is_checked()
+    expect(page.locator(f"#q-{items[10].question_id}")).to_be_visible()
+
+    # The network drops: the answer is kept in the page and sent when it returns.
+    browser_context.set_offline(True)
+    item = items[10]
+    page.locator(f"#q-{item.question_id} input[value='{plan[item.question_id]}']").check()
+    expect(save_state).to_have_attribute("data-state", "offline")
+    assert QuizQuestion.objects.get(pk=item.pk).answer is None
+    browser_context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(save_state).to_have_attribute("data-state", "saved")
+    assert QuizQuestion.objects.get(pk=item.pk).shown_answer == plan[item.question_id]
+
+    # can_back is false: an answered question is locked in the page.
+    assert page.locator(f"#q-{item.question_id} input:not(:checked)").first.is_disabled()
+
+    for item in items[11:16]:
+        page.get_by_role("button", name="بعدی").click()
+        page.locator(f"#q-{item.question_id} input[value='{plan[item.question_id]}']").check()
+        expect(save_state).to_have_attribute("data-state", "saved")
+
+    # Finish: confirmation first (4 unanswered), then the result, then the sandbox callback.
+    page.get_by_role("button", name="پایان آزمون…").click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("به 16 سوال از 20 سوال پاسخ داده‌اید.")
+    dialog.get_by_role("button", name="پایان آزمون و دیدن نتیجه").click()
+
+    page.wait_for_url(re.compile(r"/result/$"))
+    launch.quiz.refresh_from_db()
+    weights = {item.question_id: item.question.weight for item in items}
+    earned = sum(weights[qid] for qid in list(plan)[:12])
+    expected = round(earned / sum(weights.values()) * 100, 2)
+    assert launch.quiz.percentage == expected
+    assert launch.quiz.correct_answers == 12 and launch.quiz.wrong_answers == 4
+    expect(page.locator(".verdict")).to_have_text("قبول" if expected >= 60 else "مردود")
+    expect(page.locator("#result-percentage")).to_have_text(f"{expected:g}")
+
+    page.get_by_role("link", name="ادامه").click()
+    page.wait_for_url(re.compile(r"/sandbox/exams/callback/\?"))
+    expect(page.locator("#signature-status")).to_have_attribute("data-valid", "true")
+    expect(page.locator("td[data-param='percentage']")).to_have_text(f"{expected:g}")
+    expect(page.locator("td[data-param='launch_id']")).to_have_text(str(launch.launch_id))
+    expect(page.locator("td[data-param='state']")).to_have_text("completed")
+
+
+def test_english_exam_without_javascript(chromium, portal):
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        exam = exam_in(seed_demo(), "en")
+        launch = launch_through_sandbox(page, portal, exam)
+        items = items_of(launch)
+        expect(page.locator("html")).to_have_attribute("dir", "ltr")
+        # Without JS every question is on the page, a plain form.
+        expect(page.locator("fieldset.question")).to_have_count(len(items))
+        for item in items[:3]:
+            page.get_by_role("radio", name=item.question.choice(item.question.correct)).check()
+        page.get_by_role("button", name="Save answers").click()
+        expect(
+            page.get_by_role("status").filter(has_text="Your answers are saved.")
+        ).to_be_visible()
+        expect(page.locator("#progress-text")).to_have_text(f"3 of {len(items)} answered")
+
+        page.get_by_role("button", name="Finish exam…").click()
+        expect(page.get_by_role("heading", name="Finish the exam?")).to_be_visible()
+        page.get_by_role("button", name="Finish and see my result").click()
+        expect(page.locator(".verdict")).to_have_text("Not passed")
+        launch.quiz.refresh_from_db()
+        assert launch.quiz.correct_answers == 3
+        page.get_by_role("link", name="Continue").click()
+        expect(page.locator("#signature-status")).to_have_attribute("data-valid", "true")
+    finally:
+        context.close()
+
+
+def test_keyboard_only_answering(page, portal):
+    exam = exam_in(seed_demo(), "en")
+    launch = launch_through_sandbox(page, portal, exam)
+    first = items_of(launch)[0]
+    radios = page.locator(f"#q-{first.question_id}").get_by_role("radio")
+    expect(radios).to_have_count(4)
+    radios.first.focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
+    first.refresh_from_db()
+    assert first.shown_answer == 2
