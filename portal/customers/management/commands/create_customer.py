@@ -1,0 +1,97 @@
+"""`manage.py create_customer NAME`: create a customer (or reuse it) and issue a client token."""
+
+import json
+from urllib.parse import urlsplit
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from portal.customers.models import ClientToken, Customer
+
+
+def parse_hosts(value: str) -> list[str]:
+    """Split "a.com, B.com" into ["a.com", "b.com"]; refuse URLs, ports and paths."""
+    hosts: list[str] = []
+    for raw in value.split(","):
+        host = raw.strip().lower()
+        if not host:
+            continue
+        if not _is_host_name(host):
+            raise CommandError(
+                f"{raw.strip()!r} is not a host name: give names like client.example.com, "
+                "without scheme, port or path."
+            )
+        if host not in hosts:
+            hosts.append(host)
+    return hosts
+
+
+def _is_host_name(host: str) -> bool:
+    # Compare with what urlsplit reports for a callback URL on that host (allows_callback
+    # matches against urlsplit(url).hostname); bracketed for an IPv6 address.
+    for netloc in (host, f"[{host}]"):
+        try:
+            if urlsplit(f"//{netloc}").hostname == host:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the customer NAME if it does not exist, issue it a new client token and print "
+        "the token (once: only its hash is stored) and the customer's signing secret."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name", metavar="NAME", help="The customer's name (unique).")
+        parser.add_argument(
+            "--allowed-callback-hosts",
+            default="",
+            metavar="HOSTS",
+            help="Comma-separated host names callback_url may use, e.g. a.com,b.com "
+            "(default: any host).",
+        )
+        parser.add_argument("--label", default="", metavar="L", help="A note on the token.")
+        parser.add_argument(
+            "--json", action="store_true", help="Print one JSON object instead of text."
+        )
+
+    def handle(self, *args, **options) -> None:
+        name = options["name"].strip()
+        if not name:
+            raise CommandError("The customer name must not be empty.")
+        hosts = parse_hosts(options["allowed_callback_hosts"])
+        with transaction.atomic():
+            customer, created = Customer.objects.get_or_create(name=name)
+            if not customer.is_active:
+                raise CommandError(
+                    f"Customer {name!r} is deactivated, so a new token would not authenticate. "
+                    "Reactivate it in the admin first."
+                )
+            token, raw = ClientToken.issue(
+                customer=customer, label=options["label"], allowed_callback_hosts=",".join(hosts)
+            )
+
+        if options["json"]:
+            result = {
+                "customer": customer.name,
+                "client_token": raw,
+                "signing_secret": customer.signing_secret,
+                "allowed_callback_hosts": token.allowed_hosts,
+            }
+            self.stdout.write(json.dumps(result, ensure_ascii=False))
+            return
+        self.stdout.write(
+            f"Customer:       {customer.name} ({'created' if created else 'existing'})"
+        )
+        self.stdout.write(f"Client token:   {raw}")
+        self.stdout.write(f"Token label:    {token.label or '-'} (prefix {token.prefix})")
+        self.stdout.write(f"Callback hosts: {', '.join(token.allowed_hosts) or 'any'}")
+        self.stdout.write(f"Signing secret: {customer.signing_secret}")
+        self.stdout.write(
+            self.style.WARNING(
+                "Copy the client token now: it is stored hashed and won't be shown again."
+            )
+        )

@@ -1,0 +1,80 @@
+"""`manage.py import_exam FILE --customer NAME`: load a portal-exam/1 JSON file as an exam."""
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from portal.customers.models import Customer
+from portal.exams.models import Exam
+from portal.exams.transfer import ExamFormatError, import_exam
+
+
+def read_document(path: str) -> dict:
+    """Parse the JSON in `path` ("-" for stdin), turning every failure into a CommandError."""
+    try:
+        if path == "-":
+            # Read bytes where we can, so the file's UTF-8 does not depend on the locale.
+            stdin = getattr(sys.stdin, "buffer", None)
+            text = stdin.read().decode("utf-8-sig") if stdin else sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8-sig") as file:
+                text = file.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError(f"Cannot read {path}: {error}") from error
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CommandError(
+            f"{'stdin' if path == '-' else path} is not valid JSON: {error.msg} "
+            f"(line {error.lineno}, column {error.colno})."
+        ) from error
+
+
+class Command(BaseCommand):
+    help = (
+        "Import an exam and its question bank from a portal-exam/1 JSON file (or - for stdin) "
+        "for a customer, and print its eurl. With --eurl, replace that exam instead (only "
+        "while no quiz has been started on it)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", metavar="FILE", help='JSON file, or "-" to read stdin.')
+        parser.add_argument(
+            "--customer", required=True, metavar="NAME", help="Name of the owning customer."
+        )
+        parser.add_argument(
+            "--eurl",
+            type=int,
+            metavar="N",
+            help="Update this existing exam of the customer instead of creating a new one.",
+        )
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help='Print {"eurl": .., "title": .., "questions": n} instead of the bare eurl.',
+        )
+
+    def handle(self, *args, **options) -> None:
+        data = read_document(options["file"])
+        customer = Customer.objects.filter(name=options["customer"]).first()
+        if customer is None:
+            raise CommandError(
+                f"No customer named {options['customer']!r}; "
+                f"create it with: manage.py create_customer {options['customer']!r}"
+            )
+        exam = None
+        if options["eurl"] is not None:
+            exam = Exam.objects.filter(customer=customer, pk=options["eurl"]).first()
+            if exam is None:
+                raise CommandError(f"Customer {customer} has no exam with eurl {options['eurl']}.")
+        try:
+            exam = import_exam(data, customer=customer, exam=exam)
+        except ExamFormatError as error:
+            raise CommandError(error.message) from error
+
+        if options["json"]:
+            summary = {"eurl": exam.pk, "title": exam.title, "questions": exam.questions.count()}
+            self.stdout.write(json.dumps(summary, ensure_ascii=False))
+        else:
+            self.stdout.write(str(exam.pk))

@@ -1,0 +1,176 @@
+"""`manage.py seed_demo`: the demo customer, its two exams, the sandbox's account, an admin."""
+
+import json
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.urls import reverse
+
+from portal.customers.models import ClientToken, Customer
+from portal.exams import transfer
+from portal.exams.models import Exam
+from portal.sandbox.models import ExamCustomerAccount
+
+DEMO_CUSTOMER = "Demo Academy"
+FIXTURES_DIR = Path(transfer.__file__).resolve().parent / "fixtures"
+# In the order the sandbox lists them: English first.
+DEMO_EXAM_FILES = ("demo_exam_en.json", "demo_exam_fa.json")
+SANDBOX_TOKEN_LABEL = "sandbox"
+ADMIN_USERNAME = "admin"
+
+
+def sandbox_callback_hosts() -> list[str]:
+    """Hosts the sandbox's callbacks come back to: PUBLIC_BASE_URL's, and loopback for dev."""
+    hosts = [urlsplit(settings.PUBLIC_BASE_URL).hostname or "", "127.0.0.1", "localhost"]
+    return list(dict.fromkeys(host.lower() for host in hosts if host))
+
+
+def absolute(path: str) -> str:
+    return f"{settings.PUBLIC_BASE_URL}{path}"
+
+
+def demo_customer() -> Customer:
+    customer, _created = Customer.objects.get_or_create(name=DEMO_CUSTOMER)
+    if not customer.is_active:
+        raise CommandError(
+            f"Customer {DEMO_CUSTOMER!r} is deactivated, so the sandbox could not call the API. "
+            "Reactivate it in the admin (or delete it), then run seed_demo again."
+        )
+    return customer
+
+
+def demo_exam(customer: Customer, filename: str) -> Exam:
+    """The customer's exam titled as in the fixture, imported from it when there is none."""
+    data = json.loads((FIXTURES_DIR / filename).read_text(encoding="utf-8"))
+    exam = Exam.objects.filter(customer=customer, title=data["exam"]["title"]).first()
+    return exam or transfer.import_exam(data, customer=customer)
+
+
+def sandbox_token(
+    customer: Customer, account: ExamCustomerAccount | None
+) -> tuple[ClientToken, str]:
+    """The client token the sandbox uses, and its plain value: the stored one while it works."""
+    hosts = sandbox_callback_hosts()
+    token = ClientToken.authenticate(account.client_token) if account else None
+    if token is None or token.customer_id != customer.pk:
+        return ClientToken.issue(
+            customer=customer, label=SANDBOX_TOKEN_LABEL, allowed_callback_hosts=",".join(hosts)
+        )
+    # PUBLIC_BASE_URL may have changed since the token was issued; the sandbox's callbacks
+    # must stay allowed. (No allowed hosts means any host, which already covers them.)
+    allowed = token.allowed_hosts
+    missing = [host for host in hosts if host not in allowed]
+    if allowed and missing:
+        token.allowed_callback_hosts = ",".join(allowed + missing)
+        token.save(update_fields=["allowed_callback_hosts"])
+    return token, account.client_token
+
+
+def sandbox_account(
+    customer: Customer, exams: list[Exam]
+) -> tuple[ExamCustomerAccount, ClientToken]:
+    """Write the sandbox's account row (pk=1) only where it differs from what it should be."""
+    account = ExamCustomerAccount.current()
+    token, raw = sandbox_token(customer, account)
+    values = {
+        "customer_name": customer.name,
+        "client_token": raw,
+        "signing_secret": customer.signing_secret,
+        "exam_eurls": [exam.pk for exam in exams],
+    }
+    if account is None:
+        return ExamCustomerAccount.objects.create(pk=1, **values), token
+    if any(getattr(account, name) != value for name, value in values.items()):
+        for name, value in values.items():
+            setattr(account, name, value)
+        account.save()
+    return account, token
+
+
+def admin_user() -> str:
+    """Create or refresh the "admin" superuser from DEMO_ADMIN_PASSWORD; say what happened."""
+    password = os.environ.get("DEMO_ADMIN_PASSWORD", "")
+    if not password:
+        return f"skipped (set DEMO_ADMIN_PASSWORD to create {ADMIN_USERNAME!r})"
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=ADMIN_USERNAME).first()
+    if user is None:
+        user_model.objects.create_superuser(username=ADMIN_USERNAME, email="", password=password)
+        return f"{ADMIN_USERNAME} (created)"
+    changed = not (user.is_active and user.is_staff and user.is_superuser)
+    user.is_active = user.is_staff = user.is_superuser = True
+    if not user.check_password(password):
+        user.set_password(password)
+        changed = True
+    if changed:
+        user.save()
+        return f"{ADMIN_USERNAME} (updated to match DEMO_ADMIN_PASSWORD)"
+    return f"{ADMIN_USERNAME} (unchanged)"
+
+
+class Command(BaseCommand):
+    help = (
+        f"Set up the demo: customer {DEMO_CUSTOMER!r}, its two demo exams, the sandbox's client "
+        "token and, when DEMO_ADMIN_PASSWORD is set, an 'admin' superuser. Safe to run again: "
+        "it only creates what is missing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--json", action="store_true", help="Print one JSON object and nothing else."
+        )
+
+    def handle(self, *args, **options) -> None:
+        with transaction.atomic():
+            customer = demo_customer()
+            exams = [demo_exam(customer, filename) for filename in DEMO_EXAM_FILES]
+            account, token = sandbox_account(customer, exams)
+            admin = admin_user()
+
+        # Later parts of the demo (a roleplay partner, clusters) add their own keys here.
+        summary = {
+            "customer": {
+                "name": customer.name,
+                "client_token": account.client_token,
+                "signing_secret": customer.signing_secret,
+                "allowed_callback_hosts": token.allowed_hosts,
+            },
+            "exams": [
+                {"eurl": exam.pk, "title": exam.title, "language": exam.language} for exam in exams
+            ],
+            "urls": {
+                "sandbox": absolute(reverse("sandbox:index")),
+                "api_docs": absolute(reverse("api:openapi-view")),
+                "admin": absolute(reverse("admin:index")),
+            },
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(summary, ensure_ascii=False))
+        else:
+            self.write_text(summary, admin)
+
+    def write_text(self, summary: dict, admin: str) -> None:
+        customer = summary["customer"]
+        lines = [
+            f"Customer:       {customer['name']}",
+            f"Client token:   {customer['client_token']}",
+            f"Signing secret: {customer['signing_secret']}",
+            f"Callback hosts: {', '.join(customer['allowed_callback_hosts']) or 'any'}",
+            "Exams:",
+            *(
+                f"  eurl {exam['eurl']}: {exam['title']} ({exam['language']}) "
+                f"{absolute(reverse('sandbox:exam_intro', kwargs={'eurl': exam['eurl']}))}"
+                for exam in summary["exams"]
+            ),
+            f"Sandbox:        {summary['urls']['sandbox']}",
+            f"API docs:       {summary['urls']['api_docs']}",
+            f"Admin:          {summary['urls']['admin']}",
+            f"Admin user:     {admin}",
+        ]
+        for line in lines:
+            self.stdout.write(line)

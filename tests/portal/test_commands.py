@@ -1,0 +1,494 @@
+"""The operator's management commands: seed_demo, import/export_exam, create/revoke tokens."""
+
+import copy
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from portal.customers.models import ClientToken, Customer, hash_token
+from portal.exams.models import Exam, Question, Quiz
+from portal.exams.services import launch_quiz
+from portal.exams.transfer import export_exam, import_exam
+from portal.sandbox.models import ExamCustomerAccount
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "portal" / "exams" / "fixtures"
+EN_FIXTURE = FIXTURES / "demo_exam_en.json"
+FA_FIXTURE = FIXTURES / "demo_exam_fa.json"
+
+
+def run(*args, **options) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO(), **options)
+    return out.getvalue()
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write(tmp_path: Path, data: dict, name: str = "exam.json") -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def counts() -> dict[str, int]:
+    return {
+        "customers": Customer.objects.count(),
+        "tokens": ClientToken.objects.count(),
+        "exams": Exam.objects.count(),
+        "questions": Question.objects.count(),
+        "accounts": ExamCustomerAccount.objects.count(),
+        "users": get_user_model().objects.count(),
+    }
+
+
+@pytest.fixture
+def customer() -> Customer:
+    return Customer.objects.create(name="Client Co")
+
+
+@pytest.fixture
+def another_customer() -> Customer:
+    return Customer.objects.create(name="Other Co")
+
+
+@pytest.fixture(autouse=True)
+def no_admin_password(monkeypatch):
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# seed_demo
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_changes_nothing():
+    first = json.loads(run("seed_demo", "--json"))
+    before = counts()
+    account_before = ExamCustomerAccount.objects.get(pk=1)
+
+    second = json.loads(run("seed_demo", "--json"))
+
+    assert counts() == before
+    assert before["customers"] == 1
+    assert before["exams"] == 2
+    assert before["tokens"] == 1
+    assert before["accounts"] == 1
+    assert second == first
+    account = ExamCustomerAccount.objects.get(pk=1)
+    assert account.client_token == account_before.client_token
+    assert account.updated_at == account_before.updated_at
+
+
+@pytest.mark.django_db
+def test_seed_demo_json_describes_a_working_setup(settings, capsys):
+    settings.PUBLIC_BASE_URL = "https://portal.example.com"
+    out = run("seed_demo", "--json")
+
+    summary = json.loads(out)  # the whole of stdout is one JSON object...
+    assert capsys.readouterr().out == ""  # ...and nothing is printed around it
+    customer = Customer.objects.get(name="Demo Academy")
+    demo = summary["customer"]
+    assert demo["name"] == "Demo Academy"
+    assert demo["signing_secret"] == customer.signing_secret
+    assert demo["allowed_callback_hosts"] == ["portal.example.com", "127.0.0.1", "localhost"]
+    token = ClientToken.authenticate(demo["client_token"])
+    assert token is not None
+    assert token.customer == customer
+    assert token.label == "sandbox"
+
+    assert [exam["language"] for exam in summary["exams"]] == ["en", "fa"]
+    assert [exam["title"] for exam in summary["exams"]] == [
+        load(EN_FIXTURE)["exam"]["title"],
+        load(FA_FIXTURE)["exam"]["title"],
+    ]
+    eurls = [exam["eurl"] for exam in summary["exams"]]
+    assert [Exam.objects.get(pk=eurl, customer=customer).questions.count() for eurl in eurls] == [
+        24,
+        20,
+    ]
+    assert summary["urls"] == {
+        "sandbox": "https://portal.example.com/sandbox/",
+        "api_docs": "https://portal.example.com/api/docs",
+        "admin": "https://portal.example.com/admin/",
+    }
+
+    account = ExamCustomerAccount.current()
+    assert account.customer_name == "Demo Academy"
+    assert account.client_token == demo["client_token"]
+    assert account.signing_secret == customer.signing_secret
+    assert account.exam_eurls == eurls
+
+
+@pytest.mark.django_db
+def test_seed_demo_text_output_lists_credentials_and_urls():
+    out = run("seed_demo")
+
+    account = ExamCustomerAccount.current()
+    assert "Demo Academy" in out
+    assert account.client_token in out
+    assert account.signing_secret in out
+    for eurl in account.exam_eurls:
+        assert f"/sandbox/exams/{eurl}/" in out
+    assert "/api/docs" in out
+    assert "/admin/" in out
+    assert "DEMO_ADMIN_PASSWORD" in out
+
+
+@pytest.mark.django_db
+def test_seed_demo_replaces_a_token_that_no_longer_authenticates():
+    first = json.loads(run("seed_demo", "--json"))
+    ClientToken.authenticate(first["customer"]["client_token"]).revoke()
+
+    second = json.loads(run("seed_demo", "--json"))
+
+    assert second["customer"]["client_token"] != first["customer"]["client_token"]
+    assert ClientToken.authenticate(second["customer"]["client_token"]) is not None
+    assert ExamCustomerAccount.current().client_token == second["customer"]["client_token"]
+    assert second["exams"] == first["exams"]
+    assert Exam.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_seed_demo_keeps_an_existing_exam_with_the_same_title():
+    customer = Customer.objects.create(name="Demo Academy")
+    data = load(EN_FIXTURE)
+    data["exam"]["questions"] = data["exam"]["questions"][:3]
+    mine = import_exam(data, customer=customer)
+
+    summary = json.loads(run("seed_demo", "--json"))
+
+    assert summary["exams"][0]["eurl"] == mine.pk
+    assert mine.questions.count() == 3
+    assert Exam.objects.filter(customer=customer).count() == 2
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_the_admin_only_with_a_password(monkeypatch):
+    run("seed_demo")
+    assert not get_user_model().objects.filter(username="admin").exists()
+
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "a long demo password")
+    run("seed_demo")
+    run("seed_demo")
+
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_staff
+    assert admin.is_superuser
+    assert admin.check_password("a long demo password")
+
+
+# ---------------------------------------------------------------------------------------------
+# import_exam / export_exam
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fixture", [EN_FIXTURE, FA_FIXTURE], ids=["en", "fa"])
+def test_export_of_an_import_is_the_fixture(customer, fixture):
+    eurl = int(run("import_exam", str(fixture), customer=customer.name))
+
+    exported = run("export_exam", str(eurl))
+
+    # Byte for byte: ensure_ascii=False, indent 2, the fixture's own numbers.
+    assert exported == fixture.read_text(encoding="utf-8")
+    assert export_exam(Exam.objects.get(pk=eurl)) == load(fixture)
+
+
+@pytest.mark.django_db
+def test_import_sets_positions_in_file_order(customer):
+    data = load(EN_FIXTURE)
+    exam = import_exam(data, customer=customer)
+
+    questions = list(exam.questions.all())
+    assert [q.position for q in questions] == list(range(1, 25))
+    assert [q.description for q in questions] == [
+        q["description"] for q in data["exam"]["questions"]
+    ]
+    assert exam.customer == customer
+
+
+@pytest.mark.django_db
+def test_export_to_a_file(customer, tmp_path):
+    exam = import_exam(load(FA_FIXTURE), customer=customer)
+    target = tmp_path / "out.json"
+
+    run("export_exam", str(exam.pk), "-o", str(target))
+
+    assert target.read_text(encoding="utf-8") == FA_FIXTURE.read_text(encoding="utf-8")
+
+
+@pytest.mark.django_db
+def test_export_of_an_unknown_exam_is_refused():
+    with pytest.raises(CommandError, match="No exam with eurl 999"):
+        run("export_exam", "999")
+
+
+@pytest.mark.django_db
+def test_import_from_stdin_with_json_summary(customer, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO(FA_FIXTURE.read_text(encoding="utf-8")))
+
+    summary = json.loads(run("import_exam", "-", customer=customer.name, json=True))
+
+    exam = Exam.objects.get(pk=summary["eurl"])
+    assert summary == {"eurl": exam.pk, "title": exam.title, "questions": 20}
+    assert exam.customer == customer
+    assert exam.language == "fa"
+
+
+def _broken(change) -> dict:
+    data = copy.deepcopy(load(EN_FIXTURE))
+    change(data)
+    return data
+
+
+def _set(path: tuple, value):
+    def change(data):
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return change
+
+
+def _delete(path: tuple):
+    def change(data):
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        del target[path[-1]]
+
+    return change
+
+
+Q = ("exam", "questions")
+
+IMPORT_ERRORS = {
+    "format tag": (_set(("format",), "portal-exam/2"), "Field 'format' must be 'portal-exam/1'"),
+    "no format": (_delete(("format",)), "Field 'format' is missing"),
+    "missing exam field": (_delete(("exam", "duration")), "Exam: field 'duration' is missing"),
+    "missing question field": (
+        _delete((*Q, 2, "correct")),
+        "Question 3: field 'correct' is missing",
+    ),
+    "unknown field": (_set((*Q, 0, "answer"), 2), "Question 1: unknown field 'answer'"),
+    "correct too high": (
+        _set((*Q, 4, "correct"), 5),
+        "Question 5: field 'correct' must be a whole number from 1 to 4, got 5",
+    ),
+    "correct zero": (_set((*Q, 4, "correct"), 0), "Question 5: field 'correct'"),
+    "correct as text": (_set((*Q, 4, "correct"), "2"), "Question 5: field 'correct'"),
+    "empty choice": (
+        _set((*Q, 6, "c2"), "   "),
+        "Question 7: field 'c2' must be a non-empty string",
+    ),
+    "empty description": (_set((*Q, 0, "description"), ""), "Question 1: field 'description'"),
+    "negative weight": (
+        _set((*Q, 23, "weight"), -1),
+        "Question 24: field 'weight' must be a number of at least 0, got -1",
+    ),
+    "language": (
+        _set(("exam", "language"), "de"),
+        "Exam: field 'language' must be one of en, fa, got 'de'",
+    ),
+    "number_of_question": (
+        _set(("exam", "number_of_question"), 0),
+        "Exam: field 'number_of_question' must be a whole number from 1",
+    ),
+    "duration": (
+        _set(("exam", "duration"), 0),
+        "Exam: field 'duration' must be a whole number from 1",
+    ),
+    "accept_score": (_set(("exam", "accept_score"), 101), "Exam: field 'accept_score'"),
+    "can_back": (_set(("exam", "can_back"), "yes"), "Exam: field 'can_back' must be true or false"),
+    "no questions": (_set(Q, []), "Exam: field 'questions' must be a non-empty list"),
+    "question not an object": (_set((*Q, 1), "text"), "Question 2 must be a JSON object"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("change", "message"), IMPORT_ERRORS.values(), ids=IMPORT_ERRORS.keys())
+def test_import_refuses_an_invalid_file(customer, tmp_path, change, message):
+    path = write(tmp_path, _broken(change))
+
+    with pytest.raises(CommandError) as error:
+        run("import_exam", path, customer=customer.name)
+
+    assert message in str(error.value)
+    assert Exam.objects.count() == 0
+    assert Question.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_import_refuses_a_file_that_is_not_json(customer, tmp_path):
+    path = tmp_path / "exam.json"
+    path.write_text('{"format": "portal-exam/1",', encoding="utf-8")
+
+    with pytest.raises(CommandError, match="is not valid JSON"):
+        run("import_exam", str(path), customer=customer.name)
+
+
+def test_import_error_exits_1_without_a_traceback(tmp_path):
+    env = {**os.environ, "PORTAL_VAR_DIR": str(tmp_path)}
+    missing = str(tmp_path / "missing.json")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_exam", missing, "--customer", "X"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("CommandError: Cannot read")
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.django_db
+def test_import_needs_an_existing_customer():
+    with pytest.raises(CommandError, match="No customer named 'Nobody'"):
+        run("import_exam", str(EN_FIXTURE), customer="Nobody")
+
+
+@pytest.mark.django_db
+def test_update_replaces_the_bank_while_no_quiz_exists(customer, tmp_path):
+    exam = import_exam(load(EN_FIXTURE), customer=customer)
+    data = load(EN_FIXTURE)
+    data["exam"]["title"] = "Security Awareness, 2nd edition"
+    data["exam"]["questions"] = data["exam"]["questions"][:5]
+
+    out = run("import_exam", write(tmp_path, data), customer=customer.name, eurl=exam.pk)
+
+    assert out.strip() == str(exam.pk)
+    assert Exam.objects.count() == 1
+    assert export_exam(Exam.objects.get(pk=exam.pk)) == data
+
+
+@pytest.mark.django_db
+def test_update_is_refused_once_a_quiz_exists(customer, tmp_path):
+    exam = import_exam(load(EN_FIXTURE), customer=customer)
+    token, _raw = ClientToken.issue(customer=customer)
+    launch_quiz(
+        token=token,
+        student_uuid="s1",
+        mobile="0912",
+        eurl=exam.pk,
+        callback_url="https://client.example.com/cb",
+    )
+    assert Quiz.objects.filter(exam=exam).exists()
+    data = load(EN_FIXTURE)
+    data["exam"]["questions"] = data["exam"]["questions"][:5]
+
+    with pytest.raises(CommandError) as error:
+        run("import_exam", write(tmp_path, data), customer=customer.name, eurl=exam.pk)
+
+    assert "already has quizzes" in str(error.value)
+    assert "as a new exam" in str(error.value)
+    assert export_exam(Exam.objects.get(pk=exam.pk)) == load(EN_FIXTURE)
+
+
+@pytest.mark.django_db
+def test_update_of_another_customers_exam_is_refused(customer, another_customer):
+    theirs = import_exam(load(EN_FIXTURE), customer=another_customer)
+
+    with pytest.raises(CommandError, match=f"has no exam with eurl {theirs.pk}"):
+        run("import_exam", str(FA_FIXTURE), customer=customer.name, eurl=theirs.pk)
+
+    assert export_exam(Exam.objects.get(pk=theirs.pk)) == load(EN_FIXTURE)
+
+
+# ---------------------------------------------------------------------------------------------
+# create_customer / revoke_client_token
+
+
+@pytest.mark.django_db
+def test_create_customer_prints_a_token_that_is_stored_hashed():
+    out = run("create_customer", "Client Co", "--allowed-callback-hosts", "A.com, b.com")
+
+    customer = Customer.objects.get(name="Client Co")
+    raw = next(line.split()[-1] for line in out.splitlines() if line.startswith("Client token:"))
+    token = ClientToken.authenticate(raw)
+    assert token is not None
+    assert token.customer == customer
+    assert token.token_hash == hash_token(raw)
+    assert token.allowed_hosts == ["a.com", "b.com"]
+    stored = ClientToken.objects.values_list("token_hash", "prefix", "label")
+    assert all(raw not in value for row in stored for value in row)
+    assert customer.signing_secret in out
+    assert "won't be shown again" in out
+
+
+@pytest.mark.django_db
+def test_create_customer_json_and_reuse(customer):
+    first = json.loads(run("create_customer", customer.name, "--label", "prod", "--json"))
+    second = json.loads(run("create_customer", customer.name, "--json"))
+
+    assert Customer.objects.filter(name=customer.name).count() == 1
+    assert first["customer"] == second["customer"] == customer.name
+    assert first["signing_secret"] == second["signing_secret"] == customer.signing_secret
+    assert first["client_token"] != second["client_token"]
+    assert first["allowed_callback_hosts"] == []
+    assert ClientToken.authenticate(first["client_token"]).label == "prod"
+    assert ClientToken.authenticate(second["client_token"]) is not None
+
+
+@pytest.mark.django_db
+def test_create_customer_refuses_urls_as_hosts():
+    with pytest.raises(CommandError, match="is not a host name"):
+        run("create_customer", "Client Co", "--allowed-callback-hosts", "https://a.com/cb")
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.django_db
+def test_revoke_client_token_stops_it_authenticating(customer):
+    token, raw = ClientToken.issue(customer=customer, label="prod")
+    _other, other_raw = ClientToken.issue(customer=customer)
+
+    out = run("revoke_client_token", token.prefix)
+
+    assert token.prefix in out
+    assert ClientToken.authenticate(raw) is None
+    assert ClientToken.authenticate(other_raw) is not None
+    with pytest.raises(CommandError, match="already revoked"):
+        run("revoke_client_token", token.prefix)
+
+
+@pytest.mark.django_db
+def test_revoke_client_token_by_whole_token(customer):
+    _token, raw = ClientToken.issue(customer=customer)
+
+    run("revoke_client_token", raw)
+
+    assert ClientToken.authenticate(raw) is None
+
+
+@pytest.mark.django_db
+def test_revoke_client_token_refuses_unknown_short_and_ambiguous(customer, another_customer):
+    token, raw = ClientToken.issue(customer=customer)
+    # Prefixes are 8 hex digits, so two tokens can share one.
+    ClientToken.objects.create(customer=another_customer, token_hash="0" * 64, prefix=token.prefix)
+
+    with pytest.raises(CommandError, match="No client token matches"):
+        run("revoke_client_token", "ffffffff" if token.prefix != "ffffffff" else "eeeeeeee")
+    with pytest.raises(CommandError, match="8-character prefix"):
+        run("revoke_client_token", token.prefix[:3])
+    with pytest.raises(CommandError, match="2 client tokens match"):
+        run("revoke_client_token", token.prefix)
+    assert ClientToken.authenticate(raw) is not None
+
+    run("revoke_client_token", token.prefix, customer=customer.name)
+
+    assert ClientToken.authenticate(raw) is None
+    assert ClientToken.objects.get(token_hash="0" * 64).revoked_at is None
