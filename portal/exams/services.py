@@ -217,9 +217,9 @@ def parse_answer(value: str | int | None, *, question_id: int) -> int | None:
 def _lock_open_quiz(quiz_id: int) -> Quiz:
     """Lock the quiz row for this transaction and make sure it still takes answers."""
     quiz = Quiz.objects.select_for_update().select_related("exam").get(pk=quiz_id)
-    if quiz.is_finished:
+    if quiz.is_finished and quiz.finished_by != Quiz.FinishedBy.DEADLINE:
         raise ExamError(_("This exam has already been finished."), code="quiz_finished")
-    if quiz.deadline_at <= timezone.now():
+    if quiz.is_finished or quiz.deadline_at <= timezone.now():
         raise ExamError(_("Time is up: answers are no longer accepted."), code="time_up")
     return quiz
 
