@@ -36,3 +36,7 @@ messages: venv
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# Figures, not assertions: concurrent answer saves and launch reads (see bench/).
+bench: venv
+	$(PY) bench/exam_answers.py
