@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
+from pydantic import StrictInt, StrictStr
 
 from api.auth import client_token_auth
 from portal.exams import services
@@ -125,7 +126,8 @@ class LaunchDetailOut(Schema):
 
 class AnswerIn(Schema):
     question_id: int
-    answer: str | int | None = Field(
+    # Strict, so that a JSON true is not taken for choice 1 (nor 2.0 for choice 2).
+    answer: StrictStr | StrictInt | None = Field(
         ..., description='"1".."4" as c1..c4 are shown; Persian digits are accepted.'
     )
     done: str = Field("in_progress", max_length=32, examples=["in_progress", "completed"])

@@ -3,7 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from api import exams
 from portal.exams.services import ExamError
@@ -59,3 +59,19 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
         message = _("A valid client token is required in X-Client-Token or Authorization: Token.")
         return api.create_response(request, {"error": message, "code": "invalid_token"}, status=401)
     return api.create_response(request, {"detail": "Unauthorized"}, status=401)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # Ninja raises HttpError(400) for a body that is not JSON; the contract's customers expect
+    # the same error format as for any other invalid request.
+    if getattr(request, "contract", None) == exams.CONTRACT:
+        if exc.status_code == 400:
+            message = _("Invalid request: %(errors)s") % {"errors": exc.message}
+            code = "invalid_request"
+        else:
+            message, code = exc.message, f"http_{exc.status_code}"
+        return api.create_response(
+            request, {"error": message, "code": code}, status=exc.status_code
+        )
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)

@@ -106,6 +106,9 @@ else:
                     "PRAGMA foreign_keys=ON;"
                 ),
             },
+            # A file, not memory: the live server's threads, a Huey consumer started by a test
+            # and parallel requests then each get a real connection, as in production.
+            "TEST": {"NAME": VAR_DIR / "test.sqlite3"},
         }
     }
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

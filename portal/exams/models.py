@@ -39,6 +39,16 @@ class Exam(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(number_of_question__gte=1, duration__gte=1),
+                name="exam_draws_and_lasts_at_least_one",
+            ),
+            models.CheckConstraint(
+                condition=Q(accept_score__gte=0, accept_score__lte=100),
+                name="exam_accept_score_is_a_percentage",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} (eurl {self.pk})"
@@ -180,7 +190,6 @@ class QuizQuestion(models.Model):
     answer = models.PositiveSmallIntegerField(null=True, blank=True)
     done = models.CharField(max_length=32, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
-    score = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["position"]

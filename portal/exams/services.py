@@ -69,8 +69,12 @@ class ResponseIn:
 
 
 def check_callback_url(url: str, token: ClientToken) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    url = url.strip()
+    parts = urlsplit(url)
+    # Browsers read a backslash as "/" and drop tabs and newlines, so a URL holding them can
+    # lead somewhere other than the host checked here ("https://evil\\@allowed/" goes to evil).
+    unsafe = any(c == "\\" or c.isspace() or not c.isprintable() for c in url)
+    if unsafe or parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ExamError(
             _("callback_url must be an absolute http(s) URL."), code="invalid_callback_url"
         )
@@ -80,7 +84,7 @@ def check_callback_url(url: str, token: ClientToken) -> str:
             % {"host": parts.hostname},
             code="callback_host_not_allowed",
         )
-    return url.strip()
+    return url
 
 
 def get_exam(*, customer: Customer, eurl: int) -> Exam:
@@ -216,7 +220,7 @@ def parse_answer(value: str | int | None, *, question_id: int) -> int | None:
 
 def _lock_open_quiz(quiz_id: int) -> Quiz:
     """Lock the quiz row for this transaction and make sure it still takes answers."""
-    quiz = Quiz.objects.select_for_update().select_related("exam").get(pk=quiz_id)
+    quiz = Quiz.objects.select_for_update(of=("self",)).select_related("exam").get(pk=quiz_id)
     if quiz.is_finished and quiz.finished_by != Quiz.FinishedBy.DEADLINE:
         raise ExamError(_("This exam has already been finished."), code="quiz_finished")
     if quiz.is_finished or quiz.deadline_at <= timezone.now():
@@ -272,38 +276,45 @@ def save_answer(
     return item
 
 
+def _parse_responses(responses: Iterable[ResponseIn]) -> list[tuple[ResponseIn, int | None]]:
+    return [(r, parse_answer(r.answer, question_id=r.question_id)) for r in responses]
+
+
+def _save_locked(
+    quiz: Quiz, parsed: list[tuple[ResponseIn, int | None]], items: dict[int, QuizQuestion]
+) -> int:
+    """Apply parsed responses to the items of a quiz locked by the caller; return how many
+    changed. Raises before writing anything when one of them is refused."""
+    unknown = sorted({r.question_id for r, _ in parsed} - items.keys())
+    if unknown:
+        raise ExamError(
+            _("Questions not part of this exam: %(ids)s.")
+            % {"ids": ", ".join(str(i) for i in unknown)},
+            code="unknown_question",
+        )
+    now = timezone.now()
+    changed = {
+        r.question_id: items[r.question_id]
+        for r, shown in parsed
+        if shown is not None
+        and _apply(items[r.question_id], shown, r.done, can_back=quiz.exam.can_back, now=now)
+    }
+    if changed:
+        QuizQuestion.objects.bulk_update(changed.values(), ["answer", "done", "answered_at"])
+    return len(changed)
+
+
 def save_answers(*, launch: Launch, responses: Iterable[ResponseIn]) -> int:
     """Save many answers at once, all or nothing; return how many changed."""
-    responses = list(responses)
-    parsed = [(r, parse_answer(r.answer, question_id=r.question_id)) for r in responses]
+    parsed = _parse_responses(responses)
     try:
         with transaction.atomic():
             quiz = _lock_open_quiz(launch.quiz_id)
             items = {item.question_id: item for item in QuizQuestion.objects.filter(quiz=quiz)}
-            unknown = sorted({r.question_id for r in responses} - items.keys())
-            if unknown:
-                raise ExamError(
-                    _("Questions not part of this exam: %(ids)s.")
-                    % {"ids": ", ".join(str(i) for i in unknown)},
-                    code="unknown_question",
-                )
-            now = timezone.now()
-            changed = {
-                r.question_id: items[r.question_id]
-                for r, shown in parsed
-                if shown is not None
-                and _apply(
-                    items[r.question_id], shown, r.done, can_back=quiz.exam.can_back, now=now
-                )
-            }
-            if changed:
-                QuizQuestion.objects.bulk_update(
-                    changed.values(), ["answer", "done", "answered_at"]
-                )
+            return _save_locked(quiz, parsed, items)
     except ExamError as error:
         _finish_if_overdue(launch.quiz_id, error)
         raise
-    return len(changed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,19 +322,29 @@ def save_answers(*, launch: Launch, responses: Iterable[ResponseIn]) -> int:
 
 
 def submit_quiz(*, launch: Launch, responses: Iterable[ResponseIn] = ()) -> Quiz:
-    """Save the final responses and finish the quiz, once: a second submit is refused."""
-    responses = list(responses)
-    if responses:
-        save_answers(launch=launch, responses=responses)
-    finished_by = finish_quiz(launch.quiz_id, finished_by=Quiz.FinishedBy.SUBMIT)
-    if finished_by is None:
-        raise ExamError(_("This exam has already been finished."), code="quiz_finished")
-    if finished_by == Quiz.FinishedBy.DEADLINE:
-        raise ExamError(
-            _("Time is up: the exam was completed with the answers saved before the deadline."),
-            code="time_up",
-        )
-    launch.quiz.refresh_from_db()
+    """Save the final responses and finish the quiz, once: a second submit is refused.
+
+    Saving and grading happen in one transaction under the quiz's lock, so the result is
+    graded on exactly these responses: a parallel submit or answer waits, then is refused.
+    """
+    parsed = _parse_responses(responses)
+    try:
+        with transaction.atomic():
+            quiz = _lock_open_quiz(launch.quiz_id)
+            items = quiz_items(quiz)
+            _save_locked(quiz, parsed, {item.question_id: item for item in items})
+            _complete(quiz, items, finished_by=Quiz.FinishedBy.SUBMIT)
+    except ExamError as error:
+        _finish_if_overdue(launch.quiz_id, error)
+        if error.code == "time_up":
+            raise ExamError(
+                _("Time is up: the exam was completed with the answers saved before the deadline."),
+                code="time_up",
+            ) from error
+        raise
+    # One query for the quiz and what the result and redirect need (refresh_from_db would
+    # drop the cached student, customer and exam and fetch each again).
+    launch.quiz = Quiz.objects.select_related("student__customer", "exam").get(pk=launch.quiz_id)
     return launch.quiz
 
 
@@ -334,25 +355,30 @@ def finish_quiz(quiz_id: int, *, finished_by: str) -> str | None:
     whoever asks), or None when it was already complete.
     """
     with transaction.atomic():
-        quiz = Quiz.objects.select_for_update().select_related("exam").get(pk=quiz_id)
+        quiz = Quiz.objects.select_for_update(of=("self",)).select_related("exam").get(pk=quiz_id)
         if quiz.is_finished:
             return None
-        now = timezone.now()
-        if quiz.deadline_at <= now:
+        if quiz.deadline_at <= timezone.now():
             finished_by = Quiz.FinishedBy.DEADLINE
-        result = grade(quiz, quiz_items(quiz))
-        quiz.state = Quiz.State.COMPLETED
-        quiz.end_at = min(now, quiz.deadline_at)
-        quiz.finished_by = finished_by
-        quiz.correct_answers = result.correct_answers
-        quiz.wrong_answers = result.wrong_answers
-        quiz.unanswered = result.unanswered
-        quiz.percentage = result.percentage
-        quiz.total_score = result.total_score
-        quiz.is_accept = result.is_accept
-        quiz.save()
-    logger.info("quiz %s completed by %s: %s%%", quiz_id, finished_by, result.percentage)
+        _complete(quiz, quiz_items(quiz), finished_by=finished_by)
     return finished_by
+
+
+def _complete(quiz: Quiz, items: list[QuizQuestion], *, finished_by: str) -> None:
+    """Grade the items of a quiz locked by the caller and store the result."""
+    now = timezone.now()
+    result = grade(quiz, items)
+    quiz.state = Quiz.State.COMPLETED
+    quiz.end_at = min(now, quiz.deadline_at)
+    quiz.finished_by = finished_by
+    quiz.correct_answers = result.correct_answers
+    quiz.wrong_answers = result.wrong_answers
+    quiz.unanswered = result.unanswered
+    quiz.percentage = result.percentage
+    quiz.total_score = result.total_score
+    quiz.is_accept = result.is_accept
+    quiz.save()
+    logger.info("quiz %s completed by %s: %s%%", quiz.pk, finished_by, result.percentage)
 
 
 def grade(quiz: Quiz, items: list[QuizQuestion]) -> exam_scoring.ExamResult:

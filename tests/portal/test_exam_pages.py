@@ -10,7 +10,7 @@ from django.utils import timezone
 from portal.customers.models import ClientToken
 from portal.exams import services
 from portal.exams.models import Quiz
-from tests.conftest import CALLBACK, make_exam
+from tests.factories import CALLBACK, make_exam
 
 
 @pytest.fixture

@@ -1,0 +1,163 @@
+"""Parallel calls of the exam contract over real HTTP, against the live server.
+
+The test database is a file on SQLite (see settings), so each request thread of the live
+server has its own connection, as in production; the PostgreSQL run exercises real row locks
+and unique constraints.
+"""
+
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+from django.db import connection, transaction
+
+from portal.exams.models import Exam, Launch, Quiz, QuizQuestion, Student
+from tests.factories import CALLBACK, make_exam, on_postgres
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LAUNCHES = 8
+SUBMITS = 6
+
+
+@pytest.fixture
+def live(live_server, settings) -> str:
+    settings.PUBLIC_BASE_URL = live_server.url
+    return live_server.url
+
+
+def together(count: int, call: Callable[[int], httpx.Response]) -> list[httpx.Response]:
+    """Run call(0..count-1) in threads released at the same moment by a barrier."""
+    barrier = threading.Barrier(count)
+    results: list[httpx.Response | BaseException | None] = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call(index)
+        except BaseException as error:  # reported below, in the test's thread
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    errors = [r for r in results if not isinstance(r, httpx.Response)]
+    assert not errors, errors
+    return results
+
+
+@pytest.mark.parametrize("known_student", [False, True], ids=["new-student", "known-student"])
+def test_parallel_launches_of_one_student_share_one_quiz(live, token, exam, known_student):
+    if known_student:
+        Student.objects.create(customer=exam.customer, uuid="stu-race", mobile="09120000000")
+    body = {
+        "student_uuid": "stu-race",
+        "mobile": "09120000000",
+        "eurl": exam.pk,
+        "callback_url": CALLBACK,
+    }
+
+    def launch(_: int) -> httpx.Response:
+        return httpx.post(
+            f"{live}/api/integration/exams/launch/",
+            json=body,
+            headers={"X-Client-Token": token},
+            timeout=30,
+        )
+
+    responses = together(LAUNCHES, launch)
+    assert [r.status_code for r in responses] == [201] * LAUNCHES, [r.text for r in responses]
+    bodies = [r.json() for r in responses]
+    assert len({b["quiz_id"] for b in bodies}) == 1
+    assert len({b["launch_id"] for b in bodies}) == LAUNCHES
+    assert sorted(b["is_existing_quiz"] for b in bodies) == [False] + [True] * (LAUNCHES - 1)
+    for b in bodies:
+        assert b["exam_url"] == f"{live}/exam/?launch={b['launch_id']}"
+        assert b["student"] == {"uuid": "stu-race", "mobile": "09120000000"}
+
+    assert Student.objects.count() == 1
+    quiz = Quiz.objects.get()
+    assert quiz.pk == bodies[0]["quiz_id"]
+    assert quiz.items.count() == exam.number_of_question
+    assert Launch.objects.filter(quiz=quiz).count() == LAUNCHES
+
+
+def test_parallel_submits_finish_the_quiz_once(live, token, customer):
+    exam = make_exam(customer, questions=8)
+    headers = {"X-Client-Token": token, "Accept-Language": "en"}
+    body = {"student_uuid": "s", "mobile": "", "eurl": exam.pk, "callback_url": CALLBACK}
+    launch = httpx.post(f"{live}/api/integration/exams/launch/", json=body, headers=headers)
+    launch_id = launch.json()["launch_id"]
+    questions = httpx.get(f"{live}/api/launch/{launch_id}/", headers=headers).json()["questions"]
+
+    # Every thread answers every question with its own choice: whatever is stored must be
+    # exactly one submitter's answers, graded once, and that submitter is the one told 200.
+    def submit(index: int) -> httpx.Response:
+        choice = str(index % 4 + 1)
+        responses = [{"question_id": q["id"], "answer": choice} for q in questions]
+        return httpx.post(
+            f"{live}/api/launch/{launch_id}/submit/",
+            json={"responses": responses},
+            headers=headers,
+            timeout=30,
+        )
+
+    responses = together(SUBMITS, submit)
+    statuses = [r.status_code for r in responses]
+    assert sorted(statuses) == [200] + [400] * (SUBMITS - 1), [r.text for r in responses]
+    assert {r.json()["code"] for r in responses if r.status_code == 400} == {"quiz_finished"}
+    winner = statuses.index(200)
+    result = responses[winner].json()["result"]
+    choice = winner % 4 + 1
+
+    assert {r["answer"] for r in result["responses"]} == {str(choice)}
+    assert set(QuizQuestion.objects.values_list("answer", flat=True)) == {choice}
+    # make_exam: the right answer to question n is ((n - 1) % 4) + 1, so 2 of 8 per choice.
+    assert result["correct_answers"] == 2
+    assert result["percentage"] == 25.0
+    quiz = Quiz.objects.get()
+    assert quiz.state == Quiz.State.COMPLETED
+    assert (quiz.correct_answers, quiz.wrong_answers, quiz.percentage) == (2, 6, 25.0)
+
+
+@pytest.mark.skipif(not on_postgres(), reason="SQLite runs one writer at a time anyway")
+def test_saving_an_answer_does_not_wait_for_a_lock_on_the_exam(live, token, exam):
+    """Staff saving the exam (a row lock on it) must not hold up candidates' answers."""
+    headers = {"X-Client-Token": token}
+    body = {"student_uuid": "s", "mobile": "", "eurl": exam.pk, "callback_url": CALLBACK}
+    launch_id = httpx.post(
+        f"{live}/api/integration/exams/launch/", json=body, headers=headers
+    ).json()["launch_id"]
+    question = httpx.get(f"{live}/api/launch/{launch_id}/", headers=headers).json()["questions"][0]
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_exam_lock() -> None:
+        try:
+            with transaction.atomic():
+                Exam.objects.select_for_update().get(pk=exam.pk)
+                locked.set()
+                release.wait(timeout=15)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_exam_lock)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        started = time.monotonic()
+        response = httpx.post(
+            f"{live}/api/launch/{launch_id}/answer/",
+            json={"question_id": question["id"], "answer": "1"},
+            headers=headers,
+            timeout=10,
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join(timeout=20)
+    assert response.status_code == 200
+    assert elapsed < 3
