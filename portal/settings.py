@@ -36,6 +36,15 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", PUBLIC_BASE_URL)
 
+# Roleplay contract (seed 000): the default HS256 secret of partners' launch tokens; a partner
+# may have its own. A short secret makes HS256 guessable, so it is refused at start-up.
+Q3_INTEGRATION_SECRET = os.environ.get("Q3_INTEGRATION_SECRET", "")
+MIN_JWT_SECRET_BYTES = 32
+if Q3_INTEGRATION_SECRET and len(Q3_INTEGRATION_SECRET.encode()) < MIN_JWT_SECRET_BYTES:
+    raise ImproperlyConfigured(
+        f"Q3_INTEGRATION_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes long"
+    )
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
