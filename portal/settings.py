@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "portal.customers",
     "portal.exams",
     "portal.sandbox",
+    "portal.partners",
+    "portal.roleplays",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Partners of the roleplay contract (e.g. Q3): JWT secret, webhook targets, allowed hosts."""
