@@ -1,1 +1,1 @@
-"""Everything that leaves the portal: outbound HTTP, signing. Takes plain data, no models."""
+"""Everything that leaves the portal: the outbox, outbound HTTP, signing; never a portal model."""

@@ -1,9 +1,250 @@
-"""The one place that builds outbound HTTP clients: one timeout, no redirects followed."""
+"""The one place that makes outbound HTTP: one timeout, no redirects, no private addresses.
+
+`check_url()` refuses a URL before anything is sent: its scheme must be http(s), its host must
+be in the caller's allowed hosts (when it gives any), and every address the host resolves to
+must be public. Refused: private, loopback, link-local, unspecified, multicast, reserved and
+shared (100.64.0.0/10) addresses, and IPv4 addresses wrapped in IPv6 (::ffff:127.0.0.1, NAT64,
+6to4). Odd spellings of an IP ("2130706433", "0x7f.0.0.1", "127.1") resolve to the address
+they mean, so resolving first catches them. settings.OUTBOUND_ALLOW_LOOPBACK lets loopback
+(127.0.0.0/8, ::1) through for the sandbox and tests; link-local (169.254.0.0/16, fe80::/10)
+and the cloud metadata addresses are refused whatever it says.
+
+`post()` connects to the very address it checked (the request goes to the IP, with the
+original Host header and, for https, the original name for SNI and certificate checks), so a
+DNS answer that changes between the check and the connection (rebinding) gains nothing.
+"""
+
+import ipaddress
+import socket
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# The most of a response body we read: enough for any JSON acknowledgement.
+MAX_BODY_BYTES = 64 * 1024
+
+# Refused whatever OUTBOUND_ALLOW_LOOPBACK says: link-local (where cloud metadata services
+# live) and the metadata addresses of the clouds that put them elsewhere.
+ALWAYS_REFUSED = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "169.254.0.0/16",  # link-local; AWS, GCP, Azure metadata at 169.254.169.254
+        "fe80::/10",  # IPv6 link-local
+        "fd00:ec2::254/128",  # AWS metadata over IPv6
+        "100.100.100.200/32",  # Alibaba Cloud metadata
+        "192.0.0.0/24",  # IETF protocol assignments; Oracle Cloud metadata at 192.0.0.192
+    )
+)
+SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+class UnsafeURL(Exception):
+    """A URL we will not send to. `permanent` is False when retrying later may help (DNS)."""
+
+    def __init__(self, message: str, *, permanent: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Response:
+    """What came back: the status, headers and the first MAX_BODY_BYTES of the body."""
+
+    status_code: int
+    headers: httpx.Headers
+    body: bytes
+    address: str
 
 
 def client(**kwargs) -> httpx.Client:
     options = {"timeout": settings.HTTP_TIMEOUT_SECONDS, "follow_redirects": False}
     return httpx.Client(**(options | kwargs))
+
+
+def check_url(url: str, allowed_hosts: Iterable[str] = (), *, resolve: bool = True) -> None:
+    """Raise UnsafeURL unless `url` may be sent to now.
+
+    With resolve=False no DNS query is made: IP literals (in any spelling) are still checked,
+    host names only against `allowed_hosts`; post() checks the resolved addresses anyway.
+    """
+    _vet(url, allowed_hosts, resolve=resolve)
+
+
+def refusal_reason(address: IPAddress, *, allow_loopback: bool | None = None) -> str | None:
+    """Why we refuse to connect to `address`, or None if it is fine."""
+    if allow_loopback is None:
+        allow_loopback = settings.OUTBOUND_ALLOW_LOOPBACK
+    embedded = _embedded_ipv4(address)
+    if embedded is not None:
+        # A wrapped IPv4 address is judged by what it wraps, and never as loopback: no partner
+        # needs ::ffff:127.0.0.1, and only plain loopback is what the setting allows.
+        reason = refusal_reason(embedded, allow_loopback=False)
+        return f"an IPv6 form of {embedded}, {reason}" if reason else None
+    if any(address in network for network in ALWAYS_REFUSED):
+        return "a link-local or cloud metadata address"
+    if address.is_unspecified:
+        return "an unspecified address"
+    if address.is_loopback:
+        return None if allow_loopback else "a loopback address"
+    if address.is_multicast:
+        return "a multicast address"
+    if address.version == 4 and address in SHARED:
+        return "a shared (carrier-grade NAT) address"
+    if address.is_reserved:
+        return "a reserved address"
+    if address.is_private:
+        return "a private address"
+    if not address.is_global:
+        return "not a public address"
+    return None
+
+
+def post(
+    url: str,
+    *,
+    content: bytes,
+    headers: Mapping[str, str],
+    allowed_hosts: Iterable[str] = (),
+    max_body: int = MAX_BODY_BYTES,
+) -> Response:
+    """POST `content` to `url` after check_url(), pinned to the checked address.
+
+    Raises UnsafeURL for a refused URL and httpx.HTTPError when the request fails; a
+    redirect is returned as it is, never followed.
+    """
+    parsed, addresses = _vet(url, allowed_hosts, resolve=True)
+    error: httpx.ConnectError | None = None
+    for address in addresses:
+        try:
+            return _send(_pinned_request(parsed, address, content, headers), address, max_body)
+        except httpx.ConnectError as connect_error:
+            # Nothing was sent: the next checked address (e.g. IPv4 after IPv6) may answer.
+            error = connect_error
+    assert error is not None
+    raise error
+
+
+def pinned_request(
+    url: str, address: str, content: bytes, headers: Mapping[str, str]
+) -> httpx.Request:
+    """The request post() sends for `url` when connecting to `address` (for tests and tools)."""
+    return _pinned_request(_parse(url), address, content, headers)
+
+
+def _pinned_request(
+    url: httpx.URL, address: str, content: bytes, headers: Mapping[str, str]
+) -> httpx.Request:
+    extensions = {}
+    if url.scheme == "https":
+        # TLS still names (and verifies the certificate of) the host, not the IP.
+        extensions["sni_hostname"] = url.raw_host.decode("ascii")
+    return httpx.Request(
+        "POST",
+        url.copy_with(host=address),
+        # Identity encoding: the body limit then bounds what we hold, not a zip bomb's output.
+        headers={"Accept-Encoding": "identity", **headers, "Host": url.netloc.decode("ascii")},
+        content=content,
+        extensions=extensions,
+    )
+
+
+def _send(request: httpx.Request, address: str, max_body: int) -> Response:
+    timeout = settings.HTTP_TIMEOUT_SECONDS
+    # Each step has `timeout`; a server trickling its body can't hold us past three of them.
+    deadline = time.monotonic() + 3 * timeout
+    with client(trust_env=False) as http:
+        response = http.send(request, stream=True)
+        try:
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) >= max_body:
+                    break
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the response body took too long", request=request)
+        finally:
+            response.close()
+    return Response(response.status_code, response.headers, bytes(body[:max_body]), address)
+
+
+def _parse(url: str) -> httpx.URL:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as error:
+        raise UnsafeURL(f"{url!r} is not a valid URL: {error}") from error
+    if parsed.scheme not in {"http", "https"}:
+        raise UnsafeURL(f"{url!r} is not an http(s) URL")
+    if not parsed.host:
+        raise UnsafeURL(f"{url!r} has no host")
+    if parsed.userinfo:
+        raise UnsafeURL(f"{url!r} carries credentials; they are not sent")
+    if "%" in parsed.host:
+        raise UnsafeURL(f"{url!r} has an IPv6 zone identifier")
+    return parsed
+
+
+def _normal_host(host: str) -> str:
+    return host.strip().lower().rstrip(".")
+
+
+def _vet(url: str, allowed_hosts: Iterable[str], *, resolve: bool) -> tuple[httpx.URL, list[str]]:
+    parsed = _parse(url)
+    allowed = {_normal_host(host) for host in allowed_hosts if host.strip()}
+    names = {_normal_host(parsed.host), _normal_host(parsed.raw_host.decode("ascii"))}
+    if allowed and not names & allowed:
+        raise UnsafeURL(
+            f"{parsed.host} is not one of the allowed hosts ({', '.join(sorted(allowed))})"
+        )
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    addresses = _resolve(parsed.raw_host.decode("ascii"), port, numeric_only=not resolve)
+    for address in addresses:
+        reason = refusal_reason(ipaddress.ip_address(address))
+        if reason:
+            if address == parsed.host:
+                raise UnsafeURL(f"{parsed.host} is {reason}; outbound requests to it are refused")
+            raise UnsafeURL(
+                f"{parsed.host} resolves to {address}, {reason}; outbound requests to it are"
+                " refused"
+            )
+    return parsed, addresses
+
+
+def _resolve(host: str, port: int, *, numeric_only: bool) -> list[str]:
+    """The addresses `host` stands for, in the resolver's order (only IP literals if told)."""
+    flags = socket.AI_NUMERICHOST if numeric_only else 0
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=flags)
+    except (socket.gaierror, UnicodeError) as error:
+        if numeric_only:
+            return []  # a name, not an IP literal: checked when it is resolved
+        raise UnsafeURL(f"{host} could not be resolved ({error})", permanent=False) from error
+    addresses: list[str] = []
+    for *_, sockaddr in infos:
+        address = str(sockaddr[0]).split("%", 1)[0]
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise UnsafeURL(f"{host} resolves to no address", permanent=False)
+    return addresses
+
+
+def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    if address.version != 6:
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if any(address in network for network in NAT64):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.sixtofour is not None:
+        return address.sixtofour
+    # IPv4-compatible (::a.b.c.d, deprecated) is judged by its IPv4 part too.
+    if int(address) >> 32 == 0 and int(address) > 1:
+        return ipaddress.IPv4Address(int(address))
+    return None

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "huey.contrib.djhuey",
     "ninja",
+    "integrations",
     "portal.customers",
     "portal.exams",
     "portal.sandbox",
@@ -118,8 +119,9 @@ else:
                 ),
             },
             # A file, not memory: the live server's threads, a Huey consumer started by a test
-            # and parallel requests then each get a real connection, as in production.
-            "TEST": {"NAME": VAR_DIR / "test.sqlite3"},
+            # and parallel requests then each get a real connection, as in production. One
+            # file per test process, so that two test runs never share (and break) one.
+            "TEST": {"NAME": VAR_DIR / f"test-{os.getpid()}.sqlite3"},
         }
     }
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -179,3 +181,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- outbound deliveries (integrations) ---
+# How long a worker holds a delivery it is sending. It must outlast one attempt (each HTTP step
+# is bounded by HTTP_TIMEOUT_SECONDS), so two workers never send the same delivery at once; a
+# worker that dies mid-send frees the delivery when it runs out, and the sweep sends it again.
+DELIVERY_CLAIM_SECONDS = float(os.environ.get("DELIVERY_CLAIM_SECONDS", "300"))

@@ -1,0 +1,156 @@
+"""Deliveries in the admin: what was sent where, every attempt, and a Replay button."""
+
+import json
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+
+from integrations.deliveries import replay_delivery
+from integrations.models import Delivery, DeliveryAttempt
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = (
+        "started_at",
+        "outcome",
+        "status_code",
+        "duration_ms",
+        "error",
+        "response_excerpt",
+    )
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = (
+        "kind",
+        "target_url",
+        "status",
+        "attempt_count",
+        "next_attempt_at",
+        "created_at",
+    )
+    list_filter = ("status", "kind", "created_at")
+    search_fields = ("target_url", "kind", "dedupe_key")
+    date_hierarchy = "created_at"
+    actions = ["replay"]
+    inlines = [DeliveryAttemptInline]
+    fieldsets = (
+        (None, {"fields": ("kind", "target_url", "status", "last_error")}),
+        (
+            "Schedule",
+            {"fields": ("attempt_count", "next_attempt_at", "locked_until", "created_at")},
+        ),
+        ("Delivered", {"fields": ("delivered_at",)}),
+        (
+            "Message",
+            {
+                "fields": (
+                    "webhook_id",
+                    "signed",
+                    "require_success_flag",
+                    "allowed_hosts",
+                    "dedupe_key",
+                    "pretty_payload",
+                )
+            },
+        ),
+    )
+    # The signing secret is never shown: it is the partner's, and signs every attempt.
+    readonly_fields = (
+        "kind",
+        "target_url",
+        "status",
+        "last_error",
+        "attempt_count",
+        "next_attempt_at",
+        "locked_until",
+        "created_at",
+        "delivered_at",
+        "webhook_id",
+        "signed",
+        "require_success_flag",
+        "allowed_hosts",
+        "dedupe_key",
+        "pretty_payload",
+    )
+
+    # Deliveries are written by the portal's services only; staff look, and replay.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_replay_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("integrations.change_delivery")
+
+    @admin.display(boolean=True, description="signed")
+    def signed(self, delivery: Delivery) -> bool:
+        return delivery.is_signed
+
+    @admin.display(description="payload")
+    def pretty_payload(self, delivery: Delivery) -> str:
+        try:
+            text = json.dumps(json.loads(delivery.payload), indent=2, ensure_ascii=False)
+        except ValueError:
+            text = delivery.payload
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+
+    @admin.action(
+        description="Replay selected deliveries (delivered or dead)", permissions=["replay"]
+    )
+    def replay(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        replayed = sum(replay_delivery(delivery) for delivery in queryset)
+        skipped = queryset.count() - replayed
+        message = f"{replayed} delivery(ies) queued for replay."
+        if skipped:
+            message += f" {skipped} still pending were left alone."
+        self.message_user(request, message, messages.SUCCESS if replayed else messages.WARNING)
+
+    def get_urls(self):
+        replay = path(
+            "<path:object_id>/replay/",
+            self.admin_site.admin_view(require_POST(self.replay_view)),
+            name="integrations_delivery_replay",
+        )
+        return [replay, *super().get_urls()]
+
+    def replay_view(self, request: HttpRequest, object_id: str) -> HttpResponseRedirect:
+        if not self.has_replay_permission(request):
+            raise PermissionDenied
+        delivery = get_object_or_404(Delivery, pk=object_id)
+        if replay_delivery(delivery):
+            self.message_user(request, f"Delivery {delivery.webhook_id} queued for replay.")
+        else:
+            self.message_user(
+                request, "Only a delivered or dead delivery can be replayed.", messages.WARNING
+            )
+        return HttpResponseRedirect(
+            reverse("admin:integrations_delivery_change", args=[delivery.pk])
+        )
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url="", extra_context=None):
+        delivery = self.get_object(request, object_id)
+        can_replay = (
+            delivery is not None
+            and delivery.status != Delivery.Status.PENDING
+            and self.has_replay_permission(request)
+        )
+        extra_context = (extra_context or {}) | {"can_replay": can_replay}
+        return super().change_view(request, object_id, form_url, extra_context)

@@ -1,0 +1,340 @@
+"""Outbound deliveries: the transactional outbox, signed sending, retries and replay.
+
+A caller writes its own rows and `enqueue_delivery()` in one transaction; the Huey task
+`deliver` is enqueued only once that transaction commits, and the per-minute sweep re-enqueues
+anything due whose task was lost (Redis down, a consumer killed mid-task), so nothing is lost.
+
+Success: an HTTP 2xx reply and, when the delivery requires it (the seed-000 contracts do), a
+JSON object body with `"success": true`. Anything else is a failure; redirects are not
+followed (a 3xx is a failure), 410 Gone and a refused URL (see integrations.http) stop at once.
+
+Schedule: 8 attempts over about a day. Attempt 1 is sent at once; after failed attempt n the
+next waits RETRY_GAPS[n - 1], each ±10 % jitter, so attempts land about
+
+    attempt   1    2      3      4       5     6     7      8
+    at        0    1 min  5 min  30 min  2 h   6 h   12 h   24 h   after creation.
+
+A 429 or 503 with Retry-After (seconds or an HTTP date, capped at 24 h) waits at least that
+long. After the 8th failure the delivery is dead. Gaps are counted from the end of the last
+attempt, so a backlog after an outage doesn't fire several attempts back to back.
+
+Every attempt is a DeliveryAttempt row. A worker claims a delivery with one conditional
+UPDATE (`locked_until`, settings.DELIVERY_CLAIM_SECONDS), so two workers never send it at
+once; an attempt left "sending" by a worker that died is marked "interrupted" by the next one.
+`replay_delivery()` sends a delivered or dead delivery again: same webhook-id, same bytes, a
+fresh series of 8 attempts.
+"""
+
+import json
+import logging
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from functools import partial
+
+import httpx
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integrations import http, signing
+from integrations.models import Delivery, DeliveryAttempt
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# Wait after failed attempt n (1-based) is RETRY_GAPS[n - 1]; see the module docstring.
+RETRY_GAPS = (
+    timedelta(minutes=1),
+    timedelta(minutes=4),
+    timedelta(minutes=25),
+    timedelta(minutes=90),
+    timedelta(hours=4),
+    timedelta(hours=6),
+    timedelta(hours=12),
+)
+JITTER = 0.10
+MAX_RETRY_AFTER = timedelta(hours=24)
+EXCERPT_CHARS = 2048
+USER_AGENT = "AssessmentPortal-Webhooks/1.0 (+https://www.standardwebhooks.com)"
+
+Outcome = DeliveryAttempt.Outcome
+Status = Delivery.Status
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What one attempt came to, in plain data."""
+
+    outcome: str  # Outcome.DELIVERED, FAILED or REFUSED (permanent)
+    status_code: int | None = None
+    excerpt: str = ""
+    error: str = ""
+    retry_after: timedelta | None = None
+
+
+def serialise_payload(payload: dict) -> str:
+    """The exact JSON text sent (compact, UTF-8; dates, decimals and UUIDs as Django does)."""
+    return json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+
+
+def enqueue_delivery(
+    *,
+    kind: str,
+    target_url: str,
+    payload: dict,
+    signing_secret: str = "",
+    allowed_hosts: Iterable[str] = (),
+    require_success_flag: bool = True,
+    dedupe_key: str | None = None,
+) -> Delivery:
+    """Record a delivery in the caller's transaction; it is sent once that transaction commits.
+
+    Must run inside `transaction.atomic()` together with the writes it reports. With a
+    `dedupe_key` already used, returns the existing delivery and enqueues nothing.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(
+            "enqueue_delivery() must run inside transaction.atomic(), with the writes it reports"
+        )
+    if signing_secret:
+        signing.secret_key(signing_secret)  # a malformed secret is a bug: fail now, not later
+    dedupe_key = dedupe_key or None
+    if dedupe_key is not None:
+        existing = Delivery.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            delivery = Delivery.objects.create(
+                kind=kind,
+                target_url=target_url,
+                payload=serialise_payload(payload),
+                signing_secret=signing_secret,
+                allowed_hosts=sorted({host.strip().lower() for host in allowed_hosts}),
+                require_success_flag=require_success_flag,
+                dedupe_key=dedupe_key,
+            )
+    except IntegrityError:
+        # Another transaction recorded the same event first.
+        existing = Delivery.objects.filter(dedupe_key=dedupe_key).first() if dedupe_key else None
+        if existing is None:
+            raise
+        return existing
+    transaction.on_commit(partial(enqueue_task, delivery.pk))
+    return delivery
+
+
+def enqueue_task(delivery_id: int, *, eta: datetime | None = None) -> bool:
+    """Put a `deliver` task on the queue; False (logged) if the queue is unreachable.
+
+    A lost task costs only time: the sweep re-enqueues every due delivery.
+    """
+    from integrations.tasks import deliver  # the tasks module imports this one
+
+    try:
+        if eta is None:
+            deliver(delivery_id)
+        else:
+            deliver.schedule((delivery_id,), eta=eta)
+    except Exception:
+        logger.warning(
+            "Could not enqueue delivery %s; the sweep will send it", delivery_id, exc_info=True
+        )
+        return False
+    return True
+
+
+def sweep_deliveries(*, limit: int = 1000) -> int:
+    """Enqueue every delivery that is due and unclaimed (the safety net); return how many."""
+    due = Delivery.objects.due().order_by("next_attempt_at", "pk").values_list("pk", flat=True)
+    return sum(enqueue_task(pk) for pk in list(due[:limit]))
+
+
+def attempt_delivery(delivery_id: int) -> str:
+    """Send one attempt of a delivery if it is due and nobody holds it; return the outcome.
+
+    Returns "skipped" when the delivery is not due, not pending, or claimed by another worker.
+    """
+    now = timezone.now()
+    claim = now + timedelta(seconds=settings.DELIVERY_CLAIM_SECONDS)
+    claimed = (
+        Delivery.objects.due(now)
+        .filter(pk=delivery_id)
+        .update(locked_until=claim, attempt_count=F("attempt_count") + 1)
+    )
+    if not claimed:
+        return "skipped"
+    delivery = Delivery.objects.get(pk=delivery_id)
+    delivery.attempts.filter(outcome=Outcome.SENDING).update(
+        outcome=Outcome.INTERRUPTED, error="The worker stopped before this attempt finished."
+    )
+    # Written before sending, so an attempt cut short by a dying worker still shows.
+    attempt = DeliveryAttempt.objects.create(delivery=delivery, started_at=now)
+    started = time.monotonic()
+    try:
+        result = send(delivery)
+    except Exception as error:  # a bug must not leave the delivery claimed and unrecorded
+        logger.exception("Delivery %s: unexpected error while sending", delivery_id)
+        result = AttemptResult(Outcome.FAILED, error=f"Internal error: {error!r}")
+    attempt.duration_ms = round((time.monotonic() - started) * 1000)
+    attempt.status_code = result.status_code
+    attempt.response_excerpt = result.excerpt
+    attempt.error = result.error
+    attempt.outcome = result.outcome
+    changes = _after(delivery.attempt_count, result, timezone.now())
+    with transaction.atomic():
+        attempt.save(
+            update_fields=["duration_ms", "status_code", "response_excerpt", "error", "outcome"]
+        )
+        # Only the holder of this claim may move the delivery on.
+        still_ours = Delivery.objects.filter(pk=delivery_id, locked_until=claim).update(**changes)
+        if still_ours and changes["status"] == Status.PENDING:
+            transaction.on_commit(
+                partial(enqueue_task, delivery_id, eta=changes["next_attempt_at"])
+            )
+    if not still_ours:
+        logger.warning("Delivery %s: the claim ran out while sending", delivery_id)
+    elif changes["status"] == Status.DEAD:
+        logger.warning("Delivery %s is dead: %s", delivery_id, changes["last_error"])
+    return result.outcome
+
+
+def send(delivery: Delivery) -> AttemptResult:
+    """POST the delivery's payload once, signed, and judge the reply."""
+    body = delivery.body
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        **signing.webhook_headers(
+            webhook_id=str(delivery.webhook_id), body=body, secret=delivery.signing_secret
+        ),
+    }
+    try:
+        response = http.post(
+            delivery.target_url,
+            content=body,
+            headers=headers,
+            allowed_hosts=delivery.allowed_hosts,
+        )
+    except http.UnsafeURL as error:
+        if error.permanent:
+            return AttemptResult(Outcome.REFUSED, error=f"Refused: {error.message}")
+        return AttemptResult(Outcome.FAILED, error=error.message)
+    except httpx.TimeoutException as error:
+        return AttemptResult(
+            Outcome.FAILED,
+            error=f"Timed out ({type(error).__name__}, {settings.HTTP_TIMEOUT_SECONDS:g} s)",
+        )
+    except httpx.HTTPError as error:
+        return AttemptResult(Outcome.FAILED, error=f"{type(error).__name__}: {error}")
+    return judge(response, require_success_flag=delivery.require_success_flag)
+
+
+def judge(response: http.Response, *, require_success_flag: bool) -> AttemptResult:
+    """Classify a reply: delivered, failed (retry) or refused (stop)."""
+    code = response.status_code
+    excerpt = response.body[:EXCERPT_CHARS].decode("utf-8", "replace")[:EXCERPT_CHARS]
+    result = partial(AttemptResult, status_code=code, excerpt=excerpt)
+    if 200 <= code < 300:
+        if not require_success_flag or _success_flag(response.body):
+            return result(Outcome.DELIVERED)
+        return result(Outcome.FAILED, error=f'HTTP {code} without "success": true in a JSON body')
+    if code == 410:
+        return result(Outcome.REFUSED, error="HTTP 410 Gone: the receiver asked us to stop")
+    if 300 <= code < 400:
+        location = response.headers.get("location", "")
+        return result(
+            Outcome.FAILED,
+            error=f"HTTP {code} redirect to {location!r}; redirects are not followed",
+        )
+    retry_after = None
+    if code in (429, 503):
+        retry_after = retry_after_delay(response.headers.get("retry-after"))
+    return result(Outcome.FAILED, error=f"HTTP {code}", retry_after=retry_after)
+
+
+def retry_after_delay(value: str | None, now: datetime | None = None) -> timedelta | None:
+    """A Retry-After header (delay-seconds or HTTP-date) as a delay, capped at 24 hours."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        delay = timedelta(seconds=int(value))
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        delay = when - (now or timezone.now())
+    return min(max(delay, timedelta(0)), MAX_RETRY_AFTER)
+
+
+def retry_delay(attempts_made: int, retry_after: timedelta | None = None) -> timedelta:
+    """How long to wait after failed attempt number `attempts_made` (1-based), with jitter."""
+    gap = RETRY_GAPS[min(attempts_made, len(RETRY_GAPS)) - 1]
+    delay = gap * random.uniform(1 - JITTER, 1 + JITTER)
+    return max(delay, retry_after) if retry_after else delay
+
+
+def replay_delivery(delivery: Delivery) -> bool:
+    """Send a delivered or dead delivery again now (same webhook-id and body); False otherwise."""
+    with transaction.atomic():
+        replayed = Delivery.objects.filter(
+            pk=delivery.pk, status__in=[Status.DELIVERED, Status.DEAD]
+        ).update(
+            status=Status.PENDING,
+            attempt_count=0,
+            next_attempt_at=timezone.now(),
+            locked_until=None,
+            delivered_at=None,
+            last_error="",
+        )
+        if replayed:
+            transaction.on_commit(partial(enqueue_task, delivery.pk))
+    if replayed:
+        delivery.refresh_from_db()
+    return bool(replayed)
+
+
+def _after(attempts_made: int, result: AttemptResult, now: datetime) -> dict:
+    """The delivery's new state after attempt number `attempts_made` came to `result`."""
+    if result.outcome == Outcome.DELIVERED:
+        return {
+            "status": Status.DELIVERED,
+            "delivered_at": now,
+            "next_attempt_at": None,
+            "locked_until": None,
+            "last_error": "",
+        }
+    if result.outcome == Outcome.REFUSED or attempts_made >= MAX_ATTEMPTS:
+        error = result.error
+        if result.outcome != Outcome.REFUSED:
+            error = f"{error} (gave up after {attempts_made} attempts)"
+        return {
+            "status": Status.DEAD,
+            "next_attempt_at": None,
+            "locked_until": None,
+            "last_error": error,
+        }
+    return {
+        "status": Status.PENDING,
+        "next_attempt_at": now + retry_delay(attempts_made, result.retry_after),
+        "locked_until": None,
+        "last_error": result.error,
+    }
+
+
+def _success_flag(body: bytes) -> bool:
+    try:
+        reply = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(reply, dict) and reply.get("success") is True

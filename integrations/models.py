@@ -1,0 +1,92 @@
+"""The outbox: one row per outbound message, and one row per attempt to send it."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def due(self, now=None) -> "DeliveryQuerySet":
+        """Pending deliveries whose next attempt is due and that no worker holds."""
+        now = now or timezone.now()
+        return self.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now).filter(
+            Q(locked_until__isnull=True) | Q(locked_until__lte=now)
+        )
+
+
+class Delivery(models.Model):
+    """One outbound message (a webhook), sent with retries until it succeeds or gives up."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        DELIVERED = "delivered", "delivered"
+        DEAD = "dead", "dead"
+
+    # The Standard Webhooks `webhook-id`: the same on every attempt and replay, so a receiver
+    # can drop duplicates.
+    webhook_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=64, help_text="Event type, e.g. results_submission.")
+    target_url = models.URLField(max_length=2048)
+    # The exact body bytes (UTF-8 JSON text), serialised once so every retry is identical.
+    payload = models.TextField()
+    # "whsec_<base64>"; blank for unsigned kinds. Kept in clear: it signs every attempt.
+    signing_secret = models.CharField(max_length=200, blank=True)
+    # Hosts the target may be on (case-insensitive, exact); empty means any public host.
+    allowed_hosts = models.JSONField(default=list, blank=True)
+    # The seed-000 contracts answer {"success": true, ...}: then success is 2xx *and* that flag.
+    require_success_flag = models.BooleanField(default=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempt_count = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    # A worker's claim: while it is in the future, nobody else sends this delivery.
+    locked_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    # Set by callers whose event must be sent once only (NULLs never collide).
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "deliveries"
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.target_url} ({self.status})"
+
+    @property
+    def body(self) -> bytes:
+        return self.payload.encode()
+
+    @property
+    def is_signed(self) -> bool:
+        return bool(self.signing_secret)
+
+
+class DeliveryAttempt(models.Model):
+    """One try at sending a delivery, with what came back."""
+
+    class Outcome(models.TextChoices):
+        SENDING = "sending", "sending"
+        INTERRUPTED = "interrupted", "interrupted (the worker stopped)"
+        DELIVERED = "delivered", "delivered"
+        FAILED = "failed", "failed"
+        REFUSED = "refused", "failed permanently"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
+    started_at = models.DateTimeField(default=timezone.now)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_excerpt = models.TextField(blank=True, help_text="The first 2 KB of the response.")
+    error = models.TextField(blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SENDING)
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M:%S} {self.outcome}"
