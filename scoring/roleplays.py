@@ -99,3 +99,21 @@ def score_roleplay(
         time_taken=round(minutes, 2),
         competencies=tuple(scores),
     )
+
+
+def not_attempted(competencies: Sequence[Competency], *, max_time_minutes: int) -> RoleplayScore:
+    """A roleplay the candidate never started: nothing met, no time, zero marks (not a sten)."""
+    return RoleplayScore(
+        stakeholders="00",
+        max_time=max_time_minutes,
+        time_taken=0.0,
+        competencies=tuple(
+            CompetencyScore(
+                competency_code=c.code,
+                competency_name=c.name,
+                max_marks=STEN_MAX if c.kind == "16pf" else c.max_score,
+                marks_obtained=0,
+            )
+            for c in competencies
+        ),
+    )

@@ -38,3 +38,107 @@ def make_exam(customer: Customer, *, questions: int = 5, **fields) -> Exam:
 
 def on_postgres() -> bool:
     return os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+
+
+def make_cluster(*, partner_hosts: str = "q3.example.com") -> tuple:
+    """A two-roleplay cluster with branching talks and a 16PF trait, and a partner for it.
+
+    Roleplay 1 ("Complaint"): Alex (turns a1 → a2) and Sam (turn s1); competencies CUST
+    (max 6) and CALM (max 5). Option marks: a1 "good" → a2 {CUST: 3}, a1 "poor" ends {CUST: -1};
+    a2 "good" {CUST: 5, CALM: 1}, a2 "fair" {CUST: 1}; s1 "good" {CALM: 4}, s1 "poor" {}.
+    Roleplay 2 ("Conflict"): Kim (turn k1); CONF (max 10) and a 16PF trait DOM measured by two
+    Likert items, the second reverse-keyed, norms 2..10.
+    Returns (cluster, partner, options) with options by name, e.g. options["a1 good"].
+    """
+    from portal.partners.models import Partner
+    from portal.roleplays.models import (
+        Cluster,
+        Competency,
+        LikertItem,
+        Option,
+        Roleplay,
+        Stakeholder,
+        Turn,
+    )
+
+    cluster = Cluster.objects.create(
+        cluster_id="test-cl-001", cluster_name="Test Cluster", cluster_type="Leadership"
+    )
+    rp1 = Roleplay.objects.create(
+        cluster=cluster,
+        position=1,
+        roleplay_id="rp-complaint",
+        roleplay_name="Complaint",
+        total_time_minutes=20,
+        scenario="A customer is unhappy.",
+    )
+    rp2 = Roleplay.objects.create(
+        cluster=cluster,
+        position=2,
+        roleplay_id="rp-conflict",
+        roleplay_name="Conflict",
+        total_time_minutes=25,
+        scenario="Two colleagues disagree.",
+    )
+    Competency.objects.create(
+        roleplay=rp1, position=1, code="CUST", name="Customer Focus", max_score=6
+    )
+    Competency.objects.create(roleplay=rp1, position=2, code="CALM", name="Composure", max_score=5)
+    Competency.objects.create(roleplay=rp2, position=1, code="CONF", name="Conflict", max_score=10)
+    dom = Competency.objects.create(
+        roleplay=rp2,
+        position=2,
+        code="DOM",
+        name="Dominance (16PF E)",
+        kind="16pf",
+        max_score=10,
+        norm_table=[2, 3, 4, 5, 6, 7, 8, 9, 10],
+    )
+    LikertItem.objects.create(competency=dom, position=1, statement="I take charge.")
+    LikertItem.objects.create(
+        competency=dom, position=2, statement="I avoid arguments.", reverse=True
+    )
+    alex = Stakeholder.objects.create(roleplay=rp1, position=1, name="Alex", role="Customer")
+    sam = Stakeholder.objects.create(roleplay=rp1, position=2, name="Sam", role="Agent")
+    kim = Stakeholder.objects.create(roleplay=rp2, position=1, name="Kim", role="Team member")
+    a1 = Turn.objects.create(
+        stakeholder=alex, key="a1", position=1, message="This is unacceptable!"
+    )
+    a2 = Turn.objects.create(stakeholder=alex, key="a2", position=2, message="So what now?")
+    s1 = Turn.objects.create(stakeholder=sam, key="s1", position=1, message="It was my fault.")
+    k1 = Turn.objects.create(stakeholder=kim, key="k1", position=1, message="I do all the work.")
+    spec = [
+        ("a1 good", a1, "I understand, let me fix it.", {"CUST": 3}, a2),
+        ("a1 poor", a1, "Calm down.", {"CUST": -1}, None),
+        ("a2 good", a2, "A refund today and a follow-up call.", {"CUST": 5, "CALM": 1}, None),
+        ("a2 fair", a2, "I will look into it.", {"CUST": 1}, None),
+        ("s1 good", s1, "Let's learn from it together.", {"CALM": 4}, None),
+        ("s1 poor", s1, "This can't happen again.", {}, None),
+        ("k1 good", k1, "Let's look at the workload together.", {"CONF": 7}, None),
+        ("k1 poor", k1, "Sort it out yourselves.", {"CONF": 0}, None),
+    ]
+    options = {
+        name: Option.objects.create(turn=turn, position=i, text=text, marks=marks, next_turn=nxt)
+        for i, (name, turn, text, marks, nxt) in enumerate(spec, start=1)
+    }
+    partner = Partner.objects.create(
+        name="Q3 Test",
+        jwt_secret="x" * 40,
+        base_url=f"https://{partner_hosts.split(',')[0]}",
+        allowed_hosts=partner_hosts,
+    )
+    partner.clusters.add(cluster)
+    return cluster, partner, options
+
+
+def make_assessment(cluster, partner, *, user_id: str = "EMP_789"):
+    from portal.roleplays.models import Assessment
+
+    return Assessment.objects.create(
+        partner=partner,
+        cluster=cluster,
+        user_id=user_id,
+        user_name="johndoe",
+        return_url=f"{partner.base_url}/dashboard",
+        results_url=partner.default_results_url(),
+    )

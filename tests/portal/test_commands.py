@@ -4,6 +4,7 @@ import copy
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -186,6 +187,150 @@ def test_seed_demo_creates_the_admin_only_with_a_password(monkeypatch):
     assert admin.is_staff
     assert admin.is_superuser
     assert admin.check_password("a long demo password")
+
+
+# ---------------------------------------------------------------------------------------------
+# seed_demo: the roleplay side (demo cluster, the sandbox's Q3 as a partner)
+
+CLUSTER_FIXTURE = ROOT / "portal" / "roleplays" / "fixtures" / "demo_cluster.json"
+
+
+def roleplay_counts() -> dict[str, int]:
+    from integrations.models import Delivery
+    from portal.partners.models import Partner
+    from portal.roleplays.models import Cluster, Roleplay, Turn
+
+    return {
+        "partners": Partner.objects.count(),
+        "clusters": Cluster.objects.count(),
+        "roleplays": Roleplay.objects.count(),
+        "turns": Turn.objects.count(),
+        "deliveries": Delivery.objects.count(),
+    }
+
+
+@pytest.mark.django_db
+def test_seed_demo_sets_up_the_roleplay_partner_and_cluster_once():
+    from integrations.models import Delivery
+    from portal.partners.models import Partner
+
+    first = json.loads(run("seed_demo", "--json"))
+    before = roleplay_counts()
+    second = json.loads(run("seed_demo", "--json"))
+
+    assert roleplay_counts() == before
+    assert before["partners"] == 1 and before["clusters"] == 1 and before["roleplays"] == 2
+    assert second == first, "same secrets, same ids"
+    # The partner was sent the cluster's metadata once, when it was given the cluster.
+    delivery = Delivery.objects.get()
+    assert delivery.kind == "cluster_metadata_sync"
+    assert delivery.target_url == ("http://testserver/sandbox/q3/api/receive-cluster-metadata")
+    assert json.loads(delivery.payload)["cluster_id"] == load(CLUSTER_FIXTURE)["cluster_id"]
+    assert Partner.objects.get().jwt_secret == first["partner"]["jwt_secret"]
+
+
+@pytest.mark.django_db
+def test_seed_demo_json_describes_the_roleplay_partner(settings):
+    from portal.partners.models import Partner
+    from portal.roleplays.models import Cluster
+
+    settings.PUBLIC_BASE_URL = "https://portal.example.com"
+    summary = json.loads(run("seed_demo", "--json"))
+
+    fixture = load(CLUSTER_FIXTURE)
+    partner = Partner.objects.get(name="Demo Q3")
+    cluster = Cluster.objects.get(cluster_id=fixture["cluster_id"])
+    assert summary["partner"] == {
+        "name": "Demo Q3",
+        "jwt_secret": partner.jwt_secret,
+        "webhook_secret": partner.webhook_secret,
+        "base_url": "https://portal.example.com/sandbox/q3",
+        "allowed_hosts": ["portal.example.com", "127.0.0.1", "localhost"],
+    }
+    assert len(partner.jwt_secret) == 48
+    assert re.fullmatch(r"[A-Za-z0-9_-]{48}", partner.jwt_secret)
+    assert partner.webhook_secret.startswith("whsec_")
+    assert partner.metadata_url() == (
+        "https://portal.example.com/sandbox/q3/api/receive-cluster-metadata"
+    )
+    assert partner.default_results_url() == (
+        "https://portal.example.com/sandbox/q3/api/receive-assessment-results"
+    )
+    assert list(partner.clusters.all()) == [cluster]
+    assert summary["clusters"] == [
+        {
+            "cluster_id": fixture["cluster_id"],
+            "cluster_name": "Customer Leadership Assessment",
+            "roleplays": [r["roleplay_id"] for r in fixture["roleplays"]],
+        }
+    ]
+
+
+@pytest.mark.django_db
+def test_seed_demo_text_output_lists_the_roleplay_partner():
+    from portal.partners.models import Partner
+
+    out = run("seed_demo")
+
+    partner = Partner.objects.get(name="Demo Q3")
+    assert "Demo Q3" in out
+    assert partner.jwt_secret in out
+    assert partner.webhook_secret in out
+    assert "http://testserver/sandbox/q3/" in out
+    assert "4c7e21d9-a3f: Customer Leadership Assessment" in out
+
+
+@pytest.mark.django_db
+def test_seed_demo_follows_a_new_public_base_url_and_keeps_the_secret(settings):
+    from portal.partners.models import Partner
+
+    first = json.loads(run("seed_demo", "--json"))
+    Partner.objects.filter(name="Demo Q3").update(allowed_hosts="testserver,q3.internal")
+    settings.PUBLIC_BASE_URL = "https://demo.example.org"
+
+    second = json.loads(run("seed_demo", "--json"))
+
+    assert second["partner"]["jwt_secret"] == first["partner"]["jwt_secret"]
+    assert second["partner"]["base_url"] == "https://demo.example.org/sandbox/q3"
+    assert Partner.objects.get().allowed_hosts == (
+        "testserver,q3.internal,demo.example.org,127.0.0.1,localhost"
+    )
+
+
+@pytest.mark.django_db
+def test_seed_demo_keeps_an_existing_cluster_with_the_same_id():
+    from portal.roleplays.models import Cluster
+    from portal.roleplays.transfer import import_cluster
+
+    data = load(CLUSTER_FIXTURE)
+    data["cluster_name"] = "Edited by staff"
+    mine = import_cluster(data)
+
+    summary = json.loads(run("seed_demo", "--json"))
+
+    assert summary["clusters"][0]["cluster_name"] == "Edited by staff"
+    assert Cluster.objects.get() == mine
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_when_the_demo_roleplay_ids_are_taken():
+    from portal.roleplays.models import Cluster
+    from portal.roleplays.transfer import import_cluster
+
+    import_cluster(load(CLUSTER_FIXTURE) | {"cluster_id": "a-copy"})
+    with pytest.raises(CommandError, match="Cannot import the demo cluster: Roleplay 1"):
+        run("seed_demo")
+    assert list(Cluster.objects.values_list("cluster_id", flat=True)) == ["a-copy"]
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_a_deactivated_partner():
+    from portal.partners.models import Partner
+
+    run("seed_demo")
+    Partner.objects.filter(name="Demo Q3").update(is_active=False)
+    with pytest.raises(CommandError, match="Partner 'Demo Q3' is deactivated"):
+        run("seed_demo")
 
 
 # ---------------------------------------------------------------------------------------------

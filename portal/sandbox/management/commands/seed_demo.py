@@ -1,7 +1,9 @@
-"""`manage.py seed_demo`: the demo customer, its two exams, the sandbox's account, an admin."""
+"""`manage.py seed_demo`: the demo customer, its two exams, the sandbox's account, the demo
+roleplay cluster and its partner (the sandbox's Q3), an admin."""
 
 import json
 import os
+import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,7 +16,11 @@ from django.urls import reverse
 from portal.customers.models import ClientToken, Customer
 from portal.exams import transfer
 from portal.exams.models import Exam
-from portal.sandbox.models import ExamCustomerAccount
+from portal.partners.models import Partner
+from portal.roleplays import services as roleplay_services
+from portal.roleplays import transfer as cluster_transfer
+from portal.roleplays.models import Cluster
+from portal.sandbox.models import ExamCustomerAccount, Q3Account
 
 DEMO_CUSTOMER = "Demo Academy"
 FIXTURES_DIR = Path(transfer.__file__).resolve().parent / "fixtures"
@@ -22,6 +28,14 @@ FIXTURES_DIR = Path(transfer.__file__).resolve().parent / "fixtures"
 DEMO_EXAM_FILES = ("demo_exam_en.json", "demo_exam_fa.json")
 SANDBOX_TOKEN_LABEL = "sandbox"
 ADMIN_USERNAME = "admin"
+CLUSTER_FIXTURE = (
+    Path(cluster_transfer.__file__).resolve().parent / "fixtures" / "demo_cluster.json"
+)
+DEMO_PARTNER = "Demo Q3"
+# The sandbox's Q3-like receiver, at .../api/receive-cluster-metadata and
+# .../api/receive-assessment-results under it.
+SANDBOX_Q3_PATH = "/sandbox/q3"
+JWT_SECRET_CHARS = 48
 
 
 def sandbox_callback_hosts() -> list[str]:
@@ -92,6 +106,76 @@ def sandbox_account(
     return account, token
 
 
+def demo_cluster() -> Cluster:
+    """The demo cluster, imported from its fixture when no cluster has the fixture's id."""
+    data = json.loads(CLUSTER_FIXTURE.read_text(encoding="utf-8"))
+    cluster = Cluster.objects.filter(cluster_id=data["cluster_id"]).first()
+    if cluster is not None:
+        return cluster
+    try:
+        return cluster_transfer.import_cluster(data)
+    except cluster_transfer.ClusterFormatError as error:
+        # e.g. its roleplay ids were taken by a copy imported under another cluster_id.
+        raise CommandError(f"Cannot import the demo cluster: {error.message}") from error
+
+
+def demo_partner(cluster: Cluster) -> Partner:
+    """The sandbox's Q3 as a roleplay partner, changed only where it differs from what it
+    should be; its JWT secret is kept once set. A partner newly given the cluster is sent the
+    cluster's metadata, as any partner would be."""
+    base_url = absolute(SANDBOX_Q3_PATH)
+    partner = Partner.objects.filter(name=DEMO_PARTNER).first()
+    if partner is None:
+        partner = Partner.objects.create(
+            name=DEMO_PARTNER,
+            # token_urlsafe(36) is 48 characters: 288 random bits, well over HS256's minimum.
+            jwt_secret=secrets.token_urlsafe(JWT_SECRET_CHARS * 3 // 4),
+            base_url=base_url,
+            allowed_hosts=",".join(sandbox_callback_hosts()),
+        )
+    elif not partner.is_active:
+        raise CommandError(
+            f"Partner {DEMO_PARTNER!r} is deactivated, so the sandbox's Q3 could not launch "
+            "anyone. Reactivate it in the admin (or delete it), then run seed_demo again."
+        )
+    else:
+        changed = []
+        if len(partner.jwt_secret.encode()) < settings.MIN_JWT_SECRET_BYTES:
+            partner.jwt_secret = secrets.token_urlsafe(JWT_SECRET_CHARS * 3 // 4)
+            changed.append("jwt_secret")
+        if partner.base_url != base_url:  # PUBLIC_BASE_URL changed since the last run
+            partner.base_url = base_url
+            changed.append("base_url")
+        hosts = [h.strip() for h in partner.allowed_hosts.split(",") if h.strip()]
+        missing = [host for host in sandbox_callback_hosts() if host not in hosts]
+        if missing:
+            partner.allowed_hosts = ",".join(hosts + missing)
+            changed.append("allowed_hosts")
+        if changed:
+            partner.save(update_fields=changed)
+    if not partner.clusters.filter(pk=cluster.pk).exists():
+        partner.clusters.add(cluster)
+        roleplay_services.push_cluster_metadata(cluster, [partner])
+    return partner
+
+
+def sandbox_q3_account(partner: Partner, clusters: list[Cluster]) -> Q3Account:
+    """The sandbox Q3's own copy of its secrets (pk=1), written only where it differs."""
+    values = {
+        "partner_name": partner.name,
+        "jwt_secret": partner.jwt_secret,
+        "webhook_secret": partner.webhook_secret,
+        "cluster_ids": [cluster.cluster_id for cluster in clusters],
+    }
+    account = Q3Account.current()
+    if account is None:
+        return Q3Account.objects.create(pk=1, **values)
+    if any(getattr(account, name) != value for name, value in values.items()):
+        Q3Account.objects.filter(pk=1).update(**values)
+        account.refresh_from_db()
+    return account
+
+
 def admin_user() -> str:
     """Create or refresh the "admin" superuser from DEMO_ADMIN_PASSWORD; say what happened."""
     password = os.environ.get("DEMO_ADMIN_PASSWORD", "")
@@ -116,8 +200,9 @@ def admin_user() -> str:
 class Command(BaseCommand):
     help = (
         f"Set up the demo: customer {DEMO_CUSTOMER!r}, its two demo exams, the sandbox's client "
-        "token and, when DEMO_ADMIN_PASSWORD is set, an 'admin' superuser. Safe to run again: "
-        "it only creates what is missing."
+        f"token, the demo roleplay cluster and its partner {DEMO_PARTNER!r} (the sandbox's Q3) "
+        "and, when DEMO_ADMIN_PASSWORD is set, an 'admin' superuser. Safe to run again: it only "
+        "creates what is missing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -130,9 +215,11 @@ class Command(BaseCommand):
             customer = demo_customer()
             exams = [demo_exam(customer, filename) for filename in DEMO_EXAM_FILES]
             account, token = sandbox_account(customer, exams)
+            cluster = demo_cluster()
+            partner = demo_partner(cluster)
+            sandbox_q3_account(partner, [cluster])
             admin = admin_user()
 
-        # Later parts of the demo (a roleplay partner, clusters) add their own keys here.
         summary = {
             "customer": {
                 "name": customer.name,
@@ -142,6 +229,24 @@ class Command(BaseCommand):
             },
             "exams": [
                 {"eurl": exam.pk, "title": exam.title, "language": exam.language} for exam in exams
+            ],
+            "partner": {
+                "name": partner.name,
+                "jwt_secret": partner.jwt_secret,
+                "webhook_secret": partner.webhook_secret,
+                "base_url": partner.base_url,
+                "allowed_hosts": partner.hosts,
+            },
+            "clusters": [
+                {
+                    "cluster_id": cluster.cluster_id,
+                    "cluster_name": cluster.cluster_name,
+                    "roleplays": list(
+                        cluster.roleplays.order_by("position", "id").values_list(
+                            "roleplay_id", flat=True
+                        )
+                    ),
+                }
             ],
             "urls": {
                 "sandbox": absolute(reverse("sandbox:index")),
@@ -156,6 +261,7 @@ class Command(BaseCommand):
 
     def write_text(self, summary: dict, admin: str) -> None:
         customer = summary["customer"]
+        partner = summary["partner"]
         lines = [
             f"Customer:       {customer['name']}",
             f"Client token:   {customer['client_token']}",
@@ -167,7 +273,19 @@ class Command(BaseCommand):
                 f"{absolute(reverse('sandbox:exam_intro', kwargs={'eurl': exam['eurl']}))}"
                 for exam in summary["exams"]
             ),
+            f"Partner:        {partner['name']}",
+            f"JWT secret:     {partner['jwt_secret']}",
+            f"Webhook secret: {partner['webhook_secret']}",
+            f"Partner URL:    {partner['base_url']}",
+            f"Partner hosts:  {', '.join(partner['allowed_hosts'])}",
+            "Clusters:",
+            *(
+                f"  {cluster['cluster_id']}: {cluster['cluster_name']} "
+                f"(roleplays {', '.join(cluster['roleplays'])})"
+                for cluster in summary["clusters"]
+            ),
             f"Sandbox:        {summary['urls']['sandbox']}",
+            f"Sandbox Q3:     {absolute(SANDBOX_Q3_PATH + '/')}",
             f"API docs:       {summary['urls']['api_docs']}",
             f"Admin:          {summary['urls']['admin']}",
             f"Admin user:     {admin}",

@@ -1,0 +1,115 @@
+"""Roleplay partners in the admin: their launch secret is write-only, their webhook secret shown.
+
+A partner newly allowed to launch a cluster is sent that cluster's metadata (seed 000).
+"""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.http import HttpRequest
+
+from integrations.signing import new_webhook_secret
+from portal.partners.models import Partner
+from portal.roleplays import services
+
+
+class PartnerForm(forms.ModelForm):
+    """The stored jwt_secret never goes to the browser: staff can only replace or clear it."""
+
+    new_jwt_secret = forms.CharField(
+        label="New JWT secret",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Set or replace the partner's HS256 launch secret (at least "
+        f"{settings.MIN_JWT_SECRET_BYTES} bytes). Leave empty to keep the current one.",
+    )
+    clear_jwt_secret = forms.BooleanField(
+        label="Clear the JWT secret",
+        required=False,
+        help_text="Use the shared Q3_INTEGRATION_SECRET instead.",
+    )
+
+    class Meta:
+        model = Partner
+        exclude = ("jwt_secret",)
+
+    def clean_new_jwt_secret(self) -> str:
+        secret = self.cleaned_data["new_jwt_secret"]
+        if secret and len(secret.encode()) < settings.MIN_JWT_SECRET_BYTES:
+            raise forms.ValidationError(
+                f"Too short: {len(secret.encode())} bytes. HS256 secrets need at least "
+                f"{settings.MIN_JWT_SECRET_BYTES} to be unguessable."
+            )
+        return secret
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("new_jwt_secret") and data.get("clear_jwt_secret"):
+            raise forms.ValidationError("Either set a new JWT secret or clear it, not both.")
+        return data
+
+    def save(self, commit: bool = True) -> Partner:
+        partner = super().save(commit=False)
+        if self.cleaned_data.get("new_jwt_secret"):
+            partner.jwt_secret = self.cleaned_data["new_jwt_secret"]
+        elif self.cleaned_data.get("clear_jwt_secret"):
+            partner.jwt_secret = ""
+        if commit:
+            partner.save()
+            self.save_m2m()
+        return partner
+
+
+@admin.action(description="Rotate the webhook secret of selected partners")
+def rotate_webhook_secret(modeladmin, request: HttpRequest, queryset) -> None:
+    for partner in queryset:
+        partner.webhook_secret = new_webhook_secret()
+        partner.save(update_fields=["webhook_secret"])
+    modeladmin.message_user(
+        request,
+        f"{queryset.count()} webhook secret(s) rotated: give each partner its new secret, or it "
+        "will reject our signatures.",
+        messages.WARNING,
+    )
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    form = PartnerForm
+    list_display = ("name", "base_url", "jwt_secret_status", "is_active", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "base_url")
+    readonly_fields = ("jwt_secret_status", "webhook_secret", "created_at")
+    filter_horizontal = ("clusters",)
+    actions = [rotate_webhook_secret]
+    fieldsets = (
+        (None, {"fields": ("name", "is_active", "base_url", "aio_callback_url", "allowed_hosts")}),
+        (
+            "Launch tokens (HS256 JWT)",
+            {"fields": ("jwt_secret_status", "new_jwt_secret", "clear_jwt_secret")},
+        ),
+        ("Webhooks we send", {"fields": ("webhook_secret",)}),
+        ("Clusters this partner may launch", {"fields": ("clusters",)}),
+        (None, {"fields": ("created_at",)}),
+    )
+
+    @admin.display(description="JWT secret")
+    def jwt_secret_status(self, obj: Partner) -> str:
+        if obj.jwt_secret:
+            return f"set ({len(obj.jwt_secret.encode())} bytes)"
+        if settings.Q3_INTEGRATION_SECRET:
+            return "not set: uses Q3_INTEGRATION_SECRET"
+        return "not set, and Q3_INTEGRATION_SECRET is empty: launches will be refused"
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        partner = form.instance
+        before = set(partner.clusters.values_list("pk", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        added = partner.clusters.exclude(pk__in=before)
+        if partner.is_active and added:
+            for cluster in added:
+                services.push_cluster_metadata(cluster, [partner])
+            messages.info(
+                request, f"Cluster metadata queued for {partner} ({len(added)} cluster(s))."
+            )

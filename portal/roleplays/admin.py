@@ -1,0 +1,358 @@
+"""Clusters and their content in the admin (cluster → roleplay → stakeholder → turn → option,
+competency → Likert items); assessments are read-only records.
+
+Partners allowed to launch a cluster are sent its metadata again whenever an edit here changes
+it (seed 000: "when cluster created or updated").
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import HttpRequest
+
+from portal.roleplays import payloads, services, transfer
+from portal.roleplays.models import (
+    Assessment,
+    Cluster,
+    Competency,
+    LikertItem,
+    Option,
+    Roleplay,
+    RoleplayAttempt,
+    Stakeholder,
+    Turn,
+)
+from scoring.roleplays import STEN_MAX
+
+
+def check_identifier(value: str) -> None:
+    if value and not transfer.ID_PATTERN.fullmatch(value):
+        raise ValidationError(f"Use only {transfer.ID_RULE}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Metadata pushes
+
+
+class PushesClusterMetadata(admin.ModelAdmin):
+    """Send partners a cluster's metadata again when saving here changed it."""
+
+    def clusters_of(self, obj) -> list[Cluster]:
+        raise NotImplementedError
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The metadata as it is before this save (the admin's transaction starts in super()).
+        before = {}
+        if object_id and request.method == "POST":
+            obj = self.get_object(request, object_id)
+            if obj is not None:
+                before = {c.pk: payloads.cluster_metadata(c) for c in self.clusters_of(obj)}
+        request._cluster_metadata_before = before
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        before = getattr(request, "_cluster_metadata_before", {})
+        clusters = {c.pk: c for c in self.clusters_of(form.instance)}
+        clusters |= Cluster.objects.in_bulk(before)
+        sent = 0
+        for pk, cluster in clusters.items():
+            if before.get(pk) != payloads.cluster_metadata(cluster):
+                sent += services.push_cluster_metadata(cluster)
+        if sent:
+            messages.info(request, f"Cluster metadata queued for {sent} partner(s).")
+
+    def delete_model(self, request, obj) -> None:
+        clusters = [c for c in self.clusters_of(obj) if c.pk]
+        super().delete_model(request, obj)
+        # A deleted cluster has nothing left to send (the contract has no "deleted" message).
+        for cluster in Cluster.objects.filter(pk__in=[c.pk for c in clusters]):
+            services.push_cluster_metadata(cluster)
+
+
+# ---------------------------------------------------------------------------------------------
+# Content
+
+
+class RoleplayInline(admin.StackedInline):
+    model = Roleplay
+    extra = 0
+    fields = (("position", "roleplay_name", "total_time_minutes"), "roleplay_id", "scenario")
+    readonly_fields = ("roleplay_id",)
+    show_change_link = True
+
+
+class ClusterForm(forms.ModelForm):
+    class Meta:
+        model = Cluster
+        fields = "__all__"
+
+    def clean_cluster_id(self) -> str:
+        value = self.cleaned_data["cluster_id"]
+        check_identifier(value)
+        return value
+
+
+@admin.register(Cluster)
+class ClusterAdmin(PushesClusterMetadata):
+    form = ClusterForm
+    list_display = (
+        "cluster_id",
+        "cluster_name",
+        "cluster_type",
+        "roleplay_count",
+        "is_active",
+        "updated_at",
+    )
+    list_filter = ("cluster_type", "is_active")
+    search_fields = ("cluster_id", "cluster_name")
+    readonly_fields = ("created_at", "updated_at")
+    inlines = [RoleplayInline]
+
+    def clusters_of(self, obj: Cluster) -> list[Cluster]:
+        return [obj] if obj.pk else []
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(roleplay_total=Count("roleplays"))
+
+    @admin.display(description="Roleplays", ordering="roleplay_total")
+    def roleplay_count(self, obj: Cluster) -> int:
+        return obj.roleplay_total
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        # Partners know the cluster by its id: it is chosen once, when the cluster is created.
+        if obj is not None:
+            return (*self.readonly_fields, "cluster_id")
+        return self.readonly_fields
+
+
+class CompetencyForm(forms.ModelForm):
+    class Meta:
+        model = Competency
+        fields = "__all__"
+
+    def clean_code(self) -> str:
+        value = self.cleaned_data["code"]
+        check_identifier(value)
+        return value
+
+    def clean_norm_table(self) -> list:
+        return self.cleaned_data.get("norm_table") or []
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("kind") == Competency.Kind.PF16:
+            table = data.get("norm_table")
+            cuts = STEN_MAX - 1
+            numbers = isinstance(table, list) and all(
+                isinstance(cut, int | float) and not isinstance(cut, bool) for cut in table
+            )
+            if not numbers or len(table) != cuts:
+                self.add_error("norm_table", f"A 16PF norm table is {cuts} raw-score cut-offs.")
+            elif any(low >= high for low, high in zip(table, table[1:], strict=False)):
+                self.add_error("norm_table", "The cut-offs must be in ascending order.")
+            if data.get("max_score") not in (None, STEN_MAX):
+                self.add_error("max_score", f"A 16PF trait is a sten: its max_score is {STEN_MAX}.")
+        elif data.get("norm_table"):
+            self.add_error("norm_table", "Only 16PF competencies have a norm table.")
+        return data
+
+
+class CompetencyInline(admin.TabularInline):
+    model = Competency
+    form = CompetencyForm
+    extra = 0
+    fields = ("position", "code", "name", "kind", "max_score", "norm_table")
+    show_change_link = True  # its Likert items are edited on its own page
+
+
+class StakeholderInline(admin.StackedInline):
+    model = Stakeholder
+    extra = 0
+    fields = (("position", "name", "role"), "brief")
+    show_change_link = True  # its turns are edited on its own page
+
+
+class RoleplayForm(forms.ModelForm):
+    class Meta:
+        model = Roleplay
+        fields = "__all__"
+
+    def clean_roleplay_id(self) -> str:
+        value = self.cleaned_data["roleplay_id"]
+        check_identifier(value)
+        return value
+
+
+@admin.register(Roleplay)
+class RoleplayAdmin(PushesClusterMetadata):
+    form = RoleplayForm
+    list_display = ("roleplay_id", "roleplay_name", "cluster", "position", "total_time_minutes")
+    list_filter = ("cluster",)
+    search_fields = ("roleplay_id", "roleplay_name", "cluster__cluster_name")
+    list_select_related = ("cluster",)
+    inlines = [CompetencyInline, StakeholderInline]
+
+    def clusters_of(self, obj: Roleplay) -> list[Cluster]:
+        return [obj.cluster] if obj.cluster_id else []
+
+
+class LikertItemInline(admin.TabularInline):
+    model = LikertItem
+    extra = 0
+    fields = ("position", "statement", "reverse")
+
+
+@admin.register(Competency)
+class CompetencyAdmin(PushesClusterMetadata):
+    form = CompetencyForm
+    list_display = ("code", "name", "kind", "max_score", "roleplay")
+    list_filter = ("kind", "roleplay__cluster")
+    search_fields = ("code", "name", "roleplay__roleplay_name")
+    list_select_related = ("roleplay",)
+    inlines = [LikertItemInline]
+
+    def clusters_of(self, obj: Competency) -> list[Cluster]:
+        return [obj.roleplay.cluster] if obj.roleplay_id else []
+
+
+class TurnForm(forms.ModelForm):
+    class Meta:
+        model = Turn
+        fields = "__all__"
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data["key"]
+        check_identifier(key)
+        stakeholder = self.cleaned_data.get("stakeholder")  # absent in the inline
+        stakeholder_id = stakeholder.pk if stakeholder else self.instance.stakeholder_id
+        if stakeholder_id:
+            # Options name their next turn by key: keys are unique in the whole roleplay.
+            roleplay_id = Stakeholder.objects.filter(pk=stakeholder_id).values("roleplay_id")
+            taken = Turn.objects.filter(key=key, stakeholder__roleplay_id__in=roleplay_id)
+            taken = taken.exclude(stakeholder_id=stakeholder_id)
+            if taken.exists():
+                raise ValidationError(
+                    "Another stakeholder of this roleplay has a turn with this key."
+                )
+        return key
+
+
+class TurnInline(admin.StackedInline):
+    model = Turn
+    form = TurnForm
+    extra = 0
+    fields = (("position", "key"), "message")
+    show_change_link = True  # its options are edited on its own page
+
+
+@admin.register(Stakeholder)
+class StakeholderAdmin(admin.ModelAdmin):
+    list_display = ("name", "role", "roleplay", "position")
+    list_filter = ("roleplay__cluster",)
+    search_fields = ("name", "role", "roleplay__roleplay_name")
+    list_select_related = ("roleplay",)
+    inlines = [TurnInline]
+
+
+class OptionForm(forms.ModelForm):
+    class Meta:
+        model = Option
+        fields = "__all__"
+
+    def clean_marks(self) -> dict:
+        marks = self.cleaned_data.get("marks") or {}
+        if not isinstance(marks, dict):
+            raise ValidationError('Marks are an object of competency code → number: {"CODE": 2}.')
+        turn = self.instance.turn if self.instance.turn_id else None
+        if turn is None:
+            return marks
+        competencies = {
+            c.code: c for c in Competency.objects.filter(roleplay=turn.stakeholder.roleplay_id)
+        }
+        for code, value in marks.items():
+            competency = competencies.get(code)
+            if competency is None:
+                known = ", ".join(competencies) or "none yet"
+                raise ValidationError(f"Unknown competency {code!r} (this roleplay has {known}).")
+            if competency.kind == Competency.Kind.PF16:
+                raise ValidationError(
+                    f"{code} is a 16PF trait, measured by its Likert items only: no marks."
+                )
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise ValidationError(f"The marks of {code} must be a number.")
+        return marks
+
+
+class OptionInline(admin.StackedInline):
+    model = Option
+    form = OptionForm
+    extra = 0
+    fk_name = "turn"
+    fields = (("position", "next_turn"), "text", "marks")
+
+    def get_formset(self, request: HttpRequest, obj: Turn | None = None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # A conversation only continues with the same stakeholder, and never back to itself.
+        field = formset.form.base_fields["next_turn"]
+        field.queryset = (
+            Turn.objects.filter(stakeholder=obj.stakeholder_id).exclude(pk=obj.pk)
+            if obj is not None
+            else Turn.objects.none()
+        )
+        return formset
+
+
+@admin.register(Turn)
+class TurnAdmin(admin.ModelAdmin):
+    form = TurnForm
+    list_display = ("key", "stakeholder", "position", "message_start")
+    list_filter = ("stakeholder__roleplay__cluster",)
+    search_fields = ("key", "message", "stakeholder__name")
+    list_select_related = ("stakeholder",)
+    inlines = [OptionInline]
+
+    @admin.display(description="Message")
+    def message_start(self, obj: Turn) -> str:
+        return obj.message[:80]
+
+
+# ---------------------------------------------------------------------------------------------
+# What candidates did: records, not content
+
+
+class RoleplayAttemptInline(admin.TabularInline):
+    model = RoleplayAttempt
+    extra = 0
+    can_delete = False
+    fields = ("roleplay", "started_at", "deadline_at", "finished_at", "finished_by")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "user_id",
+        "user_name",
+        "cluster",
+        "partner",
+        "status",
+        "created_at",
+        "completed_at",
+    )
+    list_filter = ("status", "partner", "cluster")
+    search_fields = ("user_id", "user_name", "cluster__cluster_id")
+    list_select_related = ("cluster", "partner")
+    date_hierarchy = "created_at"
+    inlines = [RoleplayAttemptInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [field.name for field in Assessment._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,116 @@
+"""The sandbox Q3 receivers: signed, schema-checked, processed once per webhook-id."""
+
+import json
+
+import pytest
+
+from integrations import signing
+from portal.sandbox.models import Q3Account, ReceivedWebhook
+
+pytestmark = pytest.mark.django_db
+
+METADATA = {
+    "cluster_id": "b4bf406c-4f9",
+    "cluster_name": "Customer Leadership Assessment",
+    "cluster_type": "Leadership",
+    "number_of_roleplays": 1,
+    "roleplays": [
+        {
+            "roleplay_id": "rp-1",
+            "roleplay_name": "Escalated Customer Complaint",
+            "total_time_minutes": 20,
+            "competencies": [{"id": "CUST_FOCUS", "name": "Customer Focus", "max_score": 10}],
+        }
+    ],
+}
+RESULTS = {
+    "cluster_id": "b4bf406c-4f9",
+    "cluster_name": "Customer Leadership Assessment",
+    "cluster_type": "Leadership",
+    "user_id": "EMP_789",
+    "user_name": "johndoe",
+    "roleplays": [
+        {
+            "roleplay_id": "rp-1",
+            "roleplay_name": "Escalated Customer Complaint",
+            "stakeholders": "02",
+            "max_time": 20,
+            "time_taken": 12.5,
+            "competencies": [
+                {
+                    "competency_code": "CUST_FOCUS",
+                    "competency_name": "Customer Focus",
+                    "max_marks": 10,
+                    "marks_obtained": 7,
+                }
+            ],
+        }
+    ],
+}
+
+
+@pytest.fixture
+def account():
+    return Q3Account.objects.create(
+        pk=1,
+        partner_name="Demo Q3",
+        jwt_secret="j" * 48,
+        webhook_secret=signing.new_webhook_secret(),
+        cluster_ids=["b4bf406c-4f9"],
+    )
+
+
+def post(client, path, payload, secret, webhook_id="msg_1"):
+    body = json.dumps(payload).encode()
+    headers = signing.webhook_headers(webhook_id=webhook_id, body=body, secret=secret)
+    return client.post(
+        path,
+        body,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def test_metadata_is_acknowledged_as_the_seed_says(client, account):
+    response = post(
+        client, "/sandbox/q3/api/receive-cluster-metadata", METADATA, account.webhook_secret
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "success": True,
+        "cluster_id": "b4bf406c-4f9",
+        "message": "Cluster metadata received successfully",
+    }
+    assert "Customer Leadership Assessment" in client.get("/sandbox/q3/").text
+
+
+def test_results_are_acknowledged_once_per_webhook_id(client, account):
+    for _ in range(2):  # a retry carries the same webhook-id
+        response = post(
+            client, "/sandbox/q3/api/receive-assessment-results", RESULTS, account.webhook_secret
+        )
+        assert response.json() == {
+            "success": True,
+            "user_id": "EMP_789",
+            "cluster_id": "b4bf406c-4f9",
+            "message": "Results received successfully",
+        }
+    assert ReceivedWebhook.objects.filter(kind="results_submission").count() == 1
+    assert "Customer Focus: 7/10" in client.get("/sandbox/q3/").text
+
+
+def test_a_forged_signature_is_refused(client, account):
+    response = post(
+        client, "/sandbox/q3/api/receive-assessment-results", RESULTS, signing.new_webhook_secret()
+    )
+    assert response.status_code == 401 and response.json()["success"] is False
+    assert not ReceivedWebhook.objects.exists()
+
+
+def test_a_payload_off_the_schema_gets_the_seed_error_reply(client, account):
+    bad = RESULTS | {"roleplays": [RESULTS["roleplays"][0] | {"stakeholders": "2"}]}
+    response = post(
+        client, "/sandbox/q3/api/receive-assessment-results", bad, account.webhook_secret
+    )
+    assert response.status_code == 400
+    assert response.json()["success"] is False and "detail" in response.json()

@@ -1,0 +1,108 @@
+"""The candidate's roleplay pages over Django's test client (with and without htmx)."""
+
+import pytest
+
+from portal.roleplays.models import Assessment, RoleplayAttempt, TurnResponse
+from portal.roleplays.views import SESSION_KEY
+from tests.factories import make_assessment, make_cluster
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    cluster, partner, options = make_cluster()
+    return {"options": options, "assessment": make_assessment(cluster, partner)}
+
+
+@pytest.fixture
+def candidate(client, world):
+    session = client.session
+    session[SESSION_KEY] = world["assessment"].pk
+    session.save()
+    return client
+
+
+def test_without_a_session_the_candidate_is_told_how_to_come_back(client):
+    response = client.get("/roleplay/")
+    assert response.status_code == 403
+    assert "Attempt assessment" in response.text
+
+
+def test_overview_lists_roleplays_in_order_with_only_the_first_open(candidate):
+    page = candidate.get("/roleplay/")
+    assert page.status_code == 200
+    assert "0 of 2 roleplays completed" in page.text
+    rows = [row["status"] for row in page.context["rows"]]
+    assert rows == ["next", "locked"]
+    assert candidate.get("/roleplay/rp-conflict/")["Location"] == "/roleplay/"
+
+
+def test_brief_then_start_then_a_turn_by_turn_conversation_without_js(candidate, world):
+    brief = candidate.get("/roleplay/rp-complaint/")
+    assert "A customer is unhappy." in brief.text and "Start (20 minutes)" in brief.text
+    assert not RoleplayAttempt.objects.exists(), "reading the brief does not start the clock"
+    started = candidate.post("/roleplay/rp-complaint/start/")
+    assert started["Location"] == "/roleplay/rp-complaint/"
+    play = candidate.get("/roleplay/rp-complaint/")
+    assert "This is unacceptable!" in play.text and "How do you reply to Alex?" in play.text
+    reply = candidate.post(
+        "/roleplay/rp-complaint/respond/", {"option": world["options"]["a1 good"].pk}
+    )
+    assert reply["Location"] == "/roleplay/rp-complaint/"
+    play = candidate.get("/roleplay/rp-complaint/")
+    assert "I understand, let me fix it." in play.text and "So what now?" in play.text
+
+
+def test_htmx_reply_swaps_the_stage_and_a_reload_resumes(candidate, world):
+    candidate.post("/roleplay/rp-complaint/start/")
+    swap = candidate.post(
+        "/roleplay/rp-complaint/respond/",
+        {"option": world["options"]["a1 poor"].pk},
+        HTTP_HX_REQUEST="true",
+    )
+    assert swap.status_code == 200
+    assert swap.text.lstrip().startswith('<div id="stage"')
+    assert "It was my fault." in swap.text  # Sam, the next stakeholder
+    reload = candidate.get("/roleplay/rp-complaint/")
+    assert "It was my fault." in reload.text and "Calm down." in reload.text
+
+
+def test_double_click_on_an_answer_records_it_once(candidate, world):
+    candidate.post("/roleplay/rp-complaint/start/")
+    option = world["options"]["a1 good"].pk
+    candidate.post("/roleplay/rp-complaint/respond/", {"option": option})
+    again = candidate.post("/roleplay/rp-complaint/respond/", {"option": option})
+    assert again.status_code == 302
+    assert TurnResponse.objects.count() == 1
+    page = candidate.get(again["Location"])
+    assert "not one of the options" in page.text
+
+
+def test_whole_cluster_to_thank_you_and_back_to_return_url(candidate, world):
+    options = world["options"]
+    candidate.post("/roleplay/rp-complaint/start/")
+    for name in ("a1 good", "a2 good"):
+        candidate.post("/roleplay/rp-complaint/respond/", {"option": options[name].pk})
+    last = candidate.post(
+        "/roleplay/rp-complaint/respond/", {"option": options["s1 good"].pk}, HTTP_HX_REQUEST="true"
+    )
+    assert last["HX-Redirect"] == "/roleplay/"
+    assert "1 of 2 roleplays completed" in candidate.get("/roleplay/").text
+
+    candidate.post("/roleplay/rp-conflict/start/")
+    candidate.post("/roleplay/rp-conflict/respond/", {"option": options["k1 good"].pk})
+    likert = candidate.get("/roleplay/rp-conflict/")
+    assert "A few statements about you" in likert.text
+    items = likert.context["content"].likert_items
+    partial = candidate.post("/roleplay/rp-conflict/rate/", {f"item-{items[0].pk}": "4"})
+    assert "Please rate every statement (1 left)." in candidate.get(partial["Location"]).text
+    done = candidate.post("/roleplay/rp-conflict/rate/", {f"item-{items[1].pk}": "2"})
+    assert done["Location"] == "/roleplay/"
+    assert Assessment.objects.get().status == "completed"
+
+    overview = candidate.get("/roleplay/")
+    assert "All roleplays are complete" in overview.text
+    thanks = candidate.get("/roleplay/done/")
+    assert "Thank you" in thanks.text
+    assert 'href="https://q3.example.com/dashboard"' in thanks.text

@@ -1,0 +1,196 @@
+"""A candidate's way through a cluster: order, branching, deadline, scoring, results outbox."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from integrations.models import Delivery
+from portal.roleplays import services
+from portal.roleplays.models import Assessment, Roleplay, RoleplayAttempt, TurnResponse
+from portal.roleplays.services import RoleplayContent, RoleplayError
+from tests.factories import make_assessment, make_cluster
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    cluster, partner, options = make_cluster()
+    assessment = make_assessment(cluster, partner)
+    rp1, rp2 = Roleplay.objects.filter(cluster=cluster).order_by("position")
+    return {
+        "cluster": cluster,
+        "partner": partner,
+        "options": options,
+        "assessment": assessment,
+        "rp1": rp1,
+        "rp2": rp2,
+    }
+
+
+def current(attempt):
+    state = services.progress(RoleplayContent.load(attempt.roleplay), attempt)
+    return state.current_turn.key if state.current_turn else None
+
+
+def finish_rp1(world, first="a1 good", second="a2 good", third="s1 good"):
+    attempt = services.start_roleplay(assessment=world["assessment"], roleplay=world["rp1"])
+    for name in (first, second, third):
+        if name:
+            services.respond(attempt=attempt, option_id=world["options"][name].pk)
+    attempt.refresh_from_db()
+    return attempt
+
+
+def test_roleplays_are_taken_in_order(world):
+    with pytest.raises(RoleplayError) as refused:
+        services.start_roleplay(assessment=world["assessment"], roleplay=world["rp2"])
+    assert refused.value.code == "out_of_order"
+    attempt = services.start_roleplay(assessment=world["assessment"], roleplay=world["rp1"])
+    again = services.start_roleplay(assessment=world["assessment"], roleplay=world["rp1"])
+    assert again.pk == attempt.pk, "a double click does not restart the clock"
+    assert attempt.deadline_at - attempt.started_at == timedelta(minutes=20)
+
+
+def test_conversation_branches_and_moves_to_the_next_stakeholder(world):
+    attempt = services.start_roleplay(assessment=world["assessment"], roleplay=world["rp1"])
+    assert current(attempt) == "a1"
+    services.respond(attempt=attempt, option_id=world["options"]["a1 good"].pk)
+    assert current(attempt) == "a2"
+    services.respond(attempt=attempt, option_id=world["options"]["a2 fair"].pk)
+    assert current(attempt) == "s1"
+
+
+def test_a_poor_answer_can_end_the_talk_early(world):
+    attempt = services.start_roleplay(assessment=world["assessment"], roleplay=world["rp1"])
+    services.respond(attempt=attempt, option_id=world["options"]["a1 poor"].pk)
+    assert current(attempt) == "s1"
+
+
+def test_an_option_of_another_turn_is_refused_and_nothing_is_recorded(world):
+    attempt = services.start_roleplay(assessment=world["assessment"], roleplay=world["rp1"])
+    services.respond(attempt=attempt, option_id=world["options"]["a1 good"].pk)
+    with pytest.raises(RoleplayError) as stale:  # e.g. a second tab still showing turn a1
+        services.respond(attempt=attempt, option_id=world["options"]["a1 poor"].pk)
+    assert stale.value.code == "stale_option"
+    assert TurnResponse.objects.filter(attempt=attempt).count() == 1
+
+
+def test_the_last_answer_finishes_the_roleplay_with_server_time(world):
+    attempt = finish_rp1(world)
+    assert attempt.is_finished and attempt.finished_by == "candidate"
+    assert attempt.started_at <= attempt.finished_at <= timezone.now()
+    with pytest.raises(RoleplayError) as late:
+        services.respond(attempt=attempt, option_id=world["options"]["s1 poor"].pk)
+    assert late.value.code == "roleplay_finished"
+
+
+def test_answers_after_the_deadline_are_refused_and_the_roleplay_closes(world):
+    attempt = services.start_roleplay(assessment=world["assessment"], roleplay=world["rp1"])
+    services.respond(attempt=attempt, option_id=world["options"]["a1 good"].pk)
+    RoleplayAttempt.objects.filter(pk=attempt.pk).update(
+        started_at=timezone.now() - timedelta(minutes=21),
+        deadline_at=timezone.now() - timedelta(minutes=1),
+    )
+    with pytest.raises(RoleplayError) as late:
+        services.respond(attempt=attempt, option_id=world["options"]["a2 good"].pk)
+    assert late.value.code == "time_up"
+    attempt.refresh_from_db()
+    assert attempt.finished_by == "deadline"
+    assert attempt.finished_at == attempt.deadline_at
+
+
+def test_overdue_roleplays_are_closed_by_the_periodic_task(world):
+    attempt = services.start_roleplay(assessment=world["assessment"], roleplay=world["rp1"])
+    RoleplayAttempt.objects.filter(pk=attempt.pk).update(deadline_at=timezone.now())
+    assert services.finish_overdue_roleplays() == 1
+    assert services.finish_overdue_roleplays() == 0
+    attempt.refresh_from_db()
+    assert attempt.finished_by == "deadline"
+
+
+def test_likert_ratings_are_kept_when_incomplete(world):
+    finish_rp1(world)
+    attempt = services.start_roleplay(assessment=world["assessment"], roleplay=world["rp2"])
+    services.respond(attempt=attempt, option_id=world["options"]["k1 good"].pk)
+    items = list(RoleplayContent.load(world["rp2"]).likert_items)
+    assert services.rate(attempt=attempt, values={items[0].pk: 5}) == 1
+    assert not RoleplayAttempt.objects.get(pk=attempt.pk).is_finished
+    with pytest.raises(RoleplayError):
+        services.rate(attempt=attempt, values={items[1].pk: 9})
+    assert services.rate(attempt=attempt, values={items[1].pk: 1}) == 0
+    assert RoleplayAttempt.objects.get(pk=attempt.pk).is_finished
+
+
+def complete_all(world):
+    finish_rp1(world)
+    attempt = services.start_roleplay(assessment=world["assessment"], roleplay=world["rp2"])
+    services.respond(attempt=attempt, option_id=world["options"]["k1 good"].pk)
+    items = list(RoleplayContent.load(world["rp2"]).likert_items)
+    # "I take charge" 5, "I avoid arguments" (reverse) 1 → 5 + 5 = raw 10 → sten 9.
+    services.rate(attempt=attempt, values={items[0].pk: 5, items[1].pk: 1})
+
+
+def test_completing_the_last_roleplay_puts_the_results_in_the_outbox_once(world):
+    complete_all(world)
+    assessment = Assessment.objects.get(pk=world["assessment"].pk)
+    assert assessment.status == "completed"
+    deliveries = Delivery.objects.filter(kind="results_submission")
+    assert deliveries.count() == 1
+    delivery = deliveries.get()
+    assert delivery.target_url == "https://q3.example.com/api/receive-assessment-results"
+    assert delivery.signing_secret == world["partner"].webhook_secret
+    assert not services.complete_assessment(assessment)
+    assert Delivery.objects.filter(kind="results_submission").count() == 1
+
+    body = json.loads(delivery.payload)
+    assert body["cluster_id"] == "test-cl-001" and body["user_id"] == "EMP_789"
+    assert body["user_name"] == "johndoe" and body["cluster_type"] == "Leadership"
+    first, second = body["roleplays"]
+    assert first["roleplay_id"] == "rp-complaint" and first["stakeholders"] == "02"
+    assert first["max_time"] == 20 and 0 <= first["time_taken"] < 1
+    marks = {c["competency_code"]: c for c in first["competencies"]}
+    assert marks["CUST"]["marks_obtained"] == 6, "3 + 5 is capped at max_score 6"
+    assert marks["CALM"]["marks_obtained"] == 5 and marks["CALM"]["max_marks"] == 5
+    traits = {c["competency_code"]: c for c in second["competencies"]}
+    assert traits["CONF"]["marks_obtained"] == 7
+    assert traits["DOM"] == {
+        "competency_code": "DOM",
+        "competency_name": "Dominance (16PF E)",
+        "max_marks": 10,
+        "marks_obtained": 9,
+    }
+    assert second["stakeholders"] == "01"
+
+
+def test_negative_marks_never_go_below_zero(world):
+    finish_rp1(world, first="a1 poor", second=None, third="s1 poor")
+    payload = services.results_payload(world["assessment"])
+    marks = {
+        c["competency_code"]: c["marks_obtained"] for c in payload["roleplays"][0]["competencies"]
+    }
+    assert marks == {"CUST": 0, "CALM": 0}
+
+
+def test_results_go_to_the_launch_results_url(world):
+    assessment = world["assessment"]
+    Assessment.objects.filter(pk=assessment.pk).update(
+        results_url="https://q3.example.com/hooks/results"
+    )
+    complete_all(world)
+    assert Delivery.objects.get(kind="results_submission").target_url == (
+        "https://q3.example.com/hooks/results"
+    )
+
+
+def test_a_roleplay_never_started_scores_zero_not_an_average_sten(world):
+    finish_rp1(world)
+    payload = services.results_payload(world["assessment"])
+    second = payload["roleplays"][1]
+    assert second["stakeholders"] == "00" and second["time_taken"] == 0
+    assert {c["competency_code"]: c["marks_obtained"] for c in second["competencies"]} == {
+        "CONF": 0,
+        "DOM": 0,
+    }
