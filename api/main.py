@@ -5,8 +5,9 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from api import exams
+from api import exams, roleplays
 from portal.exams.services import ExamError
+from portal.roleplays.launch import LaunchError
 
 api = NinjaAPI(
     title="Assessment Portal API",
@@ -19,11 +20,14 @@ api = NinjaAPI(
         "`student_uuid, mobile, eurl, quiz_id, percentage, total_score, is_accept, state, "
         "launch_id` and `signature` = hex HMAC-SHA256, keyed with your signing secret, of "
         "those nine parameters sorted by name and joined as `name=value` with `&` "
-        "(values URL-decoded)."
+        "(values URL-decoded). **Roleplay clusters (seed 000)**: authenticated by the HS256 "
+        "JWT in the body; errors are "
+        '`{"success": false, "error_code": "...", "detail": "..."}`.'
     ),
     urls_namespace="api",
 )
 api.add_router("/", exams.router)
+api.add_router("/", roleplays.router)
 
 
 def _field_errors(exc: ValidationError) -> str:
@@ -41,8 +45,18 @@ def exam_error(request: HttpRequest, exc: ExamError) -> HttpResponse:
     )
 
 
+@api.exception_handler(LaunchError)
+def launch_error(request: HttpRequest, exc: LaunchError) -> HttpResponse:
+    return api.create_response(
+        request, roleplays.error_body(exc.code, exc.detail), status=exc.status
+    )
+
+
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    if getattr(request, "contract", None) == roleplays.CONTRACT:
+        body = roleplays.error_body("INVALID_REQUEST", f"Invalid request: {_field_errors(exc)}")
+        return api.create_response(request, body, status=422)
     if getattr(request, "contract", None) == exams.CONTRACT:
         message = _("Invalid request: %(errors)s") % {"errors": _field_errors(exc)}
         return api.create_response(
@@ -74,4 +88,11 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return api.create_response(
             request, {"error": message, "code": code}, status=exc.status_code
         )
+    if getattr(request, "contract", None) == roleplays.CONTRACT:
+        # The roleplay contract answers 422 INVALID_REQUEST to any request it cannot read.
+        if exc.status_code == 400:
+            body = roleplays.error_body("INVALID_REQUEST", f"Invalid request: {exc.message}")
+            return api.create_response(request, body, status=422)
+        body = roleplays.error_body(f"HTTP_{exc.status_code}", str(exc.message))
+        return api.create_response(request, body, status=exc.status_code)
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)

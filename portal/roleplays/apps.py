@@ -5,3 +5,10 @@ class RoleplaysConfig(AppConfig):
     name = "portal.roleplays"
     label = "roleplays"
     verbose_name = "Roleplay clusters"
+
+    def ready(self) -> None:
+        from django.core import checks
+
+        from portal.roleplays.checks import check_partner_jwt_secrets
+
+        checks.register(check_partner_jwt_secrets)
