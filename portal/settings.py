@@ -106,7 +106,8 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "portal.sqlite3",
+            # SQLITE_PATH lets another process (e.g. a test's Huey consumer) open a given file.
+            "NAME": os.environ.get("SQLITE_PATH") or VAR_DIR / "portal.sqlite3",
             "CONN_MAX_AGE": 600,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
@@ -129,7 +130,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("HUEY_REDIS_URL", "")
 HUEY = {
-    "name": "portal",
+    "name": os.environ.get("HUEY_NAME", "portal"),
     "immediate": env_bool("HUEY_IMMEDIATE", False),
     "utc": True,
     "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},

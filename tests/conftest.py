@@ -1,10 +1,24 @@
 """Shared fixtures. Fixtures name their people: a customer, another customer, a student."""
 
+import os
+
 import pytest
+from huey.contrib.djhuey import HUEY
 
 from portal.customers.models import ClientToken, Customer
 from portal.exams.models import Exam
 from tests.factories import make_exam
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_queue() -> str:
+    """This test process's own Huey queue (on the configured storage: SQLite file or Redis), so
+    tasks enqueued by tests never reach the developer's queue or another test process. A
+    consumer a test starts joins it with HUEY_NAME."""
+    HUEY.name = f"portal-test-{os.getpid()}"
+    HUEY.storage = HUEY.create_storage()
+    yield HUEY.name
+    HUEY.storage.flush_all()
 
 
 @pytest.fixture

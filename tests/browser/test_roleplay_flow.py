@@ -1,0 +1,139 @@
+"""End to end over real HTTP: the sandbox Q3 launches a candidate, who takes both roleplays in
+Chromium; the results reach the sandbox's receiver through a running Huey consumer, and the
+browser ends at return_url."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+from playwright.sync_api import expect
+
+from portal.roleplays.models import Assessment
+from portal.sandbox.models import ReceivedWebhook
+from tests.browser.test_exam_flow import seed_demo
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_env() -> dict[str, str]:
+    """Point another process at this test's database (a file on SQLite, the test DB on PG)."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        credentials = quote(db["USER"] or "") + ":" + quote(db["PASSWORD"] or "")
+        address = f"{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}"
+        return {"DATABASE_URL": f"postgres://{credentials}@{address}/{db['NAME']}"}
+    assert not connection.is_in_memory_db(), "the SQLite test database must be a file"
+    return {"SQLITE_PATH": str(db["NAME"])}
+
+
+@pytest.fixture
+def huey_consumer(private_queue, tmp_path):
+    """`manage.py run_huey` on this test's database and queue, stopped after the test."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SQLITE_PATH"}}
+    env |= database_env() | {
+        "HUEY_NAME": private_queue,
+        "OUTBOUND_ALLOW_LOOPBACK": "true",
+        "LOG_LEVEL": "WARNING",
+    }
+    log_path = tmp_path / "consumer.log"
+    with open(log_path, "w") as log:
+        consumer = subprocess.Popen(
+            [sys.executable, "manage.py", "run_huey", "--workers", "2", "--delay", "0.1"]
+            + ["--max-delay", "0.5", "--no-periodic"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    yield lambda: log_path.read_text()
+    consumer.send_signal(signal.SIGTERM)
+    try:
+        consumer.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        consumer.kill()
+        consumer.wait()
+
+
+def received(kind: str, timeout: float = 45, **match) -> ReceivedWebhook | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for hook in ReceivedWebhook.objects.filter(kind=kind, signature_valid=True):
+            if all(hook.payload.get(key) == value for key, value in match.items()):
+                return hook
+        time.sleep(0.25)
+    return None
+
+
+def answer_conversation(page) -> None:
+    """Reply with the first option at every turn, then rate any 16PF statements."""
+    while True:
+        if page.locator("form.reply").count():
+            said = page.locator(".bubble.you").count()
+            page.locator("form.reply button.option").first.click()
+            page.wait_for_function(
+                "n => document.querySelectorAll('.bubble.you').length > n"
+                " || location.pathname === '/roleplay/'",
+                arg=said,
+            )
+        elif page.locator("form.likert").count():
+            for item in page.locator("fieldset.likert-item").all():
+                item.get_by_role("radio", name="Agree", exact=True).check()
+            page.get_by_role("button", name="Submit ratings").click()
+            page.wait_for_url(re.compile(r"/roleplay/$"))
+        else:
+            return
+
+
+def test_sandbox_q3_launch_to_results_through_the_consumer(page, portal, huey_consumer):
+    demo = seed_demo()
+    cluster_id = demo["clusters"][0]["cluster_id"]
+    # The demo partner was given the cluster: its metadata goes out through the consumer.
+    metadata = received("cluster_metadata_sync", cluster_id=cluster_id)
+    assert metadata is not None, huey_consumer()
+    assert metadata.payload["number_of_roleplays"] == 2
+
+    page.goto(f"{portal.url}/sandbox/q3/")
+    page.get_by_label("Employee id (user_id)").fill("EMP_789")
+    page.get_by_role("button", name="Attempt assessment").click()
+    page.wait_for_url(re.compile(r"/roleplay/$"))  # JWT launch, then the POST redirect
+    expect(page.locator("#cluster-progress")).to_have_text("0 of 2 roleplays completed")
+
+    for done in (1, 2):
+        page.locator(".roleplay-row[data-status=next] a").click()
+        expect(page.get_by_role("heading", name="Your brief")).to_be_visible()
+        page.get_by_role("button", name=re.compile(r"^Start \(")).click()
+        expect(page.locator("#timer-value")).to_have_text(re.compile(r"^\d+:\d\d$"))
+        if done == 1:  # a reload mid-conversation resumes where the candidate was
+            page.locator("form.reply button.option").first.click()
+            expect(page.locator(".bubble.you")).to_have_count(1)
+            page.reload()
+            expect(page.locator(".bubble.you")).to_have_count(1)
+        answer_conversation(page)
+        expect(page.locator("#cluster-progress")).to_have_text(f"{done} of 2 roleplays completed")
+
+    page.get_by_role("link", name="Finish").click()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    assessment = Assessment.objects.get(user_id="EMP_789")
+    assert assessment.status == "completed"
+
+    results = received("results_submission", user_id="EMP_789")
+    assert results is not None, huey_consumer()
+    assert [rp["roleplay_id"] for rp in results.payload["roleplays"]] == demo["clusters"][0][
+        "roleplays"
+    ]
+    for roleplay in results.payload["roleplays"]:
+        assert roleplay["stakeholders"] != "00" and roleplay["time_taken"] >= 0
+        for competency in roleplay["competencies"]:
+            assert 0 <= competency["marks_obtained"] <= competency["max_marks"]
+
+    page.get_by_role("link", name="Back to your portal").click()
+    page.wait_for_url(re.compile(r"/sandbox/q3/\?user_id=EMP_789$"))
+    expect(page.locator("article.received-result[data-user=EMP_789]")).to_be_visible()
