@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from integrations.signing import new_webhook_secret
@@ -42,6 +43,14 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """A short HS256 secret can be guessed offline from one token: refuse it here (admin
+        forms), as the system check refuses it at start-up."""
+        if self.jwt_secret and len(self.jwt_secret.encode()) < settings.MIN_JWT_SECRET_BYTES:
+            raise ValidationError(
+                {"jwt_secret": f"Use at least {settings.MIN_JWT_SECRET_BYTES} bytes."}
+            )
 
     @property
     def effective_jwt_secret(self) -> str:

@@ -286,3 +286,12 @@ def assessment_start(*, ticket: str, assessment_cluster_id: str) -> Assessment:
     if not spent:
         raise TicketError("used")
     return found.assessment
+
+
+def forget_expired_launch_records() -> int:
+    """Delete used tokens past their expiry (a replay is refused by `exp` by then anyway) and
+    tickets expired more than a day ago. Returns how many rows went."""
+    now = timezone.now()
+    tokens, _ = UsedToken.objects.filter(expires_at__lt=now).delete()
+    tickets, _ = LaunchTicket.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
+    return tokens + tickets

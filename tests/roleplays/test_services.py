@@ -194,3 +194,30 @@ def test_a_roleplay_never_started_scores_zero_not_an_average_sten(world):
         "CONF": 0,
         "DOM": 0,
     }
+
+
+def test_periodic_tasks_close_overdue_roleplays_and_forget_expired_tokens(world):
+    from portal.roleplays import tasks
+    from portal.roleplays.models import LaunchTicket, UsedToken
+
+    attempt = services.start_roleplay(assessment=world["assessment"], roleplay=world["rp1"])
+    RoleplayAttempt.objects.filter(pk=attempt.pk).update(deadline_at=timezone.now())
+    assert tasks.finish_overdue_roleplays.call_local() == 1
+    UsedToken.objects.create(token_hash="a" * 64, expires_at=timezone.now() - timedelta(hours=1))
+    UsedToken.objects.create(token_hash="b" * 64, expires_at=timezone.now() + timedelta(hours=1))
+    LaunchTicket.objects.create(
+        assessment=world["assessment"],
+        ticket_hash="c" * 64,
+        expires_at=timezone.now() - timedelta(days=2),
+    )
+    assert tasks.forget_expired_launch_records.call_local() == 2
+    assert list(UsedToken.objects.values_list("token_hash", flat=True)) == ["b" * 64]
+
+
+def test_a_short_partner_secret_is_refused_by_the_form_validation(world):
+    from django.core.exceptions import ValidationError
+
+    partner = world["partner"]
+    partner.jwt_secret = "too-short"
+    with pytest.raises(ValidationError):
+        partner.full_clean()
