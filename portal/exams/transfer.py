@@ -1,37 +1,38 @@
 """Exams as portable JSON ("portal-exam/1"): export an exam with its question bank, import one."""
 
-import math
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from portal import jsonformat as jf
 from portal.customers.models import Customer
 from portal.exams.models import Exam, Question, Quiz
+from portal.jsonformat import REQUIRED, FormatError
 
 FORMAT = "portal-exam/1"
 
-# Field name → default when the file leaves it out; None marks a required field.
+# Field name → default when the file leaves it out (REQUIRED: it may not).
 EXAM_FIELDS: dict[str, Any] = {
-    "title": None,
+    "title": REQUIRED,
     "type": 1,
-    "language": None,
+    "language": REQUIRED,
     "accept_score": 60,
-    "number_of_question": None,
-    "duration": None,
+    "number_of_question": REQUIRED,
+    "duration": REQUIRED,
     "can_back": True,
     "is_active": True,
-    "questions": None,
+    "questions": REQUIRED,
 }
 QUESTION_FIELDS: dict[str, Any] = {
-    "description": None,
+    "description": REQUIRED,
     "type": True,
-    "c1": None,
-    "c2": None,
-    "c3": None,
-    "c4": None,
-    "correct": None,
+    "c1": REQUIRED,
+    "c2": REQUIRED,
+    "c3": REQUIRED,
+    "c4": REQUIRED,
+    "correct": REQUIRED,
     "weight": 1.0,
     "can_shuffle": False,
 }
@@ -41,21 +42,12 @@ SMALL_INT_MAX = 32767
 INT_MAX = 2147483647
 
 
-class ExamFormatError(Exception):
+class ExamFormatError(FormatError):
     """The JSON is not a valid portal-exam/1 document, or cannot be applied to this exam."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # ---------------------------------------------------------------------------------------------
 # Export
-
-
-def _plain_number(value: float) -> int | float:
-    # A pass mark of 60 reads better as 60 than 60.0, and matches hand-written files.
-    return int(value) if float(value).is_integer() else value
 
 
 def export_exam(exam: Exam) -> dict:
@@ -80,7 +72,7 @@ def export_exam(exam: Exam) -> dict:
             "title": exam.title,
             "type": exam.type,
             "language": exam.language,
-            "accept_score": _plain_number(exam.accept_score),
+            "accept_score": jf.plain_number(exam.accept_score),
             "number_of_question": exam.number_of_question,
             "duration": exam.duration,
             "can_back": exam.can_back,
@@ -94,91 +86,31 @@ def export_exam(exam: Exam) -> dict:
 # Validation
 
 
-def _is_int(value: Any) -> bool:
-    # bool is an int in Python, but `"correct": true` is a mistake, not the number 1.
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    if not (_is_int(value) or isinstance(value, float)):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except OverflowError:
-        return False
-
-
-def _fields(obj: Any, spec: dict[str, Any], where: str) -> dict[str, Any]:
-    """Check obj is an object with no unknown and no missing field; fill in the defaults."""
-    if not isinstance(obj, dict):
-        raise ExamFormatError(f"{where} must be a JSON object.")
-    unknown = sorted(set(obj) - set(spec))
-    if unknown:
-        names = ", ".join(repr(name) for name in unknown)
-        raise ExamFormatError(f"{where}: unknown field {names}.")
-    values = {}
-    for name, default in spec.items():
-        if name in obj:
-            values[name] = obj[name]
-        elif default is None:
-            raise ExamFormatError(f"{where}: field {name!r} is missing.")
-        else:
-            values[name] = default
-    return values
-
-
-def _check_text(value: Any, where: str, name: str, max_length: int | None = None) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ExamFormatError(f"{where}: field {name!r} must be a non-empty string.")
-    if max_length is not None and len(value) > max_length:
-        raise ExamFormatError(
-            f"{where}: field {name!r} is {len(value)} characters long; "
-            f"the most allowed is {max_length}."
-        )
-    return value
-
-
-def _check_bool(value: Any, where: str, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise ExamFormatError(f"{where}: field {name!r} must be true or false, got {value!r}.")
-    return value
-
-
-def _check_int(value: Any, where: str, name: str, low: int, high: int | None = None) -> int:
-    in_range = _is_int(value) and value >= low and (high is None or value <= high)
-    if not in_range:
-        wanted = f"from {low} to {high}" if high is not None else f"of at least {low}"
-        raise ExamFormatError(
-            f"{where}: field {name!r} must be a whole number {wanted}, got {value!r}."
-        )
-    return value
-
-
-def _check_number(
-    value: Any, where: str, name: str, low: float, high: float | None = None
-) -> float:
-    in_range = _is_number(value) and value >= low and (high is None or value <= high)
-    if not in_range:
-        wanted = f"from {low:g} to {high:g}" if high is not None else f"of at least {low:g}"
-        raise ExamFormatError(f"{where}: field {name!r} must be a number {wanted}, got {value!r}.")
-    return float(value)
-
-
 def _validate_question(obj: Any, number: int) -> dict[str, Any]:
     where = f"Question {number}"
-    values = _fields(obj, QUESTION_FIELDS, where)
+    values = jf.fields(obj, QUESTION_FIELDS, where)
     return {
         "position": number,
-        "description": _check_text(values["description"], where, "description"),
-        "type": _check_bool(values["type"], where, "type"),
-        **{f"c{n}": _check_text(values[f"c{n}"], where, f"c{n}") for n in range(1, 5)},
-        "correct": _check_int(values["correct"], where, "correct", 1, 4),
-        "weight": _check_number(values["weight"], where, "weight", 0),
-        "can_shuffle": _check_bool(values["can_shuffle"], where, "can_shuffle"),
+        "description": jf.text(values["description"], where, "description"),
+        "type": jf.boolean(values["type"], where, "type"),
+        **{f"c{n}": jf.text(values[f"c{n}"], where, f"c{n}") for n in range(1, 5)},
+        "correct": jf.integer(values["correct"], where, "correct", 1, 4),
+        "weight": jf.number(values["weight"], where, "weight", 0),
+        "can_shuffle": jf.boolean(values["can_shuffle"], where, "can_shuffle"),
     }
 
 
 def validate(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Check a whole document before anything is written; ExamFormatError says where it is wrong."""
+    try:
+        return _validate(data)
+    except ExamFormatError:
+        raise
+    except FormatError as error:
+        raise ExamFormatError(error.message) from None
+
+
+def _validate(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Return (exam fields, question fields) ready for the models, or raise ExamFormatError."""
     if not isinstance(data, dict):
         raise ExamFormatError("The document must be a JSON object.")
@@ -197,7 +129,7 @@ def validate(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     if "exam" not in data:
         raise ExamFormatError("Field 'exam' is missing.")
     where = "Exam"
-    values = _fields(data["exam"], EXAM_FIELDS, where)
+    values = jf.fields(data["exam"], EXAM_FIELDS, where)
     languages = [code for code, _name in settings.LANGUAGES]
     if values["language"] not in languages:
         raise ExamFormatError(
@@ -205,16 +137,16 @@ def validate(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             f"got {values['language']!r}."
         )
     exam = {
-        "title": _check_text(values["title"], where, "title", TITLE_MAX_LENGTH),
-        "type": _check_int(values["type"], where, "type", 0, SMALL_INT_MAX),
+        "title": jf.text(values["title"], where, "title", TITLE_MAX_LENGTH),
+        "type": jf.integer(values["type"], where, "type", 0, SMALL_INT_MAX),
         "language": values["language"],
-        "accept_score": _check_number(values["accept_score"], where, "accept_score", 0, 100),
-        "number_of_question": _check_int(
+        "accept_score": jf.number(values["accept_score"], where, "accept_score", 0, 100),
+        "number_of_question": jf.integer(
             values["number_of_question"], where, "number_of_question", 1, INT_MAX
         ),
-        "duration": _check_int(values["duration"], where, "duration", 1, INT_MAX),
-        "can_back": _check_bool(values["can_back"], where, "can_back"),
-        "is_active": _check_bool(values["is_active"], where, "is_active"),
+        "duration": jf.integer(values["duration"], where, "duration", 1, INT_MAX),
+        "can_back": jf.boolean(values["can_back"], where, "can_back"),
+        "is_active": jf.boolean(values["is_active"], where, "is_active"),
     }
     questions = values["questions"]
     if not isinstance(questions, list) or not questions:

@@ -3,7 +3,6 @@
 The format is documented field by field in docs/roleplay-format.md.
 """
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +10,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, ProtectedError
 
+from portal import jsonformat as jf
+from portal.jsonformat import REQUIRED, FormatError
 from portal.roleplays.models import (
     Assessment,
     Cluster,
@@ -32,13 +33,6 @@ ID_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit"
 INT_MAX = 2147483647
 MAX_STAKEHOLDERS = 99  # results report them as a 2-digit string
 
-
-class _Required:
-    def __repr__(self) -> str:
-        return "REQUIRED"
-
-
-REQUIRED: Any = _Required()
 
 # Field name → default when the file leaves it out (REQUIRED: it may not).
 CLUSTER_FIELDS: dict[str, Any] = {
@@ -81,21 +75,12 @@ def _max_length(model: type, name: str) -> int:
     return model._meta.get_field(name).max_length
 
 
-class ClusterFormatError(Exception):
+class ClusterFormatError(FormatError):
     """The JSON is not a valid portal-cluster/1 document, or cannot be applied to this cluster."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # ---------------------------------------------------------------------------------------------
 # Export
-
-
-def _plain_number(value: float) -> int | float:
-    # A max_score of 10 reads better as 10 than 10.0, and matches hand-written files.
-    return int(value) if float(value).is_integer() else value
 
 
 def _by_position(model: type) -> Any:
@@ -146,7 +131,7 @@ def _export_roleplay(roleplay: Roleplay) -> dict:
 
     def marks(option: Option) -> dict:
         codes = sorted(option.marks or {}, key=lambda code: (rank.get(code, len(rank)), code))
-        return {code: _plain_number(option.marks[code]) for code in codes}
+        return {code: jf.plain_number(option.marks[code]) for code in codes}
 
     return {
         "roleplay_id": roleplay.roleplay_id,
@@ -185,11 +170,11 @@ def _export_competency(competency: Competency) -> dict:
         "code": competency.code,
         "name": competency.name,
         "kind": competency.kind,
-        "max_score": STEN_MAX if competency.kind == PF16 else _plain_number(competency.max_score),
+        "max_score": STEN_MAX if competency.kind == PF16 else jf.plain_number(competency.max_score),
     }
     if competency.kind == PF16:
         # Only 16PF competencies have these; an SJT competency is marked by options.
-        data["norm_table"] = [_plain_number(cut) for cut in competency.norm_table or []]
+        data["norm_table"] = [jf.plain_number(cut) for cut in competency.norm_table or []]
         data["likert_items"] = [
             {"statement": item.statement, "reverse": item.reverse}
             for item in competency.likert_items.all()
@@ -267,50 +252,6 @@ class ClusterSpec:
 # Validation
 
 
-def _is_int(value: Any) -> bool:
-    # bool is an int in Python, but `"max_score": true` is a mistake, not the number 1.
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    if not (_is_int(value) or isinstance(value, float)):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except OverflowError:
-        return False
-
-
-def _fields(obj: Any, spec: dict[str, Any], where: str) -> dict[str, Any]:
-    """Check obj is an object with no unknown and no missing field; fill in the defaults."""
-    if not isinstance(obj, dict):
-        raise ClusterFormatError(f"{where} must be a JSON object.")
-    unknown = sorted(set(obj) - set(spec))
-    if unknown:
-        names = ", ".join(repr(name) for name in unknown)
-        raise ClusterFormatError(f"{where}: unknown field {names}.")
-    values = {}
-    for name, default in spec.items():
-        if name in obj:
-            values[name] = obj[name]
-        elif default is REQUIRED:
-            raise ClusterFormatError(f"{where}: field {name!r} is missing.")
-        else:
-            values[name] = default
-    return values
-
-
-def _text(value: Any, where: str, name: str, max_length: int | None = None) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ClusterFormatError(f"{where}: field {name!r} must be a non-empty string.")
-    if max_length is not None and len(value) > max_length:
-        raise ClusterFormatError(
-            f"{where}: field {name!r} is {len(value)} characters long; "
-            f"the most allowed is {max_length}."
-        )
-    return value
-
-
 def _optional_text(value: Any, where: str, name: str) -> str:
     if not isinstance(value, str):
         raise ClusterFormatError(f"{where}: field {name!r} must be a string (it may be empty).")
@@ -318,15 +259,9 @@ def _optional_text(value: Any, where: str, name: str) -> str:
 
 
 def _identifier(value: Any, where: str, name: str, max_length: int) -> str:
-    _text(value, where, name, max_length)
+    jf.text(value, where, name, max_length)
     if not ID_PATTERN.fullmatch(value):
         raise ClusterFormatError(f"{where}: field {name!r} must use only {ID_RULE}; got {value!r}.")
-    return value
-
-
-def _bool(value: Any, where: str, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise ClusterFormatError(f"{where}: field {name!r} must be true or false, got {value!r}.")
     return value
 
 
@@ -345,6 +280,16 @@ def _named(label: str, number: int, name: Any) -> str:
 
 
 def validate(data: Any) -> ClusterSpec:
+    """Check a whole document before writing anything; ClusterFormatError says where."""
+    try:
+        return _validate(data)
+    except ClusterFormatError:
+        raise
+    except FormatError as error:
+        raise ClusterFormatError(error.message) from None
+
+
+def _validate(data: Any) -> ClusterSpec:
     """Return the whole document as plain values, or raise ClusterFormatError at the first error.
 
     Checks everything that can be checked without the database; `import_cluster` adds the
@@ -362,20 +307,20 @@ def validate(data: Any) -> ClusterSpec:
             "this is not a portal cluster file, or a version this portal cannot read."
         )
     where = "Cluster"
-    values = _fields(data, CLUSTER_FIELDS, where)
+    values = jf.fields(data, CLUSTER_FIELDS, where)
     cluster_id = values["cluster_id"]
     if cluster_id is not None:
         _identifier(cluster_id, where, "cluster_id", _max_length(Cluster, "cluster_id"))
     spec = ClusterSpec(
         cluster_id=cluster_id,
-        cluster_name=_text(
+        cluster_name=jf.text(
             values["cluster_name"], where, "cluster_name", _max_length(Cluster, "cluster_name")
         ),
-        cluster_type=_text(
+        cluster_type=jf.text(
             values["cluster_type"], where, "cluster_type", _max_length(Cluster, "cluster_type")
         ),
         description=_optional_text(values["description"], where, "description"),
-        is_active=_bool(values["is_active"], where, "is_active"),
+        is_active=jf.boolean(values["is_active"], where, "is_active"),
     )
     roleplays = _list(values["roleplays"], where, "roleplays", "roleplays")
     seen_ids: dict[str, str] = {}
@@ -394,12 +339,12 @@ def validate(data: Any) -> ClusterSpec:
 
 def _validate_roleplay(obj: Any, number: int) -> RoleplaySpec:
     where = _named("Roleplay", number, obj.get("roleplay_name") if isinstance(obj, dict) else None)
-    values = _fields(obj, ROLEPLAY_FIELDS, where)
+    values = jf.fields(obj, ROLEPLAY_FIELDS, where)
     roleplay_id = values["roleplay_id"]
     if roleplay_id is not None:
         _identifier(roleplay_id, where, "roleplay_id", _max_length(Roleplay, "roleplay_id"))
     minutes = values["total_time_minutes"]
-    if not _is_int(minutes) or not 1 <= minutes <= INT_MAX:
+    if not jf.is_int(minutes) or not 1 <= minutes <= INT_MAX:
         raise ClusterFormatError(
             f"{where}: field 'total_time_minutes' must be a whole number of minutes, at least 1; "
             f"got {minutes!r}."
@@ -407,11 +352,11 @@ def _validate_roleplay(obj: Any, number: int) -> RoleplaySpec:
     roleplay = RoleplaySpec(
         position=number,
         roleplay_id=roleplay_id,
-        roleplay_name=_text(
+        roleplay_name=jf.text(
             values["roleplay_name"], where, "roleplay_name", _max_length(Roleplay, "roleplay_name")
         ),
         total_time_minutes=minutes,
-        scenario=_text(values["scenario"], where, "scenario"),
+        scenario=jf.text(values["scenario"], where, "scenario"),
         competencies=[],
         stakeholders=[],
         where=where,
@@ -472,9 +417,9 @@ def _validate_competency(obj: Any, number: int, roleplay_where: str) -> Competen
     code = obj.get("code") if isinstance(obj, dict) else None
     label = f"competency {number}" + (f" ({code})" if isinstance(code, str) and code else "")
     where = f"{roleplay_where}, {label}"
-    values = _fields(obj, COMPETENCY_FIELDS, where)
+    values = jf.fields(obj, COMPETENCY_FIELDS, where)
     code = _identifier(values["code"], where, "code", _max_length(Competency, "code"))
-    name = _text(values["name"], where, "name", _max_length(Competency, "name"))
+    name = jf.text(values["name"], where, "name", _max_length(Competency, "name"))
     kind = values["kind"]
     if kind not in (SJT, PF16):
         raise ClusterFormatError(f"{where}: field 'kind' must be 'sjt' or '16pf', got {kind!r}.")
@@ -485,7 +430,7 @@ def _validate_competency(obj: Any, number: int, roleplay_where: str) -> Competen
     if kind == SJT:
         if max_score is None:
             raise ClusterFormatError(f"{where}: field 'max_score' is missing.")
-        if not _is_number(max_score) or max_score <= 0:
+        if not jf.is_number(max_score) or max_score <= 0:
             raise ClusterFormatError(
                 f"{where}: field 'max_score' must be a number greater than 0, got {max_score!r}."
             )
@@ -498,7 +443,7 @@ def _validate_competency(obj: Any, number: int, roleplay_where: str) -> Competen
         return CompetencySpec(number, code, name, kind, float(max_score), [], [], where)
 
     # 16PF: a sten from 1 to 10, from Likert items through the norm table.
-    if max_score is not None and (not _is_number(max_score) or max_score != STEN_MAX):
+    if max_score is not None and (not jf.is_number(max_score) or max_score != STEN_MAX):
         raise ClusterFormatError(
             f"{where}: field 'max_score' of a 16pf competency must be {STEN_MAX} (a sten score "
             f"runs from 1 to {STEN_MAX}), got {max_score!r}."
@@ -507,18 +452,18 @@ def _validate_competency(obj: Any, number: int, roleplay_where: str) -> Competen
     items = []
     for position, item in enumerate(likert, start=1):
         item_where = f"{where}, Likert item {position}"
-        item_values = _fields(item, LIKERT_FIELDS, item_where)
+        item_values = jf.fields(item, LIKERT_FIELDS, item_where)
         items.append(
             (
-                _text(item_values["statement"], item_where, "statement"),
-                _bool(item_values["reverse"], item_where, "reverse"),
+                jf.text(item_values["statement"], item_where, "statement"),
+                jf.boolean(item_values["reverse"], item_where, "reverse"),
             )
         )
     cuts = STEN_MAX - 1
     if (
         not isinstance(norm_table, list)
         or len(norm_table) != cuts
-        or not all(_is_number(cut) for cut in norm_table)
+        or not all(jf.is_number(cut) for cut in norm_table)
     ):
         raise ClusterFormatError(
             f"{where}: field 'norm_table' must be a list of {cuts} numbers, the raw-score "
@@ -544,11 +489,11 @@ def _validate_stakeholder(
 ) -> StakeholderSpec:
     name = obj.get("name") if isinstance(obj, dict) else None
     where = f"{roleplay_where}, {_named('stakeholder', number, name)}"
-    values = _fields(obj, STAKEHOLDER_FIELDS, where)
+    values = jf.fields(obj, STAKEHOLDER_FIELDS, where)
     stakeholder = StakeholderSpec(
         position=number,
-        name=_text(values["name"], where, "name", _max_length(Stakeholder, "name")),
-        role=_text(values["role"], where, "role", _max_length(Stakeholder, "role")),
+        name=jf.text(values["name"], where, "name", _max_length(Stakeholder, "name")),
+        role=jf.text(values["role"], where, "role", _max_length(Stakeholder, "role")),
         brief=_optional_text(values["brief"], where, "brief"),
         turns=[],
         where=where,
@@ -559,11 +504,11 @@ def _validate_stakeholder(
         turn_where = f"{where}, " + (
             f"turn {key!r}" if isinstance(key, str) and key else f"turn {position}"
         )
-        turn_values = _fields(item, TURN_FIELDS, turn_where)
+        turn_values = jf.fields(item, TURN_FIELDS, turn_where)
         turn = TurnSpec(
             position=position,
             key=_identifier(turn_values["key"], turn_where, "key", _max_length(Turn, "key")),
-            message=_text(turn_values["message"], turn_where, "message"),
+            message=jf.text(turn_values["message"], turn_where, "message"),
             options=[],
             where=turn_where,
         )
@@ -584,8 +529,8 @@ def _validate_option(
     obj: Any, number: int, turn_where: str, competencies: dict[str, CompetencySpec]
 ) -> OptionSpec:
     where = f"{turn_where}, option {number}"
-    values = _fields(obj, OPTION_FIELDS, where)
-    text = _text(values["text"], where, "text")
+    values = jf.fields(obj, OPTION_FIELDS, where)
+    text = jf.text(values["text"], where, "text")
     marks = {} if values["marks"] is None else values["marks"]
     if not isinstance(marks, dict):
         raise ClusterFormatError(
@@ -604,7 +549,7 @@ def _validate_option(
                 f"{where}: field 'marks' gives marks to 16pf competency {code!r}, which is "
                 "measured by its Likert items only."
             )
-        if not _is_number(value) or abs(value) > competency.max_score:
+        if not jf.is_number(value) or abs(value) > competency.max_score:
             raise ClusterFormatError(
                 f"{where}: field 'marks': {code!r} must be a number from "
                 f"-{competency.max_score:g} to {competency.max_score:g} (its max_score), "
