@@ -149,8 +149,9 @@ def _attempt_or_none(assessment: Assessment, roleplay: Roleplay) -> RoleplayAtte
     return RoleplayAttempt.objects.filter(assessment=assessment, roleplay=roleplay).first()
 
 
-@require_POST
-def respond(request: HttpRequest, roleplay_id: str) -> HttpResponse:
+def _step(request: HttpRequest, roleplay_id: str, act) -> HttpResponse:
+    """Run one candidate step (`act(attempt)` → an error message or "") on their own started
+    roleplay, and answer as the page expects: the next stage, or the overview when it ended."""
     assessment = _assessment(request)
     if assessment is None:
         return _no_session(request)
@@ -159,45 +160,44 @@ def respond(request: HttpRequest, roleplay_id: str) -> HttpResponse:
     if attempt is None:
         return redirect("roleplays:overview")
     try:
-        option_id = int(request.POST.get("option", ""))
-    except ValueError:
-        return _back_to_play(request, roleplay, error="Please choose one of the answers.")
-    try:
-        services.respond(attempt=attempt, option_id=option_id)
+        problem = act(attempt)
     except RoleplayError as error:
         if error.code in {"time_up", "roleplay_finished"}:
             return _leave(request)
-        return _back_to_play(request, roleplay, error=error.message)
+        problem = error.message
+    if problem:
+        return _back_to_play(request, roleplay, error=problem)
     return _after_step(request, assessment, roleplay)
+
+
+@require_POST
+def respond(request: HttpRequest, roleplay_id: str) -> HttpResponse:
+    def act(attempt: RoleplayAttempt) -> str:
+        try:
+            option_id = int(request.POST.get("option", ""))
+        except ValueError:
+            return "Please choose one of the answers."
+        services.respond(attempt=attempt, option_id=option_id)
+        return ""
+
+    return _step(request, roleplay_id, act)
 
 
 @require_POST
 def rate(request: HttpRequest, roleplay_id: str) -> HttpResponse:
-    assessment = _assessment(request)
-    if assessment is None:
-        return _no_session(request)
-    roleplay = _roleplay(assessment, roleplay_id)
-    attempt = roleplay and _attempt_or_none(assessment, roleplay)
-    if attempt is None:
-        return redirect("roleplays:overview")
-    values = {}
-    for name, value in request.POST.items():
-        if name.startswith("item-") and value:
-            try:
-                values[int(name[5:])] = int(value)
-            except ValueError:
-                return _back_to_play(request, roleplay, error="Each rating is from 1 to 5.")
-    try:
+    def act(attempt: RoleplayAttempt) -> str:
+        try:
+            values = {
+                int(name.removeprefix("item-")): int(value)
+                for name, value in request.POST.items()
+                if name.startswith("item-") and value
+            }
+        except ValueError:
+            return "Each rating is from 1 to 5."
         missing = services.rate(attempt=attempt, values=values)
-    except RoleplayError as error:
-        if error.code in {"time_up", "roleplay_finished"}:
-            return _leave(request)
-        return _back_to_play(request, roleplay, error=error.message)
-    if missing:
-        return _back_to_play(
-            request, roleplay, error=f"Please rate every statement ({missing} left)."
-        )
-    return _after_step(request, assessment, roleplay)
+        return f"Please rate every statement ({missing} left)." if missing else ""
+
+    return _step(request, roleplay_id, act)
 
 
 def _leave(request: HttpRequest) -> HttpResponse:

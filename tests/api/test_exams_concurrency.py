@@ -7,7 +7,6 @@ and unique constraints.
 
 import threading
 import time
-from collections.abc import Callable
 
 import httpx
 import pytest
@@ -28,30 +27,10 @@ def live(live_server, settings) -> str:
     return live_server.url
 
 
-def together(count: int, call: Callable[[int], httpx.Response]) -> list[httpx.Response]:
-    """Run call(0..count-1) in threads released at the same moment by a barrier."""
-    barrier = threading.Barrier(count)
-    results: list[httpx.Response | BaseException | None] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call(index)
-        except BaseException as error:  # reported below, in the test's thread
-            results[index] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    errors = [r for r in results if not isinstance(r, httpx.Response)]
-    assert not errors, errors
-    return results
-
-
 @pytest.mark.parametrize("known_student", [False, True], ids=["new-student", "known-student"])
-def test_parallel_launches_of_one_student_share_one_quiz(live, token, exam, known_student):
+def test_parallel_launches_of_one_student_share_one_quiz(
+    live, token, exam, known_student, together
+):
     if known_student:
         Student.objects.create(customer=exam.customer, uuid="stu-race", mobile="09120000000")
     body = {
@@ -86,7 +65,7 @@ def test_parallel_launches_of_one_student_share_one_quiz(live, token, exam, know
     assert Launch.objects.filter(quiz=quiz).count() == LAUNCHES
 
 
-def test_parallel_submits_finish_the_quiz_once(live, token, customer):
+def test_parallel_submits_finish_the_quiz_once(live, token, customer, together):
     exam = make_exam(customer, questions=8)
     headers = {"X-Client-Token": token, "Accept-Language": "en"}
     body = {"student_uuid": "s", "mobile": "", "eurl": exam.pk, "callback_url": CALLBACK}
