@@ -31,6 +31,8 @@ SJT, PF16 = Competency.Kind.SJT.value, Competency.Kind.PF16.value
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 ID_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit"
 INT_MAX = 2147483647
+# Paths of the candidate's pages that a roleplay id would collide with (/roleplay/<id>/).
+RESERVED_ROLEPLAY_IDS = {"done"}
 MAX_STAKEHOLDERS = 99  # results report them as a 2-digit string
 
 
@@ -343,6 +345,11 @@ def _validate_roleplay(obj: Any, number: int) -> RoleplaySpec:
     roleplay_id = values["roleplay_id"]
     if roleplay_id is not None:
         _identifier(roleplay_id, where, "roleplay_id", _max_length(Roleplay, "roleplay_id"))
+        if roleplay_id.lower() in RESERVED_ROLEPLAY_IDS:
+            raise ClusterFormatError(
+                f"{where}: roleplay_id {roleplay_id!r} is reserved (it names a page of the "
+                "candidate's pages, /roleplay/<id>/); choose another."
+            )
     minutes = values["total_time_minutes"]
     if not jf.is_int(minutes) or not 1 <= minutes <= INT_MAX:
         raise ClusterFormatError(

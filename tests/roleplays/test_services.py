@@ -221,3 +221,17 @@ def test_a_short_partner_secret_is_refused_by_the_form_validation(world):
     partner.jwt_secret = "too-short"
     with pytest.raises(ValidationError):
         partner.full_clean()
+
+
+def test_a_roleplay_id_that_names_a_candidate_page_is_refused():
+    import json
+
+    from django.conf import settings
+
+    from portal.roleplays.transfer import ClusterFormatError, import_cluster
+
+    path = settings.BASE_DIR / "portal/roleplays/fixtures/demo_cluster.json"
+    data = json.loads(path.read_text())
+    data["roleplays"][0]["roleplay_id"] = "done"
+    with pytest.raises(ClusterFormatError, match="reserved"):
+        import_cluster(data)
