@@ -200,3 +200,13 @@ def assessment_start(
         response = HttpResponseRedirect(reverse("roleplays:overview"), status=303)
     add_never_cache_headers(response)
     return response
+
+
+@router.get("/integration/assessment-start", include_in_schema=False)
+def assessment_start_opened_directly(request: HttpRequest) -> HttpResponse:
+    """A browser that opens the start URL itself (a bookmark, a reload after the POST) gets
+    the same clear page as for a bad ticket, not a bare "method not allowed"."""
+    response = render(request, "roleplay/launch_error.html", {"reason": "get"}, status=405)
+    response["Allow"] = "POST"
+    add_never_cache_headers(response)
+    return response

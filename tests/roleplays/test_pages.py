@@ -106,3 +106,9 @@ def test_whole_cluster_to_thank_you_and_back_to_return_url(candidate, world):
     thanks = candidate.get("/roleplay/done/")
     assert "Thank you" in thanks.text
     assert 'href="https://q3.example.com/dashboard"' in thanks.text
+
+
+def test_opening_the_start_url_directly_explains_what_to_do(client):
+    response = client.get("/api/integration/assessment-start?ticket=abc")
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert "Attempt assessment" in response.text
