@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "portal.sandbox",
     "portal.partners",
     "portal.roleplays",
+    "portal.scorecards",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,52 @@
+"""`manage.py load_scorecard [FILE]`: load a portal-scorecard/1 file as a new scorecard version."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from portal.exams.management.commands.import_exam import read_document
+from portal.scorecards.content import ScorecardFormatError, load_scorecard, validate
+from portal.scorecards.models import Scorecard
+
+DEFAULT_FILE = Path(__file__).resolve().parents[2] / "fixtures" / "scorecard_v1.json"
+
+
+class Command(BaseCommand):
+    help = (
+        "Load AI Reality Check scorecard content from a portal-scorecard/1 JSON file (default: "
+        "the bundled scorecard_v1.json; - for stdin) as a new version, and make it the active "
+        "one. A version that is already loaded is left as it is (safe to run again)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "file", metavar="FILE", nargs="?", default=str(DEFAULT_FILE), help="JSON file or -."
+        )
+        parser.add_argument(
+            "--inactive",
+            action="store_true",
+            help="Load the version without making it the active one.",
+        )
+
+    def handle(self, *args, **options) -> None:
+        data = read_document(options["file"])
+        try:
+            validate(data)
+            existing = Scorecard.objects.filter(version=data["version"]).first()
+            if existing is not None:
+                # Idempotent, so that seed_demo and `make run` can call it every time. Staff
+                # edits to a loaded version are kept; a new file needs a new version.
+                self.stdout.write(
+                    f"Scorecard version {existing.version} is already loaded; nothing to do."
+                )
+                return
+            scorecard = load_scorecard(data, activate=not options["inactive"])
+        except ScorecardFormatError as error:
+            raise CommandError(error.message) from error
+        state = "active" if scorecard.is_active else "inactive"
+        questions = sum(len(section["questions"]) for section in data["sections"])
+        self.stdout.write(
+            f"Loaded scorecard version {scorecard.version} ({state}): "
+            f"{len(data['sections'])} sections, {questions} questions, "
+            f"{len(data['recommendations'])} recommendation rules."
+        )
