@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
@@ -65,15 +66,22 @@ INSTALLED_APPS = [
     "portal.scorecards",
 ]
 
+# The request id first, so every log line of a request carries it; the security headers above
+# WhiteNoise, so static files get them too (see docs/security.md).
 MIDDLEWARE = [
+    "portal.middleware.RequestIdMiddleware",
+    "portal.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.SecurityHeadersMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.middleware.RateLimitHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -168,8 +176,39 @@ WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and PUBLIC_BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The seed's security headers, on every response (docs/security.md).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CSP = {"default-src": [CSP.SELF]}
+SECURITY_EXTRA_HEADERS = {"X-XSS-Protection": "1; mode=block"}
+
+# Rate limits (portal.ratelimit) are counted in this cache. Every web worker must share it:
+# Redis when configured, else the database (AtomicDatabaseCache: `manage.py createcachetable`
+# makes its table; the test runner does so itself). Never per-process memory.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "portal"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "portal.ratelimit.AtomicDatabaseCache",
+            "LOCATION": "portal_cache",
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "portal"),
+            # Culling beyond MAX_ENTRIES would drop live counters: keep it far above the keys
+            # one window can hold.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
+RATE_LIMIT_CACHE = "default"
+# How many reverse proxies of ours stand in front of the portal and append to X-Forwarded-For;
+# 0 (direct) ignores that header, which any client can forge.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 # Outbound callbacks: hosts a customer's callback_url may point to when its token does not
 # restrict them further is any http(s) host; loopback is allowed for the sandbox and `make run`.
@@ -179,7 +218,17 @@ HTTP_TIMEOUT_SECONDS = float(os.environ.get("HTTP_TIMEOUT_SECONDS", "10"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "portal.request_id.RequestIdFilter"}},
+    "formatters": {
+        "portal": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "portal",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
@@ -189,3 +238,47 @@ LOGGING = {
 # is bounded by HTTP_TIMEOUT_SECONDS), so two workers never send the same delivery at once; a
 # worker that dies mid-send frees the delivery when it runs out, and the sweep sends it again.
 DELIVERY_CLAIM_SECONDS = float(os.environ.get("DELIVERY_CLAIM_SECONDS", "300"))
+
+# --- e-mail and HubSpot ---
+# Results e-mails go out through the outbox (integrations.email) with Django's default mailer:
+# SMTP when EMAIL_HOST is set; in development (DEBUG) without it, printed on the console.
+# Django 6.1 configures mailers in MAILERS (the EMAIL_HOST… settings are deprecated); the
+# environment variables keep their usual names.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "AI Reality Check <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if os.environ.get("EMAIL_BACKEND") or (DEBUG and not EMAIL_HOST):
+    MAILERS = {
+        "default": {
+            "BACKEND": os.environ.get("EMAIL_BACKEND")
+            or "django.core.mail.backends.console.EmailBackend"
+        }
+    }
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                # A relay gets submission with STARTTLS by default; without one, a mail
+                # server on this machine (localhost:25, plain), as Django always defaulted to.
+                "host": EMAIL_HOST or "localhost",
+                "port": int(os.environ.get("EMAIL_PORT") or (587 if EMAIL_HOST else 25)),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", bool(EMAIL_HOST)),
+                # One SMTP step may take this long; well inside DELIVERY_CLAIM_SECONDS.
+                "timeout": float(os.environ.get("EMAIL_TIMEOUT", "10")),
+            },
+        }
+    }
+del EMAIL_HOST  # deprecated as a setting: MAILERS says it
+# HubSpot CRM sync (integrations.hubspot): a private app's access token; unset, no sync is
+# made and the scorecard reports it "skipped".
+HUBSPOT_ACCESS_TOKEN = os.environ.get("HUBSPOT_ACCESS_TOKEN", "")
+HUBSPOT_API_BASE = os.environ.get("HUBSPOT_API_BASE", "https://api.hubapi.com").rstrip("/")
+# Internal ids of the deal pipeline and stage (HubSpot wants ids, not labels).
+HUBSPOT_DEAL_PIPELINE = os.environ.get("HUBSPOT_DEAL_PIPELINE", "ai_consulting_pipeline")
+HUBSPOT_DEAL_STAGE = os.environ.get("HUBSPOT_DEAL_STAGE", "executive_briefing_requested")
+# A deal property (single-line text, unique values) holding the assessment id: a retry whose
+# create reply was lost finds the deal by it instead of creating a second one.
+HUBSPOT_DEAL_ID_PROPERTY = os.environ.get("HUBSPOT_DEAL_ID_PROPERTY", "ai_assessment_id")

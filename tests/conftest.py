@@ -1,6 +1,7 @@
 """Shared fixtures. Fixtures name their people: a customer, another customer, a student."""
 
 import os
+import uuid
 
 import pytest
 from huey.contrib.djhuey import HUEY
@@ -19,6 +20,16 @@ def private_queue() -> str:
     HUEY.storage = HUEY.create_storage()
     yield HUEY.name
     HUEY.storage.flush_all()
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(settings):
+    """Each test counts rate limits and figures from zero: a cache key prefix of its own (the
+    Redis cache outlives test runs; the database cache would only be emptied by a flush)."""
+    settings.CACHES = {
+        alias: config | {"KEY_PREFIX": f"test-{os.getpid()}-{uuid.uuid4().hex[:12]}"}
+        for alias, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture
