@@ -39,19 +39,20 @@ class DeliveryAttemptInline(admin.TabularInline):
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = (
         "kind",
+        "transport",
         "target_url",
         "status",
         "attempt_count",
         "next_attempt_at",
         "created_at",
     )
-    list_filter = ("status", "kind", "created_at")
+    list_filter = ("status", "transport", "kind", "created_at")
     search_fields = ("target_url", "kind", "dedupe_key")
     date_hierarchy = "created_at"
     actions = ["replay"]
     inlines = [DeliveryAttemptInline]
     fieldsets = (
-        (None, {"fields": ("kind", "target_url", "status", "last_error")}),
+        (None, {"fields": ("kind", "transport", "target_url", "status", "last_error")}),
         (
             "Schedule",
             {"fields": ("attempt_count", "next_attempt_at", "locked_until", "created_at")},
@@ -67,6 +68,7 @@ class DeliveryAdmin(admin.ModelAdmin):
                     "allowed_hosts",
                     "dedupe_key",
                     "pretty_payload",
+                    "pretty_state",
                 )
             },
         ),
@@ -74,6 +76,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     # The signing secret is never shown: it is the partner's, and signs every attempt.
     readonly_fields = (
         "kind",
+        "transport",
         "target_url",
         "status",
         "last_error",
@@ -88,6 +91,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "allowed_hosts",
         "dedupe_key",
         "pretty_payload",
+        "pretty_state",
     )
 
     # Deliveries are written by the portal's services only; staff look, and replay.
@@ -110,6 +114,12 @@ class DeliveryAdmin(admin.ModelAdmin):
             text = json.dumps(json.loads(delivery.payload), indent=2, ensure_ascii=False)
         except ValueError:
             text = delivery.payload
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+
+    @admin.display(description="progress")
+    def pretty_state(self, delivery: Delivery) -> str:
+        # What a multi-step transport has done, e.g. the HubSpot contact and deal ids.
+        text = json.dumps(delivery.state, indent=2, ensure_ascii=False)
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
 
     @admin.action(

@@ -1,4 +1,4 @@
-"""Outbound deliveries: the transactional outbox, signed sending, retries and replay.
+"""Outbound deliveries: the transactional outbox, its transports, retries and replay.
 
 A caller writes its own rows and `enqueue_delivery()` in one transaction; the Huey task
 `deliver` is enqueued only once that transaction commits, and the per-minute sweep re-enqueues
@@ -23,6 +23,13 @@ UPDATE (`locked_until`, settings.DELIVERY_CLAIM_SECONDS), so two workers never s
 once; an attempt left "sending" by a worker that died is marked "interrupted" by the next one.
 `replay_delivery()` sends a delivered or dead delivery again: same webhook-id, same bytes, a
 fresh series of 8 attempts.
+
+Transports: `Delivery.transport` says how a delivery is sent — a signed webhook (here),
+a HubSpot sync (integrations.hubspot) or an e-mail (integrations.email). Each is a Transport
+whose `send()` returns an AttemptResult or raises TransportError(message, permanent=...);
+claims, attempts, the schedule and replay are the same for all. A transport with several
+steps keeps its progress in `Delivery.state` (saved at once with `save_state()`, and again
+with the attempt), so a retry skips what is already done.
 """
 
 import json
@@ -78,6 +85,113 @@ class AttemptResult:
     retry_after: timedelta | None = None
 
 
+class TransportError(Exception):
+    """An attempt failed: retried on the schedule, or the delivery is dead if `permanent`."""
+
+    def __init__(
+        self,
+        message: str,
+        permanent: bool = False,
+        *,
+        status_code: int | None = None,
+        excerpt: str = "",
+        retry_after: timedelta | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.status_code = status_code
+        self.excerpt = excerpt
+        self.retry_after = retry_after
+
+    def result(self) -> AttemptResult:
+        return AttemptResult(
+            Outcome.REFUSED if self.permanent else Outcome.FAILED,
+            status_code=self.status_code,
+            excerpt=self.excerpt[:EXCERPT_CHARS],
+            error=self.message,
+            retry_after=self.retry_after,
+        )
+
+
+class Transport:
+    """How one kind of delivery leaves the portal. `send()` makes one attempt."""
+
+    # What a delivered delivery of this transport is called in the portal's own statuses.
+    done_status = "delivered"
+
+    def send(self, delivery: Delivery) -> AttemptResult:
+        """One attempt: return its result, or raise TransportError."""
+        raise NotImplementedError
+
+    def replay_state(self, state: dict) -> dict:
+        """The progress a replay starts from (by default all of it: nothing is done twice)."""
+        return state
+
+
+class WebhookTransport(Transport):
+    """A Standard Webhooks POST of the payload to the delivery's target URL."""
+
+    def send(self, delivery: Delivery) -> AttemptResult:
+        return send(delivery)
+
+
+def transports() -> dict[str, Transport]:
+    """The transports by `Delivery.transport` name."""
+    # Imported here: those modules build on this one.
+    from integrations.email import EmailTransport
+    from integrations.hubspot import HubSpotTransport
+
+    return {
+        Delivery.Transport.WEBHOOK: WebhookTransport(),
+        Delivery.Transport.HUBSPOT: HubSpotTransport(),
+        Delivery.Transport.EMAIL: EmailTransport(),
+    }
+
+
+def transport_for(delivery: Delivery) -> Transport:
+    try:
+        return transports()[delivery.transport]
+    except KeyError:
+        raise TransportError(f"Unknown transport {delivery.transport!r}", permanent=True) from None
+
+
+def dispatch(delivery: Delivery) -> AttemptResult:
+    """One attempt through the delivery's transport, its TransportError as a result."""
+    try:
+        return transport_for(delivery).send(delivery)
+    except TransportError as error:
+        return error.result()
+
+
+def save_state(delivery: Delivery) -> None:
+    """Record a transport's progress now, before its next step, while this worker holds the
+    claim: a worker dying after a step that must not be repeated then loses nothing."""
+    Delivery.objects.filter(pk=delivery.pk, locked_until=delivery.locked_until).update(
+        state=delivery.state
+    )
+
+
+def delivery_status(delivery: Delivery | None) -> str:
+    """The portal's word for a delivery: "synced"/"sent" (its transport's), "pending",
+    "failed" or "skipped" (there is none)."""
+    if delivery is None:
+        return "skipped"
+    if delivery.status == Status.DELIVERED:
+        transport = transports().get(delivery.transport)
+        return transport.done_status if transport else "delivered"
+    if delivery.status == Status.DEAD:
+        return "failed"
+    return "pending"
+
+
+def delivery_status_by_key(dedupe_key: str | None) -> str:
+    """delivery_status() of the delivery recorded under `dedupe_key` ("skipped" if none)."""
+    if not dedupe_key:
+        return "skipped"
+    return delivery_status(Delivery.objects.filter(dedupe_key=dedupe_key).first())
+
+
 def serialise_payload(payload: dict) -> str:
     """The exact JSON text sent (compact, UTF-8; dates, decimals and UUIDs as Django does)."""
     return json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
@@ -92,6 +206,7 @@ def enqueue_delivery(
     allowed_hosts: Iterable[str] = (),
     require_success_flag: bool = True,
     dedupe_key: str | None = None,
+    transport: str = Delivery.Transport.WEBHOOK,
 ) -> Delivery:
     """Record a delivery in the caller's transaction; it is sent once that transaction commits.
 
@@ -119,6 +234,7 @@ def enqueue_delivery(
                 allowed_hosts=sorted({host.strip().lower() for host in allowed_hosts}),
                 require_success_flag=require_success_flag,
                 dedupe_key=dedupe_key,
+                transport=transport,
             )
     except IntegrityError:
         # Another transaction recorded the same event first.
@@ -178,7 +294,7 @@ def attempt_delivery(delivery_id: int) -> str:
     attempt = DeliveryAttempt.objects.create(delivery=delivery, started_at=now)
     started = time.monotonic()
     try:
-        result = send(delivery)
+        result = dispatch(delivery)
     except Exception as error:  # a bug must not leave the delivery claimed and unrecorded
         logger.exception("Delivery %s: unexpected error while sending", delivery_id)
         result = AttemptResult(Outcome.FAILED, error=f"Internal error: {error!r}")
@@ -188,6 +304,7 @@ def attempt_delivery(delivery_id: int) -> str:
     attempt.error = result.error
     attempt.outcome = result.outcome
     changes = _after(delivery.attempt_count, result, timezone.now())
+    changes["state"] = delivery.state
     with transaction.atomic():
         attempt.save(
             update_fields=["duration_ms", "status_code", "response_excerpt", "error", "outcome"]
@@ -206,7 +323,7 @@ def attempt_delivery(delivery_id: int) -> str:
 
 
 def send(delivery: Delivery) -> AttemptResult:
-    """POST the delivery's payload once, signed, and judge the reply."""
+    """POST the delivery's payload once, signed, and judge the reply (the webhook transport)."""
     body = delivery.body
     headers = {
         "Content-Type": "application/json",
@@ -285,11 +402,26 @@ def retry_delay(attempts_made: int, retry_after: timedelta | None = None) -> tim
 
 
 def replay_delivery(delivery: Delivery) -> bool:
-    """Send a delivered or dead delivery again now (same webhook-id and body); False otherwise."""
+    """Send a delivered or dead delivery again now (same webhook-id and body); False otherwise.
+
+    The transport decides what progress the replay keeps (HubSpot: the contact and deal ids,
+    so a resync updates the contact and never creates a second deal).
+    """
     with transaction.atomic():
+        # The progress as stored, not as the caller's copy has it.
+        current = (
+            Delivery.objects.select_for_update()
+            .filter(pk=delivery.pk, status__in=[Status.DELIVERED, Status.DEAD])
+            .first()
+        )
+        try:
+            state = current and transport_for(current).replay_state(dict(current.state))
+        except TransportError:
+            state = current.state
         replayed = Delivery.objects.filter(
             pk=delivery.pk, status__in=[Status.DELIVERED, Status.DEAD]
         ).update(
+            state=state or {},
             status=Status.PENDING,
             attempt_count=0,
             next_attempt_at=timezone.now(),

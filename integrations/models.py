@@ -17,17 +17,27 @@ class DeliveryQuerySet(models.QuerySet):
 
 
 class Delivery(models.Model):
-    """One outbound message (a webhook), sent with retries until it succeeds or gives up."""
+    """One outbound message (a webhook, a HubSpot sync, an e-mail), sent with retries until it
+    succeeds or gives up."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "pending"
         DELIVERED = "delivered", "delivered"
         DEAD = "dead", "dead"
 
+    class Transport(models.TextChoices):
+        WEBHOOK = "webhook", "signed webhook"
+        HUBSPOT = "hubspot", "HubSpot CRM"
+        EMAIL = "email", "e-mail"
+
     # The Standard Webhooks `webhook-id`: the same on every attempt and replay, so a receiver
     # can drop duplicates.
     webhook_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=64, help_text="Event type, e.g. results_submission.")
+    # How it is sent (integrations.deliveries.TRANSPORTS); the retry machinery is the same.
+    transport = models.CharField(
+        max_length=16, choices=Transport.choices, default=Transport.WEBHOOK
+    )
     target_url = models.URLField(max_length=2048)
     # The exact body bytes (UTF-8 JSON text), serialised once so every retry is identical.
     payload = models.TextField()
@@ -47,6 +57,9 @@ class Delivery(models.Model):
     last_error = models.TextField(blank=True)
     # Set by callers whose event must be sent once only (NULLs never collide).
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # What a multi-step transport has done so far (e.g. the HubSpot contact and deal ids), so
+    # a retry or a replay never does a non-idempotent step twice.
+    state = models.JSONField(default=dict, blank=True)
 
     objects = DeliveryQuerySet.as_manager()
 
