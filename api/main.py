@@ -5,7 +5,8 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from api import exams, roleplays
+from api import exams, roleplays, scorecards
+from portal import ratelimit
 from portal.exams.services import ExamError
 from portal.roleplays.launch import LaunchError
 
@@ -22,12 +23,15 @@ api = NinjaAPI(
         "those nine parameters sorted by name and joined as `name=value` with `&` "
         "(values URL-decoded). **Roleplay clusters (seed 000)**: authenticated by the HS256 "
         "JWT in the body; errors are "
-        '`{"success": false, "error_code": "...", "detail": "..."}`.'
+        '`{"success": false, "error_code": "...", "detail": "..."}`. **AI Reality Check '
+        "(seed 002)**: anonymous, by the HttpOnly `assessment-session` cookie; errors are "
+        '`{"error": {"code", "message", "details", "timestamp", "requestId", "retryAfter"}}`.'
     ),
     urls_namespace="api",
 )
 api.add_router("/", exams.router)
 api.add_router("/", roleplays.router)
+api.add_router("/", scorecards.router)
 
 
 def _field_errors(exc: ValidationError) -> str:
@@ -52,8 +56,24 @@ def launch_error(request: HttpRequest, exc: LaunchError) -> HttpResponse:
     )
 
 
+def scorecard_error(request: HttpRequest, status: int, message: str, details=None):
+    """The seed-002 envelope, {"error": {code, message, details, timestamp, requestId}}."""
+    return ratelimit.error_response(
+        request, status=status, code="VALIDATION_ERROR", message=message, details=details
+    )
+
+
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    if getattr(request, "contract", None) == scorecards.CONTRACT:
+        details = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "payload")),
+                "reason": e.get("msg", ""),
+            }
+            for e in exc.errors
+        ]
+        return scorecard_error(request, 422, "Request data validation failed", details)
     if getattr(request, "contract", None) == roleplays.CONTRACT:
         body = roleplays.error_body("INVALID_REQUEST", f"Invalid request: {_field_errors(exc)}")
         return api.create_response(request, body, status=422)
@@ -88,6 +108,8 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return api.create_response(
             request, {"error": message, "code": code}, status=exc.status_code
         )
+    if getattr(request, "contract", None) == scorecards.CONTRACT:
+        return scorecard_error(request, exc.status_code, f"Invalid request data: {exc.message}")
     if getattr(request, "contract", None) == roleplays.CONTRACT:
         # The roleplay contract answers 422 INVALID_REQUEST to any request it cannot read.
         if exc.status_code == 400:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/sandbox/", permanent=False)),
     path("api/", api.urls),
     path("exam/", include("portal.exams.urls")),
+    path("assessment/", include("portal.scorecards.urls")),
     path("roleplay/", include("portal.roleplays.urls")),
     path("sandbox/", include("portal.sandbox.urls")),
     path("admin/", admin.site.urls),

@@ -1,6 +1,8 @@
 """AI Reality Check scorecard content: versioned questions, weights, bands, recommendation rules
 and resources, loaded from portal-scorecard/1 files and editable by staff. No visitor data."""
 
+import secrets
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -205,3 +207,80 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# ---------------------------------------------------------------------------------------------
+# Visitors: an anonymous session (the assessment-session cookie) and its assessments
+
+
+def new_session_id() -> str:
+    return f"sess_{secrets.token_urlsafe(18)}"
+
+
+def new_assessment_id() -> str:
+    return f"assess_{secrets.token_urlsafe(12)}"
+
+
+class VisitorSession(models.Model):
+    """The seed's SessionData, keyed by the HttpOnly `assessment-session` cookie."""
+
+    session_id = models.CharField(max_length=64, unique=True, default=new_session_id)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_activity = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return self.session_id
+
+
+class Visit(models.Model):
+    """One visitor's AI Reality Check: answers by step, then the scored result and the lead."""
+
+    assessment_id = models.CharField(max_length=64, unique=True, default=new_assessment_id)
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="visits")
+    session = models.ForeignKey(VisitorSession, on_delete=models.CASCADE, related_name="visits")
+    email = models.EmailField(blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    referrer = models.CharField(max_length=2000, blank=True)
+    browser_info = models.JSONField(default=dict, blank=True)
+    contact_info = models.JSONField(default=dict, blank=True)
+    responses = models.JSONField(default=dict, blank=True)
+    steps_completed = models.PositiveSmallIntegerField(default=0)
+    time_spent = models.JSONField(default=dict, blank=True, help_text="Seconds per step.")
+    started_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completion_time = models.PositiveIntegerField(null=True, blank=True)
+    feedback = models.TextField(blank=True)
+    total_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    breakdown = models.JSONField(default=dict, blank=True)
+    score_category = models.CharField(max_length=16, blank=True)
+    qualified_for_briefing = models.BooleanField(default=False)
+    lead_quality = models.CharField(max_length=40, blank=True)
+    hubspot_delivery = models.ForeignKey(
+        "integrations.Delivery", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    email_delivery = models.ForeignKey(
+        "integrations.Delivery", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    share_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    share_recommendations = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # A double click on "Start" resumes the visitor's open assessment.
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=models.Q(completed_at__isnull=True),
+                name="one_open_visit_per_session",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.assessment_id
+
+    @property
+    def is_completed(self) -> bool:
+        return self.completed_at is not None

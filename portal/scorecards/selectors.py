@@ -10,29 +10,34 @@ from scoring import scorecard as scoring
 
 def active_scorecard() -> Scorecard | None:
     """The active version with all its content prefetched (7 queries), or None if none is."""
-    return (
-        Scorecard.objects.filter(is_active=True)
-        .prefetch_related(
-            Prefetch(
-                "sections",
-                Section.objects.order_by("step").prefetch_related(
-                    Prefetch(
-                        "questions",
-                        Question.objects.order_by("position", "id").prefetch_related(
-                            Prefetch("choices", Choice.objects.order_by("letter"))
-                        ),
-                    )
-                ),
+    return _with_content(Scorecard.objects.filter(is_active=True)).first()
+
+
+def scorecard_by_id(pk: int) -> Scorecard:
+    """A version (the one a visit was started on) with all its content prefetched."""
+    return _with_content(Scorecard.objects.filter(pk=pk)).get()
+
+
+def _with_content(queryset):
+    return queryset.prefetch_related(
+        Prefetch(
+            "sections",
+            Section.objects.order_by("step").prefetch_related(
+                Prefetch(
+                    "questions",
+                    Question.objects.order_by("position", "id").prefetch_related(
+                        Prefetch("choices", Choice.objects.order_by("letter"))
+                    ),
+                )
             ),
-            "bands",
-            Prefetch(
-                "recommendations",
-                # section_id → key without a join: the sections are prefetched already.
-                Recommendation.objects.order_by("position", "id"),
-            ),
-            "resources",
-        )
-        .first()
+        ),
+        "bands",
+        Prefetch(
+            "recommendations",
+            # section_id → key without a join: the sections are prefetched already.
+            Recommendation.objects.order_by("position", "id"),
+        ),
+        "resources",
     )
 
 

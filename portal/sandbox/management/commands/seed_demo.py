@@ -21,6 +21,11 @@ from portal.roleplays import services as roleplay_services
 from portal.roleplays import transfer as cluster_transfer
 from portal.roleplays.models import Cluster
 from portal.sandbox.models import ExamCustomerAccount, Q3Account
+from portal.scorecards import content as scorecard_content
+from portal.scorecards.management.commands.load_scorecard import (
+    DEFAULT_FILE as SCORECARD_FIXTURE,
+)
+from portal.scorecards.models import Scorecard
 
 DEMO_CUSTOMER = "Demo Academy"
 FIXTURES_DIR = Path(transfer.__file__).resolve().parent / "fixtures"
@@ -176,6 +181,13 @@ def sandbox_q3_account(partner: Partner, clusters: list[Cluster]) -> Q3Account:
     return account
 
 
+def demo_scorecard() -> Scorecard:
+    """The AI Reality Check content: the bundled version, loaded when it is not there yet."""
+    data = json.loads(SCORECARD_FIXTURE.read_text(encoding="utf-8"))
+    existing = Scorecard.objects.filter(version=data["version"]).first()
+    return existing or scorecard_content.load_scorecard(data)
+
+
 def admin_user() -> str:
     """Create or refresh the "admin" superuser from DEMO_ADMIN_PASSWORD; say what happened."""
     password = os.environ.get("DEMO_ADMIN_PASSWORD", "")
@@ -218,6 +230,7 @@ class Command(BaseCommand):
             cluster = demo_cluster()
             partner = demo_partner(cluster)
             sandbox_q3_account(partner, [cluster])
+            scorecard = demo_scorecard()
             admin = admin_user()
 
         summary = {
@@ -248,6 +261,11 @@ class Command(BaseCommand):
                     ),
                 }
             ],
+            "scorecard": {
+                "version": scorecard.version,
+                "active": scorecard.is_active,
+                "url": absolute("/assessment/"),
+            },
             "urls": {
                 "sandbox": absolute(reverse("sandbox:index")),
                 "api_docs": absolute(reverse("api:openapi-view")),
@@ -262,6 +280,7 @@ class Command(BaseCommand):
     def write_text(self, summary: dict, admin: str) -> None:
         customer = summary["customer"]
         partner = summary["partner"]
+        scorecard = summary["scorecard"]
         lines = [
             f"Customer:       {customer['name']}",
             f"Client token:   {customer['client_token']}",
@@ -286,6 +305,7 @@ class Command(BaseCommand):
             ),
             f"Sandbox:        {summary['urls']['sandbox']}",
             f"Sandbox Q3:     {absolute(SANDBOX_Q3_PATH + '/')}",
+            f"AI scorecard:   {scorecard['url']} (version {scorecard['version']})",
             f"API docs:       {summary['urls']['api_docs']}",
             f"Admin:          {summary['urls']['admin']}",
             f"Admin user:     {admin}",

@@ -1,0 +1,547 @@
+"""The AI Reality Check API (seed 002): start, save-progress, submit, results, resume, health.
+
+Paths, camelCase fields and statuses are the seed's. Every error is the seed's envelope
+{"error": {code, message, details, timestamp, requestId, retryAfter}}; limits follow its
+table, with X-RateLimit-* headers. The visitor is known by the HttpOnly `assessment-session`
+cookie (SameSite=Lax, so other sites cannot post with it; Secure outside DEBUG).
+"""
+
+import time
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Router, Schema, Status
+
+from portal import metrics, ratelimit
+from portal.scorecards import leads, services
+from portal.scorecards.models import Visit
+from portal.scorecards.services import COOKIE, SESSION_LIFETIME, ScorecardError
+
+CONTRACT = "scorecard"
+STARTED = time.time()
+VERSION = "1.0.0"
+router = Router(tags=["AI Reality Check scorecard (seed 002)"])
+
+
+def speaks_scorecard_contract(view):
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        request.contract = CONTRACT
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+router.add_decorator(speaks_scorecard_contract, mode="view")
+
+
+def visitor_scope(request: HttpRequest) -> str:
+    return f"visitor:{request.COOKIES.get(COOKIE) or ratelimit.client_ip(request)}"
+
+
+def error(request: HttpRequest, exc: ScorecardError) -> HttpResponse:
+    return ratelimit.error_response(
+        request, status=exc.status, code=exc.code, message=exc.message, details=exc.details
+    )
+
+
+def set_cookie(response: HttpResponse, session_id: str) -> None:
+    response.set_cookie(
+        COOKIE,
+        session_id,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=not settings.DEBUG,
+        path="/",
+    )
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+# --- schemas ----------------------------------------------------------------------------------
+
+
+class ScorecardErrorBody(Schema):
+    code: str = Field(..., examples=["VALIDATION_ERROR"])
+    message: str
+    details: Any = None
+    timestamp: str
+    requestId: str
+    retryAfter: int | None = None
+
+
+class ScorecardErrorOut(Schema):
+    error: ScorecardErrorBody
+
+
+class Viewport(Schema):
+    width: int
+    height: int
+
+
+class BrowserInfo(Schema):
+    userAgent: str = Field("", max_length=500)
+    viewport: Viewport | None = None
+
+
+class StartIn(Schema):
+    email: str | None = Field(None, max_length=254, examples=["ceo@company.com"])
+    company: str | None = Field(None, max_length=200, examples=["Acme Corp"])
+    referrer: str | None = Field(None, max_length=2000)
+    browserInfo: BrowserInfo | None = None
+
+
+class StartOut(Schema):
+    sessionId: str
+    assessmentId: str
+    currentStep: int
+    totalSteps: int
+    expiresAt: str
+    resumeUrl: str
+
+
+class Progress(Schema):
+    completed: int
+    total: int
+    percentage: int
+
+
+class SaveIn(Schema):
+    step: int = Field(..., description="0-based step: 0..3")
+    responses: dict[str, str] = Field(..., examples=[{"value_assurance_1": "A"}])
+    email: str | None = Field(None, max_length=254)
+    timeSpent: int | None = Field(None, ge=0)
+
+
+class SaveOut(Schema):
+    saved: bool
+    currentStep: int
+    nextStep: int | None
+    canProceed: bool
+    progress: Progress
+    validationErrors: list[str] | None = None
+
+
+class ContactInfo(Schema):
+    firstName: str | None = Field(None, max_length=100)
+    lastName: str | None = Field(None, max_length=100)
+    company: str | None = Field(None, max_length=200)
+    phone: str | None = Field(None, max_length=50)
+
+
+class SubmitIn(Schema):
+    finalResponses: dict[str, str] | None = None
+    completionTime: int = Field(..., ge=0, description="Total time in seconds")
+    contactInfo: ContactInfo | None = None
+    feedback: str | None = Field(None, max_length=5000)
+
+
+class RecommendationOut(Schema):
+    category: str
+    priority: str
+    title: str
+    description: str
+    actionItems: list[str]
+
+
+class SubmitOut(Schema):
+    assessmentId: str
+    completed: bool
+    totalScore: int
+    scoreBreakdown: dict[str, int]
+    scoreCategory: str
+    categoryDescription: str
+    recommendations: list[RecommendationOut]
+    resultsUrl: str
+    hubspotSyncStatus: str = Field(..., examples=["pending"])
+    emailDeliveryStatus: str = Field(..., examples=["sent"])
+    qualifiedForBriefing: bool
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _recommendations(result, *, detailed: bool) -> list[dict]:
+    out = []
+    for rec in result.recommendations:
+        item = {
+            "category": rec.section,
+            "priority": rec.priority,
+            "title": rec.title,
+            "description": rec.description,
+            "actionItems": list(rec.action_items),
+        }
+        if detailed:
+            item |= {
+                "estimatedImpact": rec.estimated_impact,
+                "timeToImplement": rec.time_to_implement,
+            }
+        out.append(item)
+    return out
+
+
+def _results_path(visit: Visit) -> str:
+    return f"/assessment/results/{visit.assessment_id}"
+
+
+def submit_body(submitted: services.SubmitResult) -> dict:
+    visit, result = submitted.visit, submitted.result
+    hubspot_status, email_status = leads.statuses(visit)
+    return {
+        "assessmentId": visit.assessment_id,
+        "completed": True,
+        "totalScore": result.total,
+        "scoreBreakdown": result.breakdown,
+        "scoreCategory": result.band.key,
+        "categoryDescription": result.band.description,
+        "recommendations": _recommendations(result, detailed=False),
+        "resultsUrl": _results_path(visit),
+        "hubspotSyncStatus": hubspot_status,
+        "emailDeliveryStatus": email_status,
+        "qualifiedForBriefing": result.qualified_for_briefing,
+    }
+
+
+def results_body(visit: Visit) -> dict:
+    """The seed's AssessmentResultsResponse."""
+    from portal.scorecards import selectors
+
+    scorecard = selectors.scorecard_by_id(visit.scorecard_id)
+    result = services.score(scorecard, visit)
+    questions = {
+        q.qid: (q, {c.letter: c.text for c in q.choices.all()})
+        for section in scorecard.sections.all()
+        for q in section.questions.all()
+    }
+    breakdown = {}
+    for section in result.sections:
+        breakdown[section.api_key] = {
+            "score": section.score,
+            "weight": section.weight,
+            "questions": [
+                {
+                    "id": q.qid,
+                    "question": questions[q.qid][0].text,
+                    "answer": q.answer or "",
+                    "answerText": questions[q.qid][1].get(q.answer or "", ""),
+                    "points": q.points,
+                    "maxPoints": q.max_points,
+                }
+                for q in section.questions
+            ],
+        }
+    next_steps: dict[str, Any] = {
+        "resources": [
+            {"title": r.title, "description": r.description, "url": r.url, "type": r.type}
+            for r in scorecard.resources.all()
+        ]
+    }
+    if result.qualified_for_briefing or result.total < scorecard.briefing_total_below:
+        next_steps["briefingCta"] = {
+            "title": scorecard.briefing_title,
+            "description": scorecard.briefing_description,
+            "buttonText": scorecard.briefing_button_text,
+            "url": scorecard.briefing_url,
+        }
+    return {
+        "assessmentId": visit.assessment_id,
+        "completedAt": iso(visit.completed_at),
+        "totalScore": result.total,
+        "scoreBreakdown": breakdown,
+        "scoreCategory": result.band.key,
+        "categoryDescription": result.band.description,
+        "recommendations": _recommendations(result, detailed=True),
+        "benchmarks": services.benchmarks(visit),
+        "nextSteps": next_steps,
+    }
+
+
+ERRORS = {
+    400: ScorecardErrorOut,
+    401: ScorecardErrorOut,
+    403: ScorecardErrorOut,
+    404: ScorecardErrorOut,
+    422: ScorecardErrorOut,
+}
+LIMITED = {429: ScorecardErrorOut, 503: ScorecardErrorOut}
+
+
+# --- endpoints --------------------------------------------------------------------------------
+
+
+@router.post("/assessment/start", response={200: StartOut, **ERRORS, **LIMITED})
+@ratelimit.rate_limit("ip", 10, 3600, name="scorecard-start")
+def start(request: HttpRequest, payload: StartIn, response: HttpResponse):
+    """Start an assessment (or resume the session's open one); sets the session cookie.
+    At most 10 an hour per IP address."""
+    try:
+        session, created = services.open_session(request)
+        visit = services.start(
+            session=session,
+            email=(payload.email or "").strip(),
+            company=(payload.company or "").strip(),
+            referrer=payload.referrer or "",
+            browser_info=payload.browserInfo.dict() if payload.browserInfo else {},
+        )
+    except ScorecardError as exc:
+        return error(request, exc)
+    set_cookie(response, session.session_id)
+    return {
+        "sessionId": session.session_id,
+        "assessmentId": visit.assessment_id,
+        "currentStep": visit.steps_completed,
+        "totalSteps": services.TOTAL_STEPS,
+        "expiresAt": iso(session.expires_at),
+        "resumeUrl": services.resume_path(visit),
+    }
+
+
+@router.post("/assessment/save-progress", response={200: SaveOut, **ERRORS, **LIMITED})
+@ratelimit.rate_limit(visitor_scope, 100, 3600, name="scorecard-save")
+def save_progress(request: HttpRequest, payload: SaveIn):
+    """Save one step's answers (merged with what was saved before). An incomplete step is
+    saved too and answered with canProceed false and the unanswered questions."""
+    try:
+        session = services.require_session(request)
+        saved = services.save_progress(
+            session=session,
+            step=payload.step,
+            responses=payload.responses,
+            email=(payload.email or "").strip(),
+            time_spent=payload.timeSpent,
+        )
+    except ScorecardError as exc:
+        return error(request, exc)
+    completed = saved.visit.steps_completed
+    next_step = saved.step + 1 if saved.step + 1 < services.TOTAL_STEPS else None
+    body = {
+        "saved": True,
+        "currentStep": saved.step + 1 if saved.can_proceed else saved.step,
+        "nextStep": next_step if saved.can_proceed else saved.step,
+        "canProceed": saved.can_proceed,
+        "progress": services.progress(completed),
+    }
+    if saved.missing:
+        body["validationErrors"] = [f"{qid}: please choose an answer" for qid in saved.missing]
+    return body
+
+
+@router.post("/assessment/submit", response={200: SubmitOut, **ERRORS, **LIMITED})
+@ratelimit.rate_limit("ip", 5, 3600, name="scorecard-submit")
+def submit(request: HttpRequest, payload: SubmitIn):
+    """Score the assessment, store it and queue the HubSpot sync and the results e-mail
+    (statuses say where they stand). A second submit answers the same result."""
+    try:
+        session = services.require_session(request)
+        submitted = services.submit(
+            session=session,
+            final_responses=payload.finalResponses,
+            completion_time=payload.completionTime,
+            contact=payload.contactInfo.dict() if payload.contactInfo else {},
+            feedback=payload.feedback or "",
+        )
+    except ScorecardError as exc:
+        return error(request, exc)
+    return submit_body(submitted)
+
+
+@router.get("/assessment/results/{assessmentId}", response={200: dict, **ERRORS, **LIMITED})
+@ratelimit.rate_limit("ip", 50, 3600, name="scorecard-results")
+def results(request: HttpRequest, assessmentId: str):  # noqa: N803 - the seed's name
+    """Detailed results of the session's own completed assessment (403 for another's)."""
+    visit = Visit.objects.filter(assessment_id=assessmentId).first()
+    session = services.current_session(request)
+    if session is None:
+        return error(request, services._expired())
+    if visit is None or not visit.is_completed:
+        return error(
+            request,
+            ScorecardError(
+                "ASSESSMENT_NOT_FOUND", "No completed assessment has this id.", status=404
+            ),
+        )
+    if visit.session_id != session.pk:
+        return error(
+            request,
+            ScorecardError("FORBIDDEN", "These results belong to another session.", status=403),
+        )
+    return results_body(visit)
+
+
+@router.get("/assessment/resume", response={200: dict, **ERRORS, **LIMITED})
+@ratelimit.rate_limit("ip", 20, 3600, name="scorecard-resume")
+def resume(request: HttpRequest):
+    """The session's open assessment, to continue where the visitor left off."""
+    session = services.current_session(request)
+    if session is None and request.COOKIES.get(COOKIE):
+        return error(request, services._expired())
+    visit = (
+        Visit.objects.filter(session=session, completed_at__isnull=True).first()
+        if session
+        else None
+    )
+    if visit is None:
+        return {"hasActiveAssessment": False}
+    elapsed = int((datetime.now(UTC) - visit.started_at).total_seconds())
+    remaining = max(0, int((session.expires_at - datetime.now(UTC)).total_seconds()))
+    assessment: dict[str, Any] = {
+        "assessmentId": visit.assessment_id,
+        "currentStep": min(visit.steps_completed, services.TOTAL_STEPS - 1),
+        "totalSteps": services.TOTAL_STEPS,
+        "responses": visit.responses,
+        "progress": {
+            "completed": visit.steps_completed,
+            "percentage": services.progress(visit.steps_completed)["percentage"],
+        },
+        "startedAt": iso(visit.started_at),
+        "timeElapsed": elapsed,
+        "timeRemaining": remaining,
+        "resumeUrl": services.resume_path(visit),
+    }
+    if visit.email:
+        assessment["email"] = visit.email
+    if visit.contact_info:
+        assessment["contactInfo"] = visit.contact_info
+    return {"hasActiveAssessment": True, "assessment": assessment}
+
+
+@router.get("/health", response={200: dict, 503: dict, 429: ScorecardErrorOut})
+@ratelimit.rate_limit("ip", 100, 60, name="health")
+def health(request: HttpRequest, response: HttpResponse):
+    """Real checks (database, queue, HubSpot, e-mail) and rolling figures; 503 when unhealthy."""
+    from huey.contrib.djhuey import HUEY
+
+    from integrations import hubspot
+    from integrations.models import Delivery
+
+    services_state: dict[str, str] = {}
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        slow = (time.perf_counter() - started) > 0.5
+        services_state["database"] = "slow" if slow else "up"
+    except Exception:  # noqa: BLE001 - any failure is "down"
+        services_state["database"] = "down"
+    try:
+        HUEY.storage.queue_size()
+        queue = "up"
+    except Exception:  # noqa: BLE001
+        queue = "down"
+    if settings.REDIS_URL:
+        services_state["redis"] = queue
+    else:
+        services_state["queue"] = queue
+
+    def last(transport: str) -> Delivery | None:
+        if services_state["database"] == "down":
+            return None
+        return (
+            Delivery.objects.filter(transport=transport)
+            .exclude(attempt_count=0)
+            .order_by("-id")
+            .first()
+        )
+
+    if not hubspot.hubspot_configured():
+        services_state["hubspot"] = "down"
+    else:
+        latest = last(Delivery.Transport.HUBSPOT)
+        services_state["hubspot"] = (
+            "rate_limited"
+            if latest is not None and "429" in latest.last_error
+            else "down"
+            if latest is not None and latest.status == "dead"
+            else "up"
+        )
+    latest_mail = last(Delivery.Transport.EMAIL)
+    services_state["email"] = (
+        "degraded" if latest_mail is not None and latest_mail.last_error else "up"
+    )
+    if services_state["database"] == "down" or queue == "down":
+        status = "unhealthy"
+    elif any(v not in {"up"} for k, v in services_state.items() if k != "hubspot") or (
+        hubspot.hubspot_configured() and services_state["hubspot"] != "up"
+    ):
+        status = "degraded"
+    else:
+        status = "healthy"
+    body = {
+        "status": status,
+        "timestamp": iso(datetime.now(UTC)),
+        "version": VERSION,
+        "uptime": int(time.time() - STARTED),
+        "services": services_state,
+        "performance": metrics.figures(),
+    }
+    return Status(503 if status == "unhealthy" else 200, body)
+
+
+# --- development only: /api/test/* (404 unless DEBUG) -----------------------------------------
+
+
+def _debug_only(request: HttpRequest) -> HttpResponse | None:
+    if settings.DEBUG:
+        return None
+    return error(request, ScorecardError("NOT_FOUND", "Not found.", status=404))
+
+
+@router.get("/test/sample-assessment", include_in_schema=False)
+def sample_assessment(request: HttpRequest):
+    """Sample results for UI work: the active scorecard answered with middle answers."""
+    if (refused := _debug_only(request)) is not None:
+        return refused
+    from portal.scorecards import selectors
+
+    scorecard = selectors.active_scorecard()
+    if scorecard is None:
+        return error(request, ScorecardError("SERVICE_UNAVAILABLE", "No scorecard.", status=503))
+    visit = Visit(
+        assessment_id="assess_sample",
+        scorecard=scorecard,
+        responses={qid: "C" for qids in services.steps(scorecard) for qid in qids},
+        email="sample@example.com",
+        company="Sample Corp",
+    )
+    result = services.score(scorecard, visit)
+    return {
+        "assessmentId": visit.assessment_id,
+        "totalScore": result.total,
+        "scoreBreakdown": result.breakdown,
+        "scoreCategory": result.band.key,
+        "categoryDescription": result.band.description,
+        "recommendations": _recommendations(result, detailed=True),
+    }
+
+
+@router.post("/test/simulate-hubspot-failure", include_in_schema=False)
+def simulate_hubspot_failure(request: HttpRequest):
+    """Mark this session's latest HubSpot sync as failed, to see how the UI reports it."""
+    if (refused := _debug_only(request)) is not None:
+        return refused
+    from integrations.models import Delivery
+
+    session = services.current_session(request)
+    visit = Visit.objects.filter(session=session, hubspot_delivery__isnull=False).first()
+    if session is None or visit is None:
+        return {"simulated": False, "reason": "no HubSpot sync in this session"}
+    Delivery.objects.filter(pk=visit.hubspot_delivery_id).update(
+        status="dead", last_error="Simulated HubSpot failure"
+    )
+    return {"simulated": True, "assessmentId": visit.assessment_id}
+
+
+@router.get("/test/clear-session", include_in_schema=False)
+def clear_session(request: HttpRequest, response: HttpResponse):
+    """Forget the session cookie, to start a fresh assessment."""
+    if (refused := _debug_only(request)) is not None:
+        return refused
+    response.delete_cookie(COOKIE, path="/")
+    return {"cleared": True}

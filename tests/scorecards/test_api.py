@@ -1,0 +1,217 @@
+"""The AI Reality Check API as a visitor's browser uses it (seed 002)."""
+
+import pytest
+from django.test import Client
+
+from portal.scorecards.models import Visit
+
+pytestmark = pytest.mark.django_db
+JSON = "application/json"
+
+
+def qids(scorecard) -> list[list[str]]:
+    return [[q.qid for q in s.questions.all()] for s in scorecard.sections.order_by("step")]
+
+
+@pytest.fixture
+def visitor(scorecard) -> Client:
+    return Client(REMOTE_ADDR="203.0.113.7")
+
+
+def start(client, **body):
+    return client.post("/api/assessment/start", body, content_type=JSON)
+
+
+def answer_all(client, scorecard, letter="E"):
+    for step, ids in enumerate(qids(scorecard)):
+        response = client.post(
+            "/api/assessment/save-progress",
+            {"step": step, "responses": dict.fromkeys(ids, letter)},
+            content_type=JSON,
+        )
+        assert response.status_code == 200, response.content
+
+
+def test_start_sets_the_session_cookie_and_answers_as_the_seed(visitor):
+    response = start(visitor, email="ceo@company.com", company="Acme Corp")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {
+        "sessionId",
+        "assessmentId",
+        "currentStep",
+        "totalSteps",
+        "expiresAt",
+        "resumeUrl",
+    }
+    assert body["sessionId"].startswith("sess_") and body["assessmentId"].startswith("assess_")
+    assert (body["currentStep"], body["totalSteps"], body["resumeUrl"]) == (
+        0,
+        4,
+        "/assessment/step/1",
+    )
+    cookie = response.cookies["assessment-session"]
+    assert cookie.value == body["sessionId"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["secure"]
+    assert int(cookie["max-age"]) == 24 * 3600
+    # A double click resumes the same assessment.
+    assert start(visitor).json()["assessmentId"] == body["assessmentId"]
+    assert response["X-RateLimit-Limit"] == "10" and response["X-RateLimit-Remaining"] == "9"
+
+
+def test_save_progress_validates_and_never_loses_an_answer(visitor, scorecard):
+    start(visitor)
+    first = qids(scorecard)[0]
+    partial = visitor.post(
+        "/api/assessment/save-progress",
+        {"step": 0, "responses": {first[0]: "A"}, "timeSpent": 12},
+        content_type=JSON,
+    ).json()
+    assert partial["saved"] and not partial["canProceed"]
+    assert partial["validationErrors"] and first[1] in partial["validationErrors"][0]
+    bad = visitor.post(
+        "/api/assessment/save-progress",
+        {"step": 0, "responses": {first[1]: "X"}},
+        content_type=JSON,
+    )
+    assert bad.status_code == 422
+    err = bad.json()["error"]
+    assert err["code"] == "VALIDATION_ERROR"
+    assert err["details"] == {
+        "field": f"responses.{first[1]}",
+        "reason": "Answer choice 'X' is not valid",
+        "validChoices": ["A", "B", "C", "D", "E"],
+    }
+    assert err["requestId"] == bad["X-Request-ID"]
+    done = visitor.post(
+        "/api/assessment/save-progress",
+        {"step": 0, "responses": dict.fromkeys(first[1:], "B")},
+        content_type=JSON,
+    ).json()
+    assert done["canProceed"] and done["nextStep"] == 1
+    assert done["progress"] == {"completed": 1, "total": 4, "percentage": 25}
+    assert Visit.objects.get().responses[first[0]] == "A"
+    wrong_step = visitor.post(
+        "/api/assessment/save-progress", {"step": 7, "responses": {}}, content_type=JSON
+    )
+    assert wrong_step.status_code == 400
+
+
+def test_without_a_session_saving_is_session_expired(scorecard):
+    response = Client().post(
+        "/api/assessment/save-progress", {"step": 0, "responses": {}}, content_type=JSON
+    )
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "SESSION_EXPIRED"
+
+
+def test_submit_scores_once_and_reports_the_lead_truthfully(visitor, scorecard, settings):
+    settings.HUBSPOT_ACCESS_TOKEN = ""
+    start(visitor, email="ceo@company.com", company="Acme Corp")
+    early = visitor.post("/api/assessment/submit", {"completionTime": 5}, content_type=JSON)
+    assert early.status_code == 400
+    assert early.json()["error"]["code"] == "ASSESSMENT_INCOMPLETE"
+    answer_all(visitor, scorecard, "E")
+    body = {
+        "completionTime": 480,
+        "contactInfo": {"firstName": "John", "lastName": "Doe", "phone": "+1-555-123-4567"},
+    }
+    response = visitor.post("/api/assessment/submit", body, content_type=JSON)
+    assert response.status_code == 200, response.content
+    result = response.json()
+    assert result["totalScore"] == 100 and result["scoreCategory"] == "champion"
+    assert result["scoreBreakdown"] == {
+        "valueAssurance": 100,
+        "customerSafe": 100,
+        "riskCompliance": 100,
+        "governance": 100,
+    }
+    assert result["hubspotSyncStatus"] == "skipped", "no HubSpot token configured"
+    assert result["emailDeliveryStatus"] == "pending"
+    assert result["resultsUrl"] == f"/assessment/results/{result['assessmentId']}"
+    again = visitor.post("/api/assessment/submit", body, content_type=JSON).json()
+    assert again["assessmentId"] == result["assessmentId"]
+    assert Visit.objects.filter(completed_at__isnull=False).count() == 1
+
+
+def test_results_are_the_owners_only(visitor, scorecard):
+    start(visitor)
+    answer_all(visitor, scorecard, "A")
+    submitted = visitor.post(
+        "/api/assessment/submit", {"completionTime": 60}, content_type=JSON
+    ).json()
+    url = f"/api/assessment/results/{submitted['assessmentId']}"
+    mine = visitor.get(url)
+    assert mine.status_code == 200
+    data = mine.json()
+    assert data["totalScore"] == 0 and data["scoreCategory"] == "crisis"
+    section = data["scoreBreakdown"]["customerSafe"]
+    assert section["weight"] == 0.35 and section["questions"][0]["answer"] == "A"
+    assert section["questions"][0]["points"] == 0 and section["questions"][0]["maxPoints"] > 0
+    assert data["recommendations"][0]["priority"] == "high"
+    assert {"estimatedImpact", "timeToImplement"} <= set(data["recommendations"][0])
+    assert data["benchmarks"] == {"similarCompanies": 1}, "too few to show an average"
+    assert data["nextSteps"]["resources"]
+
+    stranger = Client()
+    start(stranger)
+    assert stranger.get(url).status_code == 403
+    assert Client().get(url).status_code == 401
+    assert visitor.get("/api/assessment/results/assess_nope").status_code == 404
+
+
+def test_resume_gives_back_the_saved_answers(visitor, scorecard):
+    assert Client().get("/api/assessment/resume").json() == {"hasActiveAssessment": False}
+    start(visitor, email="ceo@company.com")
+    ids = qids(scorecard)
+    visitor.post(
+        "/api/assessment/save-progress",
+        {"step": 0, "responses": dict.fromkeys(ids[0], "C")},
+        content_type=JSON,
+    )
+    state = visitor.get("/api/assessment/resume").json()
+    assert state["hasActiveAssessment"]
+    assessment = state["assessment"]
+    assert assessment["currentStep"] == 1 and assessment["resumeUrl"] == "/assessment/step/2"
+    assert assessment["responses"] == dict.fromkeys(ids[0], "C")
+    assert assessment["email"] == "ceo@company.com"
+    assert 0 < assessment["timeRemaining"] <= 24 * 3600
+
+
+def test_the_start_limit_is_ten_an_hour_per_ip(scorecard):
+    for n in range(10):
+        assert start(Client(REMOTE_ADDR="198.51.100.9")).status_code == 200, n
+    refused = start(Client(REMOTE_ADDR="198.51.100.9"))
+    assert refused.status_code == 429
+    err = refused.json()["error"]
+    assert err["code"] == "RATE_LIMIT_EXCEEDED" and 0 < err["retryAfter"] <= 3600
+    assert refused["Retry-After"] == str(err["retryAfter"])
+    assert refused["X-RateLimit-Remaining"] == "0"
+    assert start(Client(REMOTE_ADDR="198.51.100.10")).status_code == 200
+
+
+def test_health_reports_real_checks_and_figures(client, scorecard):
+    client.get("/api/assessment/resume")
+    response = client.get("/api/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] in {"healthy", "degraded"}
+    assert body["services"]["database"] == "up"
+    assert body["services"]["hubspot"] in {"up", "down", "rate_limited"}
+    assert body["performance"]["requestsPerMinute"] > 0
+    assert set(body["performance"]) == {"avgResponseTime", "requestsPerMinute", "errorRate"}
+
+
+def test_development_endpoints_are_absent_unless_debug(client, scorecard, settings):
+    settings.DEBUG = False
+    assert client.get("/api/test/sample-assessment").status_code == 404
+    settings.DEBUG = True
+    sample = client.get("/api/test/sample-assessment")
+    assert sample.status_code == 200 and 0 <= sample.json()["totalScore"] <= 100
+
+
+def test_security_headers_on_the_api(client, scorecard):
+    response = client.get("/api/assessment/resume")
+    assert response["Content-Security-Policy"].startswith("default-src 'self'")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"

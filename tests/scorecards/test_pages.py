@@ -1,0 +1,245 @@
+"""The AI Reality Check visitor pages with Django's test client: a visitor and an outsider."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from portal.scorecards.models import Visit
+
+pytestmark = pytest.mark.django_db
+COOKIE = "assessment-session"
+
+
+def qids(scorecard) -> list[list[str]]:
+    return [[q.qid for q in s.questions.all()] for s in scorecard.sections.order_by("step")]
+
+
+@pytest.fixture
+def visitor(scorecard) -> Client:
+    return Client(REMOTE_ADDR="203.0.113.7")
+
+
+@pytest.fixture
+def outsider(scorecard) -> Client:
+    return Client(REMOTE_ADDR="198.51.100.9")
+
+
+def start(client, **data):
+    return client.post("/assessment/start/", data)
+
+
+def answer_step(client, scorecard, number: int, letter: str = "E"):
+    ids = qids(scorecard)[number - 1]
+    return client.post(f"/assessment/step/{number}/", dict.fromkeys(ids, letter))
+
+
+def finish(client, scorecard, **contact):
+    start(client)
+    for number in range(1, 5):
+        assert answer_step(client, scorecard, number, "B").status_code == 302
+    response = client.post("/assessment/contact/", contact)
+    assert response.status_code == 302, response.content
+    return Visit.objects.get(assessment_id=response["Location"].rstrip("/").rsplit("/", 1)[1])
+
+
+def test_landing_explains_the_check_and_offers_start(visitor):
+    response = visitor.get("/assessment/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "About 5 minutes" in html and 'action="/assessment/start/"' in html
+    assert "csrfmiddlewaretoken" in html
+    assert response["Content-Security-Policy"] == "default-src 'self'"
+    assert "<script>" not in html and " style=" not in html and "<style" not in html
+
+
+def test_start_sets_the_cookie_and_redirects_to_step_one(visitor):
+    response = start(visitor, email="ceo@company.com", company="Acme Corp")
+    assert response.status_code == 302 and response["Location"] == "/assessment/step/1/"
+    cookie = response.cookies[COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["secure"]
+    assert int(cookie["max-age"]) == 24 * 3600
+    visit = Visit.objects.get()
+    assert visit.session.session_id == cookie.value
+    assert (visit.email, visit.company) == ("ceo@company.com", "Acme Corp")
+    # The landing now offers to resume instead of a second start.
+    html = visitor.get("/assessment/").content.decode()
+    assert "Continue where you left off" in html and 'href="/assessment/step/1/"' in html
+
+
+def test_start_refuses_a_bad_email_beside_the_field(visitor):
+    response = start(visitor, email="not-an-address")
+    assert response.status_code == 400
+    assert "Enter a valid email address." in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_csrf_is_enforced_on_page_forms(scorecard):
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.post("/assessment/start/", {}).status_code == 403
+    page = browser.get("/assessment/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+    response = browser.post("/assessment/start/", {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    # htmx sends the token as a header (base.html's hx-headers); without it, refused.
+    step = qids(scorecard)[0]
+    assert (
+        browser.post("/assessment/step/1/", {step[0]: "A"}, HTTP_HX_REQUEST="true").status_code
+        == 403
+    )
+    ok = browser.post(
+        "/assessment/step/1/", {step[0]: "A"}, HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=token
+    )
+    assert ok.status_code == 200
+
+
+def test_incomplete_step_is_saved_and_shown_with_messages_beside_the_gaps(visitor, scorecard):
+    start(visitor)
+    ids = qids(scorecard)[0]
+    response = visitor.post("/assessment/step/1/", {ids[0]: "C", ids[2]: "D"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert Visit.objects.get().responses == {ids[0]: "C", ids[2]: "D"}
+    assert html.count("Please choose an answer") == 3
+    for qid in (ids[1], ids[3], ids[4]):
+        fieldset = re.search(rf'<fieldset[^>]*id="q-{qid}".*?</fieldset>', html, re.S)[0]
+        assert f'id="{qid}-error"' in fieldset and "Please choose an answer" in fieldset
+        assert f'aria-describedby="{qid}-error"' in fieldset
+    answered = re.search(rf'<fieldset[^>]*id="q-{ids[0]}".*?</fieldset>', html, re.S)[0]
+    assert "Please choose an answer" not in answered
+    assert re.search(rf'id="{ids[0]}-C"[^>]*checked', html)
+    assert re.search(rf'id="{ids[2]}-D"[^>]*checked', html)
+    assert "3 questions still need an answer" in html
+    # A reload keeps them checked, and the progress counts them.
+    html = visitor.get("/assessment/step/1/").content.decode()
+    assert re.search(rf'id="{ids[0]}-C"[^>]*checked', html)
+    assert "2 of 20 questions answered" in html and 'value="2"' in html
+
+
+def test_complete_step_redirects_to_the_next_and_skipping_ahead_is_sent_back(visitor, scorecard):
+    start(visitor)
+    assert visitor.get("/assessment/step/3/")["Location"] == "/assessment/step/1/"
+    response = answer_step(visitor, scorecard, 1)
+    assert response.status_code == 302 and response["Location"] == "/assessment/step/2/"
+    assert visitor.get("/assessment/step/4/")["Location"] == "/assessment/step/2/"
+    assert visitor.get("/assessment/step/1/").status_code == 200  # going back is fine
+    assert visitor.get("/assessment/contact/")["Location"] == "/assessment/step/2/"
+    assert visitor.get("/assessment/step/5/").status_code == 404
+
+
+def test_back_saves_what_was_chosen(visitor, scorecard):
+    start(visitor)
+    answer_step(visitor, scorecard, 1)
+    first = qids(scorecard)[1][0]
+    response = visitor.post("/assessment/step/2/", {first: "A", "back": "1"})
+    assert response["Location"] == "/assessment/step/1/"
+    assert Visit.objects.get().responses[first] == "A"
+
+
+def test_htmx_gets_the_step_partial_or_a_client_redirect(visitor, scorecard):
+    start(visitor)
+    ids = qids(scorecard)[0]
+    partial = visitor.post("/assessment/step/1/", {ids[0]: "B"}, HTTP_HX_REQUEST="true")
+    html = partial.content.decode()
+    assert partial.status_code == 200 and html.lstrip().startswith('<div id="step"')
+    assert "<html" not in html and "Please choose an answer" in html
+    page = visitor.get("/assessment/step/1/", HTTP_HX_REQUEST="true")
+    assert page.content.decode().lstrip().startswith('<div id="step"')
+    done = visitor.post("/assessment/step/1/", dict.fromkeys(ids, "B"), HTTP_HX_REQUEST="true")
+    assert done.status_code == 200 and done["HX-Redirect"] == "/assessment/step/2/"
+
+
+def test_invalid_letter_is_refused_without_losing_saved_answers(visitor, scorecard):
+    start(visitor)
+    ids = qids(scorecard)[0]
+    visitor.post("/assessment/step/1/", {ids[0]: "C"})
+    response = visitor.post("/assessment/step/1/", {ids[1]: "Z"})
+    assert response.status_code == 400
+    assert Visit.objects.get().responses == {ids[0]: "C"}
+
+
+def test_contact_then_results(visitor, scorecard):
+    visit = finish(
+        visitor,
+        scorecard,
+        first_name="John",
+        last_name="Doe",
+        company="Acme Corp",
+        phone="+1-555-123-4567",
+        email="john@acme.test",
+        feedback="Very helpful",
+    )
+    assert visit.is_completed and visit.email == "john@acme.test"
+    assert visit.contact_info == {
+        "firstName": "John",
+        "lastName": "Doe",
+        "company": "Acme Corp",
+        "phone": "+1-555-123-4567",
+    }
+    assert visit.feedback == "Very helpful" and visit.completion_time is not None
+    response = visitor.get(f"/assessment/results/{visit.assessment_id}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'<span id="total-score">{visit.total_score}</span>' in html
+    assert "Recommendations" in html and "Time to implement" in html
+    assert "1 assessment so far" in html
+    assert "Your results e-mail is on its way." in html
+    assert f"/assessment/shared/{visit.share_token}/" in html
+    # Once submitted, the steps lead to the results.
+    assert visitor.get("/assessment/step/1/")["Location"].endswith(f"/{visit.assessment_id}/")
+
+
+def test_results_chart_is_an_accessible_svg_with_the_four_scores_in_text(visitor, scorecard):
+    visit = finish(visitor, scorecard)
+    html = visitor.get(f"/assessment/results/{visit.assessment_id}/").content.decode()
+    svg = re.search(r"<svg[^>]*>.*?</svg>", html, re.S)[0]
+    assert 'role="img"' in svg and 'aria-labelledby="chart-title chart-desc"' in svg
+    assert "<title" in svg and "<desc" in svg and "style=" not in svg
+    assert svg.count('class="sc-bar"') == 4
+    table = re.search(r'<table class="sc-table".*?</table>', html, re.S)[0]
+    for section in scorecard.sections.all():
+        score = visit.breakdown[section.api_key]
+        assert f"{section.name}: {score} out of 100" in svg.replace("&amp;", "&")
+        assert f"{score} / 100" in table
+        assert f'data-score="{score}"' in svg
+
+
+def test_results_are_forbidden_to_another_session(visitor, outsider, scorecard):
+    visit = finish(visitor, scorecard)
+    response = outsider.get(f"/assessment/results/{visit.assessment_id}/")
+    assert response.status_code == 403 and "These results are private" in response.content.decode()
+    assert outsider.post(f"/assessment/results/{visit.assessment_id}/share/").status_code == 403
+    assert visitor.get("/assessment/results/assess_nope/").status_code == 404
+
+
+def test_shared_page_hides_recommendations_until_allowed_and_never_shows_private_data(
+    visitor, outsider, scorecard
+):
+    visit = finish(
+        visitor, scorecard, first_name="John", email="john@acme.test", phone="+1-555-0100"
+    )
+    url = f"/assessment/shared/{visit.share_token}/"
+    html = outsider.get(url).content.decode()
+    assert f'<span id="total-score">{visit.total_score}</span>' in html
+    assert 'role="img"' in html and 'id="recommendations"' not in html
+
+    response = visitor.post(
+        f"/assessment/results/{visit.assessment_id}/share/", {"share_recommendations": "on"}
+    )
+    assert response.status_code == 302 and response["Location"].endswith("?shared=1#share")
+    html = outsider.get(url).content.decode()
+    assert 'id="recommendations"' in html
+    for private in ("john@acme.test", "John", "+1-555-0100", "Please choose", 'type="radio"'):
+        assert private not in html
+    choice_texts = [
+        c.text for q in scorecard.sections.first().questions.all() for c in q.choices.all()
+    ]
+    assert not any(text in html for text in choice_texts)
+
+    # htmx: the share partial comes back; unchecking hides them again.
+    partial = visitor.post(
+        f"/assessment/results/{visit.assessment_id}/share/", {}, HTTP_HX_REQUEST="true"
+    )
+    assert partial.content.decode().lstrip().startswith('<section class="panel sc-share"')
+    assert 'id="recommendations"' not in outsider.get(url).content.decode()
+    assert outsider.get("/assessment/shared/nope/").status_code == 404
