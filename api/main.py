@@ -1,5 +1,8 @@
 """The one NinjaAPI, its routers and the error handlers that speak each contract's format."""
 
+import logging
+
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -9,6 +12,8 @@ from api import exams, roleplays, scorecards
 from portal import ratelimit
 from portal.exams.services import ExamError
 from portal.roleplays.launch import LaunchError
+
+logger = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="Assessment Portal API",
@@ -93,6 +98,22 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
         message = _("A valid client token is required in X-Client-Token or Authorization: Token.")
         return api.create_response(request, {"error": message, "code": "invalid_token"}, status=401)
     return api.create_response(request, {"detail": "Unauthorized"}, status=401)
+
+
+@api.exception_handler(DatabaseError)
+def database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    """The scorecard contract names this failure (DATABASE_ERROR, 500, retryable); the other
+    contracts keep Django's own 500 handling."""
+    if getattr(request, "contract", None) != scorecards.CONTRACT:
+        raise exc
+    logger.exception("database error on %s", request.path)
+    return ratelimit.error_response(
+        request,
+        status=500,
+        code="DATABASE_ERROR",
+        message="A database operation failed; please try again.",
+        retry_after=5,
+    )
 
 
 @api.exception_handler(HttpError)

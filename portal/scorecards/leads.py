@@ -51,7 +51,13 @@ def queue(visit: Visit, result: scoring.ScorecardResult) -> None:
         deal=deal,
         dedupe_key=f"scorecard-hubspot:{visit.assessment_id}",
     )
-    context = {"visit": visit, "result": result, "results_url": results_url(visit)}
+    names = dict(visit.scorecard.sections.values_list("key", "name"))
+    context = {
+        "visit": visit,
+        "result": result,
+        "sections": [(names.get(s.key, s.key), s.score) for s in result.sections],
+        "results_url": results_url(visit),
+    }
     visit.email_delivery = email.enqueue_email(
         to=visit.email,
         subject=f"Your AI Reality Check score: {result.total}/100",

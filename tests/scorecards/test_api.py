@@ -215,3 +215,66 @@ def test_security_headers_on_the_api(client, scorecard):
     assert response["Content-Security-Policy"].startswith("default-src 'self'")
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_a_session_lasts_24_hours_and_activity_extends_it(visitor):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.scorecards.models import VisitorSession
+
+    start(visitor)
+    session = VisitorSession.objects.get()
+    VisitorSession.objects.filter(pk=session.pk).update(
+        expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    assert visitor.get("/api/assessment/resume").json()["hasActiveAssessment"]
+    session.refresh_from_db()
+    assert session.expires_at > timezone.now() + timedelta(hours=23, minutes=59)
+    VisitorSession.objects.filter(pk=session.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    expired = visitor.get("/api/assessment/resume")
+    assert expired.status_code == 401
+    assert expired.json()["error"]["code"] == "SESSION_EXPIRED"
+
+
+def test_without_scorecard_content_start_is_service_unavailable(client, db):
+    response = start(client)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+def test_a_database_failure_is_the_seeds_database_error(visitor, scorecard):
+    from django.db import OperationalError, connection
+
+    start(visitor)
+
+    def refuse_visits(execute, sql, params, many, context):
+        if "scorecards_visit" in sql:
+            raise OperationalError("database is locked")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse_visits):
+        response = visitor.post(
+            "/api/assessment/save-progress", {"step": 0, "responses": {}}, content_type=JSON
+        )
+    assert response.status_code == 500
+    body = response.json()["error"]
+    assert body["code"] == "DATABASE_ERROR" and body["retryAfter"] == 5
+    assert body["requestId"] == response["X-Request-ID"]
+
+
+def test_the_results_email_is_queued_with_text_and_html(visitor, scorecard):
+    import json as jsonlib
+
+    from integrations.models import Delivery
+
+    start(visitor, email="ceo@company.com", company="Acme Corp")
+    answer_all(visitor, scorecard, "C")
+    visitor.post("/api/assessment/submit", {"completionTime": 300}, content_type=JSON)
+    mail = jsonlib.loads(Delivery.objects.get(transport="email").payload)
+    assert mail["to"] == ["ceo@company.com"]
+    assert "- Customer-Safe AI: " in mail["text"] and "Risk &amp; Compliance" in mail["html"]
+    assert "/assessment/results/" in mail["text"] and "<table" in mail["html"]
