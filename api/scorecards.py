@@ -163,6 +163,9 @@ class SubmitOut(Schema):
     hubspotSyncStatus: str = Field(..., examples=["pending"])
     emailDeliveryStatus: str = Field(..., examples=["sent"])
     qualifiedForBriefing: bool
+    warnings: list[dict] | None = Field(
+        None, description="HUBSPOT_SYNC_FAILED / EMAIL_DELIVERY_FAILED: non-critical, still 200."
+    )
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -194,7 +197,7 @@ def _results_path(visit: Visit) -> str:
 def submit_body(submitted: services.SubmitResult) -> dict:
     visit, result = submitted.visit, submitted.result
     hubspot_status, email_status = leads.statuses(visit)
-    return {
+    body = {
         "assessmentId": visit.assessment_id,
         "completed": True,
         "totalScore": result.total,
@@ -207,6 +210,18 @@ def submit_body(submitted: services.SubmitResult) -> dict:
         "emailDeliveryStatus": email_status,
         "qualifiedForBriefing": result.qualified_for_briefing,
     }
+    # The seed's non-critical errors: 200, with the failure named beside the result.
+    warnings = [
+        {"code": code, "message": message}
+        for status, code, message in (
+            (hubspot_status, "HUBSPOT_SYNC_FAILED", "Your details could not be sent to our CRM."),
+            (email_status, "EMAIL_DELIVERY_FAILED", "The results e-mail could not be delivered."),
+        )
+        if status == "failed"
+    ]
+    if warnings:
+        body["warnings"] = warnings
+    return body
 
 
 def results_body(visit: Visit) -> dict:

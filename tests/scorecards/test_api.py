@@ -278,3 +278,27 @@ def test_the_results_email_is_queued_with_text_and_html(visitor, scorecard):
     assert mail["to"] == ["ceo@company.com"]
     assert "- Customer-Safe AI: " in mail["text"] and "Risk &amp; Compliance" in mail["html"]
     assert "/assessment/results/" in mail["text"] and "<table" in mail["html"]
+
+
+def test_a_failed_hubspot_sync_is_a_200_with_the_seeds_warning(visitor, scorecard, settings):
+    settings.HUBSPOT_ACCESS_TOKEN = "pat-test"
+    settings.DEBUG = True
+    start(visitor, email="ceo@company.com", company="Acme Corp")
+    answer_all(visitor, scorecard, "B")
+    first = visitor.post("/api/assessment/submit", {"completionTime": 90}, content_type=JSON)
+    assert first.json()["hubspotSyncStatus"] == "pending" and not first.json()["warnings"]
+    assert visitor.post("/api/test/simulate-hubspot-failure").json()["simulated"]
+    again = visitor.post("/api/assessment/submit", {"completionTime": 90}, content_type=JSON)
+    assert again.status_code == 200
+    assert again.json()["hubspotSyncStatus"] == "failed"
+    assert again.json()["warnings"][0]["code"] == "HUBSPOT_SYNC_FAILED"
+
+
+def test_health_is_503_when_the_queue_is_down(client, scorecard, monkeypatch):
+    from huey.contrib.djhuey import HUEY
+    from huey.storage import RedisStorage
+
+    monkeypatch.setattr(HUEY, "storage", RedisStorage("down", url="redis://127.0.0.1:1/0"))
+    response = client.get("/api/health")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unhealthy"
