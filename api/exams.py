@@ -18,6 +18,7 @@ from pydantic import StrictInt, StrictStr
 from api.auth import client_token_auth
 from portal.exams import services
 from portal.exams.models import Launch, Quiz, QuizQuestion
+from portal.jsonformat import plain_number
 
 CONTRACT = "exams"
 router = Router(tags=["Exams (seed 001)"], auth=client_token_auth)
@@ -56,7 +57,7 @@ class ExamInfoOut(Schema):
     eurl: int
     title: str
     type: int
-    accept_score: float
+    accept_score: float | int
     number_of_question: int
     duration: int = Field(..., description="Minutes from launch to the deadline.")
     can_back: bool
@@ -64,6 +65,9 @@ class ExamInfoOut(Schema):
 
 
 class LaunchIn(Schema):
+    # Numbers are taken as text too: customers' ids are often numeric.
+    model_config = {"coerce_numbers_to_str": True}
+
     student_uuid: str = Field(..., min_length=1, max_length=128, examples=["stu-uuid-123"])
     mobile: str = Field("", max_length=32, examples=["09123456789"])
     eurl: int = Field(..., examples=[12])
@@ -89,7 +93,7 @@ class LaunchOut(Schema):
 class EvaluationOut(Schema):
     eurl: int
     title: str
-    accept_score: float
+    accept_score: float | int
     duration: int
     can_back: bool
     number_of_question: int
@@ -125,7 +129,7 @@ class LaunchDetailOut(Schema):
 
 
 class AnswerIn(Schema):
-    question_id: int
+    question_id: int = Field(..., ge=1, le=2**31 - 1)
     # Strict, so that a JSON true is not taken for choice 1 (nor 2.0 for choice 2).
     answer: StrictStr | StrictInt | None = Field(
         ..., description='"1".."4" as c1..c4 are shown; Persian digits are accepted.'
@@ -299,7 +303,7 @@ def exam_info(request: HttpRequest, eurl: str):
         "eurl": exam.pk,
         "title": exam.title,
         "type": exam.type,
-        "accept_score": exam.accept_score,
+        "accept_score": plain_number(exam.accept_score),
         "number_of_question": exam.number_of_question,
         "duration": exam.duration,
         "can_back": exam.can_back,
@@ -321,7 +325,7 @@ def launch_detail(request: HttpRequest, launch_id: str):
         "evaluation": {
             "eurl": exam.pk,
             "title": exam.title,
-            "accept_score": exam.accept_score,
+            "accept_score": plain_number(exam.accept_score),
             "duration": exam.duration,
             "can_back": exam.can_back,
             "number_of_question": exam.number_of_question,

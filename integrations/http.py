@@ -35,6 +35,7 @@ ALWAYS_REFUSED = tuple(
     for network in (
         "169.254.0.0/16",  # link-local; AWS, GCP, Azure metadata at 169.254.169.254
         "fe80::/10",  # IPv6 link-local
+        "fec0::/10",  # IPv6 site-local (deprecated, still routed privately)
         "fd00:ec2::254/128",  # AWS metadata over IPv6
         "100.100.100.200/32",  # Alibaba Cloud metadata
         "192.0.0.0/24",  # IETF protocol assignments; Oracle Cloud metadata at 192.0.0.192

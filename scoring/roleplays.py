@@ -6,7 +6,8 @@ Rules (documented for partners in docs/roleplays.md):
 - A 16PF competency is measured by Likert items (1..5; reverse-keyed items count 6 - answer).
   The raw sum is turned into a sten (1..10) with the norm table stored with the content: a
   list of 9 ascending raw-score cut-offs, sten = 1 + number of cut-offs the raw score exceeds.
-  Unanswered items count as the scale's midpoint (3), so a skipped item is neutral.
+  Unanswered items count as the scale's midpoint (3), so a skipped item is neutral; with no
+  item rated at all the trait was not measured and scores 0.
 - `stakeholders` is the number of stakeholders the candidate met, as a 2-digit string.
 - `time_taken` is minutes (2 decimals) between start and finish, at most the roleplay's time.
 """
@@ -77,8 +78,12 @@ def score_roleplay(
     scores = []
     for competency in competencies:
         if competency.kind == "16pf":
-            raw = sum(likert_points(a) for a in likert if a.competency_code == competency.code)
-            marks: float = sten(raw, competency.norms)
+            answers = [a for a in likert if a.competency_code == competency.code]
+            raw = sum(likert_points(a) for a in answers)
+            # No statement rated at all (e.g. time ran out first) measures nothing: 0, not
+            # the made-up mid-range sten that all-neutral answers would give.
+            rated = any(a.value is not None for a in answers)
+            marks: float = sten(raw, competency.norms) if rated else 0
             max_marks: float = STEN_MAX
         else:
             earned = sum(m.get(competency.code, 0) for m in chosen_marks)

@@ -70,7 +70,13 @@ class ResponseIn:
 
 def check_callback_url(url: str, token: ClientToken) -> str:
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a malformed host or port raises ValueError here
+    except ValueError:
+        raise ExamError(
+            _("callback_url must be an absolute http(s) URL."), code="invalid_callback_url"
+        ) from None
     # Browsers read a backslash as "/" and drop tabs and newlines, so a URL holding them can
     # lead somewhere other than the host checked here ("https://evil\\@allowed/" goes to evil).
     unsafe = any(c == "\\" or c.isspace() or not c.isprintable() for c in url)
@@ -107,7 +113,8 @@ def launch_quiz(
     exam = get_exam(customer=customer, eurl=eurl)
     if not exam.is_active:
         raise ExamError(_("This exam is not active."), code="exam_inactive")
-    student_uuid = normalize_digits(student_uuid)
+    # The customer's own id, kept as sent (only trimmed): rewriting it would break matching.
+    student_uuid = student_uuid.strip()
     mobile = normalize_digits(mobile)
     if not student_uuid:
         raise ExamError(_("student_uuid is required."), code="invalid_request")

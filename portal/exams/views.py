@@ -25,7 +25,7 @@ from portal.exams import services
 from portal.exams.models import Launch
 from portal.exams.services import ExamError
 
-COOKIE_MAX_AGE = 60 * 60 * 24 * 7
+COOKIE_GRACE_SECONDS = 60 * 60 * 24  # the result page stays reachable for a day
 
 
 def browser_cookie_name(launch_id: UUID) -> str:
@@ -90,7 +90,9 @@ def page(request: HttpRequest) -> HttpResponse:
         response.set_cookie(
             cookie_name,
             claim,
-            max_age=COOKIE_MAX_AGE,
+            # Only the exam pages need it, and only as long as the exam can be open.
+            path="/exam/",
+            max_age=launch.quiz.exam.duration * 60 + COOKIE_GRACE_SECONDS,
             httponly=True,
             samesite="Lax",
             secure=settings.SESSION_COOKIE_SECURE,
@@ -103,8 +105,12 @@ def answer(request: HttpRequest, launch_id: UUID) -> HttpResponse:
     """Autosave of one answer (JSON for the page's script)."""
     launch = _candidate_launch(request, launch_id)
     with translation.override(launch.quiz.exam.language):
+        raw = request.POST.get("question_id", "")
         try:
-            question_id = int(request.POST.get("question_id", ""))
+            valid = raw.isascii() and raw.isdigit() and len(raw) < 10
+            question_id = int(raw) if valid else 0
+            if question_id < 1:
+                raise ValueError(raw)
         except ValueError:
             return JsonResponse(
                 {"error": "question_id is required", "code": "invalid_request"}, status=400
@@ -134,8 +140,10 @@ def answer(request: HttpRequest, launch_id: UUID) -> HttpResponse:
 def _posted_responses(request: HttpRequest, launch: Launch) -> list[services.ResponseIn]:
     responses = []
     for name, value in request.POST.items():
-        if name.startswith("q") and name[1:].isdigit() and value:
-            responses.append(services.ResponseIn(int(name[1:]), value, "in_progress"))
+        number = name[1:]
+        wanted = name.startswith("q") and number.isascii() and number.isdigit()
+        if wanted and len(number) < 10 and value:
+            responses.append(services.ResponseIn(int(number), value, "in_progress"))
     return responses
 
 

@@ -58,9 +58,13 @@ class Partner(models.Model):
 
     @property
     def hosts(self) -> list[str]:
+        """Hosts our requests for this partner may go to: the listed ones, and the hosts of its
+        own base URL and AIO_CALLBACK_URL (results go there when a launch names no target)."""
         hosts = [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
-        base = (urlsplit(self.base_url).hostname or "").lower()
-        return list(dict.fromkeys([base, *hosts])) if base else hosts
+        own = [
+            (urlsplit(url).hostname or "").lower() for url in (self.base_url, self.aio_callback_url)
+        ]
+        return list(dict.fromkeys([host for host in own if host] + hosts))
 
     def default_results_url(self) -> str:
         """Where results go when a launch gave no results_url (the seed's fallback).

@@ -9,6 +9,12 @@ class RoleplaysConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from portal.roleplays.checks import check_partner_jwt_secrets
+        from portal.roleplays.checks import (
+            check_outbound_loopback,
+            check_partner_jwt_secrets,
+            check_partner_secrets_are_distinct,
+        )
 
         checks.register(check_partner_jwt_secrets)
+        checks.register(check_partner_secrets_are_distinct)
+        checks.register(check_outbound_loopback, deploy=True)

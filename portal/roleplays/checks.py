@@ -5,7 +5,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import CheckMessage, Error
+from django.core.checks import CheckMessage, Error, Warning
 from django.db import DatabaseError
 
 
@@ -40,3 +40,46 @@ def check_partner_jwt_secrets(
         for partner in partners
         if len(partner.jwt_secret.encode()) < minimum
     ]
+
+
+def check_partner_secrets_are_distinct(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Iterable[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
+    """The request names no partner: the secret that verifies a token says who sent it. Two
+    active partners signing with one secret could launch as each other."""
+    from portal.partners.models import Partner
+
+    try:
+        partners = list(Partner.objects.filter(is_active=True).only("name", "jwt_secret"))
+    except DatabaseError:
+        return []
+    by_secret: dict[str, list[str]] = {}
+    for partner in partners:
+        if partner.effective_jwt_secret:
+            by_secret.setdefault(partner.effective_jwt_secret, []).append(partner.name)
+    return [
+        Error(
+            f"Partners {', '.join(sorted(names))} sign launch tokens with the same secret, so "
+            "a token cannot tell them apart.",
+            hint="Give each partner its own jwt_secret (Q3_INTEGRATION_SECRET serves one).",
+            id="roleplays.E002",
+        )
+        for names in by_secret.values()
+        if len(names) > 1
+    ]
+
+
+def check_outbound_loopback(app_configs=None, **kwargs: Any) -> list[CheckMessage]:
+    """`check --deploy`: webhooks to 127.0.0.1 are for the sandbox and development only."""
+    if settings.OUTBOUND_ALLOW_LOOPBACK and not settings.DEBUG:
+        return [
+            Warning(
+                "OUTBOUND_ALLOW_LOOPBACK is on: a partner whose host resolves to 127.0.0.1 could "
+                "make the portal post to its own local services.",
+                hint="Set OUTBOUND_ALLOW_LOOPBACK=false in production.",
+                id="roleplays.W001",
+            )
+        ]
+    return []

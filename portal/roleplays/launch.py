@@ -74,6 +74,13 @@ def sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def token_fingerprint(token: str) -> str:
+    """What makes a verified token the same token: its decoded signature. The raw string is
+    not enough, since base64url padding ("=") spells the same token differently."""
+    signature = jwt.utils.base64url_decode(token.rsplit(".", 1)[-1].encode())
+    return hashlib.sha256(signature).hexdigest()
+
+
 # ---------------------------------------------------------------------------------------------
 # The launch call
 
@@ -121,7 +128,7 @@ def assessment_launch(
         try:
             with transaction.atomic():
                 UsedToken.objects.create(
-                    token_hash=sha256(auth_token),
+                    token_hash=token_fingerprint(auth_token),
                     expires_at=datetime.fromtimestamp(claims["exp"], UTC) + LEEWAY,
                 )
         except IntegrityError:

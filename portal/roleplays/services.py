@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal.jsonformat import plain_number
 from portal.roleplays.models import (
     Assessment,
     Cluster,
@@ -369,8 +370,8 @@ def results_payload(assessment: Assessment) -> dict:
                     {
                         "competency_code": c.competency_code,
                         "competency_name": c.competency_name,
-                        "max_marks": c.max_marks,
-                        "marks_obtained": c.marks_obtained,
+                        "max_marks": plain_number(c.max_marks),
+                        "marks_obtained": plain_number(c.marks_obtained),
                     }
                     for c in score.competencies
                 ],

@@ -89,7 +89,10 @@ def receive_assessment_results(request: HttpRequest) -> JsonResponse:
 def _clusters() -> dict[str, dict]:
     """Clusters as Q3 knows them: from the metadata it received (latest first)."""
     known: dict[str, dict] = {}
-    for hook in ReceivedWebhook.objects.filter(kind="cluster_metadata_sync", signature_valid=True):
+    received = ReceivedWebhook.objects.filter(
+        kind="cluster_metadata_sync", signature_valid=True, payload__isnull=False
+    )
+    for hook in received:
         known.setdefault(hook.payload["cluster_id"], hook.payload)
     return known
 

@@ -42,7 +42,8 @@ def _not_set_up(request: HttpRequest) -> HttpResponse:
 def verify_signature(params: dict[str, str], secret: str) -> bool:
     """What a customer writes to check a callback: 6 lines, standard library only."""
     signature = params.get("signature", "")
-    message = "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "signature")
+    # Only the nine result parameters are signed: callback_url may carry query params of its own.
+    message = "&".join(f"{k}={params.get(k, '')}" for k in sorted(RESULT_PARAMS))
     expected = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
     return hmac.compare_digest(signature, expected)
 

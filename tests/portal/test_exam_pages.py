@@ -227,3 +227,20 @@ def test_persian_exam_page_is_right_to_left_and_translated(client, customer):
         token=token, student_uuid="s", mobile="", eurl=english.pk, callback_url=CALLBACK
     )
     assert '<html lang="en" dir="ltr">' in client.get(page_url(launch2)).text
+
+
+@pytest.mark.django_db
+def test_odd_field_names_and_ids_from_a_browser_are_not_500(candidate, launch):
+    huge = candidate.post(
+        f"/exam/{launch.launch_id}/answer/", {"question_id": "99999999999999999999", "answer": "1"}
+    )
+    assert huge.status_code == 400
+    superscript = candidate.post(f"/exam/{launch.launch_id}/save/", {"q²": "1", "save": ""})
+    assert superscript.status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_browser_key_cookie_is_scoped_to_the_exam_pages(client, launch):
+    cookie = client.get(f"/exam/?launch={launch.launch_id}").cookies[f"exam-{launch.launch_id}"]
+    assert cookie["path"] == "/exam/"
+    assert int(cookie["max-age"]) == 30 * 60 + 24 * 3600

@@ -47,3 +47,9 @@ def test_sandbox_without_account_says_how_to_set_it_up(client):
     response = client.get("/sandbox/exams/1/")
     assert response.status_code == 503
     assert "seed_demo" in response.text
+
+
+def test_the_reference_verifier_ignores_the_customers_own_query_parameters():
+    secret = "s3cret"
+    signed = PARAMS | {"signature": services.sign_params(PARAMS, secret), "ref": "campaign-7"}
+    assert verify_signature(signed, secret)

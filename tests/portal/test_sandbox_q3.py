@@ -114,3 +114,13 @@ def test_a_payload_off_the_schema_gets_the_seed_error_reply(client, account):
     )
     assert response.status_code == 400
     assert response.json()["success"] is False and "detail" in response.json()
+
+
+def test_an_invalid_metadata_post_does_not_break_the_dashboard(client, account):
+    post(
+        client,
+        "/sandbox/q3/api/receive-cluster-metadata",
+        {"cluster_id": 1},
+        account.webhook_secret,
+    )
+    assert client.get("/sandbox/q3/").status_code == 200

@@ -71,3 +71,11 @@ def test_a_body_that_is_not_json_gets_a_schema_valid_error(client):
     response = client.post(LAUNCH, "{oops", content_type="application/json")
     assert response.status_code == 422
     schemas.validate("assessment_launch_errors", response.json())
+
+
+def test_a_used_token_spelled_with_padding_is_still_a_replay(client, launch_body):
+    body, _ = launch_body
+    assert client.post(LAUNCH, body, content_type="application/json").status_code == 200
+    padded = body | {"auth_token": body["auth_token"] + "="}
+    response = client.post(LAUNCH, padded, content_type="application/json")
+    assert (response.status_code, response.json()["error_code"]) == (401, "TOKEN_REPLAYED")

@@ -235,3 +235,22 @@ def test_a_roleplay_id_that_names_a_candidate_page_is_refused():
     data["roleplays"][0]["roleplay_id"] = "done"
     with pytest.raises(ClusterFormatError, match="reserved"):
         import_cluster(data)
+
+
+def test_a_16pf_trait_with_no_statement_rated_scores_zero(world):
+    finish_rp1(world)
+    attempt = services.start_roleplay(assessment=world["assessment"], roleplay=world["rp2"])
+    RoleplayAttempt.objects.filter(pk=attempt.pk).update(deadline_at=timezone.now())
+    services.finish_overdue_roleplays()
+    payload = services.results_payload(Assessment.objects.get(pk=world["assessment"].pk))
+    traits = {c["competency_code"]: c for c in payload["roleplays"][1]["competencies"]}
+    assert traits["DOM"]["marks_obtained"] == 0 and traits["DOM"]["max_marks"] == 10
+
+
+def test_results_go_to_aio_callback_hosts_too(world):
+    from integrations.http import check_url
+
+    partner = world["partner"]
+    partner.aio_callback_url = "https://hooks.q3-partner.example/results"
+    assert "hooks.q3-partner.example" in partner.hosts
+    check_url(partner.default_results_url(), partner.hosts, resolve=False)
