@@ -116,6 +116,18 @@ def database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
     )
 
 
+@api.exception_handler(Exception)
+def unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Seed 002 promises its envelope even for a server error; other contracts keep Django's
+    own 500 handling (and its error report)."""
+    if getattr(request, "contract", None) != scorecards.CONTRACT:
+        raise exc
+    logger.exception("unexpected error on %s", request.path)
+    return ratelimit.error_response(
+        request, status=500, code="INTERNAL_ERROR", message="Something went wrong on our side."
+    )
+
+
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     # Ninja raises HttpError(400) for a body that is not JSON; the contract's customers expect

@@ -12,14 +12,17 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
+from pydantic import field_validator
 
 from portal import metrics, ratelimit
 from portal.scorecards import leads, services
 from portal.scorecards.models import Visit
-from portal.scorecards.services import COOKIE, SESSION_LIFETIME, ScorecardError
+from portal.scorecards.services import COOKIE, ScorecardError, set_cookie
 
 CONTRACT = "scorecard"
 STARTED = time.time()
@@ -40,24 +43,15 @@ router.add_decorator(speaks_scorecard_contract, mode="view")
 
 
 def visitor_scope(request: HttpRequest) -> str:
-    return f"visitor:{request.COOKIES.get(COOKIE) or ratelimit.client_ip(request)}"
+    """Per session, for a cookie naming a live one; otherwise per IP (so made-up cookies can't
+    buy fresh allowances or flood the counters)."""
+    session_id = services.live_session_id(request)
+    return f"visitor:{session_id}" if session_id else ratelimit.ip_scope(request)
 
 
 def error(request: HttpRequest, exc: ScorecardError) -> HttpResponse:
     return ratelimit.error_response(
         request, status=exc.status, code=exc.code, message=exc.message, details=exc.details
-    )
-
-
-def set_cookie(response: HttpResponse, session_id: str) -> None:
-    response.set_cookie(
-        COOKIE,
-        session_id,
-        max_age=int(SESSION_LIFETIME.total_seconds()),
-        httponly=True,
-        samesite="Lax",
-        secure=not settings.DEBUG,
-        path="/",
     )
 
 
@@ -91,11 +85,27 @@ class BrowserInfo(Schema):
     viewport: Viewport | None = None
 
 
+def checked_email(value: str | None) -> str | None:
+    """An optional e-mail address, refused (422) unless it is exactly one address."""
+    if value is None or not value.strip():
+        return None
+    try:
+        validate_email(value.strip())
+    except DjangoValidationError:
+        raise ValueError("not a valid e-mail address") from None
+    return value.strip()
+
+
 class StartIn(Schema):
     email: str | None = Field(None, max_length=254, examples=["ceo@company.com"])
     company: str | None = Field(None, max_length=200, examples=["Acme Corp"])
     referrer: str | None = Field(None, max_length=2000)
     browserInfo: BrowserInfo | None = None
+
+    @field_validator("email")
+    @classmethod
+    def email_is_one_address(cls, value: str | None) -> str | None:
+        return checked_email(value)
 
 
 class StartOut(Schema):
@@ -117,7 +127,12 @@ class SaveIn(Schema):
     step: int = Field(..., description="0-based step: 0..3")
     responses: dict[str, str] = Field(..., examples=[{"value_assurance_1": "A"}])
     email: str | None = Field(None, max_length=254)
-    timeSpent: int | None = Field(None, ge=0)
+    timeSpent: int | None = Field(None, ge=0, le=24 * 3600)
+
+    @field_validator("email")
+    @classmethod
+    def email_is_one_address(cls, value: str | None) -> str | None:
+        return checked_email(value)
 
 
 class SaveOut(Schema):
@@ -138,7 +153,7 @@ class ContactInfo(Schema):
 
 class SubmitIn(Schema):
     finalResponses: dict[str, str] | None = None
-    completionTime: int = Field(..., ge=0, description="Total time in seconds")
+    completionTime: int = Field(..., ge=0, le=7 * 24 * 3600, description="Total time in seconds")
     contactInfo: ContactInfo | None = None
     feedback: str | None = Field(None, max_length=5000)
 
@@ -318,7 +333,9 @@ def start(request: HttpRequest, payload: StartIn, response: HttpResponse):
     }
 
 
-@router.post("/assessment/save-progress", response={200: SaveOut, **ERRORS, **LIMITED})
+@router.post(
+    "/assessment/save-progress", response={200: SaveOut, **ERRORS, **LIMITED}, exclude_unset=True
+)
 @ratelimit.rate_limit(visitor_scope, 100, 3600, name="scorecard-save")
 def save_progress(request: HttpRequest, payload: SaveIn):
     """Save one step's answers (merged with what was saved before). An incomplete step is
@@ -348,7 +365,9 @@ def save_progress(request: HttpRequest, payload: SaveIn):
     return body
 
 
-@router.post("/assessment/submit", response={200: SubmitOut, **ERRORS, **LIMITED})
+@router.post(
+    "/assessment/submit", response={200: SubmitOut, **ERRORS, **LIMITED}, exclude_unset=True
+)
 @ratelimit.rate_limit("ip", 5, 3600, name="scorecard-submit")
 def submit(request: HttpRequest, payload: SubmitIn):
     """Score the assessment, store it and queue the HubSpot sync and the results e-mail

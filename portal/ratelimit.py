@@ -7,6 +7,7 @@ import base64
 import functools
 import hashlib
 import ipaddress
+import logging
 import math
 import pickle
 import time
@@ -23,6 +24,8 @@ from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.utils.timezone import now as tz_now
 
 from portal.request_id import get_request_id
+
+logger = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 Scope = str | Callable[[HttpRequest], str]
@@ -153,8 +156,12 @@ def check(
 ) -> RateLimitState:
     """Count this request under `name` (the limited endpoint) and `scope` ("ip", "session" or a
     function of the request), and remember the state for the response headers."""
-    scope_key = SCOPES[scope](request) if isinstance(scope, str) else scope(request)
-    state = hit(f"{name}|{scope_key}", limit, window)
+    try:
+        scope_key = SCOPES[scope](request) if isinstance(scope, str) else scope(request)
+        state = hit(f"{name}|{scope_key}", limit, window)
+    except Exception:  # noqa: BLE001 - counting must never take the site down with the cache
+        logger.warning("rate limit %s not counted: the cache is unavailable", name, exc_info=True)
+        state = RateLimitState(limit, limit, int(time.time()) + window, 0, window)
     request.rate_limit = state
     return state
 

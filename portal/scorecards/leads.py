@@ -3,6 +3,7 @@ e-mail, both queued in the outbox inside the submit transaction."""
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from integrations import deliveries, email, hubspot
@@ -34,7 +35,7 @@ def contact_properties(visit: Visit, result: scoring.ScorecardResult) -> dict:
 
 def queue(visit: Visit, result: scoring.ScorecardResult) -> None:
     """Queue what the visit's e-mail address calls for; nothing without one."""
-    if not visit.email:
+    if not scoring.has_email(scoring.Contact(email=visit.email)):
         return
     contact = visit.contact_info
     deal = None
@@ -71,7 +72,9 @@ def queue(visit: Visit, result: scoring.ScorecardResult) -> None:
 
 
 def results_url(visit: Visit) -> str:
-    return f"{settings.PUBLIC_BASE_URL}/assessment/results/{visit.assessment_id}"
+    """The e-mail's link: the share page (total, bands, chart), which opens in any browser;
+    the full results page is the owner's session's only."""
+    return f"{settings.PUBLIC_BASE_URL}{reverse('scorecards:shared', args=[visit.share_token])}"
 
 
 def statuses(visit: Visit) -> tuple[str, str]:

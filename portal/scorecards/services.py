@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
 from portal.ratelimit import client_ip
@@ -41,6 +42,47 @@ def _expired() -> ScorecardError:
 # Sessions
 
 
+def set_cookie(response: HttpResponseBase, session_id: str) -> None:
+    """The seed's cookie: HttpOnly, SameSite=Lax, Secure outside DEBUG, 24 hours."""
+    response.set_cookie(
+        COOKIE,
+        session_id,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=not settings.DEBUG,
+        path="/",
+    )
+
+
+class SessionCookieMiddleware:
+    """Activity extends the session by 24 hours on the server; this sends the browser the
+    cookie again so that its own expiry moves too."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        session_id = getattr(request, "scorecard_session_id", None)
+        if session_id and COOKIE not in response.cookies:
+            set_cookie(response, session_id)
+        return response
+
+
+def live_session_id(request: HttpRequest) -> str | None:
+    """The cookie's session id when it names a live session (no side effects)."""
+    session_id = request.COOKIES.get(COOKIE, "")
+    if (
+        session_id
+        and VisitorSession.objects.filter(
+            session_id=session_id, expires_at__gt=timezone.now()
+        ).exists()
+    ):
+        return session_id
+    return None
+
+
 def current_session(request: HttpRequest) -> VisitorSession | None:
     """The visitor's live session from the cookie, its expiry extended by this activity."""
     session_id = request.COOKIES.get(COOKIE, "")
@@ -53,6 +95,7 @@ def current_session(request: HttpRequest) -> VisitorSession | None:
         VisitorSession.objects.filter(pk=session.pk).update(
             last_activity=session.last_activity, expires_at=session.expires_at
         )
+        request.scorecard_session_id = session.session_id
     return session
 
 
@@ -220,7 +263,14 @@ def save_progress(
         )
     with transaction.atomic():
         visit = open_visit(session)
-        visit = Visit.objects.select_for_update().get(pk=visit.pk)
+        # Locked, and still open: a submit may have completed it meanwhile.
+        visit = (
+            Visit.objects.select_for_update().filter(pk=visit.pk, completed_at__isnull=True).first()
+        )
+        if visit is None:
+            raise ScorecardError(
+                "ASSESSMENT_NOT_FOUND", "This assessment is already submitted.", status=404
+            )
         scorecard = selectors.scorecard_by_id(visit.scorecard_id)
         answers = _validate_answers(scorecard, responses, field="responses", step=step)
         visit.responses = {**visit.responses, **answers}
@@ -263,7 +313,14 @@ def submit(
                 )
             scorecard = selectors.scorecard_by_id(latest.scorecard_id)
             return SubmitResult(latest, score(scorecard, latest), scorecard)
-        visit = Visit.objects.select_for_update().get(pk=visit.pk)
+        locked = (
+            Visit.objects.select_for_update().filter(pk=visit.pk, completed_at__isnull=True).first()
+        )
+        if locked is None:  # a parallel submit completed it while we waited for the lock
+            visit.refresh_from_db()
+            scorecard = selectors.scorecard_by_id(visit.scorecard_id)
+            return SubmitResult(visit, score(scorecard, visit), scorecard)
+        visit = locked
         scorecard = selectors.scorecard_by_id(visit.scorecard_id)
         if final_responses:
             answers = _validate_answers(

@@ -16,10 +16,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from api.scorecards import results_body, set_cookie
+from api.scorecards import results_body, visitor_scope
+from portal import ratelimit
 from portal.scorecards import leads, selectors, services
 from portal.scorecards.models import Scorecard, Visit, VisitorSession
-from portal.scorecards.services import TOTAL_STEPS, ScorecardError
+from portal.scorecards.services import TOTAL_STEPS, ScorecardError, set_cookie
 
 # The chart's geometry, in SVG user units: a bar of 100 is BAR_MAX wide.
 BAR_MAX = 300
@@ -96,6 +97,26 @@ def _landing(request: HttpRequest, form: StartForm, *, error: str = "", status: 
     return render(request, "scorecard/landing.html", context, status=status)
 
 
+# The API's limits (seed 002's table) with the same counters: pages and API share one count.
+START_LIMIT = ("ip", 10, 3600, "scorecard-start")
+SUBMIT_LIMIT = ("ip", 5, 3600, "scorecard-submit")
+
+
+def _over_limit(request: HttpRequest, scope, limit: int, window: int, name: str):
+    """A 429 page when this request is over its limit; the rate-limit headers either way."""
+    state = ratelimit.check(request, scope, limit, window, name=name)
+    if not state.limited:
+        return None
+    response = render(
+        request,
+        "scorecard/limited.html",
+        {"minutes": max(1, (state.retry_after + 59) // 60)},
+        status=429,
+    )
+    response["Retry-After"] = str(state.retry_after)
+    return response
+
+
 @require_GET
 def landing(request: HttpRequest) -> HttpResponse:
     return _landing(request, StartForm())
@@ -104,6 +125,8 @@ def landing(request: HttpRequest) -> HttpResponse:
 @require_POST
 def start(request: HttpRequest) -> HttpResponse:
     """Start (or resume) the assessment, set the session cookie, go to the step to resume."""
+    if (limited := _over_limit(request, *START_LIMIT)) is not None:
+        return limited
     form = StartForm(request.POST)
     if not form.is_valid():
         return _landing(request, form, status=400)
@@ -197,6 +220,9 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
     template = "scorecard/step.html#step" if request.htmx else "scorecard/step.html"
     if request.method == "GET":
         return render(request, template, _step_context(scorecard, visit, number))
+    limited = _over_limit(request, visitor_scope, 100, 3600, "scorecard-save")
+    if limited is not None:
+        return limited
 
     qids = services.steps(scorecard)[number - 1]
     chosen = {qid: request.POST[qid] for qid in qids if request.POST.get(qid)}
@@ -230,6 +256,8 @@ def contact(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         form = ContactForm(initial={"email": visit.email, "company": visit.company})
         return render(request, "scorecard/contact.html", {"form": form, "visit": visit})
+    if (limited := _over_limit(request, *SUBMIT_LIMIT)) is not None:
+        return limited
     form = ContactForm(request.POST)
     if not form.is_valid():
         context = {"form": form, "visit": visit}

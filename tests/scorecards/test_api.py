@@ -277,7 +277,7 @@ def test_the_results_email_is_queued_with_text_and_html(visitor, scorecard):
     mail = jsonlib.loads(Delivery.objects.get(transport="email").payload)
     assert mail["to"] == ["ceo@company.com"]
     assert "- Customer-Safe AI: " in mail["text"] and "Risk &amp; Compliance" in mail["html"]
-    assert "/assessment/results/" in mail["text"] and "<table" in mail["html"]
+    assert "/assessment/shared/" in mail["text"] and "<table" in mail["html"]
 
 
 def test_a_failed_hubspot_sync_is_a_200_with_the_seeds_warning(visitor, scorecard, settings):
@@ -286,7 +286,7 @@ def test_a_failed_hubspot_sync_is_a_200_with_the_seeds_warning(visitor, scorecar
     start(visitor, email="ceo@company.com", company="Acme Corp")
     answer_all(visitor, scorecard, "B")
     first = visitor.post("/api/assessment/submit", {"completionTime": 90}, content_type=JSON)
-    assert first.json()["hubspotSyncStatus"] == "pending" and not first.json()["warnings"]
+    assert first.json()["hubspotSyncStatus"] == "pending" and "warnings" not in first.json()
     assert visitor.post("/api/test/simulate-hubspot-failure").json()["simulated"]
     again = visitor.post("/api/assessment/submit", {"completionTime": 90}, content_type=JSON)
     assert again.status_code == 200
@@ -302,3 +302,55 @@ def test_health_is_503_when_the_queue_is_down(client, scorecard, monkeypatch):
     response = client.get("/api/health")
     assert response.status_code == 503
     assert response.json()["status"] == "unhealthy"
+
+
+def test_an_address_that_is_not_one_email_is_a_422_not_a_500(visitor, scorecard):
+    for bad in ("ceo-at-company.com", "a@b.c, x@victim.test", "a@b.com\r\nBcc: x@y.z"):
+        response = start(visitor, email=bad)
+        assert response.status_code == 422, bad
+        assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+def test_activity_sends_the_cookie_again_so_the_browser_keeps_it(visitor, scorecard):
+    start(visitor)
+    response = visitor.get("/api/assessment/resume")
+    assert int(response.cookies["assessment-session"]["max-age"]) == 24 * 3600
+
+
+def test_made_up_session_cookies_are_counted_per_ip(scorecard):
+    for n in range(3):
+        anonymous = Client(REMOTE_ADDR="192.0.2.44")
+        anonymous.cookies["assessment-session"] = f"sess_made_up_{n}"
+        response = anonymous.post(
+            "/api/assessment/save-progress", {"step": 0, "responses": {}}, content_type=JSON
+        )
+        assert response.status_code == 401
+        assert response["X-RateLimit-Remaining"] == str(100 - n - 1)
+
+
+def test_save_progress_leaves_out_validation_errors_when_there_are_none(visitor, scorecard):
+    start(visitor)
+    ids = qids(scorecard)[0]
+    body = visitor.post(
+        "/api/assessment/save-progress",
+        {"step": 0, "responses": dict.fromkeys(ids, "A")},
+        content_type=JSON,
+    ).json()
+    assert "validationErrors" not in body and body["nextStep"] == 1
+
+
+def test_an_unexpected_failure_still_answers_the_seeds_envelope(visitor, scorecard):
+    from django.db import connection
+
+    start(visitor)
+
+    def explode(execute, sql, params, many, context):
+        if "scorecards_visit" in sql:
+            raise RuntimeError("boom")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(explode):
+        response = visitor.get("/api/assessment/resume")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "INTERNAL_ERROR"
+    assert "boom" not in response.text

@@ -243,3 +243,16 @@ def test_shared_page_hides_recommendations_until_allowed_and_never_shows_private
     assert partial.content.decode().lstrip().startswith('<section class="panel sc-share"')
     assert 'id="recommendations"' not in outsider.get(url).content.decode()
     assert outsider.get("/assessment/shared/nope/").status_code == 404
+
+
+def test_the_page_start_shares_the_apis_limit_of_ten_an_hour_per_ip(scorecard):
+    from django.test import Client
+
+    for n in range(10):
+        assert Client(REMOTE_ADDR="198.51.100.77").post("/assessment/start/").status_code == 302, n
+    refused = Client(REMOTE_ADDR="198.51.100.77").post("/assessment/start/")
+    assert refused.status_code == 429 and "Too many requests" in refused.text
+    api = Client(REMOTE_ADDR="198.51.100.77").post(
+        "/api/assessment/start", {}, content_type="application/json"
+    )
+    assert api.status_code == 429
