@@ -51,7 +51,10 @@
     document.getElementById("progress-bar").value = answered;
     questions.forEach(function (q, i) {
       var button = palette.querySelector('[data-goto="' + i + '"]');
-      if (button) button.classList.toggle("answered", !!checked(q));
+      if (!button) return;
+      var answered = !!checked(q);
+      button.classList.toggle("answered", answered);
+      button.setAttribute("aria-label", button.dataset.label + (answered ? d.msgAnswered : ""));
     });
   }
   function questionError(questionId, message) {
@@ -65,6 +68,12 @@
     if (canBack) return;
     fieldset.querySelectorAll("input[type=radio]").forEach(function (input) {
       input.disabled = !input.checked;
+    });
+  }
+  function unlock(fieldset) {
+    if (!fieldset || canBack) return;
+    fieldset.querySelectorAll("input[type=radio]").forEach(function (input) {
+      input.disabled = false;
     });
   }
 
@@ -99,8 +108,21 @@
         } else if (data.code === "time_up" || data.code === "quiz_finished") {
           goToResult();
           return false;
+        } else if (!data.code) {
+          // Not the exam's own refusal (a proxy page, an expired CSRF cookie): keep it queued.
+          pending[questionId] = answer;
+          store();
+          failing = true;
+          return false;
         } else {
+          // Refused for good (e.g. locked): the page must not pretend it was saved.
+          var refused = form.querySelector('input[name="q' + questionId + '"][value="' + answer + '"]');
+          if (refused) refused.checked = false;
+          unlock(document.getElementById("q-" + questionId));
+          updateProgress();
           questionError(questionId, data.error || response.statusText);
+          var index = questions.indexOf(document.getElementById("q-" + questionId));
+          if (index !== -1 && index !== current) show(index);
         }
         return true;
       });
@@ -116,24 +138,34 @@
 
   function waitUntilSaved(timeoutMs) {
     var started = Date.now();
+    offline = false; // try now, whatever the last attempt found
     return new Promise(function (resolve) {
       (function check() {
         if (!hasPending()) return resolve(true);
-        if (offline || Date.now() - started > timeoutMs) return resolve(false);
-        flush().then(function () { window.setTimeout(check, 200); });
+        if (Date.now() - started > timeoutMs) return resolve(false);
+        flush().then(function () {
+          if (hasPending() && offline) return resolve(false);
+          window.setTimeout(check, 200);
+        });
       })();
     });
   }
 
   // --- one question at a time ------------------------------------------------------------
+  // Without going back, an answered question is closed, but a skipped one stays reachable.
+  function reachable(i) { return canBack || i === current || !checked(questions[i]); }
+  function previous() {
+    for (var i = current - 1; i >= 0; i--) if (reachable(i)) return i;
+    return -1;
+  }
   function show(index) {
     current = Math.max(0, Math.min(index, questions.length - 1));
     questions.forEach(function (q, i) { q.hidden = i !== current; });
-    prevButton.hidden = !canBack;
-    prevButton.disabled = current === 0;
+    prevButton.disabled = previous() === -1;
     nextButton.disabled = current === questions.length - 1;
     palette.querySelectorAll("[data-goto]").forEach(function (button) {
       var i = Number(button.dataset.goto);
+      button.disabled = !reachable(i);
       if (i === current) button.setAttribute("aria-current", "step");
       else button.removeAttribute("aria-current");
     });
@@ -195,7 +227,7 @@
     var button = event.target.closest("[data-goto]");
     if (button) move(Number(button.dataset.goto));
   });
-  prevButton.addEventListener("click", function () { move(current - 1); });
+  prevButton.addEventListener("click", function () { move(previous()); });
   nextButton.addEventListener("click", function () { move(current + 1); });
   window.addEventListener("online", function () { offline = false; flush(); });
   window.setInterval(function () { if (hasPending()) flush(); }, 5000);
@@ -210,7 +242,7 @@
   store();
   document.getElementById("save-all").hidden = true;
   document.getElementById("exam-nav").hidden = false;
-  palette.hidden = !canBack;
+  palette.hidden = false;
   var firstOpen = questions.findIndex(function (q) { return !checked(q); });
   show(firstOpen === -1 ? 0 : firstOpen);
   updateProgress();

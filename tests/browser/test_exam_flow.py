@@ -166,3 +166,18 @@ def test_keyboard_only_answering(page, portal):
     expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
     first.refresh_from_db()
     assert first.shown_answer == 2
+
+
+def test_without_going_back_a_skipped_question_stays_reachable(page, portal):
+    exam = exam_in(seed_demo(), "fa")  # can_back is false
+    launch = launch_through_sandbox(page, portal, exam)
+    first, second, third = items_of(launch)[:3]
+    page.locator(f"#q-{first.question_id} input[value='{right_choice(first)}']").check()
+    expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
+    page.get_by_role("button", name="بعدی").click()  # to the second question
+    page.get_by_role("button", name="بعدی").click()  # skip it, to the third
+    expect(page.locator(f"#q-{third.question_id}")).to_be_visible()
+    page.get_by_role("button", name="قبلی").click()
+    expect(page.locator(f"#q-{second.question_id}")).to_be_visible()  # not the answered first
+    expect(page.get_by_role("button", name="قبلی")).to_be_disabled()
+    expect(page.get_by_role("button", name="سوال 1، پاسخ داده شده")).to_be_disabled()
