@@ -32,6 +32,10 @@ from scoring import roleplays as roleplay_scoring
 logger = logging.getLogger(__name__)
 
 
+# An assessment left this long without activity is completed as it stands (see below).
+ABANDONED_AFTER = timedelta(hours=24)
+
+
 class RoleplayError(Exception):
     """A refusal the candidate can understand; `code` is stable for tests and logs."""
 
@@ -300,6 +304,24 @@ def finish_overdue_roleplays() -> int:
     return sum(
         finish_roleplay(pk, finished_by="deadline") for pk in due.values_list("pk", flat=True)
     )
+
+
+def complete_abandoned_assessments(*, idle: timedelta = ABANDONED_AFTER) -> int:
+    """Complete assessments nobody has worked on for `idle` (no roleplay open, nothing finished
+    or launched since), so the partner still gets results: roleplays never started score 0."""
+    from django.db.models import Max, Q
+
+    cutoff = timezone.now() - idle
+    idle_ones = (
+        Assessment.objects.filter(status=Assessment.Status.IN_PROGRESS, created_at__lt=cutoff)
+        .annotate(last_finish=Max("attempts__finished_at"))
+        .filter(Q(last_finish__isnull=True) | Q(last_finish__lt=cutoff))
+        .exclude(attempts__finished_at__isnull=True, attempts__isnull=False)
+    )
+    count = 0
+    for assessment in idle_ones.select_related("partner", "cluster"):
+        count += complete_assessment(assessment)
+    return count
 
 
 def refresh_on_access(attempt: RoleplayAttempt | None) -> None:

@@ -17,3 +17,9 @@ def finish_overdue_roleplays() -> int:
 def forget_expired_launch_records() -> int:
     """Hourly: used launch tokens and old tickets are only needed until they expire."""
     return launch.forget_expired_launch_records()
+
+
+@db_periodic_task(crontab(minute="*/15"))
+def complete_abandoned_assessments() -> int:
+    """A candidate who stops between roleplays still gets results sent, a day later."""
+    return services.complete_abandoned_assessments()

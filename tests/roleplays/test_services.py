@@ -254,3 +254,25 @@ def test_results_go_to_aio_callback_hosts_too(world):
     partner.aio_callback_url = "https://hooks.q3-partner.example/results"
     assert "hooks.q3-partner.example" in partner.hosts
     check_url(partner.default_results_url(), partner.hosts, resolve=False)
+
+
+def test_an_assessment_abandoned_between_roleplays_is_completed_a_day_later(world):
+    from portal.roleplays import tasks
+
+    attempt = finish_rp1(world)
+    assert tasks.complete_abandoned_assessments.call_local() == 0, "too early"
+    a_day_ago = timezone.now() - timedelta(hours=25)
+    Assessment.objects.filter(pk=world["assessment"].pk).update(created_at=a_day_ago)
+    RoleplayAttempt.objects.filter(pk=attempt.pk).update(finished_at=a_day_ago)
+    assert tasks.complete_abandoned_assessments.call_local() == 1
+    assert Assessment.objects.get(pk=world["assessment"].pk).status == "completed"
+    body = json.loads(Delivery.objects.get(kind="results_submission").payload)
+    assert body["roleplays"][1]["stakeholders"] == "00"
+
+
+def test_an_assessment_with_a_roleplay_open_is_not_abandoned(world):
+    services.start_roleplay(assessment=world["assessment"], roleplay=world["rp1"])
+    Assessment.objects.filter(pk=world["assessment"].pk).update(
+        created_at=timezone.now() - timedelta(hours=30)
+    )
+    assert services.complete_abandoned_assessments() == 0
