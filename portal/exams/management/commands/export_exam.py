@@ -1,9 +1,8 @@
 """`manage.py export_exam EURL`: write an exam and its question bank as portal-exam/1 JSON."""
 
-import json
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from portal.documents import write_document
 from portal.exams.models import Exam
 from portal.exams.transfer import export_exam
 
@@ -21,14 +20,6 @@ class Command(BaseCommand):
         exam = Exam.objects.filter(pk=options["eurl"]).first()
         if exam is None:
             raise CommandError(f"No exam with eurl {options['eurl']}.")
-        text = json.dumps(export_exam(exam), ensure_ascii=False, indent=2)
-        path = options["output"]
-        if not path or path == "-":
-            self.stdout.write(text)
-            return
-        try:
-            with open(path, "w", encoding="utf-8") as file:
-                file.write(text + "\n")
-        except OSError as error:
-            raise CommandError(f"Cannot write {path}: {error}") from error
-        self.stdout.write(f"Exported exam {exam.pk} ({exam.title}) to {path}.")
+        write_document(
+            self, export_exam(exam), options["output"], what=f"exam {exam.pk} ({exam.title})"
+        )

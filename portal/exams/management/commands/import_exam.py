@@ -1,34 +1,13 @@
 """`manage.py import_exam FILE --customer NAME`: load a portal-exam/1 JSON file as an exam."""
 
 import json
-import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal.customers.models import Customer
+from portal.documents import read_document
 from portal.exams.models import Exam
 from portal.exams.transfer import ExamFormatError, import_exam
-
-
-def read_document(path: str) -> dict:
-    """Parse the JSON in `path` ("-" for stdin), turning every failure into a CommandError."""
-    try:
-        if path == "-":
-            # Read bytes where we can, so the file's UTF-8 does not depend on the locale.
-            stdin = getattr(sys.stdin, "buffer", None)
-            text = stdin.read().decode("utf-8-sig") if stdin else sys.stdin.read()
-        else:
-            with open(path, encoding="utf-8-sig") as file:
-                text = file.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise CommandError(f"Cannot read {path}: {error}") from error
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CommandError(
-            f"{'stdin' if path == '-' else path} is not valid JSON: {error.msg} "
-            f"(line {error.lineno}, column {error.colno})."
-        ) from error
 
 
 class Command(BaseCommand):

@@ -1,9 +1,8 @@
 """`manage.py export_cluster CLUSTER_ID`: write a cluster and its content as portal-cluster/1."""
 
-import json
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from portal.documents import write_document
 from portal.roleplays.models import Cluster
 from portal.roleplays.transfer import export_cluster
 
@@ -23,16 +22,9 @@ class Command(BaseCommand):
         cluster = Cluster.objects.filter(cluster_id=options["cluster_id"]).first()
         if cluster is None:
             raise CommandError(f"No cluster with cluster_id {options['cluster_id']!r}.")
-        text = json.dumps(export_cluster(cluster), ensure_ascii=False, indent=2)
-        path = options["output"]
-        if not path or path == "-":
-            self.stdout.write(text)
-            return
-        try:
-            with open(path, "w", encoding="utf-8") as file:
-                file.write(text + "\n")
-        except OSError as error:
-            raise CommandError(f"Cannot write {path}: {error}") from error
-        self.stdout.write(
-            f"Exported cluster {cluster.cluster_id} ({cluster.cluster_name}) to {path}."
+        write_document(
+            self,
+            export_cluster(cluster),
+            options["output"],
+            what=f"cluster {cluster.cluster_id} ({cluster.cluster_name})",
         )

@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from portal.exams.management.commands.import_exam import read_document
+from portal.documents import read_document
 from portal.roleplays.models import Cluster
 from portal.roleplays.payloads import cluster_metadata
 from portal.roleplays.services import push_cluster_metadata

@@ -1,9 +1,8 @@
 """`manage.py export_scorecard VERSION`: write a scorecard version as portal-scorecard/1."""
 
-import json
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from portal.documents import write_document
 from portal.scorecards.content import export_scorecard
 from portal.scorecards.models import Scorecard
 
@@ -21,14 +20,9 @@ class Command(BaseCommand):
         scorecard = Scorecard.objects.filter(version=options["version"]).first()
         if scorecard is None:
             raise CommandError(f"No scorecard version {options['version']!r}.")
-        text = json.dumps(export_scorecard(scorecard), ensure_ascii=False, indent=2)
-        path = options["output"]
-        if not path or path == "-":
-            self.stdout.write(text)
-            return
-        try:
-            with open(path, "w", encoding="utf-8") as file:
-                file.write(text + "\n")
-        except OSError as error:
-            raise CommandError(f"Cannot write {path}: {error}") from error
-        self.stdout.write(f"Exported scorecard version {scorecard.version} to {path}.")
+        write_document(
+            self,
+            export_scorecard(scorecard),
+            options["output"],
+            what=f"scorecard version {scorecard.version}",
+        )

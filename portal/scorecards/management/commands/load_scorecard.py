@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from portal.exams.management.commands.import_exam import read_document
+from portal.documents import read_document
 from portal.scorecards.content import ScorecardFormatError, load_scorecard, validate
 from portal.scorecards.models import Scorecard
 
