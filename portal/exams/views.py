@@ -52,11 +52,15 @@ def _render(request: HttpRequest, launch: Launch, template: str, context: dict, 
         return render(request, template, {"launch": launch, **context}, **kwargs)
 
 
+def _remaining_seconds(launch: Launch) -> int:
+    return max(0, int((launch.quiz.deadline_at - timezone.now()).total_seconds()))
+
+
 def _page_context(launch: Launch) -> dict:
     quiz = launch.quiz
     items = services.quiz_items(quiz)
     answered = sum(1 for item in items if item.answer is not None)
-    remaining = max(0, int((quiz.deadline_at - timezone.now()).total_seconds()))
+    remaining = _remaining_seconds(launch)
     return {
         "quiz": quiz,
         "exam": quiz.exam,
@@ -126,13 +130,14 @@ def answer(request: HttpRequest, launch_id: UUID) -> HttpResponse:
             return JsonResponse(
                 {"error": str(error.message), "code": error.code}, status=error.status
             )
-        context = _page_context(launch)
+        # The autosave is the hot path: count, rather than load every question of the quiz.
+        quiz = launch.quiz
         return JsonResponse(
             {
                 "saved": True,
-                "answered": context["answered"],
-                "total": context["total"],
-                "remaining_seconds": context["remaining_seconds"],
+                "answered": quiz.items.filter(answer__isnull=False).count(),
+                "total": quiz.total_questions,
+                "remaining_seconds": _remaining_seconds(launch),
             }
         )
 

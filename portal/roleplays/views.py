@@ -98,14 +98,24 @@ def _play_context(assessment: Assessment, roleplay: Roleplay) -> dict:
     }
 
 
-@require_GET
-def play(request: HttpRequest, roleplay_id: str) -> HttpResponse:
+def _candidate_roleplay(request: HttpRequest, roleplay_id: str):
+    """(assessment, roleplay) of this browser's session, or the response that sends it away:
+    no session → how to come back; a roleplay not of its cluster → the overview."""
     assessment = _assessment(request)
     if assessment is None:
         return _no_session(request)
     roleplay = _roleplay(assessment, roleplay_id)
     if roleplay is None:
         return redirect("roleplays:overview")
+    return assessment, roleplay
+
+
+@require_GET
+def play(request: HttpRequest, roleplay_id: str) -> HttpResponse:
+    found = _candidate_roleplay(request, roleplay_id)
+    if isinstance(found, HttpResponse):
+        return found
+    assessment, roleplay = found
     context = _play_context(assessment, roleplay)
     attempt = context["attempt"]
     if attempt is not None and attempt.is_finished:
@@ -132,12 +142,10 @@ def _back_to_play(request: HttpRequest, roleplay: Roleplay, *, error: str = "") 
 
 @require_POST
 def start(request: HttpRequest, roleplay_id: str) -> HttpResponse:
-    assessment = _assessment(request)
-    if assessment is None:
-        return _no_session(request)
-    roleplay = _roleplay(assessment, roleplay_id)
-    if roleplay is None:
-        return redirect("roleplays:overview")
+    found = _candidate_roleplay(request, roleplay_id)
+    if isinstance(found, HttpResponse):
+        return found
+    assessment, roleplay = found
     try:
         services.start_roleplay(assessment=assessment, roleplay=roleplay)
     except RoleplayError:
@@ -152,11 +160,11 @@ def _attempt_or_none(assessment: Assessment, roleplay: Roleplay) -> RoleplayAtte
 def _step(request: HttpRequest, roleplay_id: str, act) -> HttpResponse:
     """Run one candidate step (`act(attempt)` → an error message or "") on their own started
     roleplay, and answer as the page expects: the next stage, or the overview when it ended."""
-    assessment = _assessment(request)
-    if assessment is None:
-        return _no_session(request)
-    roleplay = _roleplay(assessment, roleplay_id)
-    attempt = roleplay and _attempt_or_none(assessment, roleplay)
+    found = _candidate_roleplay(request, roleplay_id)
+    if isinstance(found, HttpResponse):
+        return found
+    assessment, roleplay = found
+    attempt = _attempt_or_none(assessment, roleplay)
     if attempt is None:
         return redirect("roleplays:overview")
     try:
