@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "portal.partners",
     "portal.roleplays",
     "portal.scorecards",
+    "portal.audit",
+    "portal.staff",
 ]
 
 # The request id first, so every log line of a request carries it; the security headers above
@@ -137,6 +139,10 @@ else:
     }
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The staff console (portal.staff) signs staff in with Django auth.
+LOGIN_URL = "staff:login"
+LOGIN_REDIRECT_URL = "staff:overview"
 
 REDIS_URL = os.environ.get("HUEY_REDIS_URL", "")
 HUEY = {

@@ -13,5 +13,6 @@ urlpatterns = [
     path("assessment/", include("portal.scorecards.urls")),
     path("roleplay/", include("portal.roleplays.urls")),
     path("sandbox/", include("portal.sandbox.urls")),
+    path("staff/", include("portal.staff.urls")),
     path("admin/", admin.site.urls),
 ]

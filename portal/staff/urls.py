@@ -1,0 +1,25 @@
+"""The staff console at /staff/: each area's views module brings its own URLs."""
+
+from portal.staff.views import (
+    audit,
+    customers,
+    deliveries,
+    home,
+    leads,
+    overview,
+    partners,
+    roleplays,
+)
+
+app_name = "staff"
+
+urlpatterns = [
+    *home.urlpatterns,
+    *overview.urlpatterns,
+    *customers.urlpatterns,
+    *partners.urlpatterns,
+    *roleplays.urlpatterns,
+    *leads.urlpatterns,
+    *deliveries.urlpatterns,
+    *audit.urlpatterns,
+]

@@ -1,0 +1,58 @@
+"""The audit log: every change staff made, filterable by who, what, target and date."""
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from portal.audit.models import AuditEntry
+from portal.staff.access import staff_view
+from portal.staff.listing import Column, DateRangeMixin, FilterForm, Listing, wants_export
+
+
+class AuditFilters(DateRangeMixin, FilterForm):
+    date_field = "at"
+    actor = forms.CharField(label=_("Who"), required=False, max_length=150)
+    action = forms.CharField(label=_("Action"), required=False, max_length=64)
+    target_type = forms.CharField(label=_("Target type"), required=False, max_length=32)
+    target_id = forms.CharField(label=_("Target id"), required=False, max_length=64)
+
+    def filter(self, queryset, data):
+        if "actor" in data:
+            queryset = queryset.filter(actor_label__iexact=data["actor"])
+        if "action" in data:
+            queryset = queryset.filter(action__startswith=data["action"])
+        if "target_type" in data:
+            queryset = queryset.filter(target_type=data["target_type"])
+        if "target_id" in data:
+            queryset = queryset.filter(target_id=data["target_id"])
+        return self.filter_dates(queryset, data)
+
+
+LISTING = Listing(
+    columns=(
+        Column("at", _("When"), order_by="at"),
+        Column("actor", _("Who"), "actor_label", order_by="actor_label"),
+        Column("action", _("Action"), order_by="action"),
+        Column("target", _("Target"), lambda e: f"{e.target_type} {e.target_label}".strip()),
+        Column("changes", _("Changes"), lambda e: e.changes),
+        Column("note", _("Note")),
+    ),
+    default_sort="-at",
+    search_fields=("action", "actor_label", "target_label", "note"),
+    filter_form=AuditFilters,
+)
+
+
+@staff_view()
+def audit_log(request: HttpRequest) -> HttpResponse:
+    entries = AuditEntry.objects.all()
+    if wants_export(request):
+        return LISTING.export(request, entries, "audit-log")
+    listing = LISTING.page(request, entries)
+    template = "staff/audit.html#results" if request.htmx else "staff/audit.html"
+    return render(request, template, {"listing": listing})
+
+
+urlpatterns = [path("audit/", audit_log, name="audit")]

@@ -1,0 +1,15 @@
+"""Customers in the staff console (placeholder: the area's pages come next)."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+
+from portal.staff.access import staff_view
+
+
+@staff_view()
+def customers(request: HttpRequest) -> HttpResponse:
+    return render(request, "staff/placeholder.html", {"title": "Customers"})
+
+
+urlpatterns = [path("customers/", customers, name="customers")]
