@@ -46,7 +46,7 @@ import httpx
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations import http, signing
@@ -434,6 +434,24 @@ def replay_delivery(delivery: Delivery) -> bool:
     if replayed:
         delivery.refresh_from_db()
     return bool(replayed)
+
+
+def send_now(delivery: Delivery) -> bool:
+    """Send a delivery at once: a pending one (even one waiting for its next retry) is made due
+    now; a delivered or dead one is replayed. False when a worker is sending it right now."""
+    now = timezone.now()
+    with transaction.atomic():
+        hurried = (
+            Delivery.objects.filter(pk=delivery.pk, status=Status.PENDING)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+            .update(next_attempt_at=now, locked_until=None)
+        )
+        if hurried:
+            transaction.on_commit(partial(enqueue_task, delivery.pk))
+    if hurried:
+        delivery.refresh_from_db()
+        return True
+    return replay_delivery(delivery)
 
 
 def _after(attempts_made: int, result: AttemptResult, now: datetime) -> dict:

@@ -4,6 +4,9 @@ import os
 import uuid
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
 from huey.contrib.djhuey import HUEY
 
 from portal.customers.models import ClientToken, Customer
@@ -66,3 +69,76 @@ def exam(customer) -> Exam:
 @pytest.fixture(autouse=True)
 def _public_base_url(settings):
     settings.PUBLIC_BASE_URL = "http://testserver"
+
+
+# --- staff console people: a viewer, an operator, an author, a superuser, and an outsider (a
+# signed-in user who is not staff). Each `*_client` is a Django test client signed in as them.
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_staff(username: str, role: str | None = None, **fields):
+    user = get_user_model().objects.create_user(
+        username=username, email=username, password=PASSWORD, is_staff=True, **fields
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def viewer(db):
+    return make_staff("viewer@example.com", "viewer")
+
+
+@pytest.fixture
+def operator(db):
+    return make_staff("operator@example.com", "operator")
+
+
+@pytest.fixture
+def author(db):
+    return make_staff("author@example.com", "author")
+
+
+@pytest.fixture
+def superuser(db):
+    return make_staff("root@example.com", is_superuser=True)
+
+
+@pytest.fixture
+def outsider(db):
+    """Signed in, but not staff."""
+    return get_user_model().objects.create_user(
+        username="outsider@example.com", email="outsider@example.com", password=PASSWORD
+    )
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def viewer_client(viewer) -> Client:
+    return _client_for(viewer)
+
+
+@pytest.fixture
+def operator_client(operator) -> Client:
+    return _client_for(operator)
+
+
+@pytest.fixture
+def author_client(author) -> Client:
+    return _client_for(author)
+
+
+@pytest.fixture
+def superuser_client(superuser) -> Client:
+    return _client_for(superuser)
+
+
+@pytest.fixture
+def outsider_client(outsider) -> Client:
+    return _client_for(outsider)

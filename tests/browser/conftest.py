@@ -54,3 +54,25 @@ def portal(live_server, settings):
     """The live portal, with absolute URLs (exam_url, callbacks) pointing at it."""
     settings.PUBLIC_BASE_URL = live_server.url
     return live_server
+
+
+@pytest.fixture
+def staff_page(browser_context, portal):
+    """Sign a staff user in through the console's own form; returns the signed-in page.
+
+    Use: `page = staff_page(operator)` or `staff_page(operator, language="fa")`.
+    """
+    from tests.conftest import PASSWORD
+
+    def sign_in(user, language: str = "en"):
+        page = browser_context.new_page()
+        page.goto(f"{portal.url}/staff/login/")
+        if language == "fa":
+            page.get_by_role("button", name="فارسی").click()
+        page.locator("input[name=username]").fill(user.get_username())
+        page.locator("input[name=password]").fill(PASSWORD)
+        page.locator("form button.primary").click()
+        page.wait_for_url(f"{portal.url}/staff/")
+        return page
+
+    return sign_in
