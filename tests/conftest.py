@@ -71,6 +71,12 @@ def _public_base_url(settings):
     settings.PUBLIC_BASE_URL = "http://testserver"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Staff people are made in almost every console test: hash their passwords cheaply."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 # --- staff console people: a viewer, an operator, an author, a superuser, and an outsider (a
 # signed-in user who is not staff). Each `*_client` is a Django test client signed in as them.
 PASSWORD = "correct-horse-battery-staple"

@@ -127,3 +127,21 @@ def test_create_staff_user_prints_a_one_time_link(client, db, capsys):
     # The link works once.
     assert "has been used or has expired" in client.get(path, follow=True).content.decode()
     assert AuditEntry.objects.filter(action="staff_user.create").exists()
+
+
+def test_seed_demo_creates_one_staff_user_per_role(client, db, monkeypatch, capsys):
+    monkeypatch.setenv("DEMO_STAFF_PASSWORD", "demo-staff-password-1")
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert "operator@demo.example.com" in out
+    for role in ("viewer", "operator", "author"):
+        client.logout()
+        signed_in = client.login(
+            username=f"{role}@demo.example.com", password="demo-staff-password-1"
+        )
+        assert signed_in
+        assert client.get("/staff/").status_code == 200
+    call_command("seed_demo")  # again: nothing breaks, nobody duplicated
+    from django.contrib.auth import get_user_model
+
+    assert get_user_model().objects.filter(username__endswith="@demo.example.com").count() == 3

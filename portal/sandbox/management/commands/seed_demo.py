@@ -209,11 +209,41 @@ def admin_user() -> str:
     return f"{ADMIN_USERNAME} (unchanged)"
 
 
+DEMO_STAFF_DOMAIN = "demo.example.com"
+
+
+def staff_users() -> list[str]:
+    """One demo staff user per console role (viewer@…, operator@…, author@…) with
+    DEMO_STAFF_PASSWORD; say what happened."""
+    from django.contrib.auth.models import Group
+
+    from portal.staff.roles import ROLES
+
+    password = os.environ.get("DEMO_STAFF_PASSWORD", "")
+    if not password:
+        return []
+    user_model = get_user_model()
+    made = []
+    for role in ROLES:
+        username = f"{role}@{DEMO_STAFF_DOMAIN}"
+        user = user_model.objects.filter(username=username).first() or user_model(
+            username=username, email=username
+        )
+        user.is_active = user.is_staff = True
+        if not user.check_password(password):
+            user.set_password(password)
+        user.save()
+        user.groups.set([Group.objects.get(name=role)])
+        made.append(username)
+    return made
+
+
 class Command(BaseCommand):
     help = (
         f"Set up the demo: customer {DEMO_CUSTOMER!r}, its two demo exams, the sandbox's client "
         f"token, the demo roleplay cluster and its partner {DEMO_PARTNER!r} (the sandbox's Q3) "
-        "and, when DEMO_ADMIN_PASSWORD is set, an 'admin' superuser. Safe to run again: it only "
+        "and, when DEMO_ADMIN_PASSWORD is set, an 'admin' superuser; when DEMO_STAFF_PASSWORD is "
+        "set, one staff console user per role. Safe to run again: it only "
         "creates what is missing."
     )
 
@@ -232,6 +262,7 @@ class Command(BaseCommand):
             sandbox_q3_account(partner, [cluster])
             scorecard = demo_scorecard()
             admin = admin_user()
+            staff = staff_users()
 
         summary = {
             "customer": {
@@ -270,7 +301,9 @@ class Command(BaseCommand):
                 "sandbox": absolute(reverse("sandbox:index")),
                 "api_docs": absolute(reverse("api:openapi-view")),
                 "admin": absolute(reverse("admin:index")),
+                "staff": absolute(reverse("staff:overview")),
             },
+            "staff_users": staff,
         }
         if options["json"]:
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
@@ -309,6 +342,13 @@ class Command(BaseCommand):
             f"API docs:       {summary['urls']['api_docs']}",
             f"Admin:          {summary['urls']['admin']}",
             f"Admin user:     {admin}",
+            f"Staff console:  {summary['urls']['staff']}",
+            "Staff users:    "
+            + (
+                ", ".join(summary["staff_users"]) + " (password: DEMO_STAFF_PASSWORD)"
+                if summary["staff_users"]
+                else "skipped (set DEMO_STAFF_PASSWORD to create one per role)"
+            ),
         ]
         for line in lines:
             self.stdout.write(line)
