@@ -21,6 +21,7 @@ class DeliveryAttemptInline(admin.TabularInline):
     can_delete = False
     fields = readonly_fields = (
         "started_at",
+        "target_url",
         "outcome",
         "status_code",
         "duration_ms",
@@ -47,12 +48,15 @@ class DeliveryAdmin(admin.ModelAdmin):
         "created_at",
     )
     list_filter = ("status", "transport", "kind", "created_at")
-    search_fields = ("target_url", "kind", "dedupe_key")
     date_hierarchy = "created_at"
     actions = ["replay"]
+    search_fields = ("target_url", "kind", "dedupe_key", "route")
     inlines = [DeliveryAttemptInline]
     fieldsets = (
-        (None, {"fields": ("kind", "transport", "target_url", "status", "last_error")}),
+        (
+            None,
+            {"fields": ("kind", "transport", "route", "target_url", "status", "last_error")},
+        ),
         (
             "Schedule",
             {"fields": ("attempt_count", "next_attempt_at", "locked_until", "created_at")},
@@ -77,6 +81,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     readonly_fields = (
         "kind",
         "transport",
+        "route",
         "target_url",
         "status",
         "last_error",
@@ -93,6 +98,10 @@ class DeliveryAdmin(admin.ModelAdmin):
         "pretty_payload",
         "pretty_state",
     )
+
+    class Media:
+        # Classes, not style attributes: the CSP (default-src 'self') refuses inline styles.
+        css = {"all": ["integrations/delivery_admin.css"]}
 
     # Deliveries are written by the portal's services only; staff look, and replay.
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -114,13 +123,13 @@ class DeliveryAdmin(admin.ModelAdmin):
             text = json.dumps(json.loads(delivery.payload), indent=2, ensure_ascii=False)
         except ValueError:
             text = delivery.payload
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+        return format_html('<pre class="delivery-json">{}</pre>', text)
 
     @admin.display(description="progress")
     def pretty_state(self, delivery: Delivery) -> str:
         # What a multi-step transport has done, e.g. the HubSpot contact and deal ids.
         text = json.dumps(delivery.state, indent=2, ensure_ascii=False)
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+        return format_html('<pre class="delivery-json">{}</pre>', text)
 
     @admin.action(
         description="Replay selected deliveries (delivered or dead)", permissions=["replay"]

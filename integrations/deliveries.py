@@ -24,6 +24,11 @@ once; an attempt left "sending" by a worker that died is marked "interrupted" by
 `replay_delivery()` sends a delivered or dead delivery again: same webhook-id, same bytes, a
 fresh series of 8 attempts.
 
+Routes: a webhook with a `route` (integrations.routes, e.g. "partner:7:results") takes its
+target URL, signing secrets and allowed hosts from its owner's settings at each attempt, so a
+fixed URL or a rotated secret applies to queued deliveries, retries and replays. Each attempt
+records the URL it went to, and the delivery's `target_url` follows the last one.
+
 Transports: `Delivery.transport` says how a delivery is sent — a signed webhook (here),
 a HubSpot sync (integrations.hubspot) or an e-mail (integrations.email). Each is a Transport
 whose `send()` returns an AttemptResult or raises TransportError(message, permanent=...);
@@ -37,7 +42,7 @@ import logging
 import random
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import partial
@@ -49,7 +54,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from integrations import http, signing
+from integrations import http, routes, signing
 from integrations.models import Delivery, DeliveryAttempt
 
 logger = logging.getLogger(__name__)
@@ -83,6 +88,8 @@ class AttemptResult:
     excerpt: str = ""
     error: str = ""
     retry_after: timedelta | None = None
+    # Where the attempt went, when the transport decided it at sending (a routed webhook).
+    target_url: str = ""
 
 
 class TransportError(Exception):
@@ -207,11 +214,16 @@ def enqueue_delivery(
     require_success_flag: bool = True,
     dedupe_key: str | None = None,
     transport: str = Delivery.Transport.WEBHOOK,
+    route: str = "",
 ) -> Delivery:
     """Record a delivery in the caller's transaction; it is sent once that transaction commits.
 
     Must run inside `transaction.atomic()` together with the writes it reports. With a
     `dedupe_key` already used, returns the existing delivery and enqueues nothing.
+
+    A `route` ("partner:7:results", see integrations.routes) makes each attempt take its
+    target URL, secrets and hosts from the owner's settings of that moment; the values given
+    here are kept as the fallback (and shown until the first attempt).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError(
@@ -235,6 +247,7 @@ def enqueue_delivery(
                 require_success_flag=require_success_flag,
                 dedupe_key=dedupe_key,
                 transport=transport,
+                route=route,
             )
     except IntegrityError:
         # Another transaction recorded the same event first.
@@ -291,7 +304,9 @@ def attempt_delivery(delivery_id: int) -> str:
         outcome=Outcome.INTERRUPTED, error="The worker stopped before this attempt finished."
     )
     # Written before sending, so an attempt cut short by a dying worker still shows.
-    attempt = DeliveryAttempt.objects.create(delivery=delivery, started_at=now)
+    attempt = DeliveryAttempt.objects.create(
+        delivery=delivery, started_at=now, target_url=delivery.target_url
+    )
     started = time.monotonic()
     try:
         result = dispatch(delivery)
@@ -305,9 +320,19 @@ def attempt_delivery(delivery_id: int) -> str:
     attempt.outcome = result.outcome
     changes = _after(delivery.attempt_count, result, timezone.now())
     changes["state"] = delivery.state
+    if result.target_url:
+        # Lists show where the delivery goes now, not where it was first meant to go.
+        attempt.target_url = changes["target_url"] = result.target_url
     with transaction.atomic():
         attempt.save(
-            update_fields=["duration_ms", "status_code", "response_excerpt", "error", "outcome"]
+            update_fields=[
+                "target_url",
+                "duration_ms",
+                "status_code",
+                "response_excerpt",
+                "error",
+                "outcome",
+            ]
         )
         # Only the holder of this claim may move the delivery on.
         still_ours = Delivery.objects.filter(pk=delivery_id, locked_until=claim).update(**changes)
@@ -323,34 +348,41 @@ def attempt_delivery(delivery_id: int) -> str:
 
 
 def send(delivery: Delivery) -> AttemptResult:
-    """POST the delivery's payload once, signed, and judge the reply (the webhook transport)."""
+    """POST the delivery's payload once, signed, and judge the reply (the webhook transport).
+
+    The target, the signing secrets and the allowed hosts are resolved now (integrations.routes),
+    so a partner's fixed URL or rotated secret applies to queued deliveries and replays.
+    """
+    route = routes.resolve(delivery)
+    result = partial(AttemptResult, target_url=route.target_url)
     body = delivery.body
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         **signing.webhook_headers(
-            webhook_id=str(delivery.webhook_id), body=body, secret=delivery.signing_secret
+            webhook_id=str(delivery.webhook_id), body=body, secrets=route.secrets
         ),
     }
     try:
         response = http.post(
-            delivery.target_url,
+            route.target_url,
             content=body,
             headers=headers,
-            allowed_hosts=delivery.allowed_hosts,
+            allowed_hosts=route.allowed_hosts,
         )
     except http.UnsafeURL as error:
         if error.permanent:
-            return AttemptResult(Outcome.REFUSED, error=f"Refused: {error.message}")
-        return AttemptResult(Outcome.FAILED, error=error.message)
+            return result(Outcome.REFUSED, error=f"Refused: {error.message}")
+        return result(Outcome.FAILED, error=error.message)
     except httpx.TimeoutException as error:
-        return AttemptResult(
+        return result(
             Outcome.FAILED,
             error=f"Timed out ({type(error).__name__}, {settings.HTTP_TIMEOUT_SECONDS:g} s)",
         )
     except httpx.HTTPError as error:
-        return AttemptResult(Outcome.FAILED, error=f"{type(error).__name__}: {error}")
-    return judge(response, require_success_flag=delivery.require_success_flag)
+        return result(Outcome.FAILED, error=f"{type(error).__name__}: {error}")
+    judged = judge(response, require_success_flag=delivery.require_success_flag)
+    return replace(judged, target_url=route.target_url)
 
 
 def judge(response: http.Response, *, require_success_flag: bool) -> AttemptResult:

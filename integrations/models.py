@@ -38,7 +38,11 @@ class Delivery(models.Model):
     transport = models.CharField(
         max_length=16, choices=Transport.choices, default=Transport.WEBHOOK
     )
+    # Where the last attempt went (or will go): a routed delivery re-resolves it at each attempt.
     target_url = models.URLField(max_length=2048)
+    # "<owner>:<id>:<target>", e.g. "partner:7:results": who decides the target URL and signing
+    # secrets when the delivery is sent (integrations.routes); blank: the stored ones.
+    route = models.CharField(max_length=200, blank=True, db_index=True)
     # The exact body bytes (UTF-8 JSON text), serialised once so every retry is identical.
     payload = models.TextField()
     # "whsec_<base64>"; blank for unsigned kinds. Kept in clear: it signs every attempt.
@@ -92,6 +96,8 @@ class DeliveryAttempt(models.Model):
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
     started_at = models.DateTimeField(default=timezone.now)
+    # Where this attempt went: a routed delivery follows its owner's settings of the moment.
+    target_url = models.URLField(max_length=2048, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     response_excerpt = models.TextField(blank=True, help_text="The first 2 KB of the response.")

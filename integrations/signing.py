@@ -9,9 +9,9 @@ import base64
 import binascii
 import hashlib
 import hmac
-import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from secrets import token_bytes
 
 SECRET_PREFIX = "whsec_"
 # How far a timestamp may be from now when we verify (the standard's default).
@@ -20,7 +20,7 @@ TOLERANCE_SECONDS = 5 * 60
 
 def new_webhook_secret() -> str:
     """A fresh signing secret, "whsec_" + base64 of 32 random bytes, to show a partner once."""
-    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+    return SECRET_PREFIX + base64.b64encode(token_bytes(32)).decode("ascii")
 
 
 def secret_key(secret: str) -> bytes:
@@ -44,13 +44,26 @@ def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
 
 
 def webhook_headers(
-    *, webhook_id: str, body: bytes, secret: str = "", timestamp: int | None = None
+    *,
+    webhook_id: str,
+    body: bytes,
+    secrets: Sequence[str] = (),
+    secret: str = "",
+    timestamp: int | None = None,
 ) -> dict[str, str]:
-    """`webhook-id` and `webhook-timestamp` always; `webhook-signature` when there is a secret."""
+    """`webhook-id` and `webhook-timestamp` always; `webhook-signature` when there is a secret.
+
+    With several secrets (a rotation's grace period: the new one, then the old one) the header
+    holds one signature per secret, space-separated, as the standard allows: a receiver that
+    knows either secret verifies the message. `secret=` is the one-secret form.
+    """
     timestamp = int(time.time()) if timestamp is None else timestamp
     headers = {"webhook-id": webhook_id, "webhook-timestamp": str(timestamp)}
-    if secret:
-        headers["webhook-signature"] = sign(secret, webhook_id, timestamp, body)
+    keys = list(dict.fromkeys(s for s in (*secrets, secret) if s))
+    if keys:
+        headers["webhook-signature"] = " ".join(
+            sign(key, webhook_id, timestamp, body) for key in keys
+        )
     return headers
 
 

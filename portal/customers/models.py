@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from django.db import models
 from django.utils import timezone
 
+from portal.customers.validators import validate_callback_hosts
+
 # last_used_at is written at most this often per token, so that a busy token does not turn
 # every API read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -65,6 +67,7 @@ class ClientToken(models.Model):
         max_length=1000,
         blank=True,
         help_text="Comma-separated host names callback_url may use; empty allows any host.",
+        validators=[validate_callback_hosts],
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -1,6 +1,8 @@
 """Roleplay partners in the admin: their launch secret is write-only, their webhook secret shown.
 
 A partner newly allowed to launch a cluster is sent that cluster's metadata (seed 000).
+Secrets change through portal.partners.secrets, as in the staff console: the old one keeps
+working for the default grace period, and the change is written to the audit log.
 """
 
 from django import forms
@@ -8,8 +10,8 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from integrations.signing import new_webhook_secret
-from portal.partners.models import Partner
+from portal.partners import secrets
+from portal.partners.models import Partner, validate_jwt_secret
 from portal.roleplays import services
 
 
@@ -36,11 +38,8 @@ class PartnerForm(forms.ModelForm):
 
     def clean_new_jwt_secret(self) -> str:
         secret = self.cleaned_data["new_jwt_secret"]
-        if secret and len(secret.encode()) < settings.MIN_JWT_SECRET_BYTES:
-            raise forms.ValidationError(
-                f"Too short: {len(secret.encode())} bytes. HS256 secrets need at least "
-                f"{settings.MIN_JWT_SECRET_BYTES} to be unguessable."
-            )
+        if secret:
+            validate_jwt_secret(secret)  # the rule of Partner.clean and the console
         return secret
 
     def clean(self) -> dict:
@@ -50,11 +49,13 @@ class PartnerForm(forms.ModelForm):
         return data
 
     def save(self, commit: bool = True) -> Partner:
+        # A new JWT secret is set by PartnerAdmin.save_model through the audited service (with
+        # its grace period); clearing it needs no grace: the shared secret takes over at once.
         partner = super().save(commit=False)
-        if self.cleaned_data.get("new_jwt_secret"):
-            partner.jwt_secret = self.cleaned_data["new_jwt_secret"]
-        elif self.cleaned_data.get("clear_jwt_secret"):
+        if self.cleaned_data.get("clear_jwt_secret"):
             partner.jwt_secret = ""
+        elif not partner.pk and self.cleaned_data.get("new_jwt_secret"):
+            partner.jwt_secret = self.cleaned_data["new_jwt_secret"]  # a new partner: no grace
         if commit:
             partner.save()
             self.save_m2m()
@@ -63,13 +64,15 @@ class PartnerForm(forms.ModelForm):
 
 @admin.action(description="Rotate the webhook secret of selected partners")
 def rotate_webhook_secret(modeladmin, request: HttpRequest, queryset) -> None:
+    count = 0
     for partner in queryset:
-        partner.webhook_secret = new_webhook_secret()
-        partner.save(update_fields=["webhook_secret"])
+        secrets.partner_rotate_webhook_secret(partner=partner, actor=request.user)
+        count += 1
+    hours = secrets.WEBHOOK_GRACE.total_seconds() / 3600
     modeladmin.message_user(
         request,
-        f"{queryset.count()} webhook secret(s) rotated: give each partner its new secret, or it "
-        "will reject our signatures.",
+        f"{count} webhook secret(s) rotated: give each partner its new secret (shown on its "
+        f"page). The old one keeps signing beside it for {hours:g} hours.",
         messages.WARNING,
     )
 
@@ -80,7 +83,7 @@ class PartnerAdmin(admin.ModelAdmin):
     list_display = ("name", "base_url", "jwt_secret_status", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name", "base_url")
-    readonly_fields = ("jwt_secret_status", "webhook_secret", "created_at")
+    readonly_fields = ("jwt_secret_status", "webhook_secret", "grace_status", "created_at")
     filter_horizontal = ("clusters",)
     actions = [rotate_webhook_secret]
     fieldsets = (
@@ -89,10 +92,28 @@ class PartnerAdmin(admin.ModelAdmin):
             "Launch tokens (HS256 JWT)",
             {"fields": ("jwt_secret_status", "new_jwt_secret", "clear_jwt_secret")},
         ),
-        ("Webhooks we send", {"fields": ("webhook_secret",)}),
+        ("Webhooks we send", {"fields": ("webhook_secret", "grace_status")}),
         ("Clusters this partner may launch", {"fields": ("clusters",)}),
         (None, {"fields": ("created_at",)}),
     )
+
+    def save_model(self, request: HttpRequest, obj: Partner, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        new_secret = form.cleaned_data.get("new_jwt_secret")
+        if change and new_secret and new_secret != obj.jwt_secret:
+            secrets.partner_set_jwt_secret(partner=obj, actor=request.user, secret=new_secret)
+
+    @admin.display(description="Previous secrets")
+    def grace_status(self, obj: Partner) -> str:
+        ends = [
+            f"the previous {what} secret works until {when:%Y-%m-%d %H:%M %Z}"
+            for what, when in (
+                ("webhook", obj.webhook_grace_ends_at),
+                ("JWT", obj.jwt_grace_ends_at),
+            )
+            if when
+        ]
+        return "; ".join(ends) or "none: only the current secrets work"
 
     @admin.display(description="JWT secret")
     def jwt_secret_status(self, obj: Partner) -> str:

@@ -1,3 +1,5 @@
+"""The partners app; at start-up it tells the outbox how to route a partner's deliveries."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,9 @@ class PartnersConfig(AppConfig):
     name = "portal.partners"
     label = "partners"
     verbose_name = "Roleplay partners"
+
+    def ready(self) -> None:
+        from integrations import routes
+        from portal.partners.models import resolve_route
+
+        routes.register("partner", resolve_route)

@@ -1,15 +1,40 @@
 """A roleplay partner (e.g. Q3): how we verify its launches and where we send its webhooks."""
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
+from integrations import routes
 from integrations.signing import new_webhook_secret
+from portal.customers.validators import validate_callback_hosts
 
 RESULTS_PATH = "/api/receive-assessment-results"
 METADATA_PATH = "/api/receive-cluster-metadata"
+
+# What a partner's delivery is sent to (the last part of its route, "partner:<id>:<target>"):
+# its metadata URL, its default results URL, or the URL stored on the delivery (a results_url
+# the launch named explicitly).
+ROUTE_METADATA = "metadata"
+ROUTE_RESULTS = "results"
+ROUTE_URL = "url"
+
+
+def validate_jwt_secret(secret: str) -> None:
+    """The one rule for an HS256 launch secret: long enough not to be guessed offline."""
+    size, minimum = len(secret.encode()), settings.MIN_JWT_SECRET_BYTES
+    if size < minimum:
+        raise ValidationError(
+            f"Too short: {size} bytes. HS256 secrets need at least {minimum} to be unguessable.",
+            code="jwt_secret_too_short",
+        )
+
+
+def _in_grace(expires_at: datetime | None) -> bool:
+    return expires_at is not None and expires_at > timezone.now()
 
 
 class Partner(models.Model):
@@ -24,6 +49,12 @@ class Partner(models.Model):
         default=new_webhook_secret,
         help_text="whsec_ secret of the Standard Webhooks signature on what we send.",
     )
+    # The secrets before the last rotation, still good until their expiry (the grace period),
+    # so the partner can switch over without losing a launch or a webhook.
+    previous_jwt_secret = models.CharField(max_length=200, blank=True, editable=False)
+    previous_jwt_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    previous_webhook_secret = models.CharField(max_length=100, blank=True, editable=False)
+    previous_webhook_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     base_url = models.URLField(help_text="The partner's Q3_BASE_URL, e.g. https://q3.example.com")
     aio_callback_url = models.URLField(
         blank=True, help_text="AIO_CALLBACK_URL: results target when a launch gives none."
@@ -33,6 +64,7 @@ class Partner(models.Model):
         blank=True,
         help_text="Comma-separated hosts return_url and results_url may use; "
         "the base URL's host is always allowed.",
+        validators=[validate_callback_hosts],
     )
     clusters = models.ManyToManyField("roleplays.Cluster", blank=True, related_name="partners")
     is_active = models.BooleanField(default=True)
@@ -47,14 +79,49 @@ class Partner(models.Model):
     def clean(self) -> None:
         """A short HS256 secret can be guessed offline from one token: refuse it here (admin
         forms), as the system check refuses it at start-up."""
-        if self.jwt_secret and len(self.jwt_secret.encode()) < settings.MIN_JWT_SECRET_BYTES:
-            raise ValidationError(
-                {"jwt_secret": f"Use at least {settings.MIN_JWT_SECRET_BYTES} bytes."}
-            )
+        if self.jwt_secret:
+            try:
+                validate_jwt_secret(self.jwt_secret)
+            except ValidationError as error:
+                raise ValidationError({"jwt_secret": error.messages}) from None
 
     @property
     def effective_jwt_secret(self) -> str:
         return self.jwt_secret or settings.Q3_INTEGRATION_SECRET
+
+    @property
+    def jwt_secrets(self) -> tuple[str, ...]:
+        """The secrets a launch token may be signed with: the current one, and the previous
+        one while its grace period lasts."""
+        current = (self.effective_jwt_secret,) if self.effective_jwt_secret else ()
+        previous = self.previous_jwt_secret
+        if self.jwt_grace_ends_at and previous not in current:
+            return (*current, previous)
+        return current
+
+    @property
+    def webhook_secrets(self) -> tuple[str, ...]:
+        """The secrets our webhooks are signed with: the current one, and the previous one
+        while its grace period lasts (each gives one signature in the header)."""
+        current = (self.webhook_secret,) if self.webhook_secret else ()
+        previous = self.previous_webhook_secret
+        if self.webhook_grace_ends_at and previous not in current:
+            return (*current, previous)
+        return current
+
+    @property
+    def webhook_grace_ends_at(self) -> datetime | None:
+        """When the previous webhook secret stops signing; None when it already has."""
+        if self.previous_webhook_secret and _in_grace(self.previous_webhook_secret_expires_at):
+            return self.previous_webhook_secret_expires_at
+        return None
+
+    @property
+    def jwt_grace_ends_at(self) -> datetime | None:
+        """When the previous JWT secret stops being accepted; None when it already has."""
+        if self.previous_jwt_secret and _in_grace(self.previous_jwt_secret_expires_at):
+            return self.previous_jwt_secret_expires_at
+        return None
 
     @property
     def hosts(self) -> list[str]:
@@ -76,3 +143,26 @@ class Partner(models.Model):
 
     def metadata_url(self) -> str:
         return self.base_url.rstrip("/") + METADATA_PATH
+
+    def route(self, target: str) -> str:
+        """The delivery route of one of this partner's targets (ROUTE_METADATA, ...)."""
+        if target not in (ROUTE_METADATA, ROUTE_RESULTS, ROUTE_URL):
+            raise ValueError(f"Unknown partner route target {target!r}")
+        return routes.make("partner", self.pk, target)
+
+
+def resolve_route(owner_id: str, target: str, delivery) -> routes.Route | None:
+    """A partner delivery's target, secrets and hosts from the partner's settings now (the
+    resolver registered for "partner:" routes); None when the partner is gone."""
+    partner = Partner.objects.filter(pk=owner_id).first() if owner_id.isdigit() else None
+    if partner is None:
+        return None
+    if target == ROUTE_METADATA:
+        url = partner.metadata_url()
+    elif target == ROUTE_RESULTS:
+        url = partner.default_results_url()
+    else:  # ROUTE_URL: the URL the launch named stays; hosts and secrets are the partner's
+        url = delivery.target_url
+    return routes.Route(
+        target_url=url, secrets=partner.webhook_secrets, allowed_hosts=tuple(partner.hosts)
+    )

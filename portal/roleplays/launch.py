@@ -14,13 +14,14 @@ from urllib.parse import urlencode, urlsplit
 
 import jwt
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
 from integrations.http import UnsafeURL, check_url
-from portal.partners.models import Partner
+from portal.partners.models import Partner, validate_jwt_secret
 from portal.roleplays.models import Assessment, Cluster, LaunchTicket, UsedToken
 
 # DESIGN §4: HS256 only, exp and iat required, 15-minute lifetime, small leeway.
@@ -117,6 +118,8 @@ def assessment_launch(
             "CLUSTER_NOT_ALLOWED", f"Cluster {assessment_cluster_id!r} is not open to you."
         )
     return_url = check_partner_url(return_url, partner, field="return_url")
+    # Recorded, so results of a launch that named none follow the partner's default later.
+    results_url_is_default = not results_url
     if results_url:
         results_url = check_partner_url(results_url, partner, field="results_url")
     else:
@@ -140,6 +143,7 @@ def assessment_launch(
             user_name=user_name,
             return_url=return_url,
             results_url=results_url,
+            results_url_is_default=results_url_is_default,
         )
         LaunchTicket.objects.create(
             assessment=assessment, ticket_hash=sha256(ticket), expires_at=now + TICKET_LIFETIME
@@ -154,9 +158,11 @@ def verify_launch_token(*, token: str, cluster_id: str) -> tuple[Partner, dict]:
 
     The request names no partner, so each active partner's secret is tried: first those of
     partners the cluster is open to, then the others, so that a token of a partner the
-    cluster is not open to is told CLUSTER_NOT_ALLOWED rather than INVALID_TOKEN. The
-    partner comes back with `cluster_allowed` set. Secrets shorter than MIN_JWT_SECRET_BYTES
-    are never used (the system check refuses to start with one).
+    cluster is not open to is told CLUSTER_NOT_ALLOWED rather than INVALID_TOKEN. A partner
+    whose JWT secret was rotated has its previous secret tried too while the grace period
+    lasts (Partner.jwt_secrets). The partner comes back with `cluster_allowed` set. Secrets
+    shorter than MIN_JWT_SECRET_BYTES are never used (validate_jwt_secret, the rule the admin
+    and the console apply; the system check refuses to start with one).
     """
     try:
         header = jwt.get_unverified_header(token)
@@ -174,9 +180,9 @@ def verify_launch_token(*, token: str, cluster_id: str) -> tuple[Partner, dict]:
         .order_by("-cluster_allowed", "pk")
     )
     tried: set[str] = set()
-    for partner in partners:
-        secret = partner.effective_jwt_secret
-        if secret in tried or len(secret.encode()) < settings.MIN_JWT_SECRET_BYTES:
+    candidates = ((partner, secret) for partner in partners for secret in partner.jwt_secrets)
+    for partner, secret in candidates:
+        if secret in tried or not _long_enough(secret):
             continue
         tried.add(secret)
         try:
@@ -202,6 +208,14 @@ def verify_launch_token(*, token: str, cluster_id: str) -> tuple[Partner, dict]:
         _check_lifetime(claims)
         return partner, claims
     raise LaunchError("INVALID_TOKEN", "auth_token's signature does not verify.")
+
+
+def _long_enough(secret: str) -> bool:
+    try:
+        validate_jwt_secret(secret)
+    except ValidationError:
+        return False
+    return True
 
 
 def _check_lifetime(claims: dict) -> None:
@@ -244,9 +258,15 @@ def _open_assessment(
     user_name: str,
     return_url: str,
     results_url: str,
+    results_url_is_default: bool,
 ) -> Assessment:
     """The user's in-progress assessment of the cluster, created if missing, else updated."""
-    fields = {"user_name": user_name, "return_url": return_url, "results_url": results_url}
+    fields = {
+        "user_name": user_name,
+        "return_url": return_url,
+        "results_url": results_url,
+        "results_url_is_default": results_url_is_default,
+    }
     key = {"partner": partner, "cluster": cluster, "user_id": user_id}
     in_progress = Assessment.objects.filter(**key, status=Assessment.Status.IN_PROGRESS)
     assessment = in_progress.first()

@@ -172,6 +172,9 @@ class Assessment(models.Model):
     user_name = models.CharField(max_length=200, blank=True)
     return_url = models.URLField(max_length=2000)
     results_url = models.URLField(max_length=2000)
+    # True when the launch named no results_url: results then go to the partner's default as
+    # it is when they are sent (a fixed AIO_CALLBACK_URL or base URL reaches them).
+    results_url_is_default = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal.jsonformat import plain_number
+from portal.partners.models import ROUTE_METADATA, ROUTE_RESULTS, ROUTE_URL
 from portal.roleplays.models import (
     Assessment,
     Cluster,
@@ -374,13 +375,38 @@ def score_attempt(content: RoleplayContent, attempt: RoleplayAttempt | None):
     )
 
 
+@dataclass(frozen=True)
+class ScoredRoleplay:
+    """One roleplay of an assessment as its results report it: the content, the candidate's
+    attempt (None when never started) and the score."""
+
+    content: RoleplayContent
+    attempt: RoleplayAttempt | None
+    score: roleplay_scoring.RoleplayScore
+
+    @property
+    def roleplay(self) -> Roleplay:
+        return self.content.roleplay
+
+
+def scored_roleplays(assessment: Assessment) -> list[ScoredRoleplay]:
+    """Every roleplay of the assessment, in order, scored: what the results webhook sends and
+    what the staff console shows come from here."""
+    attempts = attempts_of(assessment)
+    scored = []
+    for roleplay in roleplays_of(assessment):
+        content = RoleplayContent.load(roleplay)
+        attempt = attempts.get(roleplay.pk)
+        scored.append(ScoredRoleplay(content, attempt, score_attempt(content, attempt)))
+    return scored
+
+
 def results_payload(assessment: Assessment) -> dict:
     """The seed's results_submission body."""
     cluster = assessment.cluster
-    attempts = attempts_of(assessment)
     roleplays = []
-    for roleplay in roleplays_of(assessment):
-        score = score_attempt(RoleplayContent.load(roleplay), attempts.get(roleplay.pk))
+    for scored in scored_roleplays(assessment):
+        roleplay, score = scored.roleplay, scored.score
         roleplays.append(
             {
                 "roleplay_id": roleplay.roleplay_id,
@@ -421,13 +447,20 @@ def complete_assessment(assessment: Assessment) -> bool:
             return False
         assessment.refresh_from_db()
         partner = assessment.partner
+        # A launch that named no results_url gets the partner's default as it is when the
+        # results are sent; a named one stays. Either way the partner's current secrets sign.
+        if assessment.results_url_is_default:
+            target_url, route = partner.default_results_url(), partner.route(ROUTE_RESULTS)
+        else:
+            target_url, route = assessment.results_url, partner.route(ROUTE_URL)
         enqueue_delivery(
             kind="results_submission",
-            target_url=assessment.results_url,
+            target_url=target_url,
             payload=results_payload(assessment),
             signing_secret=partner.webhook_secret,
             allowed_hosts=partner.hosts,
             dedupe_key=f"results:{assessment.pk}",
+            route=route,
         )
     logger.info("assessment %s completed; results queued for %s", assessment.pk, partner)
     return True
@@ -449,6 +482,7 @@ def push_cluster_metadata(cluster: Cluster, partners=None) -> int:
             payload=payload,
             signing_secret=partner.webhook_secret,
             allowed_hosts=partner.hosts,
+            route=partner.route(ROUTE_METADATA),
         )
         count += 1
     return count

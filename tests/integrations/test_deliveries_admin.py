@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.templatetags.static import static
 from django.urls import reverse
 
 from integrations.deliveries import attempt_delivery
@@ -103,3 +104,20 @@ def test_staff_without_the_change_permission_can_look_but_not_replay(staff_membe
     assert staff_member.post(url).status_code == 403
     dead.refresh_from_db()
     assert dead.status == "dead"
+
+
+def test_the_page_has_no_inline_style_for_the_csp_to_refuse(admin_client, dead):
+    url = reverse("admin:integrations_delivery_change", args=[dead.pk])
+
+    response = admin_client.get(url)
+    page = response.content.decode()
+
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert "Replay" in page and "EMP_789" in page
+    assert "style=" not in page and "<style" not in page
+    assert 'class="delivery-json"' in page and 'class="delivery-replay"' in page
+    stylesheet = static("integrations/delivery_admin.css")
+    assert stylesheet in page
+    served = admin_client.get(stylesheet)
+    assert served.status_code == 200
+    assert b"pre.delivery-json" in b"".join(served.streaming_content)
