@@ -11,6 +11,7 @@ from huey.contrib.djhuey import HUEY
 
 from portal.customers.models import ClientToken, Customer
 from portal.exams.models import Exam
+from portal.staff.roles import ensure_roles
 from tests.factories import make_exam
 
 
@@ -87,6 +88,7 @@ def make_staff(username: str, role: str | None = None, **fields):
         username=username, email=username, password=PASSWORD, is_staff=True, **fields
     )
     if role:
+        ensure_roles()  # a test that flushed the database (live server tests) lost the groups
         user.groups.add(Group.objects.get(name=role))
     return user
 

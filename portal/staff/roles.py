@@ -22,3 +22,23 @@ def role_names(user) -> list[str]:
     """The user's roles, for display ("superuser" first when it is one)."""
     names = sorted(group.name for group in user.groups.all() if group.name in ROLES)
     return ["superuser", *names] if user.is_superuser else names
+
+
+def ensure_roles() -> None:
+    """Create the role groups with their permissions if they are missing (the data migration
+    does this; a database flushed by a test loses them)."""
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    from portal.staff.models import Console
+
+    content_type = ContentType.objects.get_for_model(Console, for_concrete_model=False)
+    for codename, name in Console._meta.permissions:
+        Permission.objects.get_or_create(
+            content_type=content_type, codename=codename, defaults={"name": name}
+        )
+    for role, codenames in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.add(
+            *Permission.objects.filter(content_type=content_type, codename__in=codenames)
+        )

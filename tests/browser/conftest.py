@@ -2,10 +2,17 @@
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from django.db import connection
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make to
 # look things up are synchronous and safe here.
@@ -76,3 +83,42 @@ def staff_page(browser_context, portal):
         return page
 
     return sign_in
+
+
+def database_env() -> dict[str, str]:
+    """Point another process at this test's database (a file on SQLite, the test DB on PG)."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        credentials = quote(db["USER"] or "") + ":" + quote(db["PASSWORD"] or "")
+        address = f"{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}"
+        return {"DATABASE_URL": f"postgres://{credentials}@{address}/{db['NAME']}"}
+    assert not connection.is_in_memory_db(), "the SQLite test database must be a file"
+    return {"SQLITE_PATH": str(db["NAME"])}
+
+
+@pytest.fixture
+def huey_consumer(private_queue, tmp_path):
+    """`manage.py run_huey` on this test's database and queue, stopped after the test."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SQLITE_PATH"}}
+    env |= database_env() | {
+        "HUEY_NAME": private_queue,
+        "OUTBOUND_ALLOW_LOOPBACK": "true",
+        "LOG_LEVEL": "WARNING",
+    }
+    log_path = tmp_path / "consumer.log"
+    with open(log_path, "w") as log:
+        consumer = subprocess.Popen(
+            [sys.executable, "manage.py", "run_huey", "--workers", "2", "--delay", "0.1"]
+            + ["--max-delay", "0.5", "--no-periodic"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    yield lambda: log_path.read_text()
+    consumer.send_signal(signal.SIGTERM)
+    try:
+        consumer.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        consumer.kill()
+        consumer.wait()

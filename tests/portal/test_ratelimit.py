@@ -17,7 +17,7 @@ from ninja import NinjaAPI
 
 import portal.urls
 from portal.ratelimit import AtomicDatabaseCache, client_ip, hit, rate_limit, session_scope
-from tests.browser.test_roleplay_flow import database_env
+from tests.browser.conftest import database_env
 
 ROOT = Path(__file__).resolve().parents[2]
 WINDOW_START = 1_700_000_000 - 1_700_000_000 % 3600  # an hour boundary

@@ -1,15 +1,334 @@
-"""Deliveries in the staff console (placeholder: the area's pages come next)."""
+"""Deliveries in the console: every outbound message and its attempts; send now, replay one,
+replay a filtered set (operators)."""
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import path
+import dataclasses
+import json
+from urllib.parse import urlsplit
 
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from integrations.models import Delivery, DeliveryAttempt
+from portal import outbox
+from portal.partners.models import Partner
+from portal.staff import deliveries_selectors as selectors
+from portal.staff import roles
 from portal.staff.access import staff_view
+from portal.staff.listing import Column, DateRangeMixin, FilterForm, Listing, wants_export
+from portal.staff.templatetags.staff import num
+
+STATE_LABELS = {
+    selectors.Status.PENDING: _("pending"),
+    selectors.RETRYING: _("retrying"),
+    selectors.Status.DEAD: _("dead"),
+    selectors.Status.DELIVERED: _("delivered"),
+}
+TRANSPORT_LABELS = {
+    Delivery.Transport.WEBHOOK: _("signed webhook"),
+    Delivery.Transport.HUBSPOT: _("HubSpot CRM"),
+    Delivery.Transport.EMAIL: _("e-mail"),
+}
+OUTCOME_LABELS = {
+    DeliveryAttempt.Outcome.SENDING: _("sending"),
+    DeliveryAttempt.Outcome.INTERRUPTED: _("interrupted (the worker stopped)"),
+    DeliveryAttempt.Outcome.DELIVERED: _("delivered"),
+    DeliveryAttempt.Outcome.FAILED: _("failed"),
+    DeliveryAttempt.Outcome.REFUSED: _("failed permanently"),
+}
+# A bulk replay runs in the request: past this many, ask for a narrower filter.
+BULK_LIMIT = 1000
+# What the list's query string may carry into a bulk replay (not the page, sort or export).
+BULK_IGNORED = ("page", "sort", "export")
+
+
+class DeliveryFilters(DateRangeMixin, FilterForm):
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[
+            ("", _("Any")),
+            (selectors.Status.PENDING, _("pending (all)")),
+            (selectors.RETRYING, _("retrying (failing)")),
+            (selectors.Status.DEAD, _("dead")),
+            (selectors.Status.DELIVERED, _("delivered")),
+        ],
+    )
+    transport = forms.ChoiceField(
+        label=_("Transport"),
+        required=False,
+        choices=[("", _("Any")), *TRANSPORT_LABELS.items()],
+    )
+    kind = forms.CharField(
+        label=_("Kind"),
+        required=False,
+        max_length=64,
+        widget=forms.TextInput({"list": "delivery-kinds", "autocomplete": "off"}),
+    )
+    partner = forms.ModelChoiceField(
+        label=_("Partner"),
+        required=False,
+        queryset=Partner.objects.order_by("name"),
+        empty_label=_("Any"),
+    )
+    field_order = ("state", "transport", "kind", "partner", "since", "until")
+
+    def filter(self, queryset, data):
+        if "state" in data:
+            queryset = selectors.with_state(queryset, data["state"])
+        if "transport" in data:
+            queryset = queryset.filter(transport=data["transport"])
+        if "kind" in data:
+            queryset = queryset.filter(kind=data["kind"])
+        if "partner" in data:
+            queryset = selectors.of_partner(queryset, data["partner"].pk)
+        return self.filter_dates(queryset, data)
+
+
+def short_target(url: str) -> str:
+    """Host and path of a URL, for a narrow column."""
+    parts = urlsplit(url)
+    return f"{parts.netloc}{parts.path}" or url
+
+
+COLUMNS = (
+    Column("kind", _("Kind"), order_by="kind"),
+    Column("transport", _("Transport"), order_by="transport"),
+    Column("target", _("Target"), "target_url", order_by="target_url"),
+    Column("partner", _("Partner")),
+    Column("state", _("State"), selectors.state_of, order_by="status"),
+    Column("attempts", _("Attempts"), "attempt_count", order_by="attempt_count"),
+    Column("next_attempt", _("Next attempt"), "next_attempt_at", order_by="next_attempt_at"),
+    Column("created", _("Created"), "created_at", order_by="created_at"),
+    Column("delivered", _("Delivered"), "delivered_at", order_by="delivered_at"),
+)
+
+
+def export_columns(partner_names: dict[int, str]) -> tuple[Column, ...]:
+    """Every column an export writes; never the signing secret."""
+    return (
+        Column("id", _("ID"), "pk"),
+        Column("created", _("Created"), "created_at"),
+        Column("kind", _("Kind")),
+        Column("transport", _("Transport")),
+        Column("target", _("Target"), "target_url"),
+        Column("route", _("Route")),
+        Column("partner", _("Partner"), lambda d: partner_names.get(selectors.partner_id_of(d))),
+        Column("state", _("State"), selectors.state_of),
+        Column("attempts", _("Attempts"), "attempt_count"),
+        Column("next_attempt", _("Next attempt"), "next_attempt_at"),
+        Column("delivered", _("Delivered"), "delivered_at"),
+        Column("last_error", _("Last error")),
+        Column("webhook_id", _("Webhook id"), lambda d: str(d.webhook_id)),
+        Column("dedupe_key", _("Dedupe key")),
+    )
+
+
+LISTING = Listing(
+    columns=COLUMNS,
+    default_sort="-created",
+    search_fields=("target_url", "kind", "webhook_id", "dedupe_key"),
+    filter_form=DeliveryFilters,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One delivery as the list shows it."""
+
+    delivery: Delivery
+    state: str
+    state_label: str
+    transport_label: str
+    target: str
+    partner_id: int | None
+    partner_name: str | None
+
+
+def list_rows(deliveries: list[Delivery]) -> list[Row]:
+    names = selectors.partner_names(deliveries)
+    rows = []
+    for delivery in deliveries:
+        partner_id = selectors.partner_id_of(delivery)
+        state = selectors.state_of(delivery)
+        rows.append(
+            Row(
+                delivery=delivery,
+                state=state,
+                state_label=STATE_LABELS.get(state, state),
+                transport_label=TRANSPORT_LABELS.get(delivery.transport, delivery.transport),
+                target=short_target(delivery.target_url),
+                partner_id=partner_id,
+                partner_name=names.get(partner_id) if partner_id is not None else None,
+            )
+        )
+    return rows
+
+
+def filtered_by_query(query: str):
+    """The deliveries a list query string (as the list page had it) selects, on every page."""
+    params = QueryDict(query, mutable=True)
+    for name in BULK_IGNORED:
+        params.pop(name, None)
+    request = HttpRequest()
+    request.GET = params
+    queryset, _form, _q = LISTING.filtered(request, selectors.deliveries_for_list())
+    return queryset, params.urlencode()
 
 
 @staff_view()
 def deliveries(request: HttpRequest) -> HttpResponse:
-    return render(request, "staff/placeholder.html", {"title": "Deliveries"})
+    queryset = selectors.deliveries_for_list()
+    if wants_export(request):
+        listing = dataclasses.replace(
+            LISTING, export_columns=export_columns(selectors.all_partner_names())
+        )
+        return listing.export(request, queryset, "deliveries")
+    listing = LISTING.page(request, queryset)
+    context = {
+        "listing": listing,
+        "rows": list_rows(listing.rows),
+        "kinds": selectors.known_kinds(),
+        "bulk_query": _bulk_query(request.GET),
+        "search_hint": gettext("URL, kind, webhook id, dedupe key"),
+    }
+    template = "staff/deliveries.html#results" if request.htmx else "staff/deliveries.html"
+    return render(request, template, context)
 
 
-urlpatterns = [path("deliveries/", deliveries, name="deliveries")]
+def _bulk_query(params: QueryDict) -> str:
+    params = params.copy()
+    for name in BULK_IGNORED:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+def pretty_json(text: str | dict) -> str:
+    """JSON indented for reading (the text as it is when it isn't JSON)."""
+    try:
+        value = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return text
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
+
+
+def _detail_context(delivery: Delivery) -> dict:
+    partner_id = selectors.partner_id_of(delivery)
+    attempts = list(delivery.attempts.all())
+    state = selectors.state_of(delivery)
+    return {
+        "delivery": delivery,
+        "state": state,
+        "state_label": STATE_LABELS.get(state, state),
+        "transport_label": TRANSPORT_LABELS.get(delivery.transport, delivery.transport),
+        "destination": selectors.destination(delivery),
+        "partner": selectors.partner_of(delivery),
+        "partner_id": partner_id,
+        # Newest first, each with its number in the whole history (replays included).
+        "attempts": [
+            (number, attempt, OUTCOME_LABELS.get(attempt.outcome, attempt.outcome))
+            for number, attempt in enumerate(attempts, 1)
+        ][::-1],
+        "payload": pretty_json(delivery.payload),
+        "progress": pretty_json(delivery.state) if delivery.state else "",
+        "polling": delivery.status == selectors.Status.PENDING,
+        "replayable": delivery.status in selectors.REPLAYABLE,
+    }
+
+
+@staff_view()
+def delivery(request: HttpRequest, pk: int) -> HttpResponse:
+    found = selectors.delivery_detail(pk)
+    context = _detail_context(found)
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "staff/delivery.html#progress", context)
+    return render(request, "staff/delivery.html", context)
+
+
+def _after_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """Post/redirect/get without JavaScript; with htmx, the refreshed progress and the message."""
+    if request.htmx:
+        context = _detail_context(selectors.delivery_detail(pk)) | {"with_messages": True}
+        return render(request, "staff/delivery.html#progress", context)
+    return HttpResponseRedirect(reverse("staff:delivery", args=[pk]))
+
+
+@staff_view(roles.OPERATE)
+@require_POST
+def delivery_send_now(request: HttpRequest, pk: int) -> HttpResponse:
+    found = get_object_or_404(Delivery, pk=pk)
+    was_pending = found.status == selectors.Status.PENDING
+    if outbox.delivery_send_now(delivery=found, actor=request.user):
+        if was_pending:
+            messages.success(request, gettext("Sending it now."))
+        else:
+            messages.success(request, gettext("Replayed: it is being sent again."))
+    else:
+        messages.warning(
+            request, gettext("A worker is sending it right now; try again in a moment.")
+        )
+    return _after_action(request, pk)
+
+
+@staff_view(roles.OPERATE)
+@require_POST
+def delivery_replay(request: HttpRequest, pk: int) -> HttpResponse:
+    found = get_object_or_404(Delivery, pk=pk)
+    if outbox.delivery_replay(delivery=found, actor=request.user):
+        messages.success(request, gettext("Replayed: it is being sent again."))
+    else:
+        messages.warning(
+            request,
+            gettext("It is still pending, so there is nothing to replay; use “Send now”."),
+        )
+    return _after_action(request, pk)
+
+
+@staff_view(roles.OPERATE)
+@require_POST
+def deliveries_replay(request: HttpRequest) -> HttpResponse:
+    """Replay the list's filtered set: first a confirmation of how many, then do it."""
+    queryset, query = filtered_by_query(request.POST.get("query", ""))
+    back = reverse("staff:deliveries") + (f"?{query}" if query else "")
+    replayable, pending = selectors.replay_counts(queryset)
+    if request.POST.get("confirm") != "yes" or replayable > BULK_LIMIT:
+        context = {
+            "query": query,
+            "back": back,
+            "replayable": replayable,
+            "pending": pending,
+            "too_many": replayable > BULK_LIMIT,
+            "limit": BULK_LIMIT,
+        }
+        if request.htmx:
+            return render(request, "staff/deliveries/replay_confirm.html#confirm", context)
+        return render(request, "staff/deliveries/replay_confirm.html", context)
+    replayed, skipped = outbox.deliveries_replay(queryset=queryset, actor=request.user)
+    if skipped:
+        text = gettext("Replayed %(replayed)s; %(skipped)s still pending left alone.") % {
+            "replayed": num(replayed),
+            "skipped": num(skipped),
+        }
+    else:
+        text = ngettext(
+            "Replayed %(count)s delivery.", "Replayed %(count)s deliveries.", replayed
+        ) % {"count": num(replayed)}
+    messages.success(request, text)
+    if request.htmx:
+        return HttpResponseClientRedirect(back)
+    return HttpResponseRedirect(back)
+
+
+urlpatterns = [
+    path("deliveries/", deliveries, name="deliveries"),
+    path("deliveries/replay/", deliveries_replay, name="deliveries_replay"),
+    path("deliveries/<int:pk>/", delivery, name="delivery"),
+    path("deliveries/<int:pk>/send-now/", delivery_send_now, name="delivery_send_now"),
+    path("deliveries/<int:pk>/replay/", delivery_replay, name="delivery_replay"),
+]

@@ -1,0 +1,206 @@
+"""An operator replays a dead delivery in Chromium and watches it delivered: a real Huey consumer
+sends it, over real HTTP, to a receiver on 127.0.0.1 — to the address the partner has now, not
+the one the delivery was first queued for. Once with JavaScript, once without."""
+
+import json
+import re
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from integrations import signing
+from integrations.models import Delivery, DeliveryAttempt
+from portal.partners.models import RESULTS_PATH, Partner
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SUCCESS = {"success": True, "message": "Results received successfully"}
+
+
+class Receiver:
+    """A partner's webhook receiver on 127.0.0.1 that takes every message and keeps it."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver._lock:
+                    receiver.requests.append((self.path, dict(self.headers), body))
+                reply = json.dumps(SUCCESS).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    def wait_for(self, count: int, timeout: float = 45) -> list[tuple[str, dict[str, str], bytes]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.requests) >= count:
+                    return list(self.requests)
+            time.sleep(0.1)
+        with self._lock:
+            return list(self.requests)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.close()
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}{RESULTS_PATH}"
+
+
+@pytest.fixture
+def dead_delivery(receiver):
+    """Results that died at the partner's old address; the partner has fixed its URL since."""
+    partner = Partner.objects.create(name="Q3 HR", base_url=receiver.base_url)
+    old_url = closed_port_url()
+    delivery = Delivery.objects.create(
+        kind="results_submission",
+        target_url=old_url,
+        route=f"partner:{partner.pk}:results",
+        payload=json.dumps({"user_id": "EMP_789", "cluster_id": "b4bf406c-4f9"}),
+        signing_secret=partner.webhook_secret,
+        status=Delivery.Status.DEAD,
+        attempt_count=8,
+        next_attempt_at=None,
+        last_error="ConnectError: connection refused (gave up after 8 attempts)",
+    )
+    DeliveryAttempt.objects.create(
+        delivery=delivery,
+        started_at=timezone.now(),
+        target_url=old_url,
+        outcome=DeliveryAttempt.Outcome.FAILED,
+        error="ConnectError: connection refused",
+        duration_ms=3,
+    )
+    return delivery, partner
+
+
+def assert_received_signed(receiver: Receiver, delivery: Delivery, partner: Partner) -> None:
+    [(path, headers, body)] = receiver.wait_for(1)
+    assert path == RESULTS_PATH
+    assert headers["webhook-id"] == str(delivery.webhook_id)
+    assert signing.verify(partner.webhook_secret, headers, body)
+    assert json.loads(body)["user_id"] == "EMP_789"
+
+
+@pytest.mark.usefixtures("huey_consumer")
+def test_operator_replays_a_dead_delivery_and_sees_it_delivered(
+    staff_page, operator, dead_delivery, receiver
+):
+    delivery, partner = dead_delivery
+    page = staff_page(operator)
+    page.get_by_role("link", name="Deliveries", exact=True).click()
+    page.get_by_role("combobox", name="State").select_option("dead")
+    row = page.locator("#results tbody tr", has_text="results_submission")
+    expect(row).to_have_count(1)
+    expect(row.locator(".badge")).to_have_text("dead")
+    expect(row).to_contain_text("Q3 HR")
+    row.get_by_role("link", name="results_submission").click()
+    page.wait_for_url(re.compile(rf"/staff/deliveries/{delivery.pk}/$"))
+    expect(page.locator("#delivery-state")).to_have_text("dead")
+    expect(page.locator("#delivery-destination")).to_have_text(receiver.base_url + RESULTS_PATH)
+
+    page.get_by_role("button", name="Replay", exact=True).click()
+    expect(page.locator("#messages")).to_contain_text("Replayed: it is being sent again.")
+    # The consumer sends it; the page polls until it says so, without a reload.
+    expect(page.locator("#delivery-state")).to_have_text("delivered", timeout=45_000)
+    expect(page.locator("tr.attempt").first.locator(".badge")).to_have_text("delivered")
+    expect(page.locator("tr.attempt").first).to_contain_text(receiver.base_url + RESULTS_PATH)
+    # Still the same page (a reload would have cleared the message): the polling did it.
+    expect(page.locator("#messages")).to_contain_text("Replayed")
+    assert_received_signed(receiver, delivery, partner)
+
+
+def sign_in_without_javascript(chromium, portal, user):
+    context = chromium.new_context(java_script_enabled=False)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"{portal.url}/staff/login/")
+    page.locator("input[name=username]").fill(user.get_username())
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form button.primary").click()
+    page.wait_for_url(f"{portal.url}/staff/")
+    return context, page
+
+
+@pytest.mark.usefixtures("huey_consumer")
+def test_replay_without_javascript_posts_and_shows_the_message(
+    chromium, portal, operator, dead_delivery, receiver
+):
+    delivery, partner = dead_delivery
+    context, page = sign_in_without_javascript(chromium, portal, operator)
+    try:
+        page.goto(f"{portal.url}/staff/deliveries/?state=dead")
+        page.get_by_role("link", name="results_submission").click()
+        expect(page.locator("#delivery-state")).to_have_text("dead")
+        page.get_by_role("button", name="Replay", exact=True).click()
+        # The plain form posted; the redirect back shows what happened.
+        page.wait_for_url(f"{portal.url}/staff/deliveries/{delivery.pk}/")
+        expect(page.locator("#messages")).to_have_text("Replayed: it is being sent again.")
+        assert_received_signed(receiver, delivery, partner)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            page.reload()
+            if page.locator("#delivery-state").inner_text() == "delivered":
+                break
+            time.sleep(0.5)
+        expect(page.locator("#delivery-state")).to_have_text("delivered")
+        expect(page.locator("#messages")).to_have_text("")  # shown once, then gone
+    finally:
+        context.close()
+
+
+def test_bulk_replay_confirms_inline_then_reports(staff_page, operator, dead_delivery):
+    delivery, partner = dead_delivery
+    Delivery.objects.create(
+        kind="results_submission",
+        target_url=partner.default_results_url(),
+        route=f"partner:{partner.pk}:results",
+        payload="{}",
+    )
+    page = staff_page(operator)
+    page.goto(page.url + f"deliveries/?partner={partner.pk}")
+    expect(page.locator("#results tbody tr")).to_have_count(2)
+    page.get_by_role("button", name="Replay these…").click()
+    confirm = page.locator("#replay-confirm")
+    expect(confirm).to_contain_text("1 delivery will be replayed")
+    expect(confirm).to_contain_text("1 pending delivery is left alone")
+    assert page.url.endswith(f"/staff/deliveries/?partner={partner.pk}")  # still the list
+    confirm.get_by_role("button", name="Replay 1 delivery").click()
+    expect(page.locator("#messages")).to_have_text("Replayed 1; 1 still pending left alone.")
+    expect(page.locator("#results .badge.dead")).to_have_count(0)
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.PENDING
