@@ -66,6 +66,7 @@ def another_customer() -> Customer:
 @pytest.fixture(autouse=True)
 def no_admin_password(monkeypatch):
     monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    monkeypatch.delenv("DEMO_STAFF_PASSWORD", raising=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,7 +123,9 @@ def test_seed_demo_json_describes_a_working_setup(settings, capsys):
         "sandbox": "https://portal.example.com/sandbox/",
         "api_docs": "https://portal.example.com/api/docs",
         "admin": "https://portal.example.com/admin/",
+        "staff": "https://portal.example.com/staff/",
     }
+    assert summary["staff_users"] == []  # none without DEMO_STAFF_PASSWORD
 
     account = ExamCustomerAccount.current()
     assert account.customer_name == "Demo Academy"

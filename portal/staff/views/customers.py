@@ -1,15 +1,397 @@
-"""Customers in the staff console (placeholder: the area's pages come next)."""
+"""Customers and their client tokens (seed 001): list, create, (de)activate, rotate the callback
+signing secret; issue, edit and revoke tokens. A new secret or token is shown once.
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import path
+Viewers read; operators change. Every change goes through portal.customers.services, which
+writes the audit row. Without JavaScript each action is a form that posts and redirects back
+(confirmations are pages of their own); with htmx the same forms swap the part that changed.
+"""
 
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Case, Count, IntegerField, Max, OuterRef, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from portal.customers import services
+from portal.customers.models import ClientToken, Customer
+from portal.customers.validators import normalise_callback_hosts
+from portal.exams.models import Exam
+from portal.staff import roles
 from portal.staff.access import staff_view
+from portal.staff.listing import Column, FilterForm, Listing, wants_export
+
+# --- shown once: a new secret or token travels from the POST to the page after the redirect in
+# the session, and is taken out as it is shown, so a reload no longer has it.
+ONCE_KEY = "staff_shown_once"
+DETAIL = "staff/customers/detail.html"
+
+
+def show_once(request: HttpRequest, key: str, value: Any) -> None:
+    """Keep `value` for the next page that asks for `key`, once."""
+    pending = dict(request.session.get(ONCE_KEY, {}))
+    pending[key] = value
+    request.session[ONCE_KEY] = pending
+
+
+def take_once(request: HttpRequest, key: str) -> Any:
+    """The value kept under `key`, removed from the session (None when there is none)."""
+    pending = dict(request.session.get(ONCE_KEY, {}))
+    if key not in pending:
+        return None
+    value = pending.pop(key)
+    request.session[ONCE_KEY] = pending
+    return value
+
+
+def partial_response(request: HttpRequest, *parts: tuple[str, dict]) -> HttpResponse:
+    """An htmx answer to an action: the updated partials (the second and later ones swapped out
+    of band, so they carry hx-swap-oob), and the messages, also out of band."""
+    html = "".join(render_to_string(template, context, request) for template, context in parts)
+    html += render_to_string("staff/includes/messages.html", {"oob": True}, request)
+    return HttpResponse(html)
+
+
+def _count(queryset: QuerySet, field: str = "pk") -> Subquery:
+    """A correlated COUNT subquery (one per row of the outer query, never a join that
+    multiplies rows)."""
+    counted = queryset.order_by().values("customer").annotate(n=Count(field)).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+# --- forms: ModelForms, so the model's own rules (unique name, field lengths) apply here as in
+# the admin; allowed hosts go through the one host rule (portal.customers.validators).
+
+
+class CustomerForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = ["name"]
+        labels = {"name": _("Name")}
+        help_texts = {"name": _("The customer company, as staff will recognise it.")}
+
+
+class ClientTokenForm(forms.ModelForm):
+    class Meta:
+        model = ClientToken
+        fields = ["label", "allowed_callback_hosts"]
+        labels = {"label": _("Label"), "allowed_callback_hosts": _("Allowed callback hosts")}
+        help_texts = {
+            "label": _("A note on what the token is for, e.g. production or staging."),
+            "allowed_callback_hosts": _(
+                "Comma-separated host names the launch's callback_url may use, e.g. "
+                "lms.example.com. Empty allows any host."
+            ),
+        }
+        widgets = {"allowed_callback_hosts": forms.TextInput()}
+
+    def clean_allowed_callback_hosts(self) -> str:
+        return normalise_callback_hosts(self.cleaned_data["allowed_callback_hosts"])
+
+
+# --- the list of customers
+
+
+class CustomerFilters(FilterForm):
+    active = forms.TypedChoiceField(
+        label=_("Active"),
+        required=False,
+        choices=[("", _("All")), ("yes", _("Active")), ("no", _("Inactive"))],
+    )
+
+    def filter(self, queryset, data):
+        if "active" in data:
+            queryset = queryset.filter(is_active=data["active"] == "yes")
+        return queryset
+
+
+CUSTOMERS = Listing(
+    columns=(
+        Column("name", _("Name"), order_by="name"),
+        Column("active", _("Active"), "is_active", order_by="is_active"),
+        Column("usable_tokens", _("Usable tokens"), order_by="usable_tokens"),
+        Column("last_token_use", _("Last token use"), order_by="last_token_use"),
+        Column("exams", _("Exams"), "exam_count", order_by="exam_count"),
+        Column("created", _("Created"), "created_at", order_by="created_at"),
+    ),
+    default_sort="name",
+    search_fields=("name",),
+    filter_form=CustomerFilters,
+)
+
+
+def customer_rows() -> QuerySet[Customer]:
+    """Customers with their usable tokens, last token use and exams, in one query."""
+    tokens = ClientToken.objects.filter(customer=OuterRef("pk"))
+    last_use = tokens.order_by().values("customer").annotate(m=Max("last_used_at")).values("m")
+    return Customer.objects.annotate(
+        usable_tokens=Case(
+            When(is_active=True, then=_count(tokens.filter(revoked_at__isnull=True))),
+            default=0,
+            output_field=IntegerField(),
+        ),
+        last_token_use=Subquery(last_use),
+        exam_count=_count(Exam.objects.filter(customer=OuterRef("pk"))),
+    )
 
 
 @staff_view()
 def customers(request: HttpRequest) -> HttpResponse:
-    return render(request, "staff/placeholder.html", {"title": "Customers"})
+    rows = customer_rows()
+    if wants_export(request):
+        return CUSTOMERS.export(request, rows, "customers")
+    listing = CUSTOMERS.page(request, rows)
+    template = "staff/customers/list.html#results" if request.htmx else "staff/customers/list.html"
+    return render(request, template, {"listing": listing})
 
 
-urlpatterns = [path("customers/", customers, name="customers")]
+@staff_view(roles.OPERATE)
+def customer_create(request: HttpRequest) -> HttpResponse:
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        customer = services.customer_create(name=form.cleaned_data["name"], actor=request.user)
+        show_once(request, f"customer:{customer.pk}:signing_secret", customer.signing_secret)
+        messages.success(request, _t("Customer %(name)s created.") % {"name": customer.name})
+        return HttpResponseRedirect(reverse("staff:customer", args=[customer.pk]))
+    return render(request, "staff/customers/new.html", {"form": form})
+
+
+# --- one customer and its tokens
+
+
+class TokenFilters(FilterForm):
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[("", _("All")), ("usable", _("Not revoked")), ("revoked", _("Revoked"))],
+    )
+
+    def filter(self, queryset, data):
+        if data.get("state") == "usable":
+            queryset = queryset.filter(revoked_at__isnull=True)
+        elif data.get("state") == "revoked":
+            queryset = queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+TOKENS = Listing(
+    columns=(
+        Column("prefix", _("Token"), lambda t: f"{t.prefix}…", order_by="prefix"),
+        Column("label", _("Label"), order_by="label"),
+        Column("allowed_hosts", _("Allowed callback hosts"), "allowed_callback_hosts"),
+        Column("created", _("Created"), "created_at", order_by="created_at"),
+        Column("last_used", _("Last used"), "last_used_at", order_by="last_used_at"),
+        Column("revoked", _("Revoked"), "revoked_at", order_by="revoked_at"),
+    ),
+    default_sort="-created",
+    search_fields=("label", "prefix", "allowed_callback_hosts"),
+    filter_form=TokenFilters,
+    per_page=25,
+)
+
+
+def _detail_context(request: HttpRequest, customer: Customer, **extra) -> dict:
+    return {
+        "customer": customer,
+        "exam_count": customer.exams.count(),
+        "listing": TOKENS.page(request, customer.tokens.all()),
+        "token_form": ClientTokenForm(),
+        **extra,
+    }
+
+
+def _customer_or_404(pk: int) -> Customer:
+    return get_object_or_404(Customer, pk=pk)
+
+
+@staff_view()
+def customer(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _customer_or_404(pk)
+    if wants_export(request):
+        return TOKENS.export(request, customer.tokens.all(), f"client-tokens-{customer.pk}")
+    if request.htmx:
+        listing = TOKENS.page(request, customer.tokens.all())
+        context = {"customer": customer, "listing": listing}
+        return render(request, f"{DETAIL}#results", context)
+    # What a create, a rotation or an issue just made, shown this once.
+    context = _detail_context(
+        request,
+        customer,
+        new_signing_secret=take_once(request, f"customer:{pk}:signing_secret"),
+        issued=take_once(request, f"customer:{pk}:token"),
+    )
+    return render(request, DETAIL, context)
+
+
+def _back(request: HttpRequest, customer: Customer, tokens: bool = False, **extra) -> HttpResponse:
+    """After an action: the customer page again. With htmx: its updated summary, and the
+    tokens table too when `tokens` (it changed)."""
+    if not request.htmx:
+        return HttpResponseRedirect(reverse("staff:customer", args=[customer.pk]))
+    context = _detail_context(request, customer, **extra)
+    parts = [(f"{DETAIL}#summary", context)]
+    if tokens:
+        parts.append((f"{DETAIL}#results", context | {"oob": True}))
+    return partial_response(request, *parts)
+
+
+@staff_view(roles.OPERATE)
+@require_POST
+def customer_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _customer_or_404(pk)
+    active = request.POST.get("is_active") == "true"
+    if services.customer_set_active(customer=customer, is_active=active, actor=request.user):
+        if active:
+            message = _t("%(name)s is active again: its tokens authenticate.")
+        else:
+            message = _t("%(name)s is deactivated: its tokens no longer authenticate.")
+        messages.success(request, message % {"name": customer.name})
+    return _back(request, customer)
+
+
+@staff_view(roles.OPERATE)
+def customer_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: ask to confirm; POST: rotate and show the new secret once."""
+    customer = _customer_or_404(pk)
+    if request.method != "POST":
+        return render(
+            request,
+            "staff/customers/confirm.html",
+            {
+                "customer": customer,
+                "action": "rotate",
+                "cancel_url": reverse("staff:customer", args=[pk]),
+            },
+        )
+    secret = services.customer_rotate_signing_secret(customer=customer, actor=request.user)
+    messages.success(
+        request,
+        _t(
+            "The callback signing secret of %(name)s was replaced. Give the customer the new "
+            "secret now: it is shown once, and results are signed with it from now on."
+        )
+        % {"name": customer.name},
+    )
+    if request.htmx:
+        return _back(request, customer, new_signing_secret=secret)
+    show_once(request, f"customer:{pk}:signing_secret", secret)
+    return _back(request, customer)
+
+
+@staff_view(roles.OPERATE)
+@require_POST
+def token_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _customer_or_404(pk)
+    form = ClientTokenForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(request, customer, token_form=form)
+        if request.htmx:
+            return partial_response(request, (f"{DETAIL}#summary", context))
+        return render(request, DETAIL, context, status=400)
+    token, raw = services.client_token_issue(
+        customer=customer,
+        label=form.cleaned_data["label"],
+        allowed_callback_hosts=form.cleaned_data["allowed_callback_hosts"],
+        actor=request.user,
+    )
+    messages.success(request, _t("Client token %(prefix)s… issued.") % {"prefix": token.prefix})
+    issued = {"token": raw, "prefix": token.prefix, "label": token.label}
+    if request.htmx:
+        return _back(request, customer, tokens=True, issued=issued)
+    show_once(request, f"customer:{pk}:token", issued)
+    return _back(request, customer)
+
+
+def _token_or_404(pk: int, token_pk: int) -> ClientToken:
+    return get_object_or_404(
+        ClientToken.objects.select_related("customer"), pk=token_pk, customer=pk
+    )
+
+
+@staff_view(roles.OPERATE)
+def token_edit(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
+    """Edit a token's label and allowed hosts: a page of its own, or (htmx) its row in place."""
+    token = _token_or_404(pk, token_pk)
+    form = ClientTokenForm(request.POST or None, instance=token)
+    context = {"customer": token.customer, "token": token, "form": form}
+    if request.method == "POST":
+        if request.POST.get("cancel"):
+            return _row_or_back(request, token)
+        if form.is_valid():
+            try:
+                services.client_token_update(
+                    token=ClientToken.objects.get(pk=token.pk),
+                    label=form.cleaned_data["label"],
+                    allowed_callback_hosts=form.cleaned_data["allowed_callback_hosts"],
+                    actor=request.user,
+                )
+            except ValidationError as error:  # the same rule as the form: only in a race
+                form.add_error("allowed_callback_hosts", error)
+            else:
+                messages.success(
+                    request, _t("Client token %(prefix)s… saved.") % {"prefix": token.prefix}
+                )
+                return _row_or_back(request, token)
+    if request.htmx:
+        return partial_response(request, ("staff/customers/token_edit.html#edit_row", context))
+    return render(request, "staff/customers/token_edit.html", context)
+
+
+def _row_or_back(request: HttpRequest, token: ClientToken) -> HttpResponse:
+    if request.htmx:
+        token.refresh_from_db()
+        context = {"customer": token.customer, "token": token}
+        return partial_response(request, (f"{DETAIL}#token_row", context))
+    return HttpResponseRedirect(reverse("staff:customer", args=[token.customer_id]))
+
+
+@staff_view(roles.OPERATE)
+def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
+    """GET: ask to confirm; POST: revoke (it stops authenticating at once)."""
+    token = _token_or_404(pk, token_pk)
+    if request.method != "POST":
+        return render(
+            request,
+            "staff/customers/confirm.html",
+            {
+                "customer": token.customer,
+                "token": token,
+                "action": "revoke",
+                "cancel_url": reverse("staff:customer", args=[pk]),
+            },
+        )
+    if services.client_token_revoke(token=token, actor=request.user):
+        messages.success(
+            request,
+            _t("Client token %(prefix)s… revoked: it no longer authenticates.")
+            % {"prefix": token.prefix},
+        )
+    else:
+        messages.info(request, _t("That token was already revoked."))
+    return _row_or_back(request, token)
+
+
+urlpatterns = [
+    path("customers/", customers, name="customers"),
+    path("customers/new/", customer_create, name="customer_create"),
+    path("customers/<int:pk>/", customer, name="customer"),
+    path("customers/<int:pk>/active/", customer_set_active, name="customer_set_active"),
+    path(
+        "customers/<int:pk>/signing-secret/", customer_rotate_secret, name="customer_rotate_secret"
+    ),
+    path("customers/<int:pk>/tokens/", token_issue, name="customer_token_issue"),
+    path("customers/<int:pk>/tokens/<int:token_pk>/", token_edit, name="customer_token_edit"),
+    path(
+        "customers/<int:pk>/tokens/<int:token_pk>/revoke/",
+        token_revoke,
+        name="customer_token_revoke",
+    ),
+]

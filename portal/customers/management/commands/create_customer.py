@@ -1,41 +1,25 @@
 """`manage.py create_customer NAME`: create a customer (or reuse it) and issue a client token."""
 
 import json
-from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from portal.customers.models import ClientToken, Customer
+from portal.customers.models import Customer
+from portal.customers.services import client_token_issue, customer_create
+from portal.customers.validators import normalise_callback_hosts
+
+NOTE = "manage.py create_customer"
 
 
 def parse_hosts(value: str) -> list[str]:
     """Split "a.com, B.com" into ["a.com", "b.com"]; refuse URLs, ports and paths."""
-    hosts: list[str] = []
-    for raw in value.split(","):
-        host = raw.strip().lower()
-        if not host:
-            continue
-        if not _is_host_name(host):
-            raise CommandError(
-                f"{raw.strip()!r} is not a host name: give names like client.example.com, "
-                "without scheme, port or path."
-            )
-        if host not in hosts:
-            hosts.append(host)
-    return hosts
-
-
-def _is_host_name(host: str) -> bool:
-    # Compare with what urlsplit reports for a callback URL on that host (allows_callback
-    # matches against urlsplit(url).hostname); bracketed for an IPv6 address.
-    for netloc in (host, f"[{host}]"):
-        try:
-            if urlsplit(f"//{netloc}").hostname == host:
-                return True
-        except ValueError:
-            continue
-    return False
+    try:
+        hosts = normalise_callback_hosts(value)
+    except ValidationError as error:
+        raise CommandError(error.messages[0]) from error
+    return hosts.split(",") if hosts else []
 
 
 class Command(BaseCommand):
@@ -64,14 +48,21 @@ class Command(BaseCommand):
             raise CommandError("The customer name must not be empty.")
         hosts = parse_hosts(options["allowed_callback_hosts"])
         with transaction.atomic():
-            customer, created = Customer.objects.get_or_create(name=name)
+            customer = Customer.objects.filter(name=name).first()
+            created = customer is None
+            if created:
+                customer = customer_create(name=name, actor=None, note=NOTE)
             if not customer.is_active:
                 raise CommandError(
                     f"Customer {name!r} is deactivated, so a new token would not authenticate. "
                     "Reactivate it in the admin first."
                 )
-            token, raw = ClientToken.issue(
-                customer=customer, label=options["label"], allowed_callback_hosts=",".join(hosts)
+            token, raw = client_token_issue(
+                customer=customer,
+                label=options["label"],
+                allowed_callback_hosts=",".join(hosts),
+                actor=None,
+                note=NOTE,
             )
 
         if options["json"]:

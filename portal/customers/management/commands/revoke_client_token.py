@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from portal.customers.models import ClientToken, hash_token, parse_client_token
+from portal.customers.services import client_token_revoke
 
 PREFIX_LENGTH = ClientToken._meta.get_field("prefix").max_length
 
@@ -59,7 +60,7 @@ class Command(BaseCommand):
                     f"or --customer:\n{listing}"
                 )
             token = matches[0]
-            token.revoke()
+            client_token_revoke(token=token, actor=None, note="manage.py revoke_client_token")
         self.stdout.write(
             f"Revoked client token {token.prefix}… of {token.customer.name}"
             f"{f' ({token.label})' if token.label else ''}."
