@@ -73,6 +73,12 @@ class Question(models.Model):
     )
     weight = models.FloatField(default=1.0, validators=[MinValueValidator(0)])
     can_shuffle = models.BooleanField(default=False)
+    # An edited or removed question that quizzes already drew is retired, not changed: those
+    # quizzes keep what they saw and were scored on; new quizzes draw from the live bank.
+    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    replaced_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
 
     class Meta:
         ordering = ["position", "id"]
@@ -97,6 +103,15 @@ class Student(models.Model):
     uuid = models.CharField(max_length=128)
     mobile = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Accommodation: every new quiz of this student lasts duration × time_factor + extra minutes.
+    extra_minutes = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(1440)])
+    time_factor = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text="e.g. 1.25 for 25 % more time.",
+    )
 
     class Meta:
         constraints = [
@@ -133,6 +148,13 @@ class Quiz(models.Model):
     percentage = models.FloatField(null=True, blank=True)
     total_score = models.FloatField(null=True, blank=True)
     is_accept = models.BooleanField(null=True, blank=True)
+    # The pass mark as it was at launch (an edit of the exam never changes a quiz's verdict);
+    # null on quizzes launched before it was recorded: the exam's applies.
+    accept_score = models.FloatField(null=True, blank=True, editable=False)
+    # Minutes staff added to this quiz's deadline (included in deadline_at), and accommodation
+    # time it got at launch, for the record.
+    extra_minutes = models.PositiveIntegerField(default=0)
+    reopened_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "quizzes"
@@ -173,6 +195,7 @@ class Launch(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # SHA-256 of the cookie set in the first browser that opens exam_url; that browser only.
     browser_key_hash = models.CharField(max_length=64, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return str(self.launch_id)
@@ -212,3 +235,15 @@ class QuizQuestion(models.Model):
     def shown_choices(self) -> list[tuple[int, str]]:
         """(number as shown, text) for c1..c4 in this quiz's order."""
         return [(i, self.question.choice(orig)) for i, orig in enumerate(self.order, start=1)]
+
+
+class AnswerSave(models.Model):
+    """Each save of an answer, as it happened (the item keeps only the latest)."""
+
+    item = models.ForeignKey(QuizQuestion, on_delete=models.CASCADE, related_name="saves")
+    answer = models.PositiveSmallIntegerField(null=True, blank=True)
+    done = models.CharField(max_length=32, blank=True)
+    saved_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["saved_at", "pk"]
