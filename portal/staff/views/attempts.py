@@ -1,0 +1,3 @@
+"""Exam attempts and students' accommodations in the staff console (placeholder)."""
+
+urlpatterns: list = []

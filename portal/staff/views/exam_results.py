@@ -1,0 +1,3 @@
+"""An exam's results and item analysis in the staff console (placeholder)."""
+
+urlpatterns: list = []
