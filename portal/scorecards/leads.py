@@ -1,14 +1,25 @@
 """A submitted scorecard's lead: the HubSpot contact (and deal when qualified) and the results
-e-mail, both queued in the outbox inside the submit transaction."""
+e-mail, both queued in the outbox inside the submit transaction; and the staff's re-sync and
+re-send of them, one lead or a set, each written to the audit log."""
+
+from collections import Counter
+from enum import StrEnum
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from integrations import deliveries, email, hubspot
-from portal.scorecards.models import Visit
+from integrations.models import Delivery
+from portal import audit, outbox
+from portal.scorecards import selectors, services
+from portal.scorecards.models import Scorecard, Visit
 from scoring import scorecard as scoring
+
+CHUNK = 200
 
 
 def contact_properties(visit: Visit, result: scoring.ScorecardResult) -> dict:
@@ -33,10 +44,21 @@ def contact_properties(visit: Visit, result: scoring.ScorecardResult) -> dict:
     }
 
 
-def queue(visit: Visit, result: scoring.ScorecardResult) -> None:
-    """Queue what the visit's e-mail address calls for; nothing without one."""
-    if not scoring.has_email(scoring.Contact(email=visit.email)):
-        return
+def has_email(visit: Visit) -> bool:
+    return scoring.has_email(scoring.Contact(email=visit.email))
+
+
+def hubspot_dedupe_key(visit: Visit) -> str:
+    return f"scorecard-hubspot:{visit.assessment_id}"
+
+
+def email_dedupe_key(visit: Visit) -> str:
+    return f"scorecard-email:{visit.assessment_id}"
+
+
+def hubspot_sync(visit: Visit, result: scoring.ScorecardResult) -> Delivery | None:
+    """Record the visit's HubSpot sync (the contact, and the briefing deal when qualified) in
+    the caller's transaction; None when HubSpot is not configured ("skipped")."""
     contact = visit.contact_info
     deal = None
     if result.qualified_for_briefing:
@@ -47,11 +69,15 @@ def queue(visit: Visit, result: scoring.ScorecardResult) -> None:
             score=result.total,
             assessment_id=visit.assessment_id,
         )
-    visit.hubspot_delivery = hubspot.enqueue_hubspot_sync(
+    return hubspot.enqueue_hubspot_sync(
         contact={"email": visit.email, "properties": contact_properties(visit, result)},
         deal=deal,
-        dedupe_key=f"scorecard-hubspot:{visit.assessment_id}",
+        dedupe_key=hubspot_dedupe_key(visit),
     )
+
+
+def results_email(visit: Visit, result: scoring.ScorecardResult) -> Delivery:
+    """Record the visit's results e-mail in the caller's transaction."""
     names = dict(visit.scorecard.sections.values_list("key", "name"))
     context = {
         "visit": visit,
@@ -59,13 +85,21 @@ def queue(visit: Visit, result: scoring.ScorecardResult) -> None:
         "sections": [(names.get(s.key, s.key), s.score) for s in result.sections],
         "results_url": results_url(visit),
     }
-    visit.email_delivery = email.enqueue_email(
+    return email.enqueue_email(
         to=visit.email,
         subject=f"Your AI Reality Check score: {result.total}/100",
         text=render_to_string("emails/scorecard_results.txt", context),
         html=render_to_string("emails/scorecard_results.html", context),
-        dedupe_key=f"scorecard-email:{visit.assessment_id}",
+        dedupe_key=email_dedupe_key(visit),
     )
+
+
+def queue(visit: Visit, result: scoring.ScorecardResult) -> None:
+    """Queue what the visit's e-mail address calls for; nothing without one."""
+    if not has_email(visit):
+        return
+    visit.hubspot_delivery = hubspot_sync(visit, result)
+    visit.email_delivery = results_email(visit, result)
     Visit.objects.filter(pk=visit.pk).update(
         hubspot_delivery=visit.hubspot_delivery, email_delivery=visit.email_delivery
     )
@@ -83,3 +117,126 @@ def statuses(visit: Visit) -> tuple[str, str]:
         deliveries.delivery_status(visit.hubspot_delivery),
         deliveries.delivery_status(visit.email_delivery),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff: re-sync to HubSpot, re-send the results e-mail
+
+
+class LeadOutcome(StrEnum):
+    """What a re-sync or re-send of one lead came to."""
+
+    SENT = "sent"  # its delivery is being sent (again) now
+    CREATED = "created"  # it had none (HubSpot was not configured at submit time): made now
+    BUSY = "busy"  # a worker is sending its delivery at this very moment; nothing changed
+    NO_EMAIL = "no_email"  # the visitor left no e-mail address: nothing to sync or send
+    NOT_CONFIGURED = "not_configured"  # HubSpot is not configured now (no access token)
+
+
+HUBSPOT = "hubspot"
+EMAIL = "email"
+_FIELDS = {HUBSPOT: "hubspot_delivery", EMAIL: "email_delivery"}
+_ACTIONS = {HUBSPOT: "lead.resync_hubspot", EMAIL: "lead.resend_email"}
+
+
+def lead_label(visit: Visit) -> str:
+    """How the audit log names a lead: its e-mail address and assessment id."""
+    return f"{visit.email or '—'} ({visit.assessment_id})"
+
+
+def lead_resync_hubspot(*, visit: Visit, actor) -> str:
+    """Sync a completed visit's lead to HubSpot now: its sync sent now (a delivered or failed
+    one again, keeping the contact and deal ids, so HubSpot gets no second deal), or, when it
+    has none because HubSpot was not configured when they submitted, one created now."""
+    return _resend(visit, actor, HUBSPOT, {})
+
+
+def lead_resend_email(*, visit: Visit, actor) -> str:
+    """Send a completed visit's results e-mail now: again if it was sent or failed, at once if
+    it is waiting to retry, or created if it has none."""
+    return _resend(visit, actor, EMAIL, {})
+
+
+def leads_resync_hubspot(*, queryset: QuerySet[Visit], actor) -> Counter[str]:
+    """lead_resync_hubspot() for each completed visit of a (filtered) set: counts by outcome."""
+    return _resend_all(queryset, actor, HUBSPOT)
+
+
+def leads_resend_email(*, queryset: QuerySet[Visit], actor) -> Counter[str]:
+    """lead_resend_email() for each completed visit of a (filtered) set: counts by outcome."""
+    return _resend_all(queryset, actor, EMAIL)
+
+
+def _resend_all(queryset: QuerySet[Visit], actor, channel: str) -> Counter[str]:
+    # The ids first: sending changes the statuses a filter may be on, so the set is fixed
+    # before the first lead is touched.
+    pks = list(queryset.filter(completed_at__isnull=False).values_list("pk", flat=True))
+    scorecards: dict[int, Scorecard] = {}
+    counts: Counter[str] = Counter()
+    for start in range(0, len(pks), CHUNK):
+        chunk = Visit.objects.filter(pk__in=pks[start : start + CHUNK]).select_related(
+            _FIELDS[channel]
+        )
+        for visit in chunk.order_by("pk"):
+            counts[_resend(visit, actor, channel, scorecards)] += 1
+    return counts
+
+
+def _resend(visit: Visit, actor, channel: str, scorecards: dict[int, Scorecard]) -> str:
+    if visit.completed_at is None:
+        raise ValueError("only a completed visit is a lead")
+    if not has_email(visit):
+        return LeadOutcome.NO_EMAIL
+    if channel == HUBSPOT and not hubspot.hubspot_configured():
+        # Sending would only make the delivery dead with "no token": say so instead.
+        return LeadOutcome.NOT_CONFIGURED
+    delivery = getattr(visit, _FIELDS[channel])
+    if delivery is not None:
+        return _send_now(delivery, actor)
+    return _create(visit, actor, channel, scorecards)
+
+
+def _send_now(delivery: Delivery, actor) -> str:
+    sent = outbox.delivery_send_now(delivery=delivery, actor=actor)
+    return LeadOutcome.SENT if sent else LeadOutcome.BUSY
+
+
+def _create(visit: Visit, actor, channel: str, scorecards: dict[int, Scorecard]) -> str:
+    """The delivery submit would have made, made now the way queue() makes it."""
+    field = _FIELDS[channel]
+    with transaction.atomic():
+        # Only the visit's row is locked: its deliveries are joined outside the lock.
+        locked = (
+            Visit.objects.select_for_update(of=("self",)).select_related(field).get(pk=visit.pk)
+        )
+        existing = getattr(locked, field)
+        if existing is not None:
+            # Another operator made it while we looked: send that one.
+            setattr(visit, field, existing)
+            return _send_now(existing, actor)
+        scorecard = scorecards.get(locked.scorecard_id)
+        if scorecard is None:
+            scorecard = scorecards[locked.scorecard_id] = selectors.scorecard_by_id(
+                locked.scorecard_id
+            )
+        locked.scorecard = scorecard
+        result = services.score(scorecard, locked)
+        delivery = (
+            hubspot_sync(locked, result) if channel == HUBSPOT else results_email(locked, result)
+        )
+        if delivery is None:  # the token was removed a moment ago
+            return LeadOutcome.NOT_CONFIGURED
+        Visit.objects.filter(pk=locked.pk).update(**{field: delivery})
+        audit.record(
+            actor=actor,
+            action=_ACTIONS[channel],
+            target=locked,
+            target_label=lead_label(locked),
+            before={f"{channel}_status": "skipped", field: None},
+            after={f"{channel}_status": deliveries.delivery_status(delivery), field: delivery.pk},
+        )
+    setattr(visit, field, delivery)
+    if delivery.status != Delivery.Status.PENDING:
+        # A delivery recorded under this lead's key before, but no longer linked to it.
+        return _send_now(delivery, actor)
+    return LeadOutcome.CREATED

@@ -1,10 +1,20 @@
-"""Reading scorecard content for the quiz and results, and scoring a visitor's answers with it."""
+"""Reading scorecard content for the quiz and results, scoring a visitor's answers with it, and
+reading leads (completed visits) for the staff console."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, QuerySet
 
-from portal.scorecards.models import Choice, Question, Recommendation, Scorecard, Section
+from integrations.models import Delivery
+from portal.scorecards.models import (
+    Choice,
+    Question,
+    Recommendation,
+    Scorecard,
+    Section,
+    Visit,
+)
 from scoring import scorecard as scoring
 
 
@@ -107,3 +117,124 @@ def score_answers(
             company=contact.get("company") or "",
         ),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Leads, for the staff console: completed visits, their deliveries' states, their answers
+
+
+def completed_visits() -> QuerySet[Visit]:
+    """Every completed visit (a lead), with its two deliveries joined (their bodies left out:
+    a results e-mail's HTML is large and no list needs it)."""
+    return (
+        Visit.objects.filter(completed_at__isnull=False)
+        .select_related("hubspot_delivery", "email_delivery")
+        .defer("hubspot_delivery__payload", "email_delivery__payload")
+    )
+
+
+def delivery_status_filter(field: str, status: str) -> Q:
+    """Visits whose delivery `field` ("hubspot_delivery", "email_delivery") is in the portal's
+    status `status` (integrations.deliveries.delivery_status: synced/sent, pending, failed,
+    skipped)."""
+    if status == "skipped":
+        return Q(**{f"{field}__isnull": True})
+    states = {
+        "synced": Delivery.Status.DELIVERED,
+        "sent": Delivery.Status.DELIVERED,
+        "delivered": Delivery.Status.DELIVERED,
+        "pending": Delivery.Status.PENDING,
+        "failed": Delivery.Status.DEAD,
+    }
+    if status not in states:
+        raise ValueError(f"unknown delivery status {status!r}")
+    return Q(**{f"{field}__status": states[status]})
+
+
+def contact_name(visit: Visit) -> str:
+    """The lead's first and last name as they gave them ("" when they gave neither)."""
+    contact = visit.contact_info or {}
+    return " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p)
+
+
+@dataclass(frozen=True)
+class Answer:
+    qid: str
+    question: str
+    letter: str  # "" when unanswered
+    answer: str
+    points: int
+    max_points: int
+
+
+@dataclass(frozen=True)
+class StepReview:
+    number: int  # 1-based, as the visitor saw it
+    name: str
+    weight: int  # per cent
+    score: int
+    answers: tuple[Answer, ...]
+
+
+@dataclass(frozen=True)
+class RecommendationShown:
+    section: str
+    priority: str
+    title: str
+    description: str
+    action_items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VisitReview:
+    """A completed visit as its visitor answered it, step by step, and what they were told."""
+
+    steps: tuple[StepReview, ...]
+    recommendations: tuple[RecommendationShown, ...]
+
+
+def visit_review(visit: Visit) -> VisitReview:
+    """The visit's answers with each question's and answer's text, and the recommendations its
+    results page shows, scored on the version it was taken on (8 queries)."""
+    from portal.scorecards.services import score  # services builds on this module
+
+    scorecard = scorecard_by_id(visit.scorecard_id)
+    result = score(scorecard, visit)
+    sections = list(scorecard.sections.all())
+    texts = {
+        q.qid: (q.text, {c.letter: c.text for c in q.choices.all()})
+        for section in sections
+        for q in section.questions.all()
+    }
+    names = {section.key: section.name for section in sections}
+    steps = tuple(
+        StepReview(
+            number=index + 1,
+            name=names.get(scored.key, scored.key),
+            weight=round(scored.weight * 100),
+            score=scored.score,
+            answers=tuple(
+                Answer(
+                    qid=q.qid,
+                    question=texts.get(q.qid, ("", {}))[0],
+                    letter=q.answer or "",
+                    answer=texts.get(q.qid, ("", {}))[1].get(q.answer or "", ""),
+                    points=q.points,
+                    max_points=q.max_points,
+                )
+                for q in scored.questions
+            ),
+        )
+        for index, scored in enumerate(result.sections)
+    )
+    recommendations = tuple(
+        RecommendationShown(
+            section=names.get(r.section, r.section),
+            priority=r.priority,
+            title=r.title,
+            description=r.description,
+            action_items=r.action_items,
+        )
+        for r in result.recommendations
+    )
+    return VisitReview(steps=steps, recommendations=recommendations)
