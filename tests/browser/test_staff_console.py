@@ -4,9 +4,6 @@ receiver on 127.0.0.1 (through a real Huey consumer), with JavaScript and withou
 
 import json
 import re
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -22,59 +19,6 @@ from tests.factories import make_cluster
 from tests.staff.test_staff_roleplays import complete
 
 pytestmark = pytest.mark.django_db(transaction=True)
-SUCCESS = {"success": True, "message": "Results received successfully"}
-
-
-class Receiver:
-    """A partner's results receiver on 127.0.0.1: takes every message and keeps it."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, str], bytes]] = []
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver._lock:
-                    receiver.requests.append((self.path, dict(self.headers), body))
-                reply = json.dumps(SUCCESS).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/results"
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-
-    def wait_for(self, count: int, timeout: float = 45) -> list[tuple[str, dict[str, str], bytes]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.requests) >= count:
-                    break
-            time.sleep(0.1)
-        with self._lock:
-            return list(self.requests)
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.close()
 
 
 def staff_user(role: str):
@@ -170,7 +114,7 @@ def test_overview_and_roleplay_pages_without_csp_violations(staff_page, watched,
 
 @pytest.mark.usefixtures("huey_consumer")
 def test_operator_resends_results_from_the_assessment_page(staff_page, receiver, portal):
-    assessment = completed_assessment(results_url=receiver.url)
+    assessment = completed_assessment(results_url=receiver.url())
     [(_path, first_headers, first_body)] = receiver.wait_for(1)  # sent once on completion
     assert json.loads(first_body)["user_id"] == "EMP_789"
     page = staff_page(staff_user(roles.OPERATOR))
@@ -196,7 +140,7 @@ def test_operator_resends_results_from_the_assessment_page(staff_page, receiver,
 
 @pytest.mark.usefixtures("huey_consumer")
 def test_resend_without_javascript(chromium, portal, receiver):
-    assessment = completed_assessment(results_url=receiver.url)
+    assessment = completed_assessment(results_url=receiver.url())
     receiver.wait_for(1)
     operator = staff_user(roles.OPERATOR)
     context = chromium.new_context(java_script_enabled=False)

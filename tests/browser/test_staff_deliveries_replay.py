@@ -5,9 +5,7 @@ the one the delivery was first queued for. Once with JavaScript, once without.""
 import json
 import re
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.utils import timezone
@@ -17,61 +15,9 @@ from integrations import signing
 from integrations.models import Delivery, DeliveryAttempt
 from portal.partners.models import RESULTS_PATH, Partner
 from tests.conftest import PASSWORD
+from tests.receivers import WebhookReceiver
 
 pytestmark = pytest.mark.django_db(transaction=True)
-SUCCESS = {"success": True, "message": "Results received successfully"}
-
-
-class Receiver:
-    """A partner's webhook receiver on 127.0.0.1 that takes every message and keeps it."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, str], bytes]] = []
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver._lock:
-                    receiver.requests.append((self.path, dict(self.headers), body))
-                reply = json.dumps(SUCCESS).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-
-    def wait_for(self, count: int, timeout: float = 45) -> list[tuple[str, dict[str, str], bytes]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.requests) >= count:
-                    return list(self.requests)
-            time.sleep(0.1)
-        with self._lock:
-            return list(self.requests)
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.close()
 
 
 def closed_port_url() -> str:
@@ -108,7 +54,7 @@ def dead_delivery(receiver):
     return delivery, partner
 
 
-def assert_received_signed(receiver: Receiver, delivery: Delivery, partner: Partner) -> None:
+def assert_received_signed(receiver: WebhookReceiver, delivery: Delivery, partner: Partner) -> None:
     [(path, headers, body)] = receiver.wait_for(1)
     assert path == RESULTS_PATH
     assert headers["webhook-id"] == str(delivery.webhook_id)
