@@ -1,12 +1,79 @@
-"""Exams and their question banks in the admin; quizzes are read-only records."""
+"""Exams and their question banks in the admin, checked by the exam format's declaration and
+saved through the authoring services (drawn questions are versioned, never edited); quizzes
+are read-only records."""
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from pydantic import ValidationError as DeclarationError
 
+from portal import audit
+from portal.exams import authoring, schema
 from portal.exams.models import Exam, Launch, Question, Quiz, QuizQuestion, Student
+from portal.exams.schema import QUESTION_FIELDS, SETTINGS_FIELDS, ExamIn, ExamSettingsIn, QuestionIn
+
+
+class QuestionForm(forms.ModelForm):
+    """A row of the bank; its content is checked by QuestionIn (`self.declared` once valid)."""
+
+    declared: QuestionIn | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        schema.loosen(self, QuestionIn)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        defaults = {name: getattr(self.instance, name) for name in QUESTION_FIELDS}
+        self.declared = schema.check_form(self, QuestionIn, defaults)
+        return cleaned
+
+
+class QuestionFormSet(forms.BaseInlineFormSet):
+    """The bank as a whole: ExamIn built from the exam's settings and the rows kept."""
+
+    def clean(self) -> None:
+        super().clean()
+        exam = self.instance
+        parent = getattr(exam, "_admin_form", None)
+        if parent is not None and parent.errors:
+            return  # the exam's own form shows what is wrong with it
+        try:
+            settings = ExamSettingsIn.model_validate(
+                {name: getattr(exam, name) for name in SETTINGS_FIELDS}
+            )
+        except DeclarationError:
+            return  # the exam's own form shows what is wrong with it
+        kept = [
+            form
+            for form in self.forms
+            if not self._should_delete_form(form) and (form.instance.pk or form.has_changed())
+        ]
+        if any(form.declared is None for form in kept):
+            return  # each invalid row shows its own errors
+        try:
+            ExamIn.model_validate(
+                {
+                    **settings.model_dump(),
+                    "questions": [form.declared.model_dump() for form in kept],
+                }
+            )
+        except DeclarationError as error:
+            found = schema.problems(error)
+            # Shown on the exam's field too (the exam form is validated before the bank).
+            for problem in found:
+                if parent is not None and problem.field in parent.fields:
+                    parent.add_error(problem.field, problem.message)
+            raise ValidationError([problem.message for problem in found]) from None
 
 
 class QuestionInline(admin.StackedInline):
     model = Question
+    form = QuestionForm
+    formset = QuestionFormSet
     extra = 0
     fields = (
         ("position", "weight", "can_shuffle", "correct"),
@@ -15,9 +82,28 @@ class QuestionInline(admin.StackedInline):
         ("c3", "c4"),
     )
 
+    def get_queryset(self, request):
+        # Retired versions stay with the quizzes that drew them; the bank is the live ones.
+        return super().get_queryset(request).live()
+
+
+class ExamForm(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        schema.loosen(self, ExamSettingsIn)
+        # The admin gives the question formset this form's instance, not the form: let the
+        # bank's check put its message on this form's field.
+        self.instance._admin_form = self
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        schema.check_form(self, ExamSettingsIn)
+        return cleaned
+
 
 @admin.register(Exam)
 class ExamAdmin(admin.ModelAdmin):
+    form = ExamForm
     list_display = (
         "id",
         "title",
@@ -30,6 +116,32 @@ class ExamAdmin(admin.ModelAdmin):
     list_filter = ("customer", "language", "is_active")
     search_fields = ("title",)
     inlines = [QuestionInline]
+
+    def save_model(self, request, obj: Exam, form, change: bool) -> None:
+        # The whole change view runs in one transaction; the lock makes a console author's
+        # save wait for this one (and the other way round).
+        with transaction.atomic():
+            before = None
+            if change:
+                stored = Exam.objects.select_for_update().get(pk=obj.pk)
+                before = audit.snapshot(stored, SETTINGS_FIELDS)
+            obj.save()
+            after = audit.snapshot(obj, SETTINGS_FIELDS)
+            if before != after:
+                audit.record(
+                    actor=request.user,
+                    action="exam.update" if change else "exam.create",
+                    target=obj,
+                    before=before,
+                    after=after,
+                    note="admin",
+                )
+
+    def save_formset(self, request, form, formset, change: bool) -> None:
+        if not isinstance(formset, QuestionFormSet):
+            return super().save_formset(request, form, formset, change)
+        _save_bank(request, form.instance, formset)
+        return None
 
 
 @admin.register(Student)
@@ -83,3 +195,41 @@ class QuizAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+def _save_bank(request, exam: Exam, formset: QuestionFormSet) -> None:
+    """Save the inline's rows through the authoring services: additions first and removals
+    last, so the bank never drops below number_of_question on the way (the formset checked
+    the end state)."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    removed, changed = [], []
+    for row in formset.initial_forms:
+        if formset._should_delete_form(row):
+            removed.append(row)
+        elif row.has_changed():
+            changed.append(row)
+    for row in formset.extra_forms:
+        if row.has_changed() and not formset._should_delete_form(row):
+            question = authoring.question_add(exam=exam, data=row.declared, actor=request.user)
+            _place(question, row)
+            formset.new_objects.append(question)
+    for row in changed:
+        content = [name for name in row.changed_data if name in QUESTION_FIELDS]
+        question = row.instance
+        if content:
+            question = authoring.question_update(
+                question=question, data=row.declared, actor=request.user
+            )
+        _place(question, row)
+        formset.changed_objects.append((question, row.changed_data))
+    for row in removed:
+        authoring.question_remove(question=row.instance, actor=request.user)
+        formset.deleted_objects.append(row.instance)
+
+
+def _place(question: Question, row: forms.ModelForm) -> None:
+    # Position is the bank's order, not content: it changes in place, whoever drew it.
+    position = row.cleaned_data.get("position")
+    if position and position != question.position:
+        Question.objects.filter(pk=question.pk).update(position=position)
+        question.position = position

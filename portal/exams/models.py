@@ -58,6 +58,12 @@ class Exam(models.Model):
         return self.pk
 
 
+class QuestionQuerySet(models.QuerySet):
+    def live(self) -> "QuestionQuerySet":
+        """The bank new quizzes draw from: questions not retired (edited or removed)."""
+        return self.filter(retired_at__isnull=True)
+
+
 class Question(models.Model):
     exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="questions")
     position = models.PositiveIntegerField(default=0)
@@ -79,6 +85,8 @@ class Question(models.Model):
     replaced_by = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
+
+    objects = QuestionQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]

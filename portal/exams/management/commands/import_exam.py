@@ -13,8 +13,8 @@ from portal.exams.transfer import ExamFormatError, import_exam
 class Command(BaseCommand):
     help = (
         "Import an exam and its question bank from a portal-exam/1 JSON file (or - for stdin) "
-        "for a customer, and print its eurl. With --eurl, replace that exam instead (only "
-        "while no quiz has been started on it)."
+        "for a customer, and print its eurl. With --eurl, replace that exam's settings and "
+        "bank instead, keeping its eurl (questions quizzes drew are retired, not deleted)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
