@@ -159,9 +159,11 @@ class Quiz(models.Model):
     # The pass mark as it was at launch (an edit of the exam never changes a quiz's verdict);
     # null on quizzes launched before it was recorded: the exam's applies.
     accept_score = models.FloatField(null=True, blank=True, editable=False)
-    # Minutes staff added to this quiz's deadline (included in deadline_at), and accommodation
-    # time it got at launch, for the record.
+    # Minutes staff added to this quiz's deadline (included in deadline_at).
     extra_minutes = models.PositiveIntegerField(default=0)
+    # The student's accommodation as it applied at launch (also in deadline_at).
+    accommodation_factor = models.DecimalField(max_digits=3, decimal_places=2, default=1)
+    accommodation_minutes = models.PositiveIntegerField(default=0)
     reopened_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -11,6 +11,8 @@ import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
@@ -20,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.customers.models import ClientToken, Customer
-from portal.exams.models import Exam, Launch, Quiz, QuizQuestion, Student
+from portal.exams.models import AnswerSave, Exam, Launch, Quiz, QuizQuestion, Student
 from portal.text import normalize_digits
 from scoring import exams as exam_scoring
 
@@ -146,13 +148,36 @@ def launch_quiz(
 def _started_quiz(student: Student, exam: Exam) -> Quiz | None:
     quiz = Quiz.objects.filter(student=student, exam=exam, state=Quiz.State.STARTED).first()
     if quiz is not None and quiz.deadline_at <= timezone.now():
-        finish_quiz(quiz.pk, finished_by=Quiz.FinishedBy.DEADLINE)
-        return None
+        if finish_quiz(quiz.pk, finished_by=Quiz.FinishedBy.DEADLINE) is not None:
+            return None
+        # Staff moved the deadline (or another request finished it) since it was read.
+        quiz.refresh_from_db()
+        return None if quiz.is_finished else quiz
     return quiz
 
 
+def accommodation_minutes(student: Student, exam: Exam) -> Decimal:
+    """Minutes a new quiz of this student gets beyond the exam's duration (accommodation):
+    duration × (time_factor − 1) + extra_minutes."""
+    factor = Decimal(student.time_factor)
+    return Decimal(exam.duration) * (factor - 1) + student.extra_minutes
+
+
+def plain_minutes(minutes: Decimal) -> int | float:
+    """7.50 → 7.5, 10.00 → 10: minutes as a reader writes them."""
+    return int(minutes) if minutes == minutes.to_integral_value() else float(minutes)
+
+
+def deadline_for(start_at: datetime, exam: Exam, student: Student) -> datetime:
+    """The deadline of a new quiz: the exam's duration, stretched by the student's
+    accommodation (duration × time_factor + extra_minutes)."""
+    minutes = Decimal(exam.duration) + accommodation_minutes(student, exam)
+    return start_at + timedelta(seconds=int(minutes * 60))
+
+
 def _create_quiz(student: Student, exam: Exam) -> Quiz:
-    bank = list(exam.questions.values_list("id", "can_shuffle"))
+    # The live bank only: retired versions of edited or removed questions are never drawn.
+    bank = list(exam.questions.live().values_list("id", "can_shuffle"))
     if not bank:
         raise ExamError(_("This exam has no questions yet."), code="exam_empty")
     seed = secrets.randbits(62)
@@ -164,8 +189,12 @@ def _create_quiz(student: Student, exam: Exam) -> Quiz:
         exam=exam,
         shuffle_seed=seed,
         start_at=now,
-        deadline_at=Quiz.deadline_for(now, exam),
+        deadline_at=deadline_for(now, exam, student),
         total_questions=len(drawn),
+        # The pass mark as it is now: a later edit of the exam never changes this verdict.
+        accept_score=exam.accept_score,
+        accommodation_factor=student.time_factor,
+        accommodation_minutes=student.extra_minutes,
     )
     QuizQuestion.objects.bulk_create(
         QuizQuestion(
@@ -277,6 +306,7 @@ def save_answer(
                 QuizQuestion.objects.filter(pk=item.pk).update(
                     answer=item.answer, done=item.done, answered_at=item.answered_at
                 )
+                AnswerSave.objects.create(**_save_record(item))
     except ExamError as error:
         _finish_if_overdue(launch.quiz_id, error)
         raise
@@ -308,7 +338,19 @@ def _save_locked(
     }
     if changed:
         QuizQuestion.objects.bulk_update(changed.values(), ["answer", "done", "answered_at"])
+        AnswerSave.objects.bulk_create(AnswerSave(**_save_record(i)) for i in changed.values())
     return len(changed)
+
+
+def _save_record(item: QuizQuestion) -> dict:
+    """An AnswerSave row's fields for a save that just changed `item` (a save that changes
+    nothing, e.g. the same choice sent again, is not a save and leaves no row)."""
+    return {
+        "item_id": item.pk,
+        "answer": item.answer,
+        "done": item.done,
+        "saved_at": item.answered_at,
+    }
 
 
 def save_answers(*, launch: Launch, responses: Iterable[ResponseIn]) -> int:
@@ -359,7 +401,8 @@ def finish_quiz(quiz_id: int, *, finished_by: str) -> str | None:
     """Grade the saved answers and complete the quiz, exactly once.
 
     Returns how it was finished (a quiz past its deadline is finished by the deadline,
-    whoever asks), or None when it was already complete.
+    whoever asks), or None when it was already complete or, asked to finish by the deadline,
+    its deadline has moved on (staff added time).
     """
     with transaction.atomic():
         quiz = Quiz.objects.select_for_update(of=("self",)).select_related("exam").get(pk=quiz_id)
@@ -367,6 +410,8 @@ def finish_quiz(quiz_id: int, *, finished_by: str) -> str | None:
             return None
         if quiz.deadline_at <= timezone.now():
             finished_by = Quiz.FinishedBy.DEADLINE
+        elif finished_by == Quiz.FinishedBy.DEADLINE:
+            return None  # staff added time since the caller saw the deadline pass
         _complete(quiz, quiz_items(quiz), finished_by=finished_by)
     return finished_by
 
@@ -388,6 +433,12 @@ def _complete(quiz: Quiz, items: list[QuizQuestion], *, finished_by: str) -> Non
     logger.info("quiz %s completed by %s: %s%%", quiz.pk, finished_by, result.percentage)
 
 
+def pass_mark(quiz: Quiz) -> float:
+    """The pass mark the quiz is graded against: as it was at launch (the exam's for quizzes
+    launched before it was recorded)."""
+    return quiz.accept_score if quiz.accept_score is not None else quiz.exam.accept_score
+
+
 def grade(quiz: Quiz, items: list[QuizQuestion]) -> exam_scoring.ExamResult:
     return exam_scoring.grade(
         [
@@ -396,7 +447,7 @@ def grade(quiz: Quiz, items: list[QuizQuestion]) -> exam_scoring.ExamResult:
             )
             for item in items
         ],
-        quiz.exam.accept_score,
+        pass_mark(quiz),
     )
 
 
@@ -430,12 +481,14 @@ def claim_launch(launch: Launch, browser_key: str | None) -> str | None:
             return ""
         return None
     key = secrets.token_urlsafe(32)
+    now = timezone.now()
     claimed = Launch.objects.filter(pk=launch.pk, browser_key_hash="").update(
-        browser_key_hash=hash_browser_key(key)
+        browser_key_hash=hash_browser_key(key), claimed_at=now
     )
     if not claimed:  # another tab of another browser was a moment faster
         return None
     launch.browser_key_hash = hash_browser_key(key)
+    launch.claimed_at = now
     return key
 
 

@@ -19,6 +19,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.exams import services
@@ -26,6 +27,9 @@ from portal.exams.models import Launch
 from portal.exams.services import ExamError
 
 COOKIE_GRACE_SECONDS = 60 * 60 * 24  # the result page stays reachable for a day
+# How often an open exam page asks for the time left, so that extra time staff give shows in
+# its countdown without a reload (the autosave replies carry it too).
+TIME_SYNC_SECONDS = 20
 
 
 def browser_cookie_name(launch_id: UUID) -> str:
@@ -70,6 +74,7 @@ def _page_context(launch: Launch) -> dict:
         "unanswered": len(items) - answered,
         "remaining_seconds": remaining,
         "remaining_minutes": (remaining + 59) // 60,
+        "time_sync_seconds": TIME_SYNC_SECONDS,
     }
 
 
@@ -94,9 +99,11 @@ def page(request: HttpRequest) -> HttpResponse:
         response.set_cookie(
             cookie_name,
             claim,
-            # Only the exam pages need it, and only as long as the exam can be open.
+            # Only the exam pages need it, and only as long as the exam can be open (longer
+            # than the exam's duration when the student has an accommodation).
             path="/exam/",
-            max_age=launch.quiz.exam.duration * 60 + COOKIE_GRACE_SECONDS,
+            max_age=max(launch.quiz.exam.duration * 60, _remaining_seconds(launch))
+            + COOKIE_GRACE_SECONDS,
             httponly=True,
             samesite="Lax",
             secure=settings.SESSION_COOKIE_SECURE,
@@ -140,6 +147,16 @@ def answer(request: HttpRequest, launch_id: UUID) -> HttpResponse:
                 "remaining_seconds": _remaining_seconds(launch),
             }
         )
+
+
+@require_GET
+@never_cache
+def time_left(request: HttpRequest, launch_id: UUID) -> HttpResponse:
+    """The seconds left (JSON), for the page's countdown to follow a deadline staff moved."""
+    launch = _candidate_launch(request, launch_id)
+    return JsonResponse(
+        {"remaining_seconds": _remaining_seconds(launch), "finished": launch.quiz.is_finished}
+    )
 
 
 def _posted_responses(request: HttpRequest, launch: Launch) -> list[services.ResponseIn]:

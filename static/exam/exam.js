@@ -1,5 +1,6 @@
 // Exam page enhancement: autosave with an offline queue, one question at a time,
-// a countdown synced to the server's deadline, and a confirmation before finishing.
+// a countdown synced to the server's deadline (which staff may move), and a confirmation
+// before finishing.
 // Without this script the page is a plain form that still saves and finishes.
 (function () {
   "use strict";
@@ -184,18 +185,51 @@
   function syncTimer(seconds) {
     if (typeof seconds === "number") endsAt = performance.now() + seconds * 1000;
   }
+  // Staff may move the deadline (extra time): ask the server for the time left now and then,
+  // so the countdown follows without a reload. Resolves to {remaining_seconds, finished}.
+  function fetchTimeLeft() {
+    return window.fetch(d.timeUrl, {
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).catch(function () { return null; });
+  }
+  function followDeadline() {
+    if (over) return;
+    fetchTimeLeft().then(function (data) {
+      if (!data || over) return;
+      if (data.finished) goToResult();
+      else syncTimer(data.remaining_seconds);
+    });
+  }
   function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function timeUp() {
+    over = true;
+    showState();
+    var disabled = [];
+    form.querySelectorAll("input, button").forEach(function (el) {
+      if (!el.disabled) { el.disabled = true; disabled.push(el); }
+    });
+    // Time given a moment ago may not have reached this page yet: ask before leaving.
+    fetchTimeLeft().then(function (data) {
+      if (data && !data.finished && data.remaining_seconds > 0) {
+        disabled.forEach(function (el) { el.disabled = false; });
+        over = false;
+        syncTimer(data.remaining_seconds);
+        showState();
+        return;
+      }
+      window.setTimeout(goToResult, 1500);
+    });
+  }
   function tick() {
     var left = Math.max(0, Math.round((endsAt - performance.now()) / 1000));
     var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
     timerValue.textContent = (h ? h + ":" + pad(m) : m) + ":" + pad(s);
     timerBox.classList.toggle("low", left <= 60);
-    if (left === 0 && !over) {
-      over = true;
-      showState();
-      form.querySelectorAll("input, button").forEach(function (el) { el.disabled = true; });
-      window.setTimeout(goToResult, 1500);
-    }
+    if (left === 0 && !over) timeUp();
   }
 
   // --- wiring ----------------------------------------------------------------------------
@@ -232,6 +266,10 @@
   window.addEventListener("online", function () { offline = false; flush(); });
   window.setInterval(function () { if (hasPending()) flush(); }, 5000);
   window.setInterval(tick, 1000);
+  window.setInterval(followDeadline, Math.max(1, Number(d.timeSync) || 20) * 1000);
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) followDeadline();
+  });
 
   // Start: restore answers chosen but not yet saved (e.g. before a reload while offline).
   Object.keys(pending).forEach(function (questionId) {
