@@ -253,3 +253,18 @@ class DateRangeMixin(forms.Form):
         if "until" in data:
             queryset = queryset.filter(**{f"{self.date_field}__date__lte": data["until"]})
         return queryset
+
+
+class ActiveMixin(forms.Form):
+    """An `active` filter (all, active, inactive) on the list's `is_active` field."""
+
+    active = forms.ChoiceField(
+        label=_("Active"),
+        required=False,
+        choices=[("", _("All")), ("yes", _("Active")), ("no", _("Inactive"))],
+    )
+
+    def filter_active(self, queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
+        if "active" in data:
+            queryset = queryset.filter(is_active=data["active"] == "yes")
+        return queryset

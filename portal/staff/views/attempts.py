@@ -26,8 +26,8 @@ from portal.exams.services import ExamError
 from portal.staff import roles
 from portal.staff.access import staff_view
 from portal.staff.listing import Column, FilterForm, Listing, wants_export
+from portal.staff.responses import partial_response, show_once, take_once
 from portal.staff.templatetags.staff import when
-from portal.staff.views.customers import partial_response, show_once, take_once
 
 ATTEMPT = "staff/attempts/attempt.html"
 STUDENT = "staff/attempts/student.html"

@@ -6,8 +6,6 @@ writes the audit row. Without JavaScript each action is a form that posts and re
 (confirmations are pages of their own); with htmx the same forms swap the part that changed.
 """
 
-from typing import Any
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -15,7 +13,6 @@ from django.db.models import Case, Count, IntegerField, Max, OuterRef, QuerySet,
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -27,37 +24,10 @@ from portal.customers.validators import normalise_callback_hosts
 from portal.exams.models import Exam
 from portal.staff import roles
 from portal.staff.access import staff_view
-from portal.staff.listing import Column, FilterForm, Listing, wants_export
+from portal.staff.listing import ActiveMixin, Column, FilterForm, Listing, wants_export
+from portal.staff.responses import partial_response, show_once, take_once
 
-# --- shown once: a new secret or token travels from the POST to the page after the redirect in
-# the session, and is taken out as it is shown, so a reload no longer has it.
-ONCE_KEY = "staff_shown_once"
 DETAIL = "staff/customers/detail.html"
-
-
-def show_once(request: HttpRequest, key: str, value: Any) -> None:
-    """Keep `value` for the next page that asks for `key`, once."""
-    pending = dict(request.session.get(ONCE_KEY, {}))
-    pending[key] = value
-    request.session[ONCE_KEY] = pending
-
-
-def take_once(request: HttpRequest, key: str) -> Any:
-    """The value kept under `key`, removed from the session (None when there is none)."""
-    pending = dict(request.session.get(ONCE_KEY, {}))
-    if key not in pending:
-        return None
-    value = pending.pop(key)
-    request.session[ONCE_KEY] = pending
-    return value
-
-
-def partial_response(request: HttpRequest, *parts: tuple[str, dict]) -> HttpResponse:
-    """An htmx answer to an action: the updated partials (the second and later ones swapped out
-    of band, so they carry hx-swap-oob), and the messages, also out of band."""
-    html = "".join(render_to_string(template, context, request) for template, context in parts)
-    html += render_to_string("staff/includes/messages.html", {"oob": True}, request)
-    return HttpResponse(html)
 
 
 def _count(queryset: QuerySet, field: str = "pk") -> Subquery:
@@ -100,17 +70,9 @@ class ClientTokenForm(forms.ModelForm):
 # --- the list of customers
 
 
-class CustomerFilters(FilterForm):
-    active = forms.TypedChoiceField(
-        label=_("Active"),
-        required=False,
-        choices=[("", _("All")), ("yes", _("Active")), ("no", _("Inactive"))],
-    )
-
+class CustomerFilters(ActiveMixin, FilterForm):
     def filter(self, queryset, data):
-        if "active" in data:
-            queryset = queryset.filter(is_active=data["active"] == "yes")
-        return queryset
+        return self.filter_active(queryset, data)
 
 
 CUSTOMERS = Listing(

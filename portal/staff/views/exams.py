@@ -39,8 +39,8 @@ from portal.exams.models import Exam, Question, Quiz, QuizQuestion
 from portal.exams.schema import ExamSettingsIn, Problem, QuestionIn
 from portal.staff import roles
 from portal.staff.access import staff_view
-from portal.staff.listing import Column, FilterForm, Listing, wants_export
-from portal.staff.views.customers import partial_response
+from portal.staff.listing import ActiveMixin, Column, FilterForm, Listing, wants_export
+from portal.staff.responses import partial_response
 from scoring import exams as exam_scoring
 
 EDITOR = "staff/exams/editor.html"
@@ -201,7 +201,7 @@ def show_problems(error: AuthoringError, form: forms.BaseForm) -> None:
 # --- the list
 
 
-class ExamFilters(FilterForm):
+class ExamFilters(ActiveMixin, FilterForm):
     customer = forms.ModelChoiceField(
         label=_("Customer"),
         queryset=Customer.objects.order_by("name"),
@@ -209,11 +209,7 @@ class ExamFilters(FilterForm):
         empty_label=_("Any"),
     )
     language = forms.ChoiceField(label=_("Language"), required=False, choices=ANY)
-    active = forms.ChoiceField(
-        label=_("Active"),
-        required=False,
-        choices=[*ANY, ("yes", _("Active")), ("no", _("Inactive"))],
-    )
+    field_order = ("customer", "language", "active")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -224,9 +220,7 @@ class ExamFilters(FilterForm):
             queryset = queryset.filter(customer=data["customer"])
         if "language" in data:
             queryset = queryset.filter(language=data["language"])
-        if "active" in data:
-            queryset = queryset.filter(is_active=data["active"] == "yes")
-        return queryset
+        return self.filter_active(queryset, data)
 
 
 EXAMS = Listing(

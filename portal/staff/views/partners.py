@@ -28,9 +28,9 @@ from portal.partners.models import Partner, validate_jwt_secret
 from portal.roleplays.models import Cluster
 from portal.staff import roles
 from portal.staff.access import staff_view
-from portal.staff.listing import Column, FilterForm, Listing, wants_export
+from portal.staff.listing import ActiveMixin, Column, FilterForm, Listing, wants_export
+from portal.staff.responses import partial_response, show_once, take_once
 from portal.staff.templatetags.staff import when
-from portal.staff.views.customers import partial_response, show_once, take_once
 
 DETAIL = "staff/partners/detail.html"
 # The grace periods offered, by their length in seconds (a form value), default 24 hours.
@@ -123,17 +123,9 @@ class JwtSecretForm(GraceForm):
 # --- the list
 
 
-class PartnerFilters(FilterForm):
-    active = forms.ChoiceField(
-        label=_("Active"),
-        required=False,
-        choices=[("", _("All")), ("yes", _("Active")), ("no", _("Inactive"))],
-    )
-
+class PartnerFilters(ActiveMixin, FilterForm):
     def filter(self, queryset, data):
-        if "active" in data:
-            queryset = queryset.filter(is_active=data["active"] == "yes")
-        return queryset
+        return self.filter_active(queryset, data)
 
 
 def jwt_secret_kind(partner: Partner) -> str:
