@@ -322,13 +322,14 @@ def launch_detail(request: HttpRequest, launch_id: str):
         "quiz_id": quiz.pk,
         "eurl": exam.pk,
         "student": _student(quiz),
+        # As this quiz has them: an edit of the exam since its launch doesn't change them.
         "evaluation": {
             "eurl": exam.pk,
             "title": exam.title,
-            "accept_score": plain_number(exam.accept_score),
+            "accept_score": plain_number(services.pass_mark(quiz)),
             "duration": exam.duration,
             "can_back": exam.can_back,
-            "number_of_question": exam.number_of_question,
+            "number_of_question": quiz.total_questions,
         },
         "state": quiz.state,
         "start_at": quiz.start_at,

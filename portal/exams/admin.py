@@ -146,7 +146,7 @@ class ExamAdmin(admin.ModelAdmin):
 
 @admin.register(Student)
 class StudentAdmin(admin.ModelAdmin):
-    list_display = ("uuid", "customer", "mobile", "created_at")
+    list_display = ("uuid", "customer", "mobile", "extra_minutes", "time_factor", "created_at")
     list_filter = ("customer",)
     search_fields = ("uuid", "mobile")
 

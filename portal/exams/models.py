@@ -1,7 +1,6 @@
 """Exam content (exam, question bank) and what candidates do with it (quiz, launch, answers)."""
 
 import uuid
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -186,10 +185,6 @@ class Quiz(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state == self.State.COMPLETED
-
-    @classmethod
-    def deadline_for(cls, start_at, exam: Exam):
-        return start_at + timedelta(minutes=exam.duration)
 
 
 class Launch(models.Model):

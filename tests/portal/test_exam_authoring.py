@@ -536,3 +536,29 @@ def test_two_authors_editing_one_drawn_question_make_one_version(client, token, 
     assert sorted(outcomes) == ["refused"] * (count - 1) + ["saved"]
     assert exam.questions.live().count() == 2
     assert Question.objects.filter(exam=exam).count() == 3
+
+
+@pytest.mark.django_db
+def test_an_earlier_attempt_keeps_its_pass_mark_and_question_count_in_the_api(
+    client, token, exam, author
+):
+    before = launch(client, token, exam)
+    authoring.question_add(exam=exam, data=QUESTION | {"description": "A fourth?"}, actor=author)
+    authoring.exam_update_settings(
+        exam=exam,
+        data={
+            "title": exam.title,
+            "language": "en",
+            "number_of_question": 4,
+            "duration": 30,
+            "accept_score": 90,
+        },
+        actor=author,
+    )
+    url = f"/api/launch/{before['launch_id']}/"
+    evaluation = client.get(url, headers=api_headers(token)).json()["evaluation"]
+    assert (evaluation["number_of_question"], evaluation["accept_score"]) == (3, 60)
+    after = launch(client, token, exam, student="stu-2")
+    url = f"/api/launch/{after['launch_id']}/"
+    evaluation = client.get(url, headers=api_headers(token)).json()["evaluation"]
+    assert (evaluation["number_of_question"], evaluation["accept_score"]) == (4, 90)

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -73,7 +74,7 @@ def draw(exam: Exam, student_uuid: str = "stu-1") -> Quiz:
         exam=exam,
         shuffle_seed=1,
         start_at=now,
-        deadline_at=Quiz.deadline_for(now, exam),
+        deadline_at=now + timedelta(minutes=exam.duration),
         total_questions=exam.number_of_question,
     )
     for position, question in enumerate(live(exam), start=1):
