@@ -198,7 +198,7 @@ class Launch(models.Model):
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="launches")
     callback_url = models.URLField(max_length=2000)
     created_at = models.DateTimeField(auto_now_add=True)
-    # SHA-256 of the cookie set in the first browser that opens exam_url; that browser only.
+    # SHA-256 of the cookie set in the browser where the candidate pressed Start; that one only.
     browser_key_hash = models.CharField(max_length=64, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
 

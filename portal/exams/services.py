@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
@@ -468,24 +469,37 @@ def hash_browser_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def claim_launch(launch: Launch, browser_key: str | None) -> str | None:
-    """Bind the launch to the first browser that opens it.
+def holds_launch(launch: Launch, browser_key: str | None) -> bool:
+    """Whether this browser's key is the one that claimed the launch (never claims)."""
+    return bool(
+        launch.browser_key_hash
+        and browser_key
+        and hmac.compare_digest(launch.browser_key_hash, hash_browser_key(browser_key))
+    )
 
-    Returns the key to set as a cookie when this browser just claimed it, "" when the browser
-    already holds it, and None when another browser holds it.
+
+def claim_state(launch: Launch, browser_key: str | None) -> Literal["unclaimed", "this", "other"]:
+    """Who holds the launch, as seen from a browser with `browser_key` (never claims)."""
+    if not launch.browser_key_hash:
+        return "unclaimed"
+    return "this" if holds_launch(launch, browser_key) else "other"
+
+
+def claim_launch(launch: Launch, browser_key: str | None) -> str | None:
+    """Bind the launch to the browser whose candidate pressed Start, and record when.
+
+    Only the start page's POST calls this: a GET of exam_url (a messenger's link preview, a
+    mail scanner) must never claim. Returns the key to set as a cookie when this browser just
+    claimed it, "" when the browser already holds it, and None when another browser holds it.
     """
     if launch.browser_key_hash:
-        if browser_key and hmac.compare_digest(
-            launch.browser_key_hash, hash_browser_key(browser_key)
-        ):
-            return ""
-        return None
+        return "" if holds_launch(launch, browser_key) else None
     key = secrets.token_urlsafe(32)
     now = timezone.now()
     claimed = Launch.objects.filter(pk=launch.pk, browser_key_hash="").update(
         browser_key_hash=hash_browser_key(key), claimed_at=now
     )
-    if not claimed:  # another tab of another browser was a moment faster
+    if not claimed:  # another browser pressed Start a moment earlier
         return None
     launch.browser_key_hash = hash_browser_key(key)
     launch.claimed_at = now

@@ -1,3 +1,5 @@
+"""The candidate's exam pages; exam_url is the first."""
+
 from django.urls import path
 
 from portal.exams import views
@@ -5,6 +7,7 @@ from portal.exams import views
 app_name = "exams"
 urlpatterns = [
     path("", views.page, name="page"),
+    path("<uuid:launch_id>/start/", views.start, name="start"),
     path("<uuid:launch_id>/answer/", views.answer, name="answer"),
     path("<uuid:launch_id>/save/", views.save, name="save"),
     path("<uuid:launch_id>/time/", views.time_left, name="time"),

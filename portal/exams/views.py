@@ -1,9 +1,11 @@
 """The candidate's exam pages. They call the same services as the API.
 
 The browser never holds the customer's client token: the launch id in the URL plus the cookie
-set when the launch is first opened are the candidate's key to their own quiz. Every page works
-with plain form posts; static/exam/exam.js adds autosave, an offline queue, one question at a
-time and the countdown.
+set when the candidate presses Start are the candidate's key to their own quiz. Opening
+exam_url (a GET, as a messenger's link preview does) only shows the start page and claims
+nothing; the Start button's POST binds the launch to this browser. Every page works with plain
+form posts; static/exam/exam.js adds autosave, an offline queue, one question at a time and the
+countdown.
 """
 
 from uuid import UUID
@@ -20,7 +22,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from portal.exams import services
 from portal.exams.models import Launch
@@ -37,7 +44,7 @@ def browser_cookie_name(launch_id: UUID) -> str:
 
 
 def _candidate_launch(request: HttpRequest, launch_id) -> Launch:
-    """The launch, if this browser is the one that opened it; 404 otherwise."""
+    """The launch, if this browser is the one that started it; 404 otherwise (never claims)."""
     try:
         key = UUID(str(launch_id))
     except ValueError:
@@ -46,7 +53,7 @@ def _candidate_launch(request: HttpRequest, launch_id) -> Launch:
         launch = services.get_launch(launch_id=key)
     except ExamError:
         raise Http404("No such exam.") from None
-    if services.claim_launch(launch, request.COOKIES.get(browser_cookie_name(key))) != "":
+    if not services.holds_launch(launch, request.COOKIES.get(browser_cookie_name(key))):
         raise Http404("No such exam.")
     return launch
 
@@ -78,23 +85,73 @@ def _page_context(launch: Launch) -> dict:
     }
 
 
-@require_GET
+def _unavailable(request: HttpRequest, launch: Launch | None) -> HttpResponse:
+    """The refusal page: an unknown launch (404), or one another browser started (403)."""
+    if launch is None:
+        return render(request, "exam/unavailable.html", {"reason": "not_found"}, status=404)
+    with translation.override(launch.quiz.exam.language):
+        return render(request, "exam/unavailable.html", {"reason": "other_browser"}, status=403)
+
+
+def _start_context(launch: Launch) -> dict:
+    quiz = launch.quiz
+    remaining = _remaining_seconds(launch)
+    return {
+        "quiz": quiz,
+        "exam": quiz.exam,
+        "total": quiz.total_questions,
+        "answered": quiz.items.filter(answer__isnull=False).count(),
+        "remaining_minutes": (remaining + 59) // 60,
+    }
+
+
+@require_safe
+@never_cache
 def page(request: HttpRequest) -> HttpResponse:
-    """exam_url: /exam/?launch=<launch_id>. The first browser to open it claims it."""
+    """exam_url: /exam/?launch=<launch_id>.
+
+    Safe for link previews and scanners: until the candidate presses Start it shows the start
+    page and changes nothing. Afterwards it shows the questions in the browser that started
+    it, and a refusal in any other.
+    """
     try:
         key = UUID(request.GET.get("launch", ""))
         launch = services.get_launch(launch_id=key)
     except (ValueError, ExamError):
-        return render(request, "exam/unavailable.html", {"reason": "not_found"}, status=404)
-    cookie_name = browser_cookie_name(key)
+        response = _unavailable(request, None)
+    else:
+        state = services.claim_state(launch, request.COOKIES.get(browser_cookie_name(key)))
+        if state == "other":
+            response = _unavailable(request, launch)
+        elif state == "unclaimed":
+            response = _render(request, launch, "exam/start.html", _start_context(launch))
+        elif launch.quiz.is_finished:
+            response = redirect("exams:result", launch_id=key)
+        else:
+            response = _render(request, launch, "exam/page.html", _page_context(launch))
+    # The link travels through messengers and mail: no search engine should keep it.
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@require_POST
+def start(request: HttpRequest, launch_id: UUID) -> HttpResponse:
+    """The start page's Start button: claim the launch for this browser, then the questions.
+
+    Pressing it again in the same browser (a double click, the back button) just goes on.
+    """
+    try:
+        launch = services.get_launch(launch_id=launch_id)
+    except ExamError:
+        return _unavailable(request, None)
+    cookie_name = browser_cookie_name(launch_id)
     claim = services.claim_launch(launch, request.COOKIES.get(cookie_name))
     if claim is None:
-        with translation.override(launch.quiz.exam.language):
-            return render(request, "exam/unavailable.html", {"reason": "other_browser"}, status=403)
+        return _unavailable(request, launch)
     if launch.quiz.is_finished:
-        response = redirect("exams:result", launch_id=key)
+        response = redirect("exams:result", launch_id=launch_id)
     else:
-        response = _render(request, launch, "exam/page.html", _page_context(launch))
+        response = HttpResponseRedirect(services.exam_path(launch))
     if claim:
         response.set_cookie(
             cookie_name,

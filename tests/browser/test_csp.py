@@ -64,7 +64,7 @@ def test_exam_pages_under_the_csp(watched, portal):
     page.goto(f"{portal.url}/sandbox/")
     expect(page.locator(f"a[href='/sandbox/exams/{exam.pk}/']")).to_be_visible()
 
-    launch = launch_through_sandbox(page, portal, exam)  # the exam intro, then the exam page
+    launch = launch_through_sandbox(page, portal, exam)  # the intro, start page, exam page
     first = items_of(launch)[0]
     page.locator(f"#q-{first.question_id} input[value='1']").check()
     expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")

@@ -34,12 +34,25 @@ def wrong_choice(item: QuizQuestion) -> int:
     return right_choice(item) % 4 + 1
 
 
+START = {"en": "Start", "fa": "شروع"}
+
+
 def launch_through_sandbox(page, portal, exam: Exam) -> Launch:
+    """The sandbox's intro, its "Start exam" (the customer's launch), then our start page and
+    its Start button; returns the launch, now held by this browser."""
     page.goto(f"{portal.url}/sandbox/exams/{exam.pk}/")
     expect(page.get_by_role("heading", level=1)).to_have_text(exam.title)
     page.get_by_role("button", name="Start exam").click()
     page.wait_for_url(re.compile(r"/exam/\?launch="))
     launch_id = parse_qs(urlsplit(page.url).query)["launch"][0]
+    # exam_url shows the start page first: no question yet, and nothing claimed.
+    expect(page.get_by_role("heading", level=1)).to_have_text(exam.title)
+    expect(page.locator("#start-questions")).to_have_text(str(exam.number_of_question))
+    expect(page.locator("fieldset.question")).to_have_count(0)
+    assert Launch.objects.get(pk=launch_id).claimed_at is None
+    page.get_by_role("button", name=START[exam.language], exact=True).click()
+    expect(page.locator("fieldset.question").first).to_be_attached()
+    assert Launch.objects.get(pk=launch_id).claimed_at is not None
     return Launch.objects.select_related("quiz").get(pk=launch_id)
 
 
@@ -47,11 +60,22 @@ def items_of(launch: Launch) -> list[QuizQuestion]:
     return list(launch.quiz.items.select_related("question").order_by("position"))
 
 
-def test_persian_exam_with_reload_and_lost_connection(page, browser_context, portal):
+def test_persian_exam_with_reload_and_lost_connection(page, browser_context, chromium, portal):
     exam = exam_in(seed_demo(), "fa")
     launch = launch_through_sandbox(page, portal, exam)
     items = items_of(launch)
     assert len(items) == 20
+
+    # Started here, the link is this browser's: another device gets a refusal, in Persian.
+    other = chromium.new_context(locale="fa-IR")
+    try:
+        elsewhere = other.new_page()
+        elsewhere.goto(page.url)
+        expect(elsewhere.locator("html")).to_have_attribute("dir", "rtl")
+        expect(elsewhere.locator("#other-browser")).to_be_visible()
+        expect(elsewhere.locator("fieldset.question")).to_have_count(0)
+    finally:
+        other.close()
 
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     expect(page.locator("html")).to_have_attribute("lang", "fa")

@@ -14,8 +14,7 @@ from tests.browser.test_csp import REPORT_VIOLATIONS
 from tests.conftest import PASSWORD
 from tests.factories import CALLBACK, make_exam
 
-# serialized_rollback: the roles (groups of a data migration) survive the flush after each test.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 NEW_QUESTION = "Which planet is known as the red planet?"
 
@@ -53,6 +52,7 @@ def test_an_added_question_reaches_new_launches_only(staff_page, browser_context
     earlier = launch(portal, token, exam.pk, "early-bird")
     candidate = browser_context.new_page()
     candidate.goto(earlier["exam_url"])
+    candidate.get_by_role("button", name="Start", exact=True).click()  # the start page
     expect(candidate.locator("fieldset.question")).to_have_count(3)
     seen_before = sorted(shown_questions(candidate))
     detail_before = launch_detail(portal, token, earlier["launch_id"])
@@ -90,6 +90,7 @@ def test_an_added_question_reaches_new_launches_only(staff_page, browser_context
     assert len(detail_later["questions"]) == 4
     fresh = browser_context.new_page()
     fresh.goto(later["exam_url"])
+    fresh.get_by_role("button", name="Start", exact=True).click()  # the start page
     expect(fresh.locator("fieldset.question")).to_have_count(4)
     assert NEW_QUESTION in shown_questions(fresh)
 

@@ -18,8 +18,7 @@ from tests.conftest import PASSWORD
 from tests.factories import make_exam
 from tests.integrations.conftest import Partner as Receiver
 
-# serialized_rollback: the roles (groups of a data migration) survive the flush after each test.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class MetadataReceiver(Receiver):

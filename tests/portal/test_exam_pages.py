@@ -1,4 +1,4 @@
-"""The candidate's exam pages over Django's test client: keys, errors, forms without JS."""
+"""The candidate's exam pages over Django's test client: start, keys, errors, forms without JS."""
 
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from portal.customers.models import ClientToken
 from portal.exams import services
-from portal.exams.models import Quiz
+from portal.exams.models import Launch, Quiz
 from tests.factories import CALLBACK, make_exam
 
 
@@ -22,45 +22,152 @@ def launch(customer, exam):
     return launch
 
 
-@pytest.fixture
-def candidate(client, launch):
-    """The student's browser, after opening exam_url once."""
-    response = client.get(f"/exam/?launch={launch.launch_id}")
-    assert response.status_code == 200
-    return client
-
-
 def page_url(launch) -> str:
     return f"/exam/?launch={launch.launch_id}"
+
+
+def start_url(launch) -> str:
+    return f"/exam/{launch.launch_id}/start/"
+
+
+def start(browser: Client, launch):
+    """Open exam_url and press Start, as the student does; return the questions page."""
+    intro = browser.get(page_url(launch))
+    assert intro.status_code == 200 and 'id="start"' in intro.text
+    started = browser.post(start_url(launch))
+    assert started.status_code == 302 and started["Location"] == page_url(launch)
+    return browser.get(page_url(launch))
+
+
+@pytest.fixture
+def candidate(client, launch):
+    """The student's browser, after opening exam_url and pressing Start."""
+    assert start(client, launch).status_code == 200
+    return client
 
 
 def items(launch):
     return list(launch.quiz.items.select_related("question"))
 
 
+def claimed(launch) -> bool:
+    return Launch.objects.get(pk=launch.pk).browser_key_hash != ""
+
+
 @pytest.mark.django_db
-def test_exam_url_opens_the_exam_and_sets_the_browser_key(client, launch, exam):
+def test_exam_url_shows_a_start_page_that_claims_nothing(client, launch, exam):
     response = client.get(page_url(launch))
     assert response.status_code == 200
     assert exam.title in response.text
-    cookie = response.cookies[f"exam-{launch.launch_id}"]
-    assert cookie["httponly"] and cookie["samesite"] == "Lax"
-    assert "q1 choice one" in response.text
-    # The right answers are not in the page.
-    assert "correct" not in response.text.lower()
+    assert response.context["total"] == 5
+    assert "30 minutes" in response.text  # the duration, and the time left
+    assert response.context["remaining_minutes"] == 30
+    assert f'action="{start_url(launch)}"' in response.text
+    # No question, no browser key, nothing recorded; not for search engines or caches.
+    assert "q1 choice one" not in response.text and "Question 1" not in response.text
+    assert f"exam-{launch.launch_id}" not in response.cookies
+    assert not claimed(launch) and Launch.objects.get(pk=launch.pk).claimed_at is None
+    assert '<meta name="robots" content="noindex, nofollow">' in response.text
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert "no-store" in response["Cache-Control"]
 
 
 @pytest.mark.django_db
-def test_another_browser_cannot_open_a_claimed_launch(candidate, launch):
+def test_start_claims_the_launch_sets_the_browser_key_and_shows_the_questions(client, launch, exam):
+    client.get(page_url(launch))
+    before = timezone.now()
+    started = client.post(start_url(launch))
+    assert started.status_code == 302 and started["Location"] == page_url(launch)
+    cookie = started.cookies[f"exam-{launch.launch_id}"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    stored = Launch.objects.get(pk=launch.pk)
+    assert stored.claimed_at is not None and before <= stored.claimed_at <= timezone.now()
+    page = client.get(page_url(launch))
+    assert page.status_code == 200
+    assert exam.title in page.text and "q1 choice one" in page.text
+    # The right answers are not in the page.
+    assert "correct" not in page.text.lower()
+    # Start again (a double click, the back button): the same browser just goes on.
+    again = client.post(start_url(launch))
+    assert again["Location"] == page_url(launch) and not again.cookies
+    assert Launch.objects.get(pk=launch.pk).claimed_at == stored.claimed_at
+
+
+@pytest.mark.django_db
+def test_a_link_preview_bot_claims_nothing_and_the_student_then_starts(launch):
+    # A messenger's preview bot fetches the link it sees (HEAD, then GET, with or without
+    # cookies); none of it may lock the student out.
+    bot = Client(HTTP_USER_AGENT="TelegramBot (like TwitterBot)")
+    assert bot.head(page_url(launch)).status_code == 200
+    for _ in range(2):
+        preview = bot.get(page_url(launch))
+        assert preview.status_code == 200 and "q1 choice one" not in preview.text
+    assert Client().get(page_url(launch)).status_code == 200
+    assert not claimed(launch)
+    # A bot that posts without the page's CSRF token is refused and claims nothing either.
+    assert Client(enforce_csrf_checks=True).post(start_url(launch)).status_code == 403
+    assert not claimed(launch)
+
+    student = Client()
+    questions = start(student, launch)
+    assert questions.status_code == 200 and "q1 choice one" in questions.text
+    assert claimed(launch)
+    # The bot, coming back, now gets the refusal, never the questions.
+    assert bot.get(page_url(launch)).status_code == 403
+
+
+@pytest.mark.django_db
+def test_start_needs_the_csrf_token_of_the_start_page(launch):
+    browser = Client(enforce_csrf_checks=True)
+    intro = browser.get(page_url(launch))
+    assert browser.post(start_url(launch)).status_code == 403
+    assert not claimed(launch)
+    token = str(intro.context["csrf_token"])
+    started = browser.post(start_url(launch), {"csrfmiddlewaretoken": token})
+    assert started.status_code == 302 and claimed(launch)
+
+
+@pytest.mark.django_db
+def test_exam_url_and_start_refuse_other_methods(client, launch):
+    assert client.post(page_url(launch)).status_code == 405
+    assert client.get(start_url(launch)).status_code == 405
+    assert not claimed(launch)
+
+
+@pytest.mark.django_db
+def test_another_browser_is_refused_after_the_start(candidate, launch):
     intruder = Client()
     response = intruder.get(page_url(launch))
     assert response.status_code == 403
-    assert "another browser" in response.text
+    assert "started in another browser or on another device" in response.text
+    assert "q1 choice one" not in response.text
+    pressed = intruder.post(start_url(launch))
+    assert pressed.status_code == 403 and "another device" in pressed.text
+    assert f"exam-{launch.launch_id}" not in pressed.cookies
     item = items(launch)[0]
     answer = intruder.post(
         f"/exam/{launch.launch_id}/answer/", {"question_id": item.question_id, "answer": "1"}
     )
     assert answer.status_code == 404
+    item.refresh_from_db()
+    assert item.answer is None
+    # The student's own browser goes straight to the questions.
+    own = candidate.get(page_url(launch))
+    assert own.status_code == 200 and "q1 choice one" in own.text
+
+
+@pytest.mark.django_db
+def test_before_the_start_no_exam_page_answers_and_none_claims(client, launch):
+    item = items(launch)[0]
+    key = launch.launch_id
+    assert client.get(f"/exam/{key}/time/").status_code == 404
+    assert client.get(f"/exam/{key}/finish/").status_code == 404
+    assert client.get(f"/exam/{key}/result/").status_code == 404
+    assert client.get(f"/exam/{key}/continue/").status_code == 404
+    answer = client.post(f"/exam/{key}/answer/", {"question_id": item.question_id, "answer": "1"})
+    assert answer.status_code == 404
+    assert client.post(f"/exam/{key}/save/", {f"q{item.question_id}": "1"}).status_code == 404
+    assert not claimed(launch)
     item.refresh_from_db()
     assert item.answer is None
 
@@ -81,9 +188,28 @@ def test_a_new_launch_lets_the_student_continue_in_another_browser(candidate, la
     )
     assert existing and again.quiz_id == launch.quiz_id
     other_device = Client()
-    response = other_device.get(page_url(again))
+    intro = other_device.get(page_url(again))
+    assert intro.status_code == 200 and "1 of 5 answered" in intro.text
+    assert not claimed(again)
+    response = start(other_device, again)
     assert response.status_code == 200
     assert response.context["answered"] == 1
+    # The new launch is this device's; the first stays with the first browser.
+    assert Client().get(page_url(again)).status_code == 403
+    assert other_device.get(page_url(launch)).status_code == 403
+    assert candidate.get(page_url(launch)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_finished_quiz_opens_at_its_result_after_start(client, launch):
+    services.submit_quiz(launch=launch)
+    intro = client.get(page_url(launch))
+    assert intro.status_code == 200
+    assert "This exam has already been finished." in intro.text
+    assert "30 minutes" not in intro.text
+    started = client.post(start_url(launch))
+    assert started["Location"] == f"/exam/{launch.launch_id}/result/"
+    assert client.get(page_url(launch))["Location"] == f"/exam/{launch.launch_id}/result/"
 
 
 @pytest.mark.django_db
@@ -113,12 +239,14 @@ def test_autosave_returns_progress_and_refuses_bad_answers(candidate, launch):
 @pytest.mark.django_db
 def test_autosave_needs_the_csrf_token(launch):
     browser = Client(enforce_csrf_checks=True)
-    page = browser.get(page_url(launch))
+    intro = browser.get(page_url(launch))
+    token = str(intro.context["csrf_token"])
+    browser.post(start_url(launch), {"csrfmiddlewaretoken": token})
+    browser.get(page_url(launch))
     item = items(launch)[0]
     url = f"/exam/{launch.launch_id}/answer/"
     refused = browser.post(url, {"question_id": item.question_id, "answer": "1"})
     assert refused.status_code == 403
-    token = page.context["csrf_token"]
     accepted = browser.post(
         url, {"question_id": item.question_id, "answer": "1"}, HTTP_X_CSRFTOKEN=str(token)
     )
@@ -175,7 +303,7 @@ def test_can_back_false_locks_answered_questions_in_the_form(client, customer):
     launch, _ = services.launch_quiz(
         token=token, student_uuid="s", mobile="", eurl=exam.pk, callback_url=CALLBACK
     )
-    client.get(page_url(launch))
+    start(client, launch)
     item = items(launch)[0]
     client.post(
         f"/exam/{launch.launch_id}/answer/", {"question_id": item.question_id, "answer": "2"}
@@ -213,20 +341,29 @@ def test_past_the_deadline_the_page_shows_the_result_of_saved_answers(candidate,
 
 
 @pytest.mark.django_db
-def test_persian_exam_page_is_right_to_left_and_translated(client, customer):
-    exam = make_exam(customer, questions=2, language="fa")
+def test_persian_start_and_exam_pages_are_right_to_left_and_translated(client, customer):
+    exam = make_exam(customer, questions=2, language="fa", duration=45)
     token, _ = ClientToken.issue(customer=customer)
     launch, _ = services.launch_quiz(
         token=token, student_uuid="s", mobile="", eurl=exam.pk, callback_url=CALLBACK
     )
-    page = client.get(page_url(launch))
+    intro = client.get(page_url(launch))
+    assert '<html lang="fa" dir="rtl">' in intro.text
+    assert "زمان باقی‌مانده" in intro.text and "45 دقیقه" in intro.text
+    assert ">شروع</button>" in intro.text
+    assert not claimed(launch)
+    page = start(client, launch)
     assert '<html lang="fa" dir="rtl">' in page.text
     assert "زمان باقی‌مانده" in page.text
+    refused = Client().get(page_url(launch))
+    assert refused.status_code == 403 and '<html lang="fa" dir="rtl">' in refused.text
     english = make_exam(customer, questions=2, language="en")
     launch2, _ = services.launch_quiz(
         token=token, student_uuid="s", mobile="", eurl=english.pk, callback_url=CALLBACK
     )
-    assert '<html lang="en" dir="ltr">' in client.get(page_url(launch2)).text
+    intro2 = client.get(page_url(launch2))
+    assert '<html lang="en" dir="ltr">' in intro2.text and ">Start</button>" in intro2.text
+    assert '<html lang="en" dir="ltr">' in start(client, launch2).text
 
 
 @pytest.mark.django_db
@@ -241,6 +378,7 @@ def test_odd_field_names_and_ids_from_a_browser_are_not_500(candidate, launch):
 
 @pytest.mark.django_db
 def test_the_browser_key_cookie_is_scoped_to_the_exam_pages(client, launch):
-    cookie = client.get(f"/exam/?launch={launch.launch_id}").cookies[f"exam-{launch.launch_id}"]
+    client.get(page_url(launch))
+    cookie = client.post(start_url(launch)).cookies[f"exam-{launch.launch_id}"]
     assert cookie["path"] == "/exam/"
     assert int(cookie["max-age"]) == 30 * 60 + 24 * 3600

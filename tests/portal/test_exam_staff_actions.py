@@ -92,6 +92,7 @@ def test_extra_time_moves_the_deadline_and_the_api_and_page_follow(client, token
     # The candidate's page learns the remaining time without a reload.
     browser = client
     assert browser.get(f"/exam/?launch={launch['launch_id']}").status_code == 200
+    assert browser.post(f"/exam/{launch['launch_id']}/start/").status_code == 302
     synced = browser.get(f"/exam/{launch['launch_id']}/time/")
     assert synced.status_code == 200
     assert synced["Cache-Control"].startswith("max-age=0")
@@ -305,9 +306,13 @@ def test_an_accommodation_lengthens_the_page_countdown_and_the_key_cookie(custom
     exam = make_exam(customer, duration=60)
     Student.objects.create(customer=customer, uuid="stu-1", extra_minutes=30, time_factor=2)
     launch = service_launch(customer, exam)
+    # The start page says how long is left; Start sets the cookie, as long as the exam lasts.
+    intro = client.get(f"/exam/?launch={launch.launch_id}")
+    assert intro.context["remaining_minutes"] == 150
+    started = client.post(f"/exam/{launch.launch_id}/start/")
     response = client.get(f"/exam/?launch={launch.launch_id}")
     assert response.context["remaining_seconds"] > 149 * 60
-    cookie = response.cookies[f"exam-{launch.launch_id}"]
+    cookie = started.cookies[f"exam-{launch.launch_id}"]
     assert int(cookie["max-age"]) > 150 * 60 + 24 * 3600 - 5
 
 
@@ -410,11 +415,14 @@ def test_the_page_form_and_autosave_record_saves(customer, exam, client):
     launch = service_launch(customer, exam)
     assert Launch.objects.get(pk=launch.pk).claimed_at is None
     before = timezone.now()
-    client.get(f"/exam/?launch={launch.launch_id}")
+    client.get(f"/exam/?launch={launch.launch_id}")  # the start page claims nothing
+    assert Launch.objects.get(pk=launch.pk).claimed_at is None
+    client.post(f"/exam/{launch.launch_id}/start/")
     claimed = Launch.objects.get(pk=launch.pk).claimed_at
     assert claimed is not None and before <= claimed <= timezone.now()
     # Opening it again in the same browser doesn't move the claim.
     client.get(f"/exam/?launch={launch.launch_id}")
+    client.post(f"/exam/{launch.launch_id}/start/")
     assert Launch.objects.get(pk=launch.pk).claimed_at == claimed
 
     items = list(launch.quiz.items.all())
@@ -432,7 +440,7 @@ def test_the_time_left_endpoint_is_the_candidates_only(customer, exam, client):
     from django.test import Client
 
     launch = service_launch(customer, exam)
-    client.get(f"/exam/?launch={launch.launch_id}")
+    client.post(f"/exam/{launch.launch_id}/start/")
     assert Client().get(f"/exam/{launch.launch_id}/time/").status_code == 404
     assert client.post(f"/exam/{launch.launch_id}/time/").status_code == 405
     expire(launch.quiz)
@@ -444,9 +452,9 @@ def test_the_time_left_endpoint_takes_few_queries(
     customer, exam, client, django_assert_max_num_queries
 ):
     launch = service_launch(customer, exam)
-    client.get(f"/exam/?launch={launch.launch_id}")
+    client.post(f"/exam/{launch.launch_id}/start/")
     with django_assert_max_num_queries(1):
-        client.get(f"/exam/{launch.launch_id}/time/")
+        assert client.get(f"/exam/{launch.launch_id}/time/").status_code == 200
 
 
 # --- the pass mark and the live bank ----------------------------------------------------------

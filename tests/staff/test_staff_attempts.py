@@ -112,7 +112,8 @@ def test_the_page_shows_launches_claims_saves_and_the_accommodation(
     )
     launch = launch_for(customer, exam, callback="https://lms.example.org/back?x=1")
     second = launch_for(customer, exam)
-    client.get(f"/exam/?launch={launch.launch_id}")  # the candidate's browser claims the first
+    client.post(f"/exam/{launch.launch_id}/start/")  # the candidate starts the first in a browser
+    client.get(f"/exam/?launch={second.launch_id}")  # the second is only looked at (a preview)
     item = launch.quiz.items.first()
     client.post(
         f"/exam/{launch.launch_id}/answer/", {"question_id": item.question_id, "answer": "3"}
@@ -124,7 +125,7 @@ def test_the_page_shows_launches_claims_saves_and_the_accommodation(
     cells = re.findall(r"<td>(.*?)</td>", row, re.S)
     assert ">lms.example.org</code>" in cells[2] and "<time" in cells[3]
     other = re.search(rf'<tr id="launch-{second.launch_id}">.*?</tr>', html, re.S).group(0)
-    assert "not opened" in other
+    assert "not started" in other
     timeline = re.search(r'<table class="list timeline">.*?</table>', html, re.S).group(0)
     assert re.findall(r'data-event="(\w+)"', timeline) == ["start", "save"]
     assert "choice 3 as shown" in timeline
