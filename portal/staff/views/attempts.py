@@ -15,7 +15,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -129,7 +129,7 @@ def attempt_extend(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _t("%(minutes)s minutes added: the deadline is now %(deadline)s.")
+            gettext("%(minutes)s minutes added: the deadline is now %(deadline)s.")
             % {"minutes": minutes, "deadline": when(quiz.deadline_at)},
         )
     return _after_action(request, pk)
@@ -151,7 +151,7 @@ def attempt_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _t(
+            gettext(
                 "The attempt is open again until %(deadline)s. The candidate continues from the "
                 "same exam link in the same browser, or through a new launch by the customer."
             )
@@ -233,7 +233,7 @@ def students(request: HttpRequest) -> HttpResponse:
         return STUDENTS_LISTING.export(request, rows, "students")
     listing = STUDENTS_LISTING.page(request, rows)
     template = f"{STUDENTS}#results" if request.htmx else STUDENTS
-    context = {"listing": listing, "search_hint": _t("Student id or mobile")}
+    context = {"listing": listing, "search_hint": gettext("Student id or mobile")}
     return render(request, template, context)
 
 
@@ -310,10 +310,10 @@ def student_accommodation(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if changed:
         messages.success(
-            request, _t("Accommodation saved: it applies to this student's new quizzes.")
+            request, gettext("Accommodation saved: it applies to this student's new quizzes.")
         )
     else:
-        messages.info(request, _t("Nothing changed."))
+        messages.info(request, gettext("Nothing changed."))
     if request.htmx:
         return partial_response(
             request, (f"{STUDENT}#accommodation", _student_context(request, found))

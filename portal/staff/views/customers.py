@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -121,7 +121,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         customer = services.customer_create(name=form.cleaned_data["name"], actor=request.user)
         show_once(request, f"customer:{customer.pk}:signing_secret", customer.signing_secret)
-        messages.success(request, _t("Customer %(name)s created.") % {"name": customer.name})
+        messages.success(request, gettext("Customer %(name)s created.") % {"name": customer.name})
         return HttpResponseRedirect(reverse("staff:customer", args=[customer.pk]))
     return render(request, "staff/customers/new.html", {"form": form})
 
@@ -212,9 +212,9 @@ def customer_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     active = request.POST.get("is_active") == "true"
     if services.customer_set_active(customer=customer, is_active=active, actor=request.user):
         if active:
-            message = _t("%(name)s is active again: its tokens authenticate.")
+            message = gettext("%(name)s is active again: its tokens authenticate.")
         else:
-            message = _t("%(name)s is deactivated: its tokens no longer authenticate.")
+            message = gettext("%(name)s is deactivated: its tokens no longer authenticate.")
         messages.success(request, message % {"name": customer.name})
     return _back(request, customer)
 
@@ -236,7 +236,7 @@ def customer_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
     secret = services.customer_rotate_signing_secret(customer=customer, actor=request.user)
     messages.success(
         request,
-        _t(
+        gettext(
             "The callback signing secret of %(name)s was replaced. Give the customer the new "
             "secret now: it is shown once, and results are signed with it from now on."
         )
@@ -264,7 +264,9 @@ def token_issue(request: HttpRequest, pk: int) -> HttpResponse:
         allowed_callback_hosts=form.cleaned_data["allowed_callback_hosts"],
         actor=request.user,
     )
-    messages.success(request, _t("Client token %(prefix)s… issued.") % {"prefix": token.prefix})
+    messages.success(
+        request, gettext("Client token %(prefix)s… issued.") % {"prefix": token.prefix}
+    )
     issued = {"token": raw, "prefix": token.prefix, "label": token.label}
     if request.htmx:
         return _back(request, customer, tokens=True, issued=issued)
@@ -299,7 +301,7 @@ def token_edit(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
                 form.add_error("allowed_callback_hosts", error)
             else:
                 messages.success(
-                    request, _t("Client token %(prefix)s… saved.") % {"prefix": token.prefix}
+                    request, gettext("Client token %(prefix)s… saved.") % {"prefix": token.prefix}
                 )
                 return _row_or_back(request, token)
     if request.htmx:
@@ -333,11 +335,11 @@ def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
     if services.client_token_revoke(token=token, actor=request.user):
         messages.success(
             request,
-            _t("Client token %(prefix)s… revoked: it no longer authenticates.")
+            gettext("Client token %(prefix)s… revoked: it no longer authenticates.")
             % {"prefix": token.prefix},
         )
     else:
-        messages.info(request, _t("That token was already revoked."))
+        messages.info(request, gettext("That token was already revoked."))
     return _row_or_back(request, token)
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -29,6 +30,7 @@ STATE_LABELS = {
     selectors.RETRYING: _("retrying"),
     selectors.Status.DEAD: _("dead"),
     selectors.Status.DELIVERED: _("delivered"),
+    selectors.Status.SUPERSEDED: _("superseded"),
 }
 TRANSPORT_LABELS = {
     Delivery.Transport.WEBHOOK: _("signed webhook"),
@@ -58,6 +60,7 @@ class DeliveryFilters(DateRangeMixin, FilterForm):
             (selectors.RETRYING, _("retrying (failing)")),
             (selectors.Status.DEAD, _("dead")),
             (selectors.Status.DELIVERED, _("delivered")),
+            (selectors.Status.SUPERSEDED, _("superseded (a newer one replaced it)")),
         ],
     )
     transport = forms.ChoiceField(
@@ -238,7 +241,9 @@ def _detail_context(delivery: Delivery) -> dict:
         "payload": pretty_json(delivery.payload),
         "progress": pretty_json(delivery.state) if delivery.state else "",
         "polling": delivery.status == selectors.Status.PENDING,
-        "replayable": delivery.status in selectors.REPLAYABLE,
+        "replayable": selectors.is_replayable(delivery),
+        # A newer delivery of its group replaced it: it is never sent (again).
+        "superseded_by": delivery.superseded_by_id,
     }
 
 
@@ -269,11 +274,32 @@ def delivery_send_now(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, gettext("Sending it now."))
         else:
             messages.success(request, gettext("Replayed: it is being sent again."))
-    else:
+    elif not _refused_as_superseded(request, pk):
         messages.warning(
             request, gettext("A worker is sending it right now; try again in a moment.")
         )
     return _after_action(request, pk)
+
+
+def _refused_as_superseded(request: HttpRequest, pk: int) -> bool:
+    """Tell why a superseded delivery was not sent; False when it is not superseded."""
+    found = list(
+        Delivery.objects.filter(selectors.superseded_q(), pk=pk).values_list(
+            "superseded_by", flat=True
+        )
+    )
+    if not found:
+        return False
+    newer = found[0]
+    if newer is None:  # the newer one was deleted since
+        text = gettext("A newer delivery of the same group replaced it: it is not sent again.")
+    else:
+        text = gettext(
+            "Delivery %(n)s, newer, of the same group replaced it: it is not sent again; "
+            "send that one instead."
+        ) % {"n": num(newer)}
+    messages.warning(request, text)
+    return True
 
 
 @staff_view(roles.OPERATE)
@@ -282,7 +308,7 @@ def delivery_replay(request: HttpRequest, pk: int) -> HttpResponse:
     found = get_object_or_404(Delivery, pk=pk)
     if outbox.delivery_replay(delivery=found, actor=request.user):
         messages.success(request, gettext("Replayed: it is being sent again."))
-    else:
+    elif not _refused_as_superseded(request, pk):
         messages.warning(
             request,
             gettext("It is still pending, so there is nothing to replay; use “Send now”."),
@@ -296,20 +322,26 @@ def deliveries_replay(request: HttpRequest) -> HttpResponse:
     """Replay the list's filtered set: first a confirmation of how many, then do it."""
     queryset, query = filtered_by_query(request.POST.get("query", ""))
     back = reverse("staff:deliveries") + (f"?{query}" if query else "")
-    replayable, pending = selectors.replay_counts(queryset)
+    replayable, pending, superseded = selectors.replay_counts(queryset)
     if request.POST.get("confirm") != "yes" or replayable > BULK_LIMIT:
         context = {
             "query": query,
             "back": back,
             "replayable": replayable,
             "pending": pending,
+            "superseded": superseded,
             "too_many": replayable > BULK_LIMIT,
             "limit": BULK_LIMIT,
         }
         if request.htmx:
             return render(request, "staff/deliveries/replay_confirm.html#confirm", context)
         return render(request, "staff/deliveries/replay_confirm.html", context)
-    replayed, skipped = outbox.deliveries_replay(queryset=queryset, actor=request.user)
+    # Superseded ones are left out: replaying one would send stale data after the newer one,
+    # and the count of those "left alone" below is of pending ones.
+    replayed, skipped = outbox.deliveries_replay(
+        queryset=queryset.exclude(selectors.superseded_q() & ~Q(status=selectors.Status.PENDING)),
+        actor=request.user,
+    )
     if skipped:
         text = gettext("Replayed %(replayed)s; %(skipped)s still pending left alone.") % {
             "replayed": num(replayed),

@@ -28,7 +28,7 @@ from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -304,7 +304,7 @@ def exam_new(request: HttpRequest) -> HttpResponse:
         return render(request, "staff/exams/new.html", {"form": form, "questions": questions})
     exam = _create_exam(request, form, questions)
     if exam is not None:
-        messages.success(request, _t("Exam %(title)s created.") % {"title": exam.title})
+        messages.success(request, gettext("Exam %(title)s created.") % {"title": exam.title})
         return HttpResponseRedirect(reverse("staff:exam", args=[exam.pk]))
     # Enough slots for the questions the author asked each quiz to draw.
     wanted = form.fields["number_of_question"].to_python(request.POST.get("number_of_question"))
@@ -443,7 +443,7 @@ def exam_settings(request: HttpRequest, pk: int) -> HttpResponse:
         except AuthoringError as error:
             show_problems(error, form)
         else:
-            messages.success(request, _t("Settings saved."))
+            messages.success(request, gettext("Settings saved."))
             return _back(request, exam, "settings", "summary")
     return _refused(request, exam, "settings", settings_form=form)
 
@@ -460,11 +460,13 @@ def exam_set_active(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, message)
     else:
         if active:
-            messages.success(request, _t("The exam is active: customers can launch it."))
+            messages.success(request, gettext("The exam is active: customers can launch it."))
         else:
             messages.success(
                 request,
-                _t("The exam is inactive: new launches are refused; started quizzes can finish."),
+                gettext(
+                    "The exam is inactive: new launches are refused; started quizzes can finish."
+                ),
             )
     return _back(request, exam, "summary")
 
@@ -506,7 +508,9 @@ def question_add(request: HttpRequest, pk: int) -> HttpResponse:
         except AuthoringError as error:
             show_problems(error, form)
         else:
-            messages.success(request, _t("Question %(n)d added.") % {"n": _number_of(question)})
+            messages.success(
+                request, gettext("Question %(n)d added.") % {"n": _number_of(question)}
+            )
             if not request.htmx:
                 url = reverse("staff:exam", args=[exam.pk])
                 return HttpResponseRedirect(f"{url}#question-{question.pk}")
@@ -532,12 +536,12 @@ def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
                 show_problems(error, form)
             else:
                 if live.pk != question.pk:
-                    message = _t(
+                    message = gettext(
                         "Question %(n)d saved as a new version: the attempts that drew it keep "
                         "the earlier one."
                     )
                 else:
-                    message = _t("Question %(n)d saved.")
+                    message = gettext("Question %(n)d saved.")
                 messages.success(request, message % {"n": context["number"]})
                 return _card_or_back(request, exam, live, summary=True)
     if request.htmx:
@@ -586,9 +590,11 @@ def question_remove(request: HttpRequest, pk: int, question_pk: int) -> HttpResp
             messages.error(request, message)
     else:
         if question.used_by:
-            message = _t("Question %(n)d removed from the bank; the attempts that drew it keep it.")
+            message = gettext(
+                "Question %(n)d removed from the bank; the attempts that drew it keep it."
+            )
         else:
-            message = _t("Question %(n)d removed.")
+            message = gettext("Question %(n)d removed.")
         messages.success(request, message % {"n": number})
     return _back(request, exam, "bank", "summary")
 
@@ -618,7 +624,7 @@ def question_move(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
         else:
             messages.success(
                 request,
-                _t("Question %(n)d is now number %(m)d.") % {"n": index + 1, "m": other + 1},
+                gettext("Question %(n)d is now number %(m)d.") % {"n": index + 1, "m": other + 1},
             )
     return _back(request, exam, "bank")
 
@@ -649,18 +655,18 @@ class ImportForm(forms.Form):
         if upload.size > MAX_FILE_BYTES:
             self.add_error(
                 "file",
-                _t("The file is larger than %(mb)d MB: that is not an exam file.")
+                gettext("The file is larger than %(mb)d MB: that is not an exam file.")
                 % {"mb": MAX_FILE_BYTES // (1024 * 1024)},
             )
             return None
         try:
             return json.loads(upload.read().decode("utf-8-sig"))
         except UnicodeDecodeError:
-            self.add_error("file", _t("The file is not UTF-8 text: is it an exam file?"))
+            self.add_error("file", gettext("The file is not UTF-8 text: is it an exam file?"))
         except json.JSONDecodeError as error:
             self.add_error(
                 "file",
-                _t("The file is not valid JSON: %(error)s (line %(line)d, column %(column)d).")
+                gettext("The file is not valid JSON: %(error)s (line %(line)d, column %(column)d).")
                 % {"error": error.msg, "line": error.lineno, "column": error.colno},
             )
         return None
@@ -682,9 +688,9 @@ def _import(request: HttpRequest, exam: Exam | None) -> HttpResponse:
                 context["problems"] = error.problems
             else:
                 if exam is None:
-                    message = _t("Exam %(title)s imported.")
+                    message = gettext("Exam %(title)s imported.")
                 else:
-                    message = _t("The exam file replaced %(title)s and its bank.")
+                    message = gettext("The exam file replaced %(title)s and its bank.")
                 messages.success(request, message % {"title": imported.title})
                 return HttpResponseRedirect(reverse("staff:exam", args=[imported.pk]))
     status = 400 if request.method == "POST" else 200

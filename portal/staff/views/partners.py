@@ -17,9 +17,8 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from integrations.models import Delivery
@@ -115,7 +114,7 @@ class JwtSecretForm(GraceForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Formatted here, in the request's language (a lazy string formatted at import is not).
-        self.fields["secret"].help_text = _t(
+        self.fields["secret"].help_text = gettext(
             "Leave empty to generate one (shown once). At least %(bytes)s bytes."
         ) % {"bytes": settings.MIN_JWT_SECRET_BYTES}
 
@@ -219,7 +218,7 @@ def partner_create(request: HttpRequest) -> HttpResponse:
         )
         show_once(request, f"partner:{partner.pk}:webhook_secret", partner.webhook_secret)
         queued = len(data["clusters"]) if partner.is_active else 0
-        _saved_message(request, partner, queued, _t("Partner %(name)s created."))
+        _saved_message(request, partner, queued, gettext("Partner %(name)s created."))
         return HttpResponseRedirect(reverse("staff:partner", args=[partner.pk]))
     return render(request, "staff/partners/form.html", {"form": form, "partner": None})
 
@@ -284,7 +283,7 @@ def partner_edit(request: HttpRequest, pk: int) -> HttpResponse:
             clusters=data["clusters"],
             actor=request.user,
         )
-        _saved_message(request, partner, queued, _t("Partner %(name)s saved."))
+        _saved_message(request, partner, queued, gettext("Partner %(name)s saved."))
         return HttpResponseRedirect(reverse("staff:partner", args=[partner.pk]))
     return render(request, "staff/partners/form.html", {"form": form, "partner": partner})
 
@@ -300,12 +299,12 @@ def partner_rotate_webhook_secret(request: HttpRequest, pk: int) -> HttpResponse
         partner=partner, actor=request.user, grace=form.grace_period
     )
     if partner.webhook_grace_ends_at:
-        text = _t(
+        text = gettext(
             "New webhook secret for %(name)s. Webhooks carry a signature with each secret "
             "until %(until)s; after that only the new one signs."
         ) % {"name": partner.name, "until": when(partner.webhook_grace_ends_at)}
     else:
-        text = _t("New webhook secret for %(name)s. The old one no longer signs.") % {
+        text = gettext("New webhook secret for %(name)s. The old one no longer signs.") % {
             "name": partner.name
         }
     messages.success(request, text)
@@ -327,12 +326,12 @@ def partner_set_jwt_secret(request: HttpRequest, pk: int) -> HttpResponse:
         partner=partner, actor=request.user, secret=pasted, grace=form.grace_period
     )
     if partner.jwt_grace_ends_at:
-        text = _t(
+        text = gettext(
             "New JWT secret for %(name)s. Launch tokens signed with the old one are accepted "
             "until %(until)s."
         ) % {"name": partner.name, "until": when(partner.jwt_grace_ends_at)}
     else:
-        text = _t("New JWT secret for %(name)s.") % {"name": partner.name}
+        text = gettext("New JWT secret for %(name)s.") % {"name": partner.name}
     messages.success(request, text)
     # A pasted secret is known already; a generated one is shown once.
     shown = "" if pasted else secret
@@ -350,7 +349,7 @@ def partner_end_grace(request: HttpRequest, pk: int) -> HttpResponse:
     secrets.partner_end_grace(partner=partner, actor=request.user)
     messages.success(
         request,
-        _t("The previous secrets of %(name)s no longer work.") % {"name": partner.name},
+        gettext("The previous secrets of %(name)s no longer work.") % {"name": partner.name},
     )
     return _back(request, partner)
 
@@ -372,11 +371,11 @@ def partner_push_metadata(request: HttpRequest, pk: int) -> HttpResponse:
         )
     elif not partner.is_active:
         messages.warning(
-            request, _t("%(name)s is inactive: nothing was sent.") % {"name": partner.name}
+            request, gettext("%(name)s is inactive: nothing was sent.") % {"name": partner.name}
         )
     else:
         messages.warning(
-            request, _t("%(name)s has no clusters: nothing was sent.") % {"name": partner.name}
+            request, gettext("%(name)s has no clusters: nothing was sent.") % {"name": partner.name}
         )
     return _back(request, partner)
 
