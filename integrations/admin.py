@@ -55,7 +55,18 @@ class DeliveryAdmin(admin.ModelAdmin):
     fieldsets = (
         (
             None,
-            {"fields": ("kind", "transport", "route", "target_url", "status", "last_error")},
+            {
+                "fields": (
+                    "kind",
+                    "transport",
+                    "route",
+                    "target_url",
+                    "status",
+                    "last_error",
+                    "group_key",
+                    "superseded_by",
+                )
+            },
         ),
         (
             "Schedule",
@@ -85,6 +96,8 @@ class DeliveryAdmin(admin.ModelAdmin):
         "target_url",
         "status",
         "last_error",
+        "group_key",
+        "superseded_by",
         "attempt_count",
         "next_attempt_at",
         "locked_until",
@@ -135,11 +148,15 @@ class DeliveryAdmin(admin.ModelAdmin):
         description="Replay selected deliveries (delivered or dead)", permissions=["replay"]
     )
     def replay(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        pending = queryset.filter(status=Delivery.Status.PENDING).count()
         replayed = sum(replay_delivery(delivery) for delivery in queryset)
-        skipped = queryset.count() - replayed
+        superseded = queryset.count() - replayed - pending
         message = f"{replayed} delivery(ies) queued for replay."
-        if skipped:
-            message += f" {skipped} still pending were left alone."
+        if pending:
+            message += f" {pending} still pending were left alone."
+        if superseded:
+            # Replaying one would send stale data after the newer one of its group.
+            message += f" {superseded} superseded by a newer one were left alone."
         self.message_user(request, message, messages.SUCCESS if replayed else messages.WARNING)
 
     def get_urls(self):
@@ -158,7 +175,10 @@ class DeliveryAdmin(admin.ModelAdmin):
             self.message_user(request, f"Delivery {delivery.webhook_id} queued for replay.")
         else:
             self.message_user(
-                request, "Only a delivered or dead delivery can be replayed.", messages.WARNING
+                request,
+                "Only a delivered or dead delivery that no newer one of its group superseded "
+                "can be replayed.",
+                messages.WARNING,
             )
         return HttpResponseRedirect(
             reverse("admin:integrations_delivery_change", args=[delivery.pk])
@@ -168,7 +188,8 @@ class DeliveryAdmin(admin.ModelAdmin):
         delivery = self.get_object(request, object_id)
         can_replay = (
             delivery is not None
-            and delivery.status != Delivery.Status.PENDING
+            and delivery.status in (Delivery.Status.DELIVERED, Delivery.Status.DEAD)
+            and delivery.superseded_by_id is None
             and self.has_replay_permission(request)
         )
         extra_context = (extra_context or {}) | {"can_replay": can_replay}

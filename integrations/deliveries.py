@@ -29,6 +29,14 @@ target URL, signing secrets and allowed hosts from its owner's settings at each 
 fixed URL or a rotated secret applies to queued deliveries, retries and replays. Each attempt
 records the URL it went to, and the delivery's `target_url` follows the last one.
 
+Groups: deliveries that carry the state of one thing (a cluster's metadata for one partner)
+share a `group_key`; with the same `kind` and `route` they form a group, ordered by id. A
+newer one supersedes the older ones: those still pending become "superseded" and are never
+sent (nor replayed, like the older delivered or dead ones), so a retry can't deliver stale data
+after fresh. An older one a worker is sending at that moment finishes its attempt first: no
+delivery of a group is claimed while an older one of it is held, and the worker checks under
+its claim, before sending, that it has not been superseded.
+
 Transports: `Delivery.transport` says how a delivery is sent — a signed webhook (here),
 a HubSpot sync (integrations.hubspot) or an e-mail (integrations.email). Each is a Transport
 whose `send()` returns an AttemptResult or raises TransportError(message, permanent=...);
@@ -51,7 +59,7 @@ import httpx
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from integrations import http, routes, signing
@@ -189,6 +197,8 @@ def delivery_status(delivery: Delivery | None) -> str:
         return transport.done_status if transport else "delivered"
     if delivery.status == Status.DEAD:
         return "failed"
+    if delivery.status == Status.SUPERSEDED:
+        return "superseded"
     return "pending"
 
 
@@ -215,6 +225,7 @@ def enqueue_delivery(
     dedupe_key: str | None = None,
     transport: str = Delivery.Transport.WEBHOOK,
     route: str = "",
+    group_key: str = "",
 ) -> Delivery:
     """Record a delivery in the caller's transaction; it is sent once that transaction commits.
 
@@ -224,6 +235,10 @@ def enqueue_delivery(
     A `route` ("partner:7:results", see integrations.routes) makes each attempt take its
     target URL, secrets and hosts from the owner's settings of that moment; the values given
     here are kept as the fallback (and shown until the first attempt).
+
+    A `group_key` (e.g. "cluster:b4bf406c-4f9") makes this delivery supersede the older ones
+    of the same kind, route and group key (see the module docstring): only the latest state
+    is worth sending.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError(
@@ -248,6 +263,7 @@ def enqueue_delivery(
                 dedupe_key=dedupe_key,
                 transport=transport,
                 route=route,
+                group_key=group_key,
             )
     except IntegrityError:
         # Another transaction recorded the same event first.
@@ -255,8 +271,33 @@ def enqueue_delivery(
         if existing is None:
             raise
         return existing
+    if group_key:
+        supersede_older(delivery)
     transaction.on_commit(partial(enqueue_task, delivery.pk))
     return delivery
+
+
+def group_of(delivery: Delivery) -> Q:
+    """The deliveries of the delivery's group (itself included): same kind, route, group key."""
+    return Q(kind=delivery.kind, route=delivery.route, group_key=delivery.group_key)
+
+
+def supersede_older(delivery: Delivery) -> int:
+    """Mark the older deliveries of the delivery's group as replaced by it; return how many
+    pending ones will now never be sent. One still held by a worker keeps its claim: it is
+    finishing an attempt, and the newer one waits for it (see attempt_delivery)."""
+    older = Delivery.objects.filter(
+        group_of(delivery), pk__lt=delivery.pk, superseded_by__isnull=True
+    )
+    superseded = older.filter(status=Status.PENDING).update(
+        status=Status.SUPERSEDED,
+        superseded_by=delivery,
+        next_attempt_at=None,
+        last_error=f"Superseded by #{delivery.pk}, a newer {delivery.kind} of the same group.",
+    )
+    # Delivered and dead ones stay as they are, but are never replayed after the newer one.
+    older.update(superseded_by=delivery)
+    return superseded
 
 
 def enqueue_task(delivery_id: int, *, eta: datetime | None = None) -> bool:
@@ -288,18 +329,35 @@ def sweep_deliveries(*, limit: int = 1000) -> int:
 def attempt_delivery(delivery_id: int) -> str:
     """Send one attempt of a delivery if it is due and nobody holds it; return the outcome.
 
-    Returns "skipped" when the delivery is not due, not pending, or claimed by another worker.
+    Returns "skipped" when the delivery is not due, not pending, claimed by another worker, or
+    waiting for a worker that holds an older delivery of its group; "superseded" when a newer
+    delivery of its group replaced it after this worker claimed it (nothing is sent).
     """
     now = timezone.now()
     claim = now + timedelta(seconds=settings.DELIVERY_CLAIM_SECONDS)
+    # An older delivery of the group still held by a worker goes first, so a partner never
+    # gets the older state after the newer one.
+    older_held = Delivery.objects.filter(
+        kind=OuterRef("kind"),
+        route=OuterRef("route"),
+        group_key=OuterRef("group_key"),
+        pk__lt=OuterRef("pk"),
+        locked_until__gt=now,
+    )
     claimed = (
         Delivery.objects.due(now)
         .filter(pk=delivery_id)
+        .filter(Q(group_key="") | ~Exists(older_held))
         .update(locked_until=claim, attempt_count=F("attempt_count") + 1)
     )
     if not claimed:
         return "skipped"
     delivery = Delivery.objects.get(pk=delivery_id)
+    if delivery.status != Status.PENDING:
+        # Superseded between the claim and now (under the claim, so before anything was sent):
+        # give the claim back and wake the newer delivery, which was waiting for it.
+        _release_superseded(delivery, claim, attempted=False)
+        return "superseded"
     delivery.attempts.filter(outcome=Outcome.SENDING).update(
         outcome=Outcome.INTERRUPTED, error="The worker stopped before this attempt finished."
     )
@@ -335,16 +393,44 @@ def attempt_delivery(delivery_id: int) -> str:
             ]
         )
         # Only the holder of this claim may move the delivery on.
-        still_ours = Delivery.objects.filter(pk=delivery_id, locked_until=claim).update(**changes)
+        still_ours = Delivery.objects.filter(
+            pk=delivery_id, locked_until=claim, status=Status.PENDING
+        ).update(**changes)
         if still_ours and changes["status"] == Status.PENDING:
             transaction.on_commit(
                 partial(enqueue_task, delivery_id, eta=changes["next_attempt_at"])
             )
-    if not still_ours:
+        superseded = not still_ours and _release_superseded(
+            delivery, claim, attempted=True, delivered=result.outcome == Outcome.DELIVERED
+        )
+    if superseded:
+        logger.info("Delivery %s was superseded while it was being sent", delivery_id)
+    elif not still_ours:
         logger.warning("Delivery %s: the claim ran out while sending", delivery_id)
     elif changes["status"] == Status.DEAD:
         logger.warning("Delivery %s is dead: %s", delivery_id, changes["last_error"])
     return result.outcome
+
+
+def _release_superseded(
+    delivery: Delivery, claim: datetime, *, attempted: bool, delivered: bool = False
+) -> bool:
+    """Let go of a delivery superseded while this worker held it; False if it was not (or the
+    claim is no longer ours). One that was sent and delivered meanwhile is recorded as
+    delivered (it arrived before the newer one, which waited); otherwise it stays superseded,
+    never to be retried. The newer delivery is woken up: it waited for this claim."""
+    held = Delivery.objects.filter(pk=delivery.pk, locked_until=claim, status=Status.SUPERSEDED)
+    changes: dict = {"locked_until": None, "next_attempt_at": None}
+    if not attempted:
+        changes["attempt_count"] = F("attempt_count") - 1  # no attempt was made after all
+    elif delivered:
+        changes |= {"status": Status.DELIVERED, "delivered_at": timezone.now()}
+    newer = held.values_list("superseded_by_id", flat=True).first()
+    if not held.update(**changes):
+        return False
+    if newer is not None:
+        transaction.on_commit(partial(enqueue_task, newer))
+    return True
 
 
 def send(delivery: Delivery) -> AttemptResult:
@@ -434,7 +520,8 @@ def retry_delay(attempts_made: int, retry_after: timedelta | None = None) -> tim
 
 
 def replay_delivery(delivery: Delivery) -> bool:
-    """Send a delivered or dead delivery again now (same webhook-id and body); False otherwise.
+    """Send a delivered or dead delivery again now (same webhook-id and body); False otherwise,
+    and for one a newer delivery of its group superseded (it would deliver stale data).
 
     The transport decides what progress the replay keeps (HubSpot: the contact and deal ids,
     so a resync updates the contact and never creates a second deal).
@@ -442,17 +529,13 @@ def replay_delivery(delivery: Delivery) -> bool:
     with transaction.atomic():
         # The progress as stored, not as the caller's copy has it.
         current = (
-            Delivery.objects.select_for_update()
-            .filter(pk=delivery.pk, status__in=[Status.DELIVERED, Status.DEAD])
-            .first()
+            Delivery.objects.select_for_update().filter(replayable_q(), pk=delivery.pk).first()
         )
         try:
             state = current and transport_for(current).replay_state(dict(current.state))
         except TransportError:
             state = current.state
-        replayed = Delivery.objects.filter(
-            pk=delivery.pk, status__in=[Status.DELIVERED, Status.DEAD]
-        ).update(
+        replayed = Delivery.objects.filter(replayable_q(), pk=delivery.pk).update(
             state=state or {},
             status=Status.PENDING,
             attempt_count=0,
@@ -466,6 +549,11 @@ def replay_delivery(delivery: Delivery) -> bool:
     if replayed:
         delivery.refresh_from_db()
     return bool(replayed)
+
+
+def replayable_q() -> Q:
+    """Deliveries a replay may send again: delivered or dead, and not superseded."""
+    return Q(status__in=[Status.DELIVERED, Status.DEAD], superseded_by__isnull=True)
 
 
 def send_now(delivery: Delivery) -> bool:

@@ -24,6 +24,8 @@ class Delivery(models.Model):
         PENDING = "pending", "pending"
         DELIVERED = "delivered", "delivered"
         DEAD = "dead", "dead"
+        # Replaced, before it was sent, by a newer delivery of its group: never sent.
+        SUPERSEDED = "superseded", "superseded"
 
     class Transport(models.TextChoices):
         WEBHOOK = "webhook", "signed webhook"
@@ -61,6 +63,15 @@ class Delivery(models.Model):
     last_error = models.TextField(blank=True)
     # Set by callers whose event must be sent once only (NULLs never collide).
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # Deliveries of one kind, route and group key carry the state of one thing (e.g. a
+    # cluster's metadata for one partner): a newer one supersedes the older ones, so a retry
+    # never delivers stale data after fresh (integrations.deliveries). Blank: no group.
+    group_key = models.CharField(max_length=200, blank=True, db_index=True)
+    # The newer delivery of the group that replaced this one: a pending one was never sent
+    # (status superseded), a delivered or dead one is never replayed.
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # What a multi-step transport has done so far (e.g. the HubSpot contact and deal ids), so
     # a retry or a replay never does a non-idempotent step twice.
     state = models.JSONField(default=dict, blank=True)

@@ -30,6 +30,11 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], float]
 Scope = str | Callable[[HttpRequest], str]
 
+# The time windows are counted in (Unix seconds), read at each count: tests set a steady one
+# (`monkeypatch.setattr(ratelimit, "CLOCK", ...)`), so that a count never straddles a window's
+# end because the wall clock passed an hour boundary mid-test.
+CLOCK: Clock = time.time
+
 
 @dataclass(frozen=True)
 class RateLimitState:
@@ -55,12 +60,13 @@ class RateLimitState:
         return headers
 
 
-def hit(key: str, limit: int, window_seconds: int, *, clock: Clock = time.time) -> RateLimitState:
+def hit(key: str, limit: int, window_seconds: int, *, clock: Clock | None = None) -> RateLimitState:
     """Count one request against `key` in the current fixed window (windows are aligned to
-    multiples of `window_seconds` since the epoch) and say whether it is over `limit`."""
+    multiples of `window_seconds` since the epoch) and say whether it is over `limit`. The
+    time is `clock()`, by default CLOCK's."""
     if limit < 1 or window_seconds < 1:
         raise ValueError("limit and window_seconds must be positive")
-    now = clock()
+    now = (clock or CLOCK)()
     start = int(now // window_seconds) * window_seconds
     reset = start + window_seconds
     digest = hashlib.sha256(key.encode()).hexdigest()[:40]
@@ -161,7 +167,7 @@ def check(
         state = hit(f"{name}|{scope_key}", limit, window)
     except Exception:  # noqa: BLE001 - counting must never take the site down with the cache
         logger.warning("rate limit %s not counted: the cache is unavailable", name, exc_info=True)
-        state = RateLimitState(limit, limit, int(time.time()) + window, 0, window)
+        state = RateLimitState(limit, limit, int(CLOCK()) + window, 0, window)
     request.rate_limit = state
     return state
 

@@ -1,6 +1,7 @@
 """Shared fixtures. Fixtures name their people: a customer, another customer, a student."""
 
 import os
+import time
 import uuid
 
 import pytest
@@ -65,6 +66,16 @@ def other_token(other_customer) -> str:
 @pytest.fixture
 def exam(customer) -> Exam:
     return make_exam(customer, questions=5)
+
+
+@pytest.fixture(autouse=True)
+def _steady_rate_limit_clock(monkeypatch):
+    """Rate limits count by a clock that stands still in the middle of the current hour, so a
+    test's requests never fall into two windows because the hour turned mid-test."""
+    from portal import ratelimit
+
+    pinned = time.time() // 3600 * 3600 + 1800.5
+    monkeypatch.setattr(ratelimit, "CLOCK", lambda: pinned)
 
 
 @pytest.fixture(autouse=True)

@@ -64,11 +64,24 @@ class PushesClusterMetadata(admin.ModelAdmin):
             messages.info(request, f"Cluster metadata queued for {sent} partner(s).")
 
     def delete_model(self, request, obj) -> None:
-        clusters = [c for c in self.clusters_of(obj) if c.pk]
+        cluster_ids = {c.pk for c in self.clusters_of(obj) if c.pk}
         super().delete_model(request, obj)
+        self._push_after_delete(request, cluster_ids)
+
+    def delete_queryset(self, request, queryset) -> None:
+        # "Delete selected" on the list page: one push per cluster touched, not per row.
+        cluster_ids = {c.pk for obj in queryset for c in self.clusters_of(obj) if c.pk}
+        super().delete_queryset(request, queryset)
+        self._push_after_delete(request, cluster_ids)
+
+    def _push_after_delete(self, request, cluster_ids: set[int]) -> None:
         # A deleted cluster has nothing left to send (the contract has no "deleted" message).
-        for cluster in Cluster.objects.filter(pk__in=[c.pk for c in clusters]):
+        sent = sum(
             services.push_cluster_metadata(cluster)
+            for cluster in Cluster.objects.filter(pk__in=cluster_ids)
+        )
+        if sent:
+            messages.info(request, f"Cluster metadata queued for {sent} partner(s).")
 
 
 # ---------------------------------------------------------------------------------------------

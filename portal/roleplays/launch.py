@@ -23,6 +23,7 @@ from django.utils import timezone
 from integrations.http import UnsafeURL, check_url
 from portal.partners.models import Partner, validate_jwt_secret
 from portal.roleplays.models import Assessment, Cluster, LaunchTicket, UsedToken
+from portal.roleplays.services import record_activity
 
 # DESIGN §4: HS256 only, exp and iat required, 15-minute lifetime, small leeway.
 ALGORITHM = "HS256"
@@ -260,12 +261,14 @@ def _open_assessment(
     results_url: str,
     results_url_is_default: bool,
 ) -> Assessment:
-    """The user's in-progress assessment of the cluster, created if missing, else updated."""
+    """The user's in-progress assessment of the cluster, created if missing, else updated.
+    A launch is activity: a re-launched assessment is not swept as abandoned."""
     fields = {
         "user_name": user_name,
         "return_url": return_url,
         "results_url": results_url,
         "results_url_is_default": results_url_is_default,
+        "last_activity_at": timezone.now(),
     }
     key = {"partner": partner, "cluster": cluster, "user_id": user_id}
     in_progress = Assessment.objects.filter(**key, status=Assessment.Status.IN_PROGRESS)
@@ -277,7 +280,17 @@ def _open_assessment(
         except IntegrityError:
             # Another launch of this user into this cluster won the race: resume its assessment.
             assessment = in_progress.get()
-    in_progress.filter(pk=assessment.pk).update(**fields)
+    if not in_progress.filter(pk=assessment.pk).update(**fields):
+        # Completed in between (its last roleplay closed, or the idle sweep): launch afresh.
+        return _open_assessment(
+            partner=partner,
+            cluster=cluster,
+            user_id=user_id,
+            user_name=user_name,
+            return_url=return_url,
+            results_url=results_url,
+            results_url_is_default=results_url_is_default,
+        )
     for name, value in fields.items():
         setattr(assessment, name, value)
     return assessment
@@ -312,6 +325,7 @@ def assessment_start(*, ticket: str, assessment_cluster_id: str) -> Assessment:
     ).update(used_at=now)
     if not spent:
         raise TicketError("used")
+    record_activity(found.assessment_id)
     return found.assessment
 
 

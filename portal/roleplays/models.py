@@ -7,6 +7,7 @@ import uuid
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 def new_cluster_id() -> str:
@@ -179,8 +180,14 @@ class Assessment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The candidate's last sign of life (launch, start, a roleplay begun, an answer): the daily
+    # sweep completes an assessment only after a day without any (services.touch).
+    last_activity_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        indexes = [
+            models.Index(fields=["status", "last_activity_at"], name="assessment_idle_sweep"),
+        ]
         constraints = [
             # Parallel launches of one user into one cluster resume, never duplicate.
             models.UniqueConstraint(

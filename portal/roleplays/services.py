@@ -8,9 +8,10 @@ chosen at each turn), so a reload, a second tab or a lost connection always resu
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from portal.jsonformat import plain_number
@@ -35,6 +36,14 @@ logger = logging.getLogger(__name__)
 
 # An assessment left this long without activity is completed as it stands (see below).
 ABANDONED_AFTER = timedelta(hours=24)
+
+
+def record_activity(assessment_id: int) -> None:
+    """Note a sign of life of the candidate (a launch, the browser's start, a roleplay begun,
+    an answer): an assessment is abandoned only a day after the last one."""
+    Assessment.objects.filter(pk=assessment_id, status=Assessment.Status.IN_PROGRESS).update(
+        last_activity_at=timezone.now()
+    )
 
 
 class RoleplayError(Exception):
@@ -193,6 +202,7 @@ def start_roleplay(*, assessment: Assessment, roleplay: Roleplay) -> RoleplayAtt
         attempt = RoleplayAttempt.objects.get(assessment=assessment, roleplay=roleplay)
     if assessment.started_at is None:
         Assessment.objects.filter(pk=assessment.pk, started_at__isnull=True).update(started_at=now)
+    record_activity(assessment.pk)
     return attempt
 
 
@@ -229,6 +239,7 @@ def respond(*, attempt: RoleplayAttempt, option_id: int) -> RoleplayAttempt:
             TurnResponse.objects.create(
                 attempt=locked, turn=state.current_turn, option=options[option_id]
             )
+            record_activity(locked.assessment_id)
             _finish_if_done(locked, content)
     except RoleplayError as error:
         _finish_if_overdue(attempt, error)
@@ -255,6 +266,7 @@ def rate(*, attempt: RoleplayAttempt, values: dict[int, int]) -> int:
                 LikertResponse.objects.update_or_create(
                     attempt=locked, item_id=item_id, defaults={"value": value}
                 )
+            record_activity(locked.assessment_id)
             rated = set(
                 LikertResponse.objects.filter(attempt=locked).values_list("item_id", flat=True)
             )
@@ -308,20 +320,22 @@ def finish_overdue_roleplays() -> int:
 
 
 def complete_abandoned_assessments(*, idle: timedelta = ABANDONED_AFTER) -> int:
-    """Complete assessments nobody has worked on for `idle` (no roleplay open, nothing finished
-    or launched since), so the partner still gets results: roleplays never started score 0."""
-    from django.db.models import Max, Q
-
+    """Complete assessments whose candidate has shown no sign of life for `idle` (no launch,
+    start, roleplay begun or answer: see record_activity) and has no roleplay open, so the
+    partner still gets results: roleplays never started score 0. A roleplay left open is
+    closed at its deadline by finish_overdue_roleplays, and its last answer was activity."""
     cutoff = timezone.now() - idle
-    idle_ones = (
-        Assessment.objects.filter(status=Assessment.Status.IN_PROGRESS, created_at__lt=cutoff)
-        .annotate(last_finish=Max("attempts__finished_at"))
-        .filter(Q(last_finish__isnull=True) | Q(last_finish__lt=cutoff))
-        .exclude(attempts__finished_at__isnull=True, attempts__isnull=False)
+    open_roleplay = RoleplayAttempt.objects.filter(
+        assessment=OuterRef("pk"), finished_at__isnull=True
     )
+    idle_ones = Assessment.objects.filter(
+        status=Assessment.Status.IN_PROGRESS, last_activity_at__lt=cutoff
+    ).exclude(Exists(open_roleplay))
     count = 0
     for assessment in idle_ones.select_related("partner", "cluster"):
-        count += complete_assessment(assessment)
+        # Checked again in the completing UPDATE: a launch between this query and that one
+        # keeps the assessment open.
+        count += complete_assessment(assessment, idle_since=cutoff)
     return count
 
 
@@ -435,14 +449,16 @@ def results_payload(assessment: Assessment) -> dict:
     }
 
 
-def complete_assessment(assessment: Assessment) -> bool:
-    """Mark complete and put the results in the outbox, in the same transaction."""
+def complete_assessment(assessment: Assessment, *, idle_since: datetime | None = None) -> bool:
+    """Mark complete and put the results in the outbox, in the same transaction. With
+    `idle_since`, only when the candidate has shown no sign of life since then."""
     from integrations.deliveries import enqueue_delivery
 
+    still_open = Assessment.objects.filter(pk=assessment.pk, status=Assessment.Status.IN_PROGRESS)
+    if idle_since is not None:
+        still_open = still_open.filter(last_activity_at__lt=idle_since)
     with transaction.atomic():
-        changed = Assessment.objects.filter(
-            pk=assessment.pk, status=Assessment.Status.IN_PROGRESS
-        ).update(status=Assessment.Status.COMPLETED, completed_at=timezone.now())
+        changed = still_open.update(status=Assessment.Status.COMPLETED, completed_at=timezone.now())
         if not changed:
             return False
         assessment.refresh_from_db()
@@ -468,7 +484,8 @@ def complete_assessment(assessment: Assessment) -> bool:
 
 def push_cluster_metadata(cluster: Cluster, partners=None) -> int:
     """Queue the cluster's metadata for each partner allowed to launch it (call inside the
-    transaction that changed the cluster)."""
+    transaction that changed the cluster). Older metadata of the cluster still pending for a
+    partner is superseded: never sent."""
     from integrations.deliveries import enqueue_delivery
     from portal.roleplays import payloads
 
@@ -483,6 +500,9 @@ def push_cluster_metadata(cluster: Cluster, partners=None) -> int:
             signing_secret=partner.webhook_secret,
             allowed_hosts=partner.hosts,
             route=partner.route(ROUTE_METADATA),
+            # The newest metadata of a cluster supersedes what is still waiting to be sent to
+            # the partner: a retry never lands older metadata after newer.
+            group_key=f"cluster:{cluster.cluster_id}",
         )
         count += 1
     return count

@@ -23,13 +23,16 @@ TOKEN_LIFETIME_SECONDS = 15 * 60
 
 
 def mint_token(secret: str, *, user_id: str, cluster_id: str) -> str:
-    """The launch JWT of the seed: HS256, user_id and assessment_cluster_id, 15 minutes."""
+    """The launch JWT of the seed: HS256, user_id and assessment_cluster_id, 15 minutes, and a
+    random `jti`: a token is accepted once, and without it two launches of one user in the
+    same second (a double click) would mint the same token and the second be refused."""
     now = int(time.time())
     claims = {
         "user_id": user_id,
         "assessment_cluster_id": cluster_id,
         "iat": now,
         "exp": now + TOKEN_LIFETIME_SECONDS,
+        "jti": secrets.token_urlsafe(16),
     }
     return jwt.encode(claims, secret, algorithm="HS256")
 

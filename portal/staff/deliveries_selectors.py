@@ -7,15 +7,16 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from integrations import routes
+from integrations.deliveries import replayable_q
 from integrations.models import Delivery, DeliveryAttempt
 from portal.partners.models import Partner
 
 Status = Delivery.Status
 RETRYING = "retrying"
 # The console's states of a delivery: the stored ones, and "retrying" (pending after a failed
-# attempt: it waits for the next one on the schedule).
-STATES = (Status.PENDING, RETRYING, Status.DEAD, Status.DELIVERED)
-REPLAYABLE = (Status.DELIVERED, Status.DEAD)
+# attempt: it waits for the next one on the schedule). "superseded": a newer delivery of its
+# group (e.g. newer cluster metadata for the same partner) replaced it before it was sent.
+STATES = (Status.PENDING, RETRYING, Status.DEAD, Status.DELIVERED, Status.SUPERSEDED)
 PARTNER_ROUTE = "partner:"
 # The columns a list never reads: the body can be large, the secret is never shown.
 LIST_DEFERRED = ("payload", "signing_secret", "state", "allowed_hosts")
@@ -112,11 +113,23 @@ def destination(delivery: Delivery) -> Destination:
     )
 
 
-def replay_counts(queryset: QuerySet[Delivery]) -> tuple[int, int]:
-    """How many of a (filtered) set a bulk replay would send again, and how many pending ones
-    it would leave alone."""
+def is_replayable(delivery: Delivery) -> bool:
+    """Delivered or dead, and no newer delivery of its group replaced it."""
+    return delivery.status in (Status.DELIVERED, Status.DEAD) and delivery.superseded_by_id is None
+
+
+def superseded_q() -> Q:
+    """Deliveries a newer one of their group replaced: never sent (again)."""
+    return Q(status=Status.SUPERSEDED) | Q(superseded_by__isnull=False)
+
+
+def replay_counts(queryset: QuerySet[Delivery]) -> tuple[int, int, int]:
+    """How many of a (filtered) set a bulk replay would send again, how many pending ones it
+    would leave alone, and how many superseded ones (a newer one of their group replaced
+    them) it leaves alone too."""
     counts = queryset.order_by().aggregate(
-        replayable=Count("pk", filter=Q(status__in=REPLAYABLE)),
+        replayable=Count("pk", filter=replayable_q()),
         pending=Count("pk", filter=Q(status=Status.PENDING)),
+        superseded=Count("pk", filter=superseded_q() & ~Q(status=Status.PENDING)),
     )
-    return counts["replayable"], counts["pending"]
+    return counts["replayable"], counts["pending"], counts["superseded"]

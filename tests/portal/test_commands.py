@@ -28,7 +28,8 @@ FA_FIXTURE = FIXTURES / "demo_exam_fa.json"
 
 def run(*args, **options) -> str:
     out = io.StringIO()
-    call_command(*args, stdout=out, stderr=io.StringIO(), **options)
+    options.setdefault("stderr", io.StringIO())
+    call_command(*args, stdout=out, **options)
     return out.getvalue()
 
 
@@ -285,6 +286,32 @@ def test_seed_demo_text_output_lists_the_roleplay_partner():
 
 
 @pytest.mark.django_db
+def test_seed_demo_keeps_the_partners_url_unless_asked_to_repoint(settings):
+    """On a shared host, `seed_demo` run without PUBLIC_BASE_URL (so the default port 8000)
+    must not send the demo partner's webhooks to whoever serves that port."""
+    from portal.partners.models import Partner
+
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8013"
+    run("seed_demo")
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+    err = io.StringIO()
+    summary = json.loads(run("seed_demo", "--json", stderr=err))
+
+    assert summary["partner"]["base_url"] == "http://127.0.0.1:8013/sandbox/q3"
+    partner = Partner.objects.get(name="Demo Q3")
+    assert partner.metadata_url() == "http://127.0.0.1:8013/sandbox/q3/api/receive-cluster-metadata"
+    assert err.getvalue().strip() == (
+        "Kept Demo Q3's URL http://127.0.0.1:8013/sandbox/q3 (its webhooks go there); "
+        "PUBLIC_BASE_URL gives http://127.0.0.1:8000/sandbox/q3. Run with --repoint to follow it."
+    )
+
+    err = io.StringIO()
+    run("seed_demo", "--repoint", stderr=err)
+    assert Partner.objects.get().base_url == "http://127.0.0.1:8000/sandbox/q3"
+    assert err.getvalue() == ""
+
+
+@pytest.mark.django_db
 def test_seed_demo_follows_a_new_public_base_url_and_keeps_the_secret(settings):
     from portal.partners.models import Partner
 
@@ -292,7 +319,7 @@ def test_seed_demo_follows_a_new_public_base_url_and_keeps_the_secret(settings):
     Partner.objects.filter(name="Demo Q3").update(allowed_hosts="testserver,q3.internal")
     settings.PUBLIC_BASE_URL = "https://demo.example.org"
 
-    second = json.loads(run("seed_demo", "--json"))
+    second = json.loads(run("seed_demo", "--json", "--repoint"))
 
     assert second["partner"]["jwt_secret"] == first["partner"]["jwt_secret"]
     assert second["partner"]["base_url"] == "https://demo.example.org/sandbox/q3"
@@ -680,3 +707,61 @@ def test_revoke_client_token_refuses_unknown_short_and_ambiguous(customer, anoth
 
     assert ClientToken.authenticate(raw) is None
     assert ClientToken.objects.get(token_hash="0" * 64).revoked_at is None
+
+
+# ---------------------------------------------------------------------------------------------
+# make run (scripts/run)
+
+
+def test_make_run_sends_the_demo_metadata_at_the_first_attempt(tmp_path):
+    """`make run` on a fresh machine: the demo partner's cluster metadata, queued by seed_demo,
+    reaches the sandbox Q3 at its first attempt, since the consumer starts only once the web
+    server answers (before, that attempt always failed: connection refused)."""
+    import signal
+    import socket
+    import sqlite3
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # Its own SQLite database and queue in tmp_path, whatever the tests run on.
+    unset = {"DATABASE_URL", "SQLITE_PATH", "HUEY_REDIS_URL", "HUEY_NAME", "PUBLIC_BASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in unset and not k.startswith("DEMO_")}
+    env |= {"PORTAL_VAR_DIR": str(tmp_path), "HOST": "127.0.0.1", "PORT": str(port)}
+    log_path = tmp_path / "run.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [str(ROOT / "scripts" / "run")],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: runserver's reloader child too
+        )
+    row = None
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with sqlite3.connect(tmp_path / "portal.sqlite3", timeout=5) as db:
+                    # An attempt is over once no worker holds the delivery.
+                    row = db.execute(
+                        "SELECT status, attempt_count, last_error FROM integrations_delivery"
+                        " WHERE kind = 'cluster_metadata_sync' AND attempt_count > 0"
+                        " AND locked_until IS NULL"
+                    ).fetchone()
+            except sqlite3.OperationalError:  # not migrated yet
+                row = None
+            if row is not None:
+                break
+            time.sleep(0.25)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+    assert row is not None, log_path.read_text()
+    assert row == ("delivered", 1, ""), log_path.read_text()

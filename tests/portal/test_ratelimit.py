@@ -16,11 +16,20 @@ from django.urls import path
 from ninja import NinjaAPI
 
 import portal.urls
+from portal import ratelimit
 from portal.ratelimit import AtomicDatabaseCache, client_ip, hit, rate_limit, session_scope
 from tests.browser.conftest import database_env
 
 ROOT = Path(__file__).resolve().parents[2]
 WINDOW_START = 1_700_000_000 - 1_700_000_000 % 3600  # an hour boundary
+
+
+@pytest.fixture
+def clock(monkeypatch) -> list[float]:
+    """The rate limits' time, 100.5 s into an hour window until a test moves it (clock[0])."""
+    now = [WINDOW_START + 100.5]
+    monkeypatch.setattr(ratelimit, "CLOCK", lambda: now[0])
+    return now
 
 
 def unique_key() -> str:
@@ -81,7 +90,7 @@ def test_the_count_starts_again_in_the_next_window():
 
 @pytest.mark.django_db
 @pytest.mark.urls(__name__)
-def test_a_view_over_its_limit_answers_the_seed_envelope(client):
+def test_a_view_over_its_limit_answers_the_seed_envelope(client, clock):
     # A client address of its own: the Redis test database outlives this test.
     address = {"REMOTE_ADDR": f"2001:db8::{uuid.uuid4().hex[:4]}"}
     first = client.get("/test/limited/", **address)
@@ -103,18 +112,18 @@ def test_a_view_over_its_limit_answers_the_seed_envelope(client):
     assert error["message"]
     assert error["details"] == {"limit": 2, "window": 3600}
     assert error["requestId"] == "req_limited01" == response.headers["X-Request-ID"]
-    assert 1 <= error["retryAfter"] <= 3600
-    assert response.headers["Retry-After"] == str(error["retryAfter"])
-    assert response.headers["X-RateLimit-RetryAfter"] == str(error["retryAfter"])
+    assert error["retryAfter"] == 3500
+    assert response.headers["Retry-After"] == "3500"
+    assert response.headers["X-RateLimit-RetryAfter"] == "3500"
     assert response.headers["X-RateLimit-Remaining"] == "0"
-    assert int(response.headers["X-RateLimit-Reset"]) % 3600 == 0
+    assert response.headers["X-RateLimit-Reset"] == str(WINDOW_START + 3600)
     assert error["timestamp"].endswith("Z")
     assert response.headers["Content-Security-Policy"] == "default-src 'self'"
 
 
 @pytest.mark.django_db
 @pytest.mark.urls(__name__)
-def test_a_ninja_endpoint_per_session(client):
+def test_a_ninja_endpoint_per_session(client, clock):
     session = client.session
     session["seen"] = True
     session.save()
@@ -134,6 +143,24 @@ def test_a_ninja_endpoint_per_session(client):
     other["seen"] = True
     other.save()
     assert client.get("/test/api/ping").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.urls(__name__)
+def test_views_count_in_the_windows_of_the_injected_clock(client, clock):
+    """The clock the views count by is the one tests set: a limit is reached or reset when
+    that clock says so, never because the wall clock passed an hour boundary mid-test."""
+    address = {"REMOTE_ADDR": f"2001:db8::{uuid.uuid4().hex[:4]}"}
+    clock[0] = WINDOW_START + 3599.5  # half a second before the window ends
+    assert [client.get("/test/limited/", **address).status_code for _ in range(3)] == [
+        200,
+        200,
+        429,
+    ]
+    clock[0] = WINDOW_START + 3600.0  # the next window
+    fresh = client.get("/test/limited/", **address)
+    assert fresh.status_code == 200
+    assert fresh.headers["X-RateLimit-Reset"] == str(WINDOW_START + 7200)
 
 
 def test_session_scope_falls_back_to_the_ip_without_a_session():
@@ -169,16 +196,17 @@ import sys
 import django
 
 django.setup()
-from portal.ratelimit import hit
+from portal import ratelimit
 
-key, hits = sys.argv[1], int(sys.argv[2])
+key, hits, now = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+ratelimit.CLOCK = lambda: now  # the test's window, whatever the wall clock says
 for _ in range(hits):
-    hit(key, 1000, 3600)
+    ratelimit.hit(key, 1000, 3600)
 """
 
 
 @pytest.mark.django_db(transaction=True)
-def test_separate_workers_share_one_count():
+def test_separate_workers_share_one_count(clock):
     """Three web "workers" (two other processes and this one) hit the same key at once:
     every request is counted exactly once."""
     key = unique_key()
@@ -192,7 +220,9 @@ def test_separate_workers_share_one_count():
         env["HUEY_REDIS_URL"] = os.environ["HUEY_REDIS_URL"]
     env |= database_env()
     workers = [
-        subprocess.Popen([sys.executable, "-c", WORKER, key, "30"], cwd=ROOT, env=env)
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, key, "30", repr(clock[0])], cwd=ROOT, env=env
+        )
         for _ in range(2)
     ]
     for _ in range(30):

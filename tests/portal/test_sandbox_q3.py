@@ -1,6 +1,7 @@
 """The sandbox Q3 receivers: signed, schema-checked, processed once per webhook-id."""
 
 import json
+import time
 
 import pytest
 
@@ -124,3 +125,33 @@ def test_an_invalid_metadata_post_does_not_break_the_dashboard(client, account):
         account.webhook_secret,
     )
     assert client.get("/sandbox/q3/").status_code == 200
+
+
+def test_two_launches_in_the_same_second_are_both_accepted(client, monkeypatch):
+    """A double click on "Attempt assessment": each click mints its own token (a `jti`), so
+    the second launch is not refused as TOKEN_REPLAYED."""
+    from portal.sandbox import q3
+    from tests.factories import make_cluster
+
+    cluster, partner, _ = make_cluster(partner_hosts="127.0.0.1")
+    this_second = int(time.time())
+    monkeypatch.setattr(q3.time, "time", lambda: this_second + 0.25)  # both clicks in it
+    tokens = [
+        q3.mint_token(partner.jwt_secret, user_id="EMP_789", cluster_id=cluster.cluster_id)
+        for _ in range(2)
+    ]
+    monkeypatch.undo()
+    assert tokens[0] != tokens[1]
+    for token in tokens:
+        response = client.post(
+            "/api/integration/assessment-launch",
+            {
+                "user_id": "EMP_789",
+                "user_name": "johndoe",
+                "assessment_cluster_id": cluster.cluster_id,
+                "auth_token": token,
+                "return_url": "http://127.0.0.1/dashboard",
+            },
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content

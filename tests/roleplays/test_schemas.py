@@ -2,7 +2,6 @@
 
 import copy
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,13 @@ from jsonschema import Draft202012Validator
 from portal.roleplays import launch, schemas
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED = ROOT.parent / "shared" / "seeds" / "000_7e4f092665407368.txt"
+# The seed's examples, copied into the repository (tests read nothing outside it).
+SEED_EXAMPLES = ROOT / "tests" / "fixtures" / "seed_000_roleplay_examples.json"
 
 
 def seed_examples() -> list[dict]:
-    """Every ```json block of the seed document (the Q3 integration guide)."""
-    text = SEED.read_text(encoding="utf-8")
-    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.S)]
+    """Every ```json block of the seed document (the Q3 integration guide), as written."""
+    return json.loads(SEED_EXAMPLES.read_text(encoding="utf-8"))["examples"]
 
 
 def schema_of(example: dict) -> str:
@@ -109,6 +108,24 @@ def test_every_example_of_the_seed_passes_its_schema():
     )
     for example, name in zip(examples, names, strict=True):
         schemas.validate(name, example)
+
+
+def test_the_seed_examples_are_read_from_the_repository():
+    """A checkout alone runs the tests: no test reads the seeds beside the repository."""
+    # Spelt in pieces, so that this file doesn't find itself.
+    outside = (
+        '"shared"' + ' / "seeds"',
+        "shared" + "/seeds",
+        "ROOT" + ".parent",
+        "parents" + "[3]",
+    )
+    readers = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "tests").rglob("*.py")
+        if any(sign in path.read_text(encoding="utf-8") for sign in outside)
+    ]
+    assert readers == []
+    assert SEED_EXAMPLES.is_relative_to(ROOT)
 
 
 def test_launch_request():

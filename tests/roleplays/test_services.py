@@ -262,7 +262,9 @@ def test_an_assessment_abandoned_between_roleplays_is_completed_a_day_later(worl
     attempt = finish_rp1(world)
     assert tasks.complete_abandoned_assessments.call_local() == 0, "too early"
     a_day_ago = timezone.now() - timedelta(hours=25)
-    Assessment.objects.filter(pk=world["assessment"].pk).update(created_at=a_day_ago)
+    Assessment.objects.filter(pk=world["assessment"].pk).update(
+        created_at=a_day_ago, last_activity_at=a_day_ago
+    )
     RoleplayAttempt.objects.filter(pk=attempt.pk).update(finished_at=a_day_ago)
     assert tasks.complete_abandoned_assessments.call_local() == 1
     assert Assessment.objects.get(pk=world["assessment"].pk).status == "completed"
@@ -272,7 +274,120 @@ def test_an_assessment_abandoned_between_roleplays_is_completed_a_day_later(worl
 
 def test_an_assessment_with_a_roleplay_open_is_not_abandoned(world):
     services.start_roleplay(assessment=world["assessment"], roleplay=world["rp1"])
+    long_ago = timezone.now() - timedelta(hours=30)
     Assessment.objects.filter(pk=world["assessment"].pk).update(
-        created_at=timezone.now() - timedelta(hours=30)
+        created_at=long_ago, last_activity_at=long_ago
     )
     assert services.complete_abandoned_assessments() == 0
+
+
+def gone_quiet(world, hours: int = 30) -> None:
+    """The candidate's last sign of life was `hours` ago (and so was the launch)."""
+    long_ago = timezone.now() - timedelta(hours=hours)
+    Assessment.objects.filter(pk=world["assessment"].pk).update(
+        created_at=long_ago, last_activity_at=long_ago
+    )
+
+
+def status_of(world) -> str:
+    return Assessment.objects.get(pk=world["assessment"].pk).status
+
+
+def test_a_relaunched_assessment_is_not_swept_as_abandoned(world, monkeypatch):
+    """A candidate who comes back to a day-old assessment from the partner's site keeps it: the
+    launch is activity, and the sweep waits a day after it."""
+    import time
+
+    import jwt
+
+    from portal.roleplays import launch
+
+    monkeypatch.setattr(launch, "check_url", lambda url, hosts: None)  # no DNS in this test
+    gone_quiet(world)
+    now = int(time.time())
+    token = jwt.encode(
+        {"user_id": "EMP_789", "assessment_cluster_id": "test-cl-001", "iat": now, "exp": now + 60},
+        world["partner"].jwt_secret,
+        algorithm="HS256",
+    )
+    relaunched = launch.assessment_launch(
+        user_id="EMP_789",
+        user_name="johndoe",
+        assessment_cluster_id="test-cl-001",
+        auth_token=token,
+        return_url="https://q3.example.com/dashboard",
+    )
+    assert relaunched.assessment.pk == world["assessment"].pk, "the launch resumes it"
+    assert services.complete_abandoned_assessments() == 0
+    assert status_of(world) == "in_progress"
+    assert not Delivery.objects.filter(kind="results_submission").exists()
+    # A day without anything after the launch, and it is completed after all.
+    assert services.complete_abandoned_assessments(idle=timedelta(0)) == 1
+    assert status_of(world) == "completed"
+
+
+def test_the_browsers_start_is_activity(world):
+    from portal.roleplays import launch
+    from portal.roleplays.models import LaunchTicket
+
+    LaunchTicket.objects.create(
+        assessment=world["assessment"],
+        ticket_hash=launch.sha256("the-ticket"),
+        expires_at=timezone.now() + timedelta(minutes=5),
+    )
+    gone_quiet(world)
+    launch.assessment_start(ticket="the-ticket", assessment_cluster_id="test-cl-001")
+    assert services.complete_abandoned_assessments() == 0
+    assert status_of(world) == "in_progress"
+
+
+def test_beginning_a_roleplay_and_answering_are_activity(world):
+    attempt = services.start_roleplay(assessment=world["assessment"], roleplay=world["rp1"])
+    gone_quiet(world)
+    for name in ("a1 good", "a2 good", "s1 good"):  # the last answer closes the roleplay
+        services.respond(attempt=attempt, option_id=world["options"][name].pk)
+    assert services.complete_abandoned_assessments() == 0, "the answers were just now"
+
+    gone_quiet(world)
+    attempt = services.start_roleplay(assessment=world["assessment"], roleplay=world["rp2"])
+    services.respond(attempt=attempt, option_id=world["options"]["k1 good"].pk)
+    gone_quiet(world)
+    items = list(RoleplayContent.load(world["rp2"]).likert_items)
+    services.rate(attempt=attempt, values={items[0].pk: 4})
+    RoleplayAttempt.objects.filter(pk=attempt.pk).update(finished_at=timezone.now())
+    assert services.complete_abandoned_assessments() == 0, "the rating was just now"
+
+
+def test_beginning_a_roleplay_is_activity(world):
+    finish_rp1(world)
+    gone_quiet(world)
+    attempt = services.start_roleplay(assessment=world["assessment"], roleplay=world["rp2"])
+    # Closed at once (a deadline that passed): the begin is what the sweep goes by.
+    RoleplayAttempt.objects.filter(pk=attempt.pk).update(finished_at=timezone.now())
+    assert services.complete_abandoned_assessments() == 0
+
+
+def test_newer_cluster_metadata_supersedes_what_still_waits_for_the_partner(world):
+    """Metadata pushed twice before the partner took the first: only the newer is sent, so a
+    retry of the older can never overwrite it at the partner."""
+    from django.db import transaction
+
+    from portal.partners.models import Partner
+
+    cluster, partner = world["cluster"], world["partner"]
+    other = Partner.objects.create(
+        name="Other HR", jwt_secret="o" * 40, base_url="https://other.example.org"
+    )
+    with transaction.atomic():
+        services.push_cluster_metadata(cluster, [partner, other])
+    Roleplay.objects.filter(pk=world["rp2"].pk).update(roleplay_name="Conflict, renamed")
+    with transaction.atomic():
+        services.push_cluster_metadata(cluster, [partner])
+
+    sent = Delivery.objects.filter(kind="cluster_metadata_sync")
+    for_q3 = sent.filter(route=partner.route("metadata")).order_by("pk")
+    older, newer = for_q3
+    assert older.status == "superseded" and older.superseded_by_id == newer.pk
+    assert newer.status == "pending"
+    assert json.loads(newer.payload)["roleplays"][1]["roleplay_name"] == "Conflict, renamed"
+    assert sent.get(route=other.route("metadata")).status == "pending", "another partner's stays"

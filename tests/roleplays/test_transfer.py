@@ -773,3 +773,62 @@ def test_admin_sends_metadata_when_an_edit_changes_it(staff_client, cluster, par
 
     response = staff_client.post(url, form | {"kind": "16pf", "norm_table": "[1, 2]"})
     assert "A 16PF norm table is 9 raw-score cut-offs." in response.text
+
+
+def metadata_sent() -> list[dict]:
+    return [
+        json.loads(d.payload)
+        for d in Delivery.objects.filter(kind="cluster_metadata_sync").order_by("pk")
+    ]
+
+
+def test_admin_bulk_delete_of_roleplays_sends_the_metadata_once(staff_client, cluster, partner):
+    """ "Delete selected" on the roleplay list tells the partner, as deleting one does."""
+    first, *others = cluster.roleplays.order_by("position")
+    response = staff_client.post(
+        "/admin/roleplays/roleplay/",
+        {"action": "delete_selected", "_selected_action": [first.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    (sent,) = metadata_sent()
+    assert [r["roleplay_id"] for r in sent["roleplays"]] == [r.roleplay_id for r in others]
+    assert sent["number_of_roleplays"] == len(others)
+
+    Delivery.objects.all().delete()
+    response = staff_client.post(
+        "/admin/roleplays/roleplay/",
+        {"action": "delete_selected", "_selected_action": [r.pk for r in others], "post": "yes"},
+    )
+    assert response.status_code == 302
+    (sent,) = metadata_sent()
+    assert sent["number_of_roleplays"] == 0 and sent["roleplays"] == []
+
+
+def test_admin_bulk_delete_of_competencies_sends_the_metadata(staff_client, cluster, partner):
+    competency = Competency.objects.get(code="CUST_FOCUS")
+    response = staff_client.post(
+        "/admin/roleplays/competency/",
+        {"action": "delete_selected", "_selected_action": [competency.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    (sent,) = metadata_sent()
+    codes = {c["id"] for r in sent["roleplays"] for c in r["competencies"]}
+    assert "CUST_FOCUS" not in codes and codes
+
+
+def test_admin_single_delete_of_a_roleplay_sends_the_metadata(staff_client, cluster, partner):
+    first = cluster.roleplays.order_by("position").first()
+    response = staff_client.post(f"/admin/roleplays/roleplay/{first.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    (sent,) = metadata_sent()
+    assert first.roleplay_id not in {r["roleplay_id"] for r in sent["roleplays"]}
+
+
+def test_admin_bulk_delete_of_clusters_sends_nothing(staff_client, cluster, partner):
+    response = staff_client.post(
+        "/admin/roleplays/cluster/",
+        {"action": "delete_selected", "_selected_action": [cluster.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not Cluster.objects.exists()
+    assert metadata_sent() == [], "the contract has no message for a deleted cluster"

@@ -124,11 +124,17 @@ def demo_cluster() -> Cluster:
         raise CommandError(f"Cannot import the demo cluster: {error.message}") from error
 
 
-def demo_partner(cluster: Cluster) -> Partner:
+def demo_partner(cluster: Cluster, *, repoint: bool = False) -> tuple[Partner, str]:
     """The sandbox's Q3 as a roleplay partner, changed only where it differs from what it
     should be; its JWT secret is kept once set. A partner newly given the cluster is sent the
-    cluster's metadata, as any partner would be."""
+    cluster's metadata, as any partner would be.
+
+    An existing partner keeps its base URL (where its webhooks go) unless `repoint`: on a
+    shared host, a run without PUBLIC_BASE_URL must not send them to someone else's server on
+    the default port. Returns the partner and the base URL PUBLIC_BASE_URL gives, when it was
+    not followed ("" otherwise)."""
     base_url = absolute(SANDBOX_Q3_PATH)
+    not_followed = ""
     partner = Partner.objects.filter(name=DEMO_PARTNER).first()
     if partner is None:
         partner = Partner.objects.create(
@@ -148,9 +154,11 @@ def demo_partner(cluster: Cluster) -> Partner:
         if len(partner.jwt_secret.encode()) < settings.MIN_JWT_SECRET_BYTES:
             partner.jwt_secret = secrets.token_urlsafe(JWT_SECRET_CHARS * 3 // 4)
             changed.append("jwt_secret")
-        if partner.base_url != base_url:  # PUBLIC_BASE_URL changed since the last run
+        if partner.base_url != base_url and repoint:  # PUBLIC_BASE_URL changed since
             partner.base_url = base_url
             changed.append("base_url")
+        elif partner.base_url != base_url:
+            not_followed = base_url
         hosts = [h.strip() for h in partner.allowed_hosts.split(",") if h.strip()]
         missing = [host for host in sandbox_callback_hosts() if host not in hosts]
         if missing:
@@ -161,7 +169,7 @@ def demo_partner(cluster: Cluster) -> Partner:
     if not partner.clusters.filter(pk=cluster.pk).exists():
         partner.clusters.add(cluster)
         roleplay_services.push_cluster_metadata(cluster, [partner])
-    return partner
+    return partner, not_followed
 
 
 def sandbox_q3_account(partner: Partner, clusters: list[Cluster]) -> Q3Account:
@@ -244,12 +252,20 @@ class Command(BaseCommand):
         f"token, the demo roleplay cluster and its partner {DEMO_PARTNER!r} (the sandbox's Q3) "
         "and, when DEMO_ADMIN_PASSWORD is set, an 'admin' superuser; when DEMO_STAFF_PASSWORD is "
         "set, one staff console user per role. Safe to run again: it only "
-        "creates what is missing."
+        "creates what is missing, and keeps the partner's URL unless --repoint."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--json", action="store_true", help="Print one JSON object and nothing else."
+        )
+        parser.add_argument(
+            "--repoint",
+            action="store_true",
+            help=(
+                f"Point an existing {DEMO_PARTNER!r} (where its webhooks go) at PUBLIC_BASE_URL. "
+                "Without it the stored URL is kept."
+            ),
         )
 
     def handle(self, *args, **options) -> None:
@@ -258,7 +274,7 @@ class Command(BaseCommand):
             exams = [demo_exam(customer, filename) for filename in DEMO_EXAM_FILES]
             account, token = sandbox_account(customer, exams)
             cluster = demo_cluster()
-            partner = demo_partner(cluster)
+            partner, not_followed = demo_partner(cluster, repoint=options["repoint"])
             sandbox_q3_account(partner, [cluster])
             scorecard = demo_scorecard()
             admin = admin_user()
@@ -305,6 +321,12 @@ class Command(BaseCommand):
             },
             "staff_users": staff,
         }
+        if not_followed:
+            # On stderr: --json keeps stdout to the one object.
+            self.stderr.write(
+                f"Kept {DEMO_PARTNER}'s URL {partner.base_url} (its webhooks go there); "
+                f"PUBLIC_BASE_URL gives {not_followed}. Run with --repoint to follow it."
+            )
         if options["json"]:
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
         else:
