@@ -13,24 +13,23 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
-from pydantic import StrictInt, StrictStr
 
 from api.auth import client_token_auth
+from api.fields import Int, Line, RequestSchema, line_or_number
+from portal import errors
 from portal.exams import services
 from portal.exams.models import Launch, Quiz, QuizQuestion
 from portal.jsonformat import plain_number
 
-CONTRACT = "exams"
 router = Router(tags=["Exams (seed 001)"], auth=client_token_auth)
 
 
 def speaks_exam_contract(view):
-    """Mark the request for the error handlers and answer in the contract's language."""
+    """Answer in the contract's language (errors in its format: portal.errors, by path)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
-        request.contract = CONTRACT
-        with translation.override(contract_language(request)):
+        with translation.override(errors.exam_language(request)):
             return view(request, *args, **kwargs)
 
     return wrapper
@@ -42,14 +41,16 @@ router.add_decorator(speaks_exam_contract, mode="view")
 # --- schemas ----------------------------------------------------------------------------------
 
 
-class ErrorOut(Schema):
+class ExamErrorOut(Schema):
     error: str = Field(..., examples=["Evaluation یافت نشد"])
     code: str = Field(
         ...,
         description="Stable machine-readable reason, e.g. exam_not_found, launch_not_found, "
         "invalid_request, invalid_token, invalid_callback_url, callback_host_not_allowed, "
         "exam_inactive, exam_empty, unknown_question, invalid_answer, answer_locked, "
-        "quiz_finished, time_up, quiz_not_finished.",
+        "quiz_finished, time_up, quiz_not_finished; and for any path: not_found (404), "
+        "method_not_allowed (405), request_too_large (413), service_unavailable (503, "
+        "retry after Retry-After), internal_error (500).",
     )
 
 
@@ -64,14 +65,17 @@ class ExamInfoOut(Schema):
     is_active: bool
 
 
-class LaunchIn(Schema):
-    # Numbers are taken as text too: customers' ids are often numeric.
-    model_config = {"coerce_numbers_to_str": True}
+# Customers' ids are often numeric: a whole number is taken as its text too.
+StudentId = line_or_number(min_length=1, max_length=128)
+Mobile = line_or_number(max_length=32)
+Answer = line_or_number(max_length=32)
 
-    student_uuid: str = Field(..., min_length=1, max_length=128, examples=["stu-uuid-123"])
-    mobile: str = Field("", max_length=32, examples=["09123456789"])
-    eurl: int = Field(..., examples=[12])
-    callback_url: str = Field(
+
+class LaunchIn(RequestSchema):
+    student_uuid: StudentId = Field(..., examples=["stu-uuid-123"])
+    mobile: Mobile = Field("", examples=["09123456789"])
+    eurl: Int = Field(..., examples=[12])
+    callback_url: Line = Field(
         ..., max_length=2000, examples=["https://client.example.com/exam/callback"]
     )
 
@@ -128,21 +132,25 @@ class LaunchDetailOut(Schema):
     questions: list[QuestionOut]
 
 
-class AnswerIn(Schema):
-    question_id: int = Field(..., ge=1, le=2**31 - 1)
-    # Strict, so that a JSON true is not taken for choice 1 (nor 2.0 for choice 2).
-    answer: StrictStr | StrictInt | None = Field(
+class AnswerIn(RequestSchema):
+    question_id: Int = Field(..., ge=1, le=2**31 - 1)
+    # A JSON true is not taken for choice 1 (api/fields.py).
+    answer: Answer | None = Field(
         ..., description='"1".."4" as c1..c4 are shown; Persian digits are accepted.'
     )
-    done: str = Field("in_progress", max_length=32, examples=["in_progress", "completed"])
+    done: Line = Field("in_progress", max_length=32, examples=["in_progress", "completed"])
 
 
 class MessageOut(Schema):
     message: str
 
 
-class SubmitIn(Schema):
-    responses: list[AnswerIn] = Field(default_factory=list)
+class ExamSubmitIn(RequestSchema):
+    responses: list[AnswerIn] = Field(
+        ...,
+        max_length=1000,
+        description="The answers to save before finishing; [] finishes with those saved.",
+    )
 
 
 class QuestionDetailsOut(Schema):
@@ -179,19 +187,13 @@ class ResultOut(Schema):
     responses: list[ResponseOut]
 
 
-class SubmitOut(Schema):
+class ExamSubmitOut(Schema):
     message: str
     result: ResultOut
     redirect_url: str
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def contract_language(request: HttpRequest) -> str:
-    """Persian, the contract's language, unless the caller prefers English."""
-    accept = request.headers.get("Accept-Language", "").strip().lower()
-    return "en" if accept.startswith("en") else "fa"
 
 
 def _launch(request: HttpRequest, launch_id: str) -> Launch:
@@ -258,7 +260,7 @@ def _result(quiz: Quiz, items: list[QuizQuestion]) -> dict:
 
 # --- endpoints --------------------------------------------------------------------------------
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
+ERRORS = {400: ExamErrorOut, 401: ExamErrorOut, 404: ExamErrorOut}
 
 # The launch route comes first: otherwise "launch" would be taken for an eurl.
 
@@ -292,7 +294,7 @@ def launch(request: HttpRequest, payload: LaunchIn):
 
 
 @router.get("/integration/exams/{eurl}/", response={200: ExamInfoOut, **ERRORS})
-def exam_info(request: HttpRequest, eurl: str):
+def exam_info(request: HttpRequest, eurl: Line):
     """Exam information for the customer's exam intro page."""
     try:
         number = int(eurl)
@@ -312,7 +314,7 @@ def exam_info(request: HttpRequest, eurl: str):
 
 
 @router.get("/launch/{launch_id}/", response={200: LaunchDetailOut, **ERRORS})
-def launch_detail(request: HttpRequest, launch_id: str):
+def launch_detail(request: HttpRequest, launch_id: Line):
     """The quiz of a launch with its questions in this quiz's order; never the right answers."""
     launch = _launch(request, launch_id)
     quiz = launch.quiz
@@ -340,7 +342,7 @@ def launch_detail(request: HttpRequest, launch_id: str):
 
 
 @router.post("/launch/{launch_id}/answer/", response={200: MessageOut, **ERRORS})
-def answer(request: HttpRequest, launch_id: str, payload: AnswerIn):
+def answer(request: HttpRequest, launch_id: Line, payload: AnswerIn):
     """Save one answer. Refused after the deadline, after submit, and (when the exam has
     `can_back: false`) when it would change an answered question."""
     launch = _launch(request, launch_id)
@@ -350,8 +352,8 @@ def answer(request: HttpRequest, launch_id: str, payload: AnswerIn):
     return {"message": _("Saved.")}
 
 
-@router.post("/launch/{launch_id}/submit/", response={200: SubmitOut, **ERRORS})
-def submit(request: HttpRequest, launch_id: str, payload: SubmitIn):
+@router.post("/launch/{launch_id}/submit/", response={200: ExamSubmitOut, **ERRORS})
+def submit(request: HttpRequest, launch_id: Line, payload: ExamSubmitIn):
     """Save the given responses (all or none) and finish the quiz. A second submit is 400."""
     launch = _launch(request, launch_id)
     quiz = services.submit_quiz(
@@ -369,7 +371,7 @@ def submit(request: HttpRequest, launch_id: str, payload: SubmitIn):
 
 
 @router.get("/launch/{launch_id}/redirect/", response={302: None, **ERRORS})
-def redirect(request: HttpRequest, launch_id: str):
+def redirect(request: HttpRequest, launch_id: Line):
     """302 to the customer's callback_url with the nine result parameters and `signature`."""
     launch = _launch(request, launch_id)
     return HttpResponseRedirect(services.redirect_url(launch))

@@ -1,19 +1,16 @@
-"""The one NinjaAPI, its routers and the error handlers that speak each contract's format."""
+"""The one NinjaAPI, its routers and the error handlers that speak each contract's format
+(portal.errors)."""
 
-import logging
-
-from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from api import exams, roleplays, scorecards
-from portal import ratelimit
+from portal import errors
 from portal.exams.services import ExamError
 from portal.roleplays.launch import LaunchError
-
-logger = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="Assessment Portal API",
@@ -30,7 +27,10 @@ api = NinjaAPI(
         "JWT in the body; errors are "
         '`{"success": false, "error_code": "...", "detail": "..."}`. **AI Reality Check '
         "(seed 002)**: anonymous, by the HttpOnly `assessment-session` cookie; errors are "
-        '`{"error": {"code", "message", "details", "timestamp", "requestId", "retryAfter"}}`.'
+        '`{"error": {"code", "message", "details", "timestamp", "requestId", "retryAfter"}}`. '
+        "Each contract's format also answers a wrong method (405), an unknown path (404), a "
+        "body over 2.5 MB (413) and a failure on our side (500/503). Text fields hold no "
+        "control characters (the `pattern` of each string); integers are JSON integers."
     ),
     urls_namespace="api",
 )
@@ -39,115 +39,69 @@ api.add_router("/", roleplays.router)
 api.add_router("/", scorecards.router)
 
 
-def _field_errors(exc: ValidationError) -> str:
-    parts = []
+def _problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """(field, reason) of each of Ninja's validation errors, the field as a dotted path
+    without Ninja's own `body`/`payload` levels."""
+    problems = []
     for error in exc.errors:
         location = [str(p) for p in error.get("loc", ()) if p not in ("body", "payload")]
-        parts.append(f"{'.'.join(location) or 'body'}: {error.get('msg', '')}")
-    return "; ".join(parts)
+        reason = str(error.get("msg", "")).removeprefix("Value error, ")
+        problems.append((".".join(location) or "body", reason))
+    return problems
 
 
 @api.exception_handler(ExamError)
 def exam_error(request: HttpRequest, exc: ExamError) -> HttpResponse:
-    return api.create_response(
-        request, {"error": str(exc.message), "code": exc.code}, status=exc.status
-    )
+    return errors.api_error(request, status=exc.status, code=exc.code, message=exc.message)
 
 
 @api.exception_handler(LaunchError)
 def launch_error(request: HttpRequest, exc: LaunchError) -> HttpResponse:
-    return api.create_response(
-        request, roleplays.error_body(exc.code, exc.detail), status=exc.status
-    )
-
-
-def scorecard_error(request: HttpRequest, status: int, message: str, details=None):
-    """The seed-002 envelope, {"error": {code, message, details, timestamp, requestId}}."""
-    return ratelimit.error_response(
-        request, status=status, code="VALIDATION_ERROR", message=message, details=details
-    )
+    return errors.api_error(request, status=exc.status, code=exc.code, message=exc.detail)
 
 
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    if getattr(request, "contract", None) == scorecards.CONTRACT:
-        details = [
-            {
-                "field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "payload")),
-                "reason": e.get("msg", ""),
-            }
-            for e in exc.errors
-        ]
-        return scorecard_error(request, 422, "Request data validation failed", details)
-    if getattr(request, "contract", None) == roleplays.CONTRACT:
-        body = roleplays.error_body("INVALID_REQUEST", f"Invalid request: {_field_errors(exc)}")
-        return api.create_response(request, body, status=422)
-    if getattr(request, "contract", None) == exams.CONTRACT:
-        message = _("Invalid request: %(errors)s") % {"errors": _field_errors(exc)}
-        return api.create_response(
-            request,
-            {"error": message, "code": "invalid_request", "details": exc.errors},
-            status=400,
-        )
-    return api.create_response(request, {"detail": exc.errors}, status=422)
+    """Exam 400 invalid_request, roleplay 422 INVALID_REQUEST, scorecard 422 VALIDATION_ERROR:
+    the same answer as BadInputMiddleware's for a control character in a path or form."""
+    return errors.bad_input(request, _problems(exc))
 
 
 @api.exception_handler(AuthenticationError)
 def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    if getattr(request, "contract", None) == exams.CONTRACT:
+    if errors.contract_for(request.path) == errors.EXAMS:
         message = _("A valid client token is required in X-Client-Token or Authorization: Token.")
-        return api.create_response(request, {"error": message, "code": "invalid_token"}, status=401)
-    return api.create_response(request, {"detail": "Unauthorized"}, status=401)
+        return errors.api_error(request, status=401, code="INVALID_TOKEN", message=message)
+    return errors.api_error(request, status=401, code="UNAUTHORIZED", message="Unauthorized")
 
 
-@api.exception_handler(DatabaseError)
-def database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
-    """The scorecard contract names this failure (DATABASE_ERROR, 500, retryable); the other
-    contracts keep Django's own 500 handling."""
-    if getattr(request, "contract", None) != scorecards.CONTRACT:
-        raise exc
-    logger.exception("database error on %s", request.path)
-    return ratelimit.error_response(
-        request,
-        status=500,
-        code="DATABASE_ERROR",
-        message="A database operation failed; please try again.",
-        retry_after=5,
-    )
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return errors.not_found(request)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # BadInputMiddleware reads the body first and answers this itself; kept for a body read
+    # only here (one that arrived without a length).
+    return errors.too_large(request)
 
 
 @api.exception_handler(Exception)
 def unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
-    """Seed 002 promises its envelope even for a server error; other contracts keep Django's
-    own 500 handling (and its error report)."""
-    if getattr(request, "contract", None) != scorecards.CONTRACT:
-        raise exc
-    logger.exception("unexpected error on %s", request.path)
-    return ratelimit.error_response(
-        request, status=500, code="INTERNAL_ERROR", message="Something went wrong on our side."
-    )
+    """A failure on our side, in the contract's format (never Django's HTML 500 page): the
+    database (exam and roleplay 503, the scorecard's 500 DATABASE_ERROR, all retryable) or
+    anything else (500). Logged with its traceback."""
+    return errors.server_error(request, exc, log=True)
 
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    # Ninja raises HttpError(400) for a body that is not JSON; the contract's customers expect
-    # the same error format as for any other invalid request.
-    if getattr(request, "contract", None) == exams.CONTRACT:
-        if exc.status_code == 400:
-            message = _("Invalid request: %(errors)s") % {"errors": exc.message}
-            code = "invalid_request"
-        else:
-            message, code = exc.message, f"http_{exc.status_code}"
-        return api.create_response(
-            request, {"error": message, "code": code}, status=exc.status_code
-        )
-    if getattr(request, "contract", None) == scorecards.CONTRACT:
-        return scorecard_error(request, exc.status_code, f"Invalid request data: {exc.message}")
-    if getattr(request, "contract", None) == roleplays.CONTRACT:
-        # The roleplay contract answers 422 INVALID_REQUEST to any request it cannot read.
-        if exc.status_code == 400:
-            body = roleplays.error_body("INVALID_REQUEST", f"Invalid request: {exc.message}")
-            return api.create_response(request, body, status=422)
-        body = roleplays.error_body(f"HTTP_{exc.status_code}", str(exc.message))
-        return api.create_response(request, body, status=exc.status_code)
-    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+    # Ninja raises HttpError(400) for a body that is not JSON: the same answer as for any
+    # other invalid request.
+    if exc.status_code == 400:
+        return errors.bad_input(request, [("body", str(exc.message))])
+    code = {405: "METHOD_NOT_ALLOWED", 429: "RATE_LIMIT_EXCEEDED"}.get(
+        exc.status_code, f"HTTP_{exc.status_code}"
+    )
+    return errors.api_error(request, status=exc.status_code, code=code, message=str(exc.message))

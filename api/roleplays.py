@@ -5,42 +5,18 @@ DESIGN §4's error format. `assessment-start` is where the partner's page posts 
 browser (a form post to redirect_url as it is): it answers a redirect or an HTML page.
 """
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, Form, Query, Router, Schema
-from pydantic import field_validator
 
+from api.fields import Line, RequestSchema
 from portal.roleplays import launch as services
 from portal.roleplays.views import SESSION_KEY
 
-CONTRACT = "roleplays"
 router = Router(tags=["Roleplay clusters (seed 000)"])
-
-
-def speaks_roleplay_contract(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark the request so that the API's error handlers answer in this contract's format."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        request.contract = CONTRACT
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-router.add_decorator(speaks_roleplay_contract, mode="view")
-
-
-def error_body(code: str, detail: str) -> dict:
-    """DESIGN §4's error format of this contract."""
-    return {"success": False, "error_code": code, "detail": detail}
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -52,34 +28,27 @@ class LaunchErrorOut(Schema):
     detail: str = Field(..., examples=["auth_token has expired."])
 
 
-class AssessmentLaunchIn(Schema):
-    user_id: str = Field(..., min_length=1, max_length=128, examples=["EMP_789"])
-    user_name: str = Field(..., max_length=200, examples=["johndoe"])
-    assessment_cluster_id: str = Field(..., min_length=1, max_length=64, examples=["b4bf406c-4f9"])
-    auth_token: str = Field(
+class AssessmentLaunchIn(RequestSchema):
+    # Every field is one line (api/fields.py): nothing legitimate holds a control character.
+    user_id: Line = Field(..., min_length=1, max_length=128, examples=["EMP_789"])
+    user_name: Line = Field(..., max_length=200, examples=["johndoe"])
+    assessment_cluster_id: Line = Field(..., min_length=1, max_length=64, examples=["b4bf406c-4f9"])
+    auth_token: Line = Field(
         ...,
         min_length=1,
         max_length=4096,
         description="HS256 JWT with user_id, assessment_cluster_id, iat and exp (≤ 15 min).",
     )
-    return_url: str = Field(
+    return_url: Line = Field(
         ..., min_length=1, max_length=2000, examples=["https://q3.example.com/dashboard"]
     )
-    results_url: str | None = Field(
+    results_url: Line | None = Field(
         None,
         max_length=2000,
         description="Where results are posted; omitted or empty: AIO_CALLBACK_URL, else "
         "Q3_BASE_URL + /api/receive-assessment-results.",
         examples=["https://q3.example.com/api/receive-assessment-results"],
     )
-
-    @field_validator("*")
-    @classmethod
-    def no_control_characters(cls, value: str | None) -> str | None:
-        # Nothing legitimate holds them, and PostgreSQL refuses NUL in text.
-        if value and any(ord(c) < 32 or ord(c) == 127 for c in value):
-            raise ValueError("must not contain control characters")
-        return value
 
 
 class AssessmentLaunchOut(Schema):
@@ -172,8 +141,8 @@ def assessment_launch(request: HttpRequest, payload: AssessmentLaunchIn) -> dict
 @csrf_exempt  # posted from the partner's site: the single-use ticket is the protection
 def assessment_start(
     request: HttpRequest,
-    ticket: Query[str] = "",
-    assessment_cluster_id: Form[str] = "",
+    ticket: Query[Line] = "",
+    assessment_cluster_id: Form[Line] = "",
 ) -> HttpResponse:
     """The user's browser, posted by the partner's page to redirect_url as it is.
 
@@ -198,15 +167,5 @@ def assessment_start(
         request.session.cycle_key()
         request.session[SESSION_KEY] = assessment.pk
         response = HttpResponseRedirect(reverse("roleplays:overview"), status=303)
-    add_never_cache_headers(response)
-    return response
-
-
-@router.get("/integration/assessment-start", include_in_schema=False)
-def assessment_start_opened_directly(request: HttpRequest) -> HttpResponse:
-    """A browser that opens the start URL itself (a bookmark, a reload after the POST) gets
-    the same clear page as for a bad ticket, not a bare "method not allowed"."""
-    response = render(request, "roleplay/launch_error.html", {"reason": "get"}, status=405)
-    response["Allow"] = "POST"
     add_never_cache_headers(response)
     return response

@@ -3,13 +3,13 @@
 Paths, camelCase fields and statuses are the seed's. Every error is the seed's envelope
 {"error": {code, message, details, timestamp, requestId, retryAfter}}; limits follow its
 table, with X-RateLimit-* headers. The visitor is known by the HttpOnly `assessment-session`
-cookie (SameSite=Lax, so other sites cannot post with it; Secure outside DEBUG).
+cookie (SameSite=Lax; Secure when PUBLIC_BASE_URL is https). Unsafe requests from another
+site, or with a body that is not JSON, are refused first (portal.scorecards.origin).
 """
 
 import time
 from datetime import UTC, datetime
-from functools import wraps
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,29 +17,22 @@ from django.core.validators import validate_email
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
-from pydantic import field_validator
+from pydantic import StringConstraints, field_validator
 
+from api.fields import EmailOrBlank, Int, Line, RequestSchema, Text
 from portal import metrics, ratelimit
 from portal.scorecards import leads, services
+from portal.scorecards import results as stored_results
 from portal.scorecards.models import Visit
+from portal.scorecards.origin import same_site_json
 from portal.scorecards.services import COOKIE, ScorecardError, set_cookie
 
-CONTRACT = "scorecard"
 STARTED = time.time()
 VERSION = "1.0.0"
 router = Router(tags=["AI Reality Check scorecard (seed 002)"])
 
 
-def speaks_scorecard_contract(view):
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        request.contract = CONTRACT
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-router.add_decorator(speaks_scorecard_contract, mode="view")
+router.add_decorator(same_site_json, mode="view")
 
 
 def visitor_scope(request: HttpRequest) -> str:
@@ -75,13 +68,13 @@ class ScorecardErrorOut(Schema):
     error: ScorecardErrorBody
 
 
-class Viewport(Schema):
-    width: int
-    height: int
+class Viewport(RequestSchema):
+    width: Int = Field(..., ge=0, le=100_000)
+    height: Int = Field(..., ge=0, le=100_000)
 
 
-class BrowserInfo(Schema):
-    userAgent: str = Field("", max_length=500)
+class BrowserInfo(RequestSchema):
+    userAgent: Line = Field("", max_length=500)
     viewport: Viewport | None = None
 
 
@@ -96,10 +89,10 @@ def checked_email(value: str | None) -> str | None:
     return value.strip()
 
 
-class StartIn(Schema):
-    email: str | None = Field(None, max_length=254, examples=["ceo@company.com"])
-    company: str | None = Field(None, max_length=200, examples=["Acme Corp"])
-    referrer: str | None = Field(None, max_length=2000)
+class StartIn(RequestSchema):
+    email: EmailOrBlank | None = Field(None, examples=["ceo@company.com"])
+    company: Line | None = Field(None, max_length=200, examples=["Acme Corp"])
+    referrer: Line | None = Field(None, max_length=2000)
     browserInfo: BrowserInfo | None = None
 
     @field_validator("email")
@@ -123,11 +116,17 @@ class Progress(Schema):
     percentage: int
 
 
-class SaveIn(Schema):
-    step: int = Field(..., description="0-based step: 0..3")
-    responses: dict[str, str] = Field(..., examples=[{"value_assurance_1": "A"}])
-    email: str | None = Field(None, max_length=254)
-    timeSpent: int | None = Field(None, ge=0, le=24 * 3600)
+# Answers: question id → choice letter, as the content has them.
+QuestionId = Annotated[Line, StringConstraints(min_length=1, max_length=64)]
+ChoiceLetter = Annotated[Line, StringConstraints(max_length=8)]
+Answers = dict[QuestionId, ChoiceLetter]
+
+
+class SaveIn(RequestSchema):
+    step: Int = Field(..., ge=0, le=services.TOTAL_STEPS - 1, description="0-based step: 0..3")
+    responses: Answers = Field(..., max_length=200, examples=[{"value_assurance_1": "A"}])
+    email: EmailOrBlank | None = None
+    timeSpent: Int | None = Field(None, ge=0, le=24 * 3600)
 
     @field_validator("email")
     @classmethod
@@ -144,18 +143,19 @@ class SaveOut(Schema):
     validationErrors: list[str] | None = None
 
 
-class ContactInfo(Schema):
-    firstName: str | None = Field(None, max_length=100)
-    lastName: str | None = Field(None, max_length=100)
-    company: str | None = Field(None, max_length=200)
-    phone: str | None = Field(None, max_length=50)
+class ContactInfo(RequestSchema):
+    firstName: Line | None = Field(None, max_length=100)
+    lastName: Line | None = Field(None, max_length=100)
+    company: Line | None = Field(None, max_length=200)
+    phone: Line | None = Field(None, max_length=50)
 
 
-class SubmitIn(Schema):
-    finalResponses: dict[str, str] | None = None
-    completionTime: int = Field(..., ge=0, le=7 * 24 * 3600, description="Total time in seconds")
+class SubmitIn(RequestSchema):
+    finalResponses: Answers | None = Field(None, max_length=200)
+    completionTime: Int = Field(..., ge=0, le=7 * 24 * 3600, description="Total time in seconds")
     contactInfo: ContactInfo | None = None
-    feedback: str | None = Field(None, max_length=5000)
+    # Free text: tabs and line breaks are kept.
+    feedback: Text | None = Field(None, max_length=5000)
 
 
 class RecommendationOut(Schema):
@@ -181,6 +181,125 @@ class SubmitOut(Schema):
     warnings: list[dict] | None = Field(
         None, description="HUBSPOT_SYNC_FAILED / EMAIL_DELIVERY_FAILED: non-critical, still 200."
     )
+
+
+class QuestionResultOut(Schema):
+    id: str
+    question: str
+    answer: str
+    answerText: str
+    points: int
+    maxPoints: int
+
+
+class SectionResultOut(Schema):
+    score: int = Field(..., description="0-100")
+    weight: float
+    questions: list[QuestionResultOut]
+
+
+class DetailedRecommendationOut(RecommendationOut):
+    estimatedImpact: str
+    timeToImplement: str
+
+
+class BenchmarksOut(Schema):
+    industryAverage: int | None = Field(None, description="Once there are enough assessments.")
+    percentile: int | None = Field(None, description="Once there are enough assessments.")
+    similarCompanies: int | None = None
+
+
+class BriefingCtaOut(Schema):
+    title: str
+    description: str
+    buttonText: str
+    url: str
+
+
+class ResourceOut(Schema):
+    title: str
+    description: str
+    url: str
+    type: str = Field(..., examples=["guide", "template", "checklist"])
+
+
+class NextStepsOut(Schema):
+    briefingCta: BriefingCtaOut | None = None
+    resources: list[ResourceOut]
+
+
+class ResultsOut(Schema):
+    """The seed's AssessmentResultsResponse."""
+
+    assessmentId: str
+    completedAt: str
+    totalScore: int
+    scoreBreakdown: dict[str, SectionResultOut] = Field(
+        ..., description="By section: valueAssurance, customerSafe, riskCompliance, governance."
+    )
+    scoreCategory: str
+    categoryDescription: str
+    recommendations: list[DetailedRecommendationOut]
+    benchmarks: BenchmarksOut
+    nextSteps: NextStepsOut
+
+
+class ContactInfoOut(Schema):
+    firstName: str | None = None
+    lastName: str | None = None
+    company: str | None = None
+    phone: str | None = None
+
+
+class ResumeProgressOut(Schema):
+    completed: int
+    percentage: int
+
+
+class ResumeAssessmentOut(Schema):
+    assessmentId: str
+    currentStep: int = Field(..., description="0-based step index")
+    totalSteps: int
+    responses: dict[str, str]
+    email: str | None = None
+    contactInfo: ContactInfoOut | None = None
+    progress: ResumeProgressOut
+    startedAt: str
+    timeElapsed: int
+    timeRemaining: int
+    resumeUrl: str
+
+
+class ResumeOut(Schema):
+    """The seed's ResumeAssessmentResponse."""
+
+    hasActiveAssessment: bool
+    assessment: ResumeAssessmentOut | None = None
+
+
+class HealthServicesOut(Schema):
+    database: Literal["up", "down", "slow"]
+    hubspot: Literal["up", "down", "rate_limited"]
+    email: Literal["up", "down", "degraded"]
+    redis: Literal["up", "down"] | None = Field(None, description="When Huey runs on Redis.")
+    queue: Literal["up", "down"] | None = Field(None, description="Huey's queue otherwise.")
+
+
+class PerformanceOut(Schema):
+    avgResponseTime: float = Field(..., description="Milliseconds.")
+    requestsPerMinute: float
+    errorRate: float = Field(..., description="Percent.")
+
+
+class HealthOut(Schema):
+    """The seed's HealthResponse."""
+
+    status: Literal["healthy", "degraded", "unhealthy"]
+    timestamp: str
+    version: str
+    uptime: int
+    services: HealthServicesOut
+    performance: PerformanceOut
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -210,20 +329,20 @@ def _results_path(visit: Visit) -> str:
 
 
 def submit_body(submitted: services.SubmitResult) -> dict:
-    visit, result = submitted.visit, submitted.result
+    visit, result = submitted.visit, submitted.result  # the result stored at submit
     hubspot_status, email_status = leads.statuses(visit)
     body = {
         "assessmentId": visit.assessment_id,
         "completed": True,
-        "totalScore": result.total,
-        "scoreBreakdown": result.breakdown,
-        "scoreCategory": result.band.key,
-        "categoryDescription": result.band.description,
-        "recommendations": _recommendations(result, detailed=False),
+        "totalScore": result["totalScore"],
+        "scoreBreakdown": stored_results.breakdown(result),
+        "scoreCategory": result["scoreCategory"],
+        "categoryDescription": result["categoryDescription"],
+        "recommendations": stored_results.recommendations(result, detailed=False),
         "resultsUrl": _results_path(visit),
         "hubspotSyncStatus": hubspot_status,
         "emailDeliveryStatus": email_status,
-        "qualifiedForBriefing": result.qualified_for_briefing,
+        "qualifiedForBriefing": result["qualifiedForBriefing"],
     }
     # The seed's non-critical errors: 200, with the failure named beside the result.
     warnings = [
@@ -240,57 +359,8 @@ def submit_body(submitted: services.SubmitResult) -> dict:
 
 
 def results_body(visit: Visit) -> dict:
-    """The seed's AssessmentResultsResponse."""
-    from portal.scorecards import selectors
-
-    scorecard = selectors.scorecard_by_id(visit.scorecard_id)
-    result = services.score(scorecard, visit)
-    questions = {
-        q.qid: (q, {c.letter: c.text for c in q.choices.all()})
-        for section in scorecard.sections.all()
-        for q in section.questions.all()
-    }
-    breakdown = {}
-    for section in result.sections:
-        breakdown[section.api_key] = {
-            "score": section.score,
-            "weight": section.weight,
-            "questions": [
-                {
-                    "id": q.qid,
-                    "question": questions[q.qid][0].text,
-                    "answer": q.answer or "",
-                    "answerText": questions[q.qid][1].get(q.answer or "", ""),
-                    "points": q.points,
-                    "maxPoints": q.max_points,
-                }
-                for q in section.questions
-            ],
-        }
-    next_steps: dict[str, Any] = {
-        "resources": [
-            {"title": r.title, "description": r.description, "url": r.url, "type": r.type}
-            for r in scorecard.resources.all()
-        ]
-    }
-    if result.qualified_for_briefing or result.total < scorecard.briefing_total_below:
-        next_steps["briefingCta"] = {
-            "title": scorecard.briefing_title,
-            "description": scorecard.briefing_description,
-            "buttonText": scorecard.briefing_button_text,
-            "url": scorecard.briefing_url,
-        }
-    return {
-        "assessmentId": visit.assessment_id,
-        "completedAt": iso(visit.completed_at),
-        "totalScore": result.total,
-        "scoreBreakdown": breakdown,
-        "scoreCategory": result.band.key,
-        "categoryDescription": result.band.description,
-        "recommendations": _recommendations(result, detailed=True),
-        "benchmarks": services.benchmarks(visit),
-        "nextSteps": next_steps,
-    }
+    """The seed's AssessmentResultsResponse, from the result stored at submit."""
+    return stored_results.results_body(visit)
 
 
 ERRORS = {
@@ -298,6 +368,7 @@ ERRORS = {
     401: ScorecardErrorOut,
     403: ScorecardErrorOut,
     404: ScorecardErrorOut,
+    415: ScorecardErrorOut,
     422: ScorecardErrorOut,
 }
 LIMITED = {429: ScorecardErrorOut, 503: ScorecardErrorOut}
@@ -386,9 +457,13 @@ def submit(request: HttpRequest, payload: SubmitIn):
     return submit_body(submitted)
 
 
-@router.get("/assessment/results/{assessmentId}", response={200: dict, **ERRORS, **LIMITED})
+@router.get(
+    "/assessment/results/{assessmentId}",
+    response={200: ResultsOut, **ERRORS, **LIMITED},
+    exclude_unset=True,
+)
 @ratelimit.rate_limit("ip", 50, 3600, name="scorecard-results")
-def results(request: HttpRequest, assessmentId: str):  # noqa: N803 - the seed's name
+def results(request: HttpRequest, assessmentId: Line):  # noqa: N803 - the seed's name
     """Detailed results of the session's own completed assessment (403 for another's)."""
     visit = Visit.objects.filter(assessment_id=assessmentId).first()
     session = services.current_session(request)
@@ -409,7 +484,9 @@ def results(request: HttpRequest, assessmentId: str):  # noqa: N803 - the seed's
     return results_body(visit)
 
 
-@router.get("/assessment/resume", response={200: dict, **ERRORS, **LIMITED})
+@router.get(
+    "/assessment/resume", response={200: ResumeOut, **ERRORS, **LIMITED}, exclude_unset=True
+)
 @ratelimit.rate_limit("ip", 20, 3600, name="scorecard-resume")
 def resume(request: HttpRequest):
     """The session's open assessment, to continue where the visitor left off."""
@@ -446,7 +523,11 @@ def resume(request: HttpRequest):
     return {"hasActiveAssessment": True, "assessment": assessment}
 
 
-@router.get("/health", response={200: dict, 503: dict, 429: ScorecardErrorOut})
+@router.get(
+    "/health",
+    response={200: HealthOut, 503: HealthOut, 429: ScorecardErrorOut},
+    exclude_unset=True,
+)
 @ratelimit.rate_limit("ip", 100, 60, name="health")
 def health(request: HttpRequest, response: HttpResponse):
     """Real checks (database, queue, HubSpot, e-mail) and rolling figures; 503 when unhealthy."""
@@ -574,8 +655,9 @@ def simulate_hubspot_failure(request: HttpRequest):
 
 @router.get("/test/clear-session", include_in_schema=False)
 def clear_session(request: HttpRequest, response: HttpResponse):
-    """Forget the session cookie, to start a fresh assessment."""
+    """End the session on the server and forget its cookie, to start a fresh assessment."""
     if (refused := _debug_only(request)) is not None:
         return refused
-    response.delete_cookie(COOKIE, path="/")
+    services.end_session(request)
+    services.delete_cookie(response)
     return {"cleared": True}

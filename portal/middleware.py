@@ -1,13 +1,17 @@
 """Portal-wide middleware: a request id on every request, the seed's security headers on every
-response, and the rate-limit headers of a view that counted its requests (portal.ratelimit)."""
+response, bad input refused before anything reads it, and the rate-limit headers of a view that
+counted its requests (portal.ratelimit)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import HttpRequest, HttpResponseBase, HttpResponseNotAllowed
+from django.http.multipartparser import MultiPartParserError
 
-from portal import ratelimit
+from portal import errors, ratelimit
 from portal.request_id import HEADER, current_request_id, request_id_for
+from portal.text import describe_character, forbidden_character, forbidden_header_character
 
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
@@ -56,3 +60,79 @@ class RateLimitHeadersMiddleware:
         response = self.get_response(request)
         ratelimit.apply_headers(request, response)
         return response
+
+
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+def _named(kind: str, name: str) -> str:
+    # A name that itself holds a control character is not echoed back.
+    return f"{kind} {name}" if forbidden_character(name) is None else kind
+
+
+def _refused_characters(request: HttpRequest) -> Iterator[tuple[str, str]]:
+    """(field, reason) for each place of the request that holds a character it may not: the
+    path, query string, cookies and headers are one line each; a form field may hold tabs and
+    line breaks (a textarea), its name may not. JSON bodies are the API schemas' to check
+    (api/fields.py), so that a field the schema ignores is not refused either."""
+
+    def check(field: str, value: str, *, multiline: bool = False) -> Iterator[tuple[str, str]]:
+        char = forbidden_character(value, multiline=multiline)
+        if char is not None:
+            yield field, f"must not contain control characters ({describe_character(char)})"
+
+    yield from check("path", request.path)
+    for name, values in request.GET.lists():
+        yield from check("query parameter name", name)
+        for value in values:
+            yield from check(_named("query parameter", name), value)
+    for name, value in request.COOKIES.items():
+        yield from check("cookie name", name)
+        yield from check(_named("cookie", name), value)
+    for key, value in request.META.items():
+        if key.startswith("HTTP_") and key != "HTTP_COOKIE":
+            char = forbidden_header_character(value)
+            if char is not None:
+                header = "header " + key[5:].replace("_", "-").title()
+                yield header, f"must not contain control characters ({describe_character(char)})"
+    if request.method == "POST" and request.content_type in FORM_TYPES:
+        for name, values in request.POST.lists():
+            yield from check("form field name", name)
+            for value in values:
+                yield from check(_named("form field", name), value, multiline=True)
+
+
+class BadInputMiddleware:
+    """Refuses a request holding a control character (portal.text) or a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE before any view or database sees it, and answers an /api/
+    path's 405 in its contract's format too (portal.errors: exam 400, roleplay and scorecard
+    422, a page 400; 413 for the body). Placed before the session middleware, so that a bad
+    cookie never reaches a session lookup."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        try:
+            self._read_body(request)
+            problems = list(_refused_characters(request))
+        except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
+            return errors.too_large(request)
+        except MultiPartParserError:
+            return errors.bad_input(request, [("body", "the form data could not be read")])
+        if problems:
+            return errors.bad_input(request, problems)
+        response = self.get_response(request)
+        if isinstance(response, HttpResponseNotAllowed) and errors.contract_for(request.path):
+            return errors.method_not_allowed(request, response.get("Allow", ""))
+        return response
+
+    @staticmethod
+    def _read_body(request: HttpRequest) -> None:
+        """Read a non-form body now, so that one over the limit is refused here, in the
+        contract's format, rather than deep inside a view. A form body is read (with its own
+        limits, uploaded files apart) when its fields are checked."""
+        if request.content_type in FORM_TYPES:
+            return
+        if "HTTP_TRANSFER_ENCODING" in request.META or request.META.get("CONTENT_LENGTH"):
+            request.body  # noqa: B018 - reading it is the check

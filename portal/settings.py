@@ -79,6 +79,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.RateLimitHeadersMiddleware",
+    # Bad input (control characters, a body over DATA_UPLOAD_MAX_MEMORY_SIZE) is refused before
+    # the session middleware or any view reads it (docs/security.md, "Bad input").
+    "portal.middleware.BadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -183,6 +186,11 @@ WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and PUBLIC_BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The scorecard's `assessment-session` cookie (seed 002) follows the same rule: Secure only
+# when the portal is served over https, so plain-http staging keeps its sessions. Its domain is
+# the seed's production `domain` (e.g. aireadycheck.com); unset, the cookie is host-only.
+SCORECARD_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SCORECARD_COOKIE_DOMAIN = os.environ.get("SCORECARD_COOKIE_DOMAIN", "").strip() or None
 # The seed's security headers, on every response (docs/security.md).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -1,5 +1,7 @@
 """Plain text helpers shared by the API and the pages (no models)."""
 
+import re
+
 # Persian (U+06F0..U+06F9) and Arabic-Indic (U+0660..U+0669) digits → ASCII.
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
@@ -7,3 +9,39 @@ _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890
 def normalize_digits(value: str) -> str:
     """Return value with Persian and Arabic-Indic digits as ASCII digits, trimmed."""
     return value.translate(_DIGITS).strip()
+
+
+# --- control characters -----------------------------------------------------------------------
+# Nothing a person types holds a control character (Unicode category Cc: U+0000-U+001F, U+007F,
+# U+0080-U+009F), PostgreSQL refuses NUL in text, and the rest would end up in CSV exports, log
+# lines and e-mails. Free text (a textarea, a feedback field) may hold tabs and line breaks;
+# everything else - ids, names, URLs, paths, query strings, headers, cookies - is one line.
+# Lone surrogates (U+D800-U+DFFF) are not text at all: neither database can store them.
+_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# An HTTP header's value arrives as Latin-1, where a UTF-8 byte 0x80-0x9F is no control
+# character: there only C0 and DEL count, and a tab is allowed (RFC 9110).
+_IN_HEADER = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+
+# The same rules as JSON-Schema patterns (ECMA-262, also read by Python's re), for the OpenAPI
+# document, so that a client can tell before sending.
+LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+
+
+def forbidden_character(value: str, *, multiline: bool = False) -> str | None:
+    """The first character `value` may not hold, or None: a control character (tab, line feed
+    and carriage return are allowed when `multiline`) or half of a surrogate pair."""
+    found = (_IN_TEXT if multiline else _IN_LINE).search(value)
+    return found.group() if found else None
+
+
+def forbidden_header_character(value: str) -> str | None:
+    """The first control character of an HTTP header's (Latin-1) value, or None."""
+    found = _IN_HEADER.search(value)
+    return found.group() if found else None
+
+
+def describe_character(char: str) -> str:
+    """`U+0000` - how an error message names a character it cannot show."""
+    return f"U+{ord(char):04X}"

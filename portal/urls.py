@@ -16,3 +16,8 @@ urlpatterns = [
     path("staff/", include("portal.staff.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Errors in the format of the contract the path belongs to (JSON under /api/), pages otherwise.
+handler400 = "portal.errors.handler400"
+handler404 = "portal.errors.handler404"
+handler500 = "portal.errors.handler500"

@@ -1,13 +1,24 @@
 """Staff edit scorecard content here: a version, its sections, questions, answers, bands,
-recommendation rules and resources. New versions come from portal-scorecard/1 files."""
+recommendation rules and resources. New versions come from portal-scorecard/1 files or from a
+copy of an existing one.
+
+Every save is checked by the content's one rule (portal.scorecards.content: the format's
+validation, and no change to a version that has visits) before it commits; a refused save is
+rolled back and the form shown again, as posted, with the reason. A version with visits is
+read-only here: "Copy as a new version" makes an editable copy.
+"""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
+from portal.scorecards import content
+from portal.scorecards.content import ScorecardFormatError
 from portal.scorecards.models import (
     Choice,
     Question,
@@ -19,14 +30,112 @@ from portal.scorecards.models import (
 )
 
 
-class SectionInline(admin.TabularInline):
+def scorecard_of(obj) -> Scorecard | None:
+    """The version a piece of content belongs to."""
+    if isinstance(obj, Scorecard):
+        return obj
+    if isinstance(obj, Section):
+        return obj.scorecard
+    if isinstance(obj, Question):
+        return obj.section.scorecard
+    return None
+
+
+def editable(obj) -> bool:
+    scorecard = scorecard_of(obj)
+    return scorecard is None or scorecard.pk is None or content.is_editable(scorecard)
+
+
+class LockedInlineMixin:
+    """An inline of a version that has visits shows its rows and changes nothing."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return editable(obj) and super().has_delete_permission(request, obj)
+
+
+class CheckedContentAdmin(admin.ModelAdmin):
+    """Content pages: read-only for a version with visits; every save and delete re-checked
+    against the content's rule in its own transaction, refused with the reason."""
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return editable(obj) and super().has_delete_permission(request, obj)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # Everything of this save is written: check the whole version as it now stands. An
+        # error leaves changeform_view's transaction, which rolls the save back.
+        content.check_edited_scorecard(scorecard_of(form.instance))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ScorecardFormatError as error:
+            # Rolled back. Show the form again as posted, refused with the reason (get_form).
+            request.scorecard_content_error = error.message
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        message = getattr(request, "scorecard_content_error", None)
+        if message is None:
+            return form
+
+        class Refused(form):
+            def clean(self):
+                super().clean()
+                raise ValidationError(message)
+
+        return Refused
+
+    def delete_model(self, request: HttpRequest, obj) -> None:
+        scorecard = scorecard_of(obj)
+        super().delete_model(request, obj)
+        if not isinstance(obj, Scorecard):
+            content.check_edited_scorecard(scorecard)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ScorecardFormatError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            opts = self.model._meta
+            return HttpResponseRedirect(
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
+            )
+
+    def get_actions(self, request: HttpRequest, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location)
+        if self.model is not Scorecard:
+            # Deleting content one by one is checked (delete_view); a bulk delete would report
+            # success even when the check refuses it.
+            actions.pop("delete_selected", None)
+        return actions
+
+
+class SectionInline(LockedInlineMixin, admin.TabularInline):
     model = Section
     extra = 0
     fields = ("step", "key", "api_key", "name", "weight")
     show_change_link = True  # its questions are edited on its own page
 
+    # The contract fixes the four sections: they are edited, never added or removed.
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
-class ScoreBandInline(admin.TabularInline):
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ScoreBandInline(LockedInlineMixin, admin.TabularInline):
     model = ScoreBand
     extra = 0
     fields = ("key", "name", "min_score", "description")
@@ -46,7 +155,7 @@ class RecommendationForm(forms.ModelForm):
         return items
 
 
-class RecommendationInline(admin.StackedInline):
+class RecommendationInline(LockedInlineMixin, admin.StackedInline):
     model = Recommendation
     form = RecommendationForm
     extra = 0
@@ -68,15 +177,15 @@ class RecommendationInline(admin.StackedInline):
         return formset
 
 
-class ResourceInline(admin.TabularInline):
+class ResourceInline(LockedInlineMixin, admin.TabularInline):
     model = Resource
     extra = 0
     fields = ("position", "title", "type", "url", "description")
 
 
 @admin.register(Scorecard)
-class ScorecardAdmin(admin.ModelAdmin):
-    list_display = ("version", "title", "is_active", "section_count", "created_at")
+class ScorecardAdmin(CheckedContentAdmin):
+    list_display = ("version", "title", "is_active", "section_count", "visit_count", "created_at")
     list_filter = ("is_active",)
     search_fields = ("version", "title")
     readonly_fields = ("is_active", "created_at")
@@ -95,14 +204,55 @@ class ScorecardAdmin(admin.ModelAdmin):
         ),
     )
     inlines = [SectionInline, ScoreBandInline, RecommendationInline, ResourceInline]
-    actions = ["make_active"]
+    actions = ["make_active", "copy_version"]
 
     def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).annotate(section_total=Count("sections"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                section_total=Count("sections", distinct=True),
+                visit_total=Count("visits", distinct=True),
+            )
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A version needs its four sections with questions and answers, which no single form
+        # holds: load a file (load_scorecard) or copy a version instead.
+        return False
 
     @admin.display(description="Sections", ordering="section_total")
     def section_count(self, obj: Scorecard) -> int:
         return obj.section_total
+
+    @admin.display(description="Visits (a version with visits is read-only)")
+    def visit_count(self, obj: Scorecard) -> int:
+        return obj.visit_total
+
+    def change_view(self, request, object_id, form_url="", extra_context=None) -> HttpResponse:
+        scorecard = self.get_object(request, object_id)
+        if scorecard is not None and not content.is_editable(scorecard):
+            self.message_user(
+                request,
+                f"Version {scorecard.version} has visits, so it is read-only: use the action "
+                '"Copy as a new version" on the list to edit a copy.',
+                messages.WARNING,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description="Copy as a new version (inactive, editable)")
+    def copy_version(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version.", messages.ERROR)
+            return None
+        try:
+            copy = content.scorecard_copy(scorecard=queryset.get())
+        except ScorecardFormatError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return None
+        self.log_addition(request, copy, [{"added": {}}])
+        self.message_user(request, f"Version {copy.version} is a copy: edit it, then activate it.")
+        return HttpResponseRedirect(reverse("admin:scorecards_scorecard_change", args=[copy.pk]))
 
     @admin.action(description="Make the selected version the active one")
     def make_active(self, request: HttpRequest, queryset) -> None:
@@ -110,13 +260,18 @@ class ScorecardAdmin(admin.ModelAdmin):
             self.message_user(request, "Select exactly one version.", messages.ERROR)
             return
         chosen = queryset.get()
+        try:
+            content.validate_scorecard(chosen)
+        except ScorecardFormatError as error:
+            self.message_user(request, f"Not activated. {error.message}", messages.ERROR)
+            return
         with transaction.atomic():
             Scorecard.objects.filter(is_active=True).update(is_active=False)
             Scorecard.objects.filter(pk=chosen.pk).update(is_active=True)
         self.message_user(request, f"Version {chosen.version} is now active.")
 
 
-class QuestionInline(admin.StackedInline):
+class QuestionInline(LockedInlineMixin, admin.StackedInline):
     model = Question
     extra = 0
     fields = (("position", "qid"), "text")
@@ -124,21 +279,29 @@ class QuestionInline(admin.StackedInline):
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(CheckedContentAdmin):
     list_display = ("name", "key", "weight", "step", "scorecard")
     list_filter = ("scorecard",)
     list_select_related = ("scorecard",)
     inlines = [QuestionInline]
 
+    # The contract fixes the four sections of a version: they are edited, never added or
+    # removed (a version comes whole from a file or a copy).
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
-class ChoiceInline(admin.TabularInline):
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ChoiceInline(LockedInlineMixin, admin.TabularInline):
     model = Choice
     extra = 0
     fields = ("letter", "text", "points")
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(CheckedContentAdmin):
     list_display = ("qid", "text_start", "section")
     list_filter = ("section__scorecard", "section__key")
     search_fields = ("qid", "text")

@@ -172,6 +172,8 @@ def _text(obj: dict, name: str, where: str, *, model=None, blank: bool = False) 
     if not isinstance(value, str) or (not blank and not value.strip()):
         kind = "a string" if blank else "a non-empty string"
         raise ScorecardFormatError(f"{where}: field {name!r} must be {kind}.")
+    if "\x00" in value:  # PostgreSQL cannot store it; SQLite would, silently
+        raise ScorecardFormatError(f"{where}: field {name!r} contains a NUL character.")
     max_length = model._meta.get_field(name).max_length if model else None
     if max_length and len(value) > max_length:
         raise ScorecardFormatError(
@@ -335,8 +337,13 @@ def _validate_question(question: Any, key: str, number: int, where: str) -> None
     at = f"Question {expected}"
     _text(question, "text", at)
     choices = question["choices"]
-    letters = [c.get("letter") if isinstance(c, dict) else None for c in choices or []]
-    if not isinstance(choices, list) or letters != list(LETTERS):
+    if not isinstance(choices, list):
+        raise ScorecardFormatError(
+            f"{at}: field 'choices' must be a list of five answers with the letters "
+            f"{', '.join(LETTERS)} in that order; got {choices!r}."
+        )
+    letters = [c.get("letter") if isinstance(c, dict) else None for c in choices]
+    if letters != list(LETTERS):
         raise ScorecardFormatError(
             f"{at}: field 'choices' must be five answers with the letters "
             f"{', '.join(LETTERS)} in that order; got {letters}."
@@ -372,10 +379,61 @@ def _validate_rule(rule: Any, at: str, keys: list[str]) -> None:
     _text(rule, "title", at, model=Recommendation)
     _text(rule, "description", at)
     items = _list(rule, "action_items", at)
-    if not all(isinstance(item, str) and item.strip() for item in items):
+    if not all(isinstance(item, str) and item.strip() and "\x00" not in item for item in items):
         raise ScorecardFormatError(f"{at}: every action item must be a non-empty string.")
     _text(rule, "estimated_impact", at, model=Recommendation)
     _text(rule, "time_to_implement", at, model=Recommendation)
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules for stored content: every way of changing a version (a file, the admin, a console
+# editor) ends in the same two checks.
+
+
+def validate_scorecard(scorecard: Scorecard) -> None:
+    """Check a stored version against the format's rules, exactly as a file is checked: the
+    version is exported and validated. Raises ScorecardFormatError naming the first problem."""
+    validate(export_scorecard(scorecard))
+
+
+def is_editable(scorecard: Scorecard) -> bool:
+    """A version nobody has taken yet. Once a visit exists, its questions, answers and rules
+    are part of that visit's record: staff edit a copy (scorecard_copy) instead."""
+    return not scorecard.visits.exists()
+
+
+def ensure_editable(scorecard: Scorecard) -> None:
+    if not is_editable(scorecard):
+        raise ScorecardFormatError(
+            f"Scorecard version {scorecard.version!r} has visits, so it cannot be changed: "
+            "copy it as a new version, edit the copy and make it the active one."
+        )
+
+
+def check_edited_scorecard(scorecard: Scorecard) -> None:
+    """After an edit, in its transaction: refuse (ScorecardFormatError) a version that has
+    visits or whose content no longer follows the format's rules. The caller rolls back."""
+    ensure_editable(scorecard)
+    validate_scorecard(scorecard)
+
+
+def free_version(base: str) -> str:
+    """`base`-copy, or -copy2, -copy3, ...: the first version string not taken yet."""
+    longest = Scorecard._meta.get_field("version").max_length
+    for number in range(1, 1000):
+        suffix = "-copy" if number == 1 else f"-copy{number}"
+        candidate = base[: longest - len(suffix)] + suffix
+        if not Scorecard.objects.filter(version=candidate).exists():
+            return candidate
+    raise ScorecardFormatError(f"No free version name for a copy of {base!r}.")
+
+
+def scorecard_copy(*, scorecard: Scorecard, version: str | None = None) -> Scorecard:
+    """A new, inactive version with all of `scorecard`'s content, to edit in place of a version
+    that has visits. `version` defaults to the first free "<version>-copy…" name."""
+    data = export_scorecard(scorecard)
+    data["version"] = version or free_version(scorecard.version)
+    return load_scorecard(data, activate=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,8 +443,9 @@ def _validate_rule(rule: Any, at: str, keys: list[str]) -> None:
 def load_scorecard(data: Any, *, activate: bool = True) -> Scorecard:
     """Create a new scorecard version from a portal-scorecard/1 document, all or nothing.
 
-    A version string already in the database is refused: versions are immutable once loaded
-    (staff edit them in the admin). With `activate`, the new version becomes the active one.
+    A version string already in the database is refused: a file never changes a loaded version
+    (staff edit one without visits in the admin, or a copy). With `activate`, the new version
+    becomes the active one.
     """
     validate(data)
     with transaction.atomic():

@@ -15,31 +15,32 @@ from django.utils import timezone
 from integrations import deliveries, email, hubspot
 from integrations.models import Delivery
 from portal import audit, outbox
-from portal.scorecards import selectors, services
-from portal.scorecards.models import Scorecard, Visit
+from portal.scorecards import results
+from portal.scorecards.models import Visit
 from scoring import scorecard as scoring
 
 CHUNK = 200
 
 
-def contact_properties(visit: Visit, result: scoring.ScorecardResult) -> dict:
-    """The seed's HubSpotSyncPayload properties."""
+def contact_properties(visit: Visit) -> dict:
+    """The seed's HubSpotSyncPayload properties, from the visit's stored result."""
     contact = visit.contact_info
-    by_key = {section.key: section.score for section in result.sections}
+    result = results.stored(visit)
+    by_key = results.scores_by_key(result)
     return {
         "firstname": contact.get("firstName"),
         "lastname": contact.get("lastName"),
         "company": visit.company or contact.get("company"),
         "phone": contact.get("phone"),
-        "ai_assessment_score": result.total,
-        "ai_assessment_category": result.band.key,
+        "ai_assessment_score": result["totalScore"],
+        "ai_assessment_category": result["scoreCategory"],
         "ai_value_score": by_key.get("value_assurance"),
         "ai_customer_score": by_key.get("customer_safe"),
         "ai_risk_score": by_key.get("risk_compliance"),
         "ai_governance_score": by_key.get("governance"),
         "ai_assessment_date": timezone.localdate(visit.completed_at).isoformat(),
         "ai_completion_time": visit.completion_time,
-        "ai_lead_quality": result.lead_quality,
+        "ai_lead_quality": result["leadQuality"],
         "lead_source": hubspot.LEAD_SOURCE,
     }
 
@@ -56,50 +57,55 @@ def email_dedupe_key(visit: Visit) -> str:
     return f"scorecard-email:{visit.assessment_id}"
 
 
-def hubspot_sync(visit: Visit, result: scoring.ScorecardResult) -> Delivery | None:
+def hubspot_sync(visit: Visit) -> Delivery | None:
     """Record the visit's HubSpot sync (the contact, and the briefing deal when qualified) in
     the caller's transaction; None when HubSpot is not configured ("skipped")."""
     contact = visit.contact_info
+    result = results.stored(visit)
     deal = None
-    if result.qualified_for_briefing:
+    if result["qualifiedForBriefing"]:
         name = " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p)
         deal = hubspot.briefing_deal(
             contact_name=name or visit.email,
             company=visit.company,
-            score=result.total,
+            score=result["totalScore"],
             assessment_id=visit.assessment_id,
         )
     return hubspot.enqueue_hubspot_sync(
-        contact={"email": visit.email, "properties": contact_properties(visit, result)},
+        contact={"email": visit.email, "properties": contact_properties(visit)},
         deal=deal,
         dedupe_key=hubspot_dedupe_key(visit),
     )
 
 
-def results_email(visit: Visit, result: scoring.ScorecardResult) -> Delivery:
-    """Record the visit's results e-mail in the caller's transaction."""
-    names = dict(visit.scorecard.sections.values_list("key", "name"))
+def results_email(visit: Visit) -> Delivery:
+    """Record the visit's results e-mail, from its stored result, in the caller's
+    transaction."""
+    result = results.stored(visit)
     context = {
         "visit": visit,
-        "result": result,
-        "sections": [(names.get(s.key, s.key), s.score) for s in result.sections],
+        "total": result["totalScore"],
+        "category_name": result["categoryName"],
+        "category_description": result["categoryDescription"],
+        "sections": [(section["name"], section["score"]) for section in result["sections"]],
+        "recommendations": result["recommendations"][:3],
         "results_url": results_url(visit),
     }
     return email.enqueue_email(
         to=visit.email,
-        subject=f"Your AI Reality Check score: {result.total}/100",
+        subject=f"Your AI Reality Check score: {result['totalScore']}/100",
         text=render_to_string("emails/scorecard_results.txt", context),
         html=render_to_string("emails/scorecard_results.html", context),
         dedupe_key=email_dedupe_key(visit),
     )
 
 
-def queue(visit: Visit, result: scoring.ScorecardResult) -> None:
+def queue(visit: Visit) -> None:
     """Queue what the visit's e-mail address calls for; nothing without one."""
     if not has_email(visit):
         return
-    visit.hubspot_delivery = hubspot_sync(visit, result)
-    visit.email_delivery = results_email(visit, result)
+    visit.hubspot_delivery = hubspot_sync(visit)
+    visit.email_delivery = results_email(visit)
     Visit.objects.filter(pk=visit.pk).update(
         hubspot_delivery=visit.hubspot_delivery, email_delivery=visit.email_delivery
     )
@@ -148,13 +154,13 @@ def lead_resync_hubspot(*, visit: Visit, actor) -> str:
     """Sync a completed visit's lead to HubSpot now: its sync sent now (a delivered or failed
     one again, keeping the contact and deal ids, so HubSpot gets no second deal), or, when it
     has none because HubSpot was not configured when they submitted, one created now."""
-    return _resend(visit, actor, HUBSPOT, {})
+    return _resend(visit, actor, HUBSPOT)
 
 
 def lead_resend_email(*, visit: Visit, actor) -> str:
     """Send a completed visit's results e-mail now: again if it was sent or failed, at once if
     it is waiting to retry, or created if it has none."""
-    return _resend(visit, actor, EMAIL, {})
+    return _resend(visit, actor, EMAIL)
 
 
 def leads_resync_hubspot(*, queryset: QuerySet[Visit], actor) -> Counter[str]:
@@ -171,18 +177,17 @@ def _resend_all(queryset: QuerySet[Visit], actor, channel: str) -> Counter[str]:
     # The ids first: sending changes the statuses a filter may be on, so the set is fixed
     # before the first lead is touched.
     pks = list(queryset.filter(completed_at__isnull=False).values_list("pk", flat=True))
-    scorecards: dict[int, Scorecard] = {}
     counts: Counter[str] = Counter()
     for start in range(0, len(pks), CHUNK):
         chunk = Visit.objects.filter(pk__in=pks[start : start + CHUNK]).select_related(
             _FIELDS[channel]
         )
         for visit in chunk.order_by("pk"):
-            counts[_resend(visit, actor, channel, scorecards)] += 1
+            counts[_resend(visit, actor, channel)] += 1
     return counts
 
 
-def _resend(visit: Visit, actor, channel: str, scorecards: dict[int, Scorecard]) -> str:
+def _resend(visit: Visit, actor, channel: str) -> str:
     if visit.completed_at is None:
         raise ValueError("only a completed visit is a lead")
     if not has_email(visit):
@@ -193,7 +198,7 @@ def _resend(visit: Visit, actor, channel: str, scorecards: dict[int, Scorecard])
     delivery = getattr(visit, _FIELDS[channel])
     if delivery is not None:
         return _send_now(delivery, actor)
-    return _create(visit, actor, channel, scorecards)
+    return _create(visit, actor, channel)
 
 
 def _send_now(delivery: Delivery, actor) -> str:
@@ -201,8 +206,9 @@ def _send_now(delivery: Delivery, actor) -> str:
     return LeadOutcome.SENT if sent else LeadOutcome.BUSY
 
 
-def _create(visit: Visit, actor, channel: str, scorecards: dict[int, Scorecard]) -> str:
-    """The delivery submit would have made, made now the way queue() makes it."""
+def _create(visit: Visit, actor, channel: str) -> str:
+    """The delivery submit would have made, made now the way queue() makes it, from the
+    visit's stored result."""
     field = _FIELDS[channel]
     with transaction.atomic():
         # Only the visit's row is locked: its deliveries are joined outside the lock.
@@ -214,16 +220,7 @@ def _create(visit: Visit, actor, channel: str, scorecards: dict[int, Scorecard])
             # Another operator made it while we looked: send that one.
             setattr(visit, field, existing)
             return _send_now(existing, actor)
-        scorecard = scorecards.get(locked.scorecard_id)
-        if scorecard is None:
-            scorecard = scorecards[locked.scorecard_id] = selectors.scorecard_by_id(
-                locked.scorecard_id
-            )
-        locked.scorecard = scorecard
-        result = services.score(scorecard, locked)
-        delivery = (
-            hubspot_sync(locked, result) if channel == HUBSPOT else results_email(locked, result)
-        )
+        delivery = hubspot_sync(locked) if channel == HUBSPOT else results_email(locked)
         if delivery is None:  # the token was removed a moment ago
             return LeadOutcome.NOT_CONFIGURED
         Visit.objects.filter(pk=locked.pk).update(**{field: delivery})

@@ -17,7 +17,8 @@ SECTION_API_KEYS = {
 }
 BAND_KEYS = ("champion", "builder", "risk_zone", "alert", "crisis")
 LETTERS = ("A", "B", "C", "D", "E")
-MAX_CHOICE_POINTS = 100
+# The seed's results give each question "points: Points earned (0-25)" and "maxPoints: (25)".
+MAX_CHOICE_POINTS = 25
 
 
 class Scorecard(models.Model):
@@ -264,6 +265,10 @@ class Visit(models.Model):
     email_delivery = models.ForeignKey(
         "integrations.Delivery", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The result as shown at submit (portal.scorecards.results): scores, answers with their
+    # texts, recommendations, next steps. Results, share page, e-mail, HubSpot and the staff
+    # console read it, so later content edits never change a completed visit's result.
+    result = models.JSONField(null=True, blank=True)
     share_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
     share_recommendations = models.BooleanField(default=False)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 
 from integrations.models import Delivery
+from portal.scorecards import results
 from portal.scorecards.models import (
     Choice,
     Question,
@@ -195,46 +196,37 @@ class VisitReview:
 
 def visit_review(visit: Visit) -> VisitReview:
     """The visit's answers with each question's and answer's text, and the recommendations its
-    results page shows, scored on the version it was taken on (8 queries)."""
-    from portal.scorecards.services import score  # services builds on this module
-
-    scorecard = scorecard_by_id(visit.scorecard_id)
-    result = score(scorecard, visit)
-    sections = list(scorecard.sections.all())
-    texts = {
-        q.qid: (q.text, {c.letter: c.text for c in q.choices.all()})
-        for section in sections
-        for q in section.questions.all()
-    }
-    names = {section.key: section.name for section in sections}
+    results page shows: its stored result, as the visitor saw it at submit."""
+    result = results.stored(visit)
+    names = results.section_names(result)
     steps = tuple(
         StepReview(
             number=index + 1,
-            name=names.get(scored.key, scored.key),
-            weight=round(scored.weight * 100),
-            score=scored.score,
+            name=section["name"],
+            weight=round(section["weight"] * 100),
+            score=section["score"],
             answers=tuple(
                 Answer(
-                    qid=q.qid,
-                    question=texts.get(q.qid, ("", {}))[0],
-                    letter=q.answer or "",
-                    answer=texts.get(q.qid, ("", {}))[1].get(q.answer or "", ""),
-                    points=q.points,
-                    max_points=q.max_points,
+                    qid=q["id"],
+                    question=q["question"],
+                    letter=q["answer"],
+                    answer=q["answerText"],
+                    points=q["points"],
+                    max_points=q["maxPoints"],
                 )
-                for q in scored.questions
+                for q in section["questions"]
             ),
         )
-        for index, scored in enumerate(result.sections)
+        for index, section in enumerate(result["sections"])
     )
     recommendations = tuple(
         RecommendationShown(
-            section=names.get(r.section, r.section),
-            priority=r.priority,
-            title=r.title,
-            description=r.description,
-            action_items=r.action_items,
+            section=names.get(r["category"], r["category"]),
+            priority=r["priority"],
+            title=r["title"],
+            description=r["description"],
+            action_items=tuple(r["actionItems"]),
         )
-        for r in result.recommendations
+        for r in result["recommendations"]
     )
     return VisitReview(steps=steps, recommendations=recommendations)

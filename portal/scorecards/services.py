@@ -1,6 +1,7 @@
 """The only code that changes a scorecard visit: sessions, start, save a step, submit (score,
 lead sync and e-mail through the outbox). The API and the visitor's pages both call it."""
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,16 +13,16 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
 from portal.ratelimit import client_ip
-from portal.scorecards import selectors
+from portal.scorecards import results, selectors
 from portal.scorecards.models import Scorecard, Visit, VisitorSession
 from scoring import scorecard as scoring
+
+logger = logging.getLogger(__name__)
 
 COOKIE = "assessment-session"
 SESSION_LIFETIME = timedelta(hours=24)
 LETTERS = ("A", "B", "C", "D", "E")
 TOTAL_STEPS = 4
-# Benchmarks are shown once this many completed assessments exist: fewer would mislead.
-BENCHMARK_MINIMUM = 10
 
 
 class ScorecardError(Exception):
@@ -43,15 +44,25 @@ def _expired() -> ScorecardError:
 
 
 def set_cookie(response: HttpResponseBase, session_id: str) -> None:
-    """The seed's cookie: HttpOnly, SameSite=Lax, Secure outside DEBUG, 24 hours."""
+    """The seed's cookie: HttpOnly, SameSite=Lax, 24 hours, path /; Secure when the portal is
+    served over https (SCORECARD_COOKIE_SECURE follows PUBLIC_BASE_URL's scheme, as the
+    session and CSRF cookies do), on SCORECARD_COOKIE_DOMAIN when set (the seed's `domain`)."""
     response.set_cookie(
         COOKIE,
         session_id,
         max_age=int(SESSION_LIFETIME.total_seconds()),
         httponly=True,
         samesite="Lax",
-        secure=not settings.DEBUG,
+        secure=settings.SCORECARD_COOKIE_SECURE,
+        domain=settings.SCORECARD_COOKIE_DOMAIN,
         path="/",
+    )
+
+
+def delete_cookie(response: HttpResponseBase) -> None:
+    """Tell the browser to forget the cookie (same path and domain, or it would keep it)."""
+    response.delete_cookie(
+        COOKIE, path="/", domain=settings.SCORECARD_COOKIE_DOMAIN, samesite="Lax"
     )
 
 
@@ -112,6 +123,19 @@ def open_session(request: HttpRequest) -> tuple[VisitorSession, bool]:
         user_agent=request.headers.get("User-Agent", "")[:500],
     )
     return session, True
+
+
+def end_session(request: HttpRequest) -> bool:
+    """End the cookie's session on the server: the cookie, if a client keeps or replays it, no
+    longer opens anything. Its visits stay (a completed one is a lead). True if one ended."""
+    session_id = request.COOKIES.get(COOKIE, "")
+    if not session_id:
+        return False
+    now = timezone.now()
+    ended = VisitorSession.objects.filter(session_id=session_id, expires_at__gt=now).update(
+        expires_at=now, last_activity=now
+    )
+    return ended > 0
 
 
 def require_session(request: HttpRequest) -> VisitorSession:
@@ -287,8 +311,7 @@ def save_progress(
 @dataclass(frozen=True)
 class SubmitResult:
     visit: Visit
-    result: scoring.ScorecardResult
-    scorecard: Scorecard
+    result: dict  # the stored result document (portal.scorecards.results)
 
 
 def submit(
@@ -299,8 +322,9 @@ def submit(
     contact: dict | None = None,
     feedback: str = "",
 ) -> SubmitResult:
-    """Score the visit, store the result and queue the lead (HubSpot) and the results e-mail,
-    all in one transaction. A second submit (double click) answers the same result."""
+    """Score the visit, store the result as shown (portal.scorecards.results) and queue the
+    lead (HubSpot) and the results e-mail, all in one transaction. A second submit (double
+    click) answers the same stored result."""
     from portal.scorecards import leads
 
     with transaction.atomic():
@@ -311,15 +335,13 @@ def submit(
                 raise ScorecardError(
                     "ASSESSMENT_NOT_FOUND", "No assessment to submit: start one first.", status=404
                 )
-            scorecard = selectors.scorecard_by_id(latest.scorecard_id)
-            return SubmitResult(latest, score(scorecard, latest), scorecard)
+            return SubmitResult(latest, results.stored(latest))
         locked = (
             Visit.objects.select_for_update().filter(pk=visit.pk, completed_at__isnull=True).first()
         )
         if locked is None:  # a parallel submit completed it while we waited for the lock
             visit.refresh_from_db()
-            scorecard = selectors.scorecard_by_id(visit.scorecard_id)
-            return SubmitResult(visit, score(scorecard, visit), scorecard)
+            return SubmitResult(visit, results.stored(visit))
         visit = locked
         scorecard = selectors.scorecard_by_id(visit.scorecard_id)
         if final_responses:
@@ -341,7 +363,18 @@ def submit(
         visit.feedback = feedback
         visit.completion_time = completion_time
         visit.steps_completed = TOTAL_STEPS
-        result = score(scorecard, visit)
+        try:
+            result = score(scorecard, visit)
+        except ValueError as error:
+            # Only content that breaks the format's rules gets here (validated answers cannot):
+            # content edited outside the loader and the admin, which both validate.
+            logger.error("scorecard %s cannot score: %s", scorecard.version, error)
+            raise ScorecardError(
+                "SERVICE_UNAVAILABLE",
+                "The scorecard cannot be scored right now; please try again later.",
+                status=503,
+            ) from error
+        visit.result = results.build(scorecard, result)
         visit.total_score = result.total
         visit.breakdown = result.breakdown
         visit.score_category = result.band.key
@@ -350,26 +383,10 @@ def submit(
         visit.completed_at = timezone.now()
         visit.share_token = secrets.token_urlsafe(16)
         visit.save()
-        leads.queue(visit, result)
-    return SubmitResult(visit, result, scorecard)
+        leads.queue(visit)
+    return SubmitResult(visit, visit.result)
 
 
 def score(scorecard: Scorecard, visit: Visit) -> scoring.ScorecardResult:
     contact = {"company": visit.company, **visit.contact_info}
     return selectors.score_answers(scorecard, visit.responses, email=visit.email, contact=contact)
-
-
-def benchmarks(visit: Visit) -> dict:
-    """From real completed assessments of this scorecard version: the count always, the
-    average and this visit's percentile only once there are BENCHMARK_MINIMUM of them."""
-    scores = list(
-        Visit.objects.filter(
-            scorecard_id=visit.scorecard_id, completed_at__isnull=False
-        ).values_list("total_score", flat=True)
-    )
-    result: dict[str, float | int] = {"similarCompanies": len(scores)}
-    if len(scores) >= BENCHMARK_MINIMUM and visit.total_score is not None:
-        result["industryAverage"] = round(sum(scores) / len(scores))
-        below = sum(1 for s in scores if s < visit.total_score)
-        result["percentile"] = round(below / len(scores) * 100)
-    return result

@@ -13,12 +13,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from api.scorecards import results_body, visitor_scope
+from api.scorecards import visitor_scope
 from portal import ratelimit
 from portal.scorecards import leads, selectors, services
+from portal.scorecards import results as stored_results
 from portal.scorecards.models import Scorecard, Visit, VisitorSession
 from portal.scorecards.services import TOTAL_STEPS, ScorecardError, set_cookie
 
@@ -27,18 +29,21 @@ BAR_MAX = 300
 BAR_HEIGHT = 18
 ROW_HEIGHT = 44
 
-HUBSPOT_WORDS = {
-    "synced": "Your details are with our team.",
-    "pending": "Your details are on their way to our team.",
-    "failed": "We could not pass your details to our team yet; we keep trying.",
-    "skipped": "You left no e-mail address, so nobody will contact you.",
-}
+# What the results page says about the follow-up. "skipped" is not said to a visitor who gave
+# an address: for HubSpot it means the portal has no CRM configured, which is not their doing.
 EMAIL_WORDS = {
-    "sent": "Your results e-mail has been sent.",
-    "pending": "Your results e-mail is on its way.",
-    "failed": "Your results e-mail could not be delivered.",
-    "skipped": "No results e-mail: you left no e-mail address.",
+    "sent": _("Your results e-mail has been sent."),
+    "pending": _("Your results e-mail is on its way."),
+    "failed": _("Your results e-mail could not be delivered."),
 }
+HUBSPOT_WORDS = {
+    "synced": _("Your details are with our team."),
+    "pending": _("Your details are on their way to our team."),
+    "failed": _("We could not pass your details to our team yet; we keep trying."),
+}
+NO_EMAIL_WORDS = _(
+    "You left no e-mail address, so we send you no results e-mail and nobody will contact you."
+)
 
 
 class StartForm(forms.Form):
@@ -85,8 +90,10 @@ def _visits(session: VisitorSession | None) -> tuple[Visit | None, Visit | None]
 
 def _landing(request: HttpRequest, form: StartForm, *, error: str = "", status: int = 200):
     open_visit, done = _visits(services.current_session(request))
+    scorecard = selectors.active_scorecard()
     context = {
-        "scorecard": selectors.active_scorecard(),
+        "scorecard": scorecard,
+        "question_count": sum(len(qids) for qids in services.steps(scorecard)) if scorecard else 0,
         "form": form,
         "open_visit": open_visit,
         "resume_url": _resume_url(open_visit) if open_visit else "",
@@ -289,17 +296,17 @@ def contact(request: HttpRequest) -> HttpResponse:
 # Results, sharing, the shared page
 
 
-def _chart(scorecard: Scorecard, breakdown: dict[str, int]) -> dict:
+def _chart(result: dict) -> dict:
     """The four section scores as bars, geometry computed here so the SVG needs no style."""
     bars = []
-    for index, section in enumerate(scorecard.sections.all()):
-        score = breakdown.get(section.api_key, 0)
+    for index, section in enumerate(result["sections"]):
+        score = section["score"]
         y = index * ROW_HEIGHT
         bars.append(
             {
-                "name": section.name,
-                "key": section.key,
-                "weight": round(float(section.weight) * 100),
+                "name": section["name"],
+                "key": section["key"],
+                "weight": round(section["weight"] * 100),
                 "score": score,
                 "label_y": y + 14,
                 "bar_y": y + 20,
@@ -319,22 +326,29 @@ def _chart(scorecard: Scorecard, breakdown: dict[str, int]) -> dict:
 
 
 def _public_context(visit: Visit) -> dict:
-    """What both the owner's page and the shared page show."""
-    scorecard = selectors.scorecard_by_id(visit.scorecard_id)
-    body = results_body(visit)
+    """What both the owner's page and the shared page show: the result stored at submit."""
+    result = stored_results.stored(visit)
     return {
         "visit": visit,
-        "scorecard": scorecard,
-        "total": body["totalScore"],
-        "band_name": next(
-            (b.name for b in scorecard.bands.all() if b.key == body["scoreCategory"]),
-            body["scoreCategory"],
-        ),
-        "band_description": body["categoryDescription"],
-        "chart": _chart(scorecard, {k: v["score"] for k, v in body["scoreBreakdown"].items()}),
-        "recommendations": body["recommendations"],
-        "body": body,
+        "total": result["totalScore"],
+        "band_name": result["categoryName"],
+        "band_description": result["categoryDescription"],
+        "chart": _chart(result),
+        "recommendations": stored_results.recommendations(result, detailed=True),
+        "next_steps": result["nextSteps"],
     }
+
+
+def follow_up_words(visit: Visit) -> list[str]:
+    """What the results page tells the visitor about their e-mail and our follow-up: one
+    consistent story, from whether they gave an address and where the deliveries stand."""
+    if not leads.has_email(visit):
+        return [str(NO_EMAIL_WORDS)]
+    hubspot_status, email_status = leads.statuses(visit)
+    words = [str(EMAIL_WORDS[email_status])] if email_status in EMAIL_WORDS else []
+    if hubspot_status in HUBSPOT_WORDS:
+        words.append(str(HUBSPOT_WORDS[hubspot_status]))
+    return words
 
 
 def _owned_visit(request: HttpRequest, assessment_id: str) -> Visit | HttpResponse:
@@ -359,15 +373,12 @@ def results(request: HttpRequest, assessment_id: str) -> HttpResponse:
     if isinstance(visit, HttpResponse):
         return visit
     context = _public_context(visit)
-    hubspot_status, email_status = leads.statuses(visit)
-    benchmarks = context["body"]["benchmarks"]
+    benchmarks = stored_results.benchmarks(visit)
     context |= _share_context(visit)
     context |= {
         "benchmarks": benchmarks,
         "has_average": "industryAverage" in benchmarks,
-        "next_steps": context["body"]["nextSteps"],
-        "hubspot_words": HUBSPOT_WORDS.get(hubspot_status, hubspot_status),
-        "email_words": EMAIL_WORDS.get(email_status, email_status),
+        "follow_up": follow_up_words(visit),
         "shared_flag": request.GET.get("shared", ""),
     }
     return render(request, "scorecard/results.html", context)
@@ -399,6 +410,6 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
     context = _public_context(visit)
     if not visit.share_recommendations:
         context["recommendations"] = []
-    context.pop("body")
     context.pop("visit")
+    context.pop("next_steps")
     return render(request, "scorecard/shared.html", context)

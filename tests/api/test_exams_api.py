@@ -502,7 +502,12 @@ def test_launch_of_an_unknown_exam_is_404(client, token, exam, eurl):
 
 def test_launch_after_the_quiz_was_completed_starts_a_new_quiz(client, token, exam):
     first = launched(client, token, exam.pk)
-    assert post(client, f"/api/launch/{first['launch_id']}/submit/", token, {}).status_code == 200
+    assert (
+        post(
+            client, f"/api/launch/{first['launch_id']}/submit/", token, {"responses": []}
+        ).status_code
+        == 200
+    )
     second = launched(client, token, exam.pk)
     assert second["is_existing_quiz"] is False
     assert second["quiz_id"] != first["quiz_id"]
@@ -607,7 +612,10 @@ def test_launch_detail(client, token, exam, launch):
 def test_launch_detail_never_reveals_the_right_answer(client, token, exam, launch, finished):
     launch_id = launch["launch_id"]
     if finished:
-        assert post(client, f"/api/launch/{launch_id}/submit/", token, {}).status_code == 200
+        assert (
+            post(client, f"/api/launch/{launch_id}/submit/", token, {"responses": []}).status_code
+            == 200
+        )
     response = get(client, f"/api/launch/{launch_id}/", token)
     assert response.status_code == 200
     assert not any("correct" in key.lower() for key in keys_anywhere(response.json()))
@@ -842,7 +850,10 @@ def test_submit_after_the_deadline_is_time_up_and_keeps_saved_answers(
 def test_answer_after_submit_is_400(client, token, launch):
     launch_id = launch["launch_id"]
     question = questions(client, token, launch_id)[0]
-    assert post(client, f"/api/launch/{launch_id}/submit/", token, {}).status_code == 200
+    assert (
+        post(client, f"/api/launch/{launch_id}/submit/", token, {"responses": []}).status_code
+        == 200
+    )
     body = {"question_id": question["id"], "answer": "1"}
     response = post(client, f"/api/launch/{launch_id}/answer/", token, body)
     assert_error(response, 400, "quiz_finished")
@@ -927,7 +938,7 @@ def test_submit_grades_and_finishes(client, token, customer, exam, launch):
 
 
 def test_a_forged_result_does_not_verify(client, token, customer, launch):
-    response = post(client, f"/api/launch/{launch['launch_id']}/submit/", token, {})
+    response = post(client, f"/api/launch/{launch['launch_id']}/submit/", token, {"responses": []})
     url = response.json()["redirect_url"]
     assert assert_signed(url, customer.signing_secret)["percentage"] == "0"
     with pytest.raises(AssertionError):
@@ -1058,7 +1069,7 @@ def test_submit_with_a_bad_body_is_400_invalid_request(client, token, launch):
 
 def test_redirect_after_finishing(client, token, customer, launch):
     launch_id = launch["launch_id"]
-    submitted = post(client, f"/api/launch/{launch_id}/submit/", token, {}).json()
+    submitted = post(client, f"/api/launch/{launch_id}/submit/", token, {"responses": []}).json()
     response = get(client, f"/api/launch/{launch_id}/redirect/", token)
     assert response.status_code == 302
     location = response["Location"]
@@ -1074,7 +1085,7 @@ def test_redirect_keeps_the_callbacks_own_query_and_our_values_win(client, token
     callback = "https://client.example.com/cb?ref=abc&lang=fa&percentage=100#top"
     launch = launched(client, token, exam.pk, callback_url=callback)
     launch_id = launch["launch_id"]
-    post(client, f"/api/launch/{launch_id}/submit/", token, {})
+    post(client, f"/api/launch/{launch_id}/submit/", token, {"responses": []})
     location = get(client, f"/api/launch/{launch_id}/redirect/", token)["Location"]
     parts = urlsplit(location)
     assert (parts.scheme, parts.netloc, parts.path, parts.fragment) == (
@@ -1093,7 +1104,7 @@ def test_redirect_keeps_the_callbacks_own_query_and_our_values_win(client, token
 def test_each_launch_returns_to_its_own_callback(client, token, exam):
     first = launched(client, token, exam.pk, callback_url="https://client.example.com/first")
     second = launched(client, token, exam.pk, callback_url="https://client.example.com/second")
-    post(client, f"/api/launch/{second['launch_id']}/submit/", token, {})
+    post(client, f"/api/launch/{second['launch_id']}/submit/", token, {"responses": []})
     for body, path in ((first, "/first"), (second, "/second")):
         location = get(client, f"/api/launch/{body['launch_id']}/redirect/", token)["Location"]
         assert urlsplit(location).path == path
@@ -1144,7 +1155,7 @@ def test_finish_expired_quizzes_completes_overdue_started_quizzes_once(client, t
     assert (
         post(client, f"/api/launch/{overdue['launch_id']}/answer/", token, body).status_code == 200
     )
-    post(client, f"/api/launch/{finished['launch_id']}/submit/", token, {})
+    post(client, f"/api/launch/{finished['launch_id']}/submit/", token, {"responses": []})
     expire(overdue)
     expire(finished)
     finished_before = Quiz.objects.filter(pk=finished["quiz_id"]).values().get()

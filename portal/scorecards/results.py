@@ -1,0 +1,181 @@
+"""A completed visit's result as it was shown at submit, stored on the visit and read back.
+
+`build()` turns the content and the scores into one JSON document (below) at submit; the
+results API and pages, the share page, the results e-mail, the HubSpot sync and the staff
+console's lead page all read it through `stored()`, so a later content edit never changes what
+a visitor was told. The document uses the seed's field names where the seed has them:
+
+    {"format": 1, "scorecardVersion": "2026.2",
+     "totalScore": 67, "scoreCategory": "builder", "categoryName": "AI Builder",
+     "categoryDescription": "...", "qualifiedForBriefing": true, "leadQuality": "...",
+     "sections": [{"key", "apiKey", "name", "weight", "score",
+                   "questions": [{"id", "question", "answer", "answerText",
+                                  "points", "maxPoints"}]}],
+     "recommendations": [{"category", "priority", "title", "description", "actionItems",
+                          "estimatedImpact", "timeToImplement"}],
+     "nextSteps": {"briefingCta"?: {"title", "description", "buttonText", "url"},
+                   "resources": [{"title", "description", "url", "type"}]}}
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from portal.scorecards.models import Scorecard, Visit
+from scoring import scorecard as scoring
+
+FORMAT = 1
+# Benchmarks are shown once this many completed assessments exist: fewer would mislead.
+BENCHMARK_MINIMUM = 10
+
+
+def build(scorecard: Scorecard, result: scoring.ScorecardResult) -> dict[str, Any]:
+    """The result document of `result`, scored on `scorecard` (its content prefetched)."""
+    sections = {section.key: section for section in scorecard.sections.all()}
+    texts = {
+        q.qid: (q.text, {c.letter: c.text for c in q.choices.all()})
+        for section in sections.values()
+        for q in section.questions.all()
+    }
+    band_names = {band.key: band.name for band in scorecard.bands.all()}
+    next_steps: dict[str, Any] = {
+        "resources": [
+            {"title": r.title, "description": r.description, "url": r.url, "type": r.type}
+            for r in scorecard.resources.all()
+        ]
+    }
+    if result.qualified_for_briefing or result.total < scorecard.briefing_total_below:
+        next_steps["briefingCta"] = {
+            "title": scorecard.briefing_title,
+            "description": scorecard.briefing_description,
+            "buttonText": scorecard.briefing_button_text,
+            "url": scorecard.briefing_url,
+        }
+    return {
+        "format": FORMAT,
+        "scorecardVersion": scorecard.version,
+        "totalScore": result.total,
+        "scoreCategory": result.band.key,
+        "categoryName": band_names.get(result.band.key, result.band.name),
+        "categoryDescription": result.band.description,
+        "qualifiedForBriefing": result.qualified_for_briefing,
+        "leadQuality": result.lead_quality,
+        "sections": [
+            {
+                "key": scored.key,
+                "apiKey": scored.api_key,
+                "name": sections[scored.key].name if scored.key in sections else scored.key,
+                "weight": scored.weight,
+                "score": scored.score,
+                "questions": [
+                    {
+                        "id": q.qid,
+                        "question": texts.get(q.qid, ("", {}))[0],
+                        "answer": q.answer or "",
+                        "answerText": texts.get(q.qid, ("", {}))[1].get(q.answer or "", ""),
+                        "points": q.points,
+                        "maxPoints": q.max_points,
+                    }
+                    for q in scored.questions
+                ],
+            }
+            for scored in result.sections
+        ],
+        "recommendations": [
+            {
+                "category": rec.section,
+                "priority": rec.priority,
+                "title": rec.title,
+                "description": rec.description,
+                "actionItems": list(rec.action_items),
+                "estimatedImpact": rec.estimated_impact,
+                "timeToImplement": rec.time_to_implement,
+            }
+            for rec in result.recommendations
+        ],
+        "nextSteps": next_steps,
+    }
+
+
+def stored(visit: Visit) -> dict[str, Any]:
+    """The completed visit's result document. Visits completed before results were stored
+    have none: theirs is built from their version, which cannot change any more (a version
+    with visits is locked, portal.scorecards.content.is_editable)."""
+    if visit.result is not None:
+        return visit.result
+    if visit.completed_at is None:
+        raise ValueError("only a completed visit has a result")
+    from portal.scorecards import selectors, services  # both import this module
+
+    scorecard = selectors.scorecard_by_id(visit.scorecard_id)
+    return build(scorecard, services.score(scorecard, visit))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a result document
+
+
+def breakdown(result: dict[str, Any]) -> dict[str, int]:
+    """{"valueAssurance": 75, ...}: the contract's scoreBreakdown."""
+    return {section["apiKey"]: section["score"] for section in result["sections"]}
+
+
+def scores_by_key(result: dict[str, Any]) -> dict[str, int]:
+    """{"value_assurance": 75, ...}: the section scores by section key."""
+    return {section["key"]: section["score"] for section in result["sections"]}
+
+
+def section_names(result: dict[str, Any]) -> dict[str, str]:
+    return {section["key"]: section["name"] for section in result["sections"]}
+
+
+def recommendations(result: dict[str, Any], *, detailed: bool) -> list[dict[str, Any]]:
+    """The submit answer's recommendations (detailed=False) or the results' (True), which add
+    estimatedImpact and timeToImplement."""
+    dropped = () if detailed else ("estimatedImpact", "timeToImplement")
+    return [
+        {name: value for name, value in rec.items() if name not in dropped}
+        for rec in result["recommendations"]
+    ]
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def benchmarks(visit: Visit) -> dict[str, float | int]:
+    """From real completed assessments of this scorecard version: the count always, the
+    average and this visit's percentile only once there are BENCHMARK_MINIMUM of them."""
+    scores = list(
+        Visit.objects.filter(
+            scorecard_id=visit.scorecard_id, completed_at__isnull=False
+        ).values_list("total_score", flat=True)
+    )
+    figures: dict[str, float | int] = {"similarCompanies": len(scores)}
+    if len(scores) >= BENCHMARK_MINIMUM and visit.total_score is not None:
+        figures["industryAverage"] = round(sum(scores) / len(scores))
+        below = sum(1 for s in scores if s < visit.total_score)
+        figures["percentile"] = round(below / len(scores) * 100)
+    return figures
+
+
+def results_body(visit: Visit) -> dict[str, Any]:
+    """The seed's AssessmentResultsResponse, from the stored result (benchmarks are live)."""
+    result = stored(visit)
+    return {
+        "assessmentId": visit.assessment_id,
+        "completedAt": iso(visit.completed_at),
+        "totalScore": result["totalScore"],
+        "scoreBreakdown": {
+            section["apiKey"]: {
+                "score": section["score"],
+                "weight": section["weight"],
+                "questions": section["questions"],
+            }
+            for section in result["sections"]
+        },
+        "scoreCategory": result["scoreCategory"],
+        "categoryDescription": result["categoryDescription"],
+        "recommendations": recommendations(result, detailed=True),
+        "benchmarks": benchmarks(visit),
+        "nextSteps": result["nextSteps"],
+    }
