@@ -17,7 +17,12 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from portal.text import LINE_PATTERN, TEXT_PATTERN, describe_character, forbidden_character
+from portal.text import (
+    LINE_PATTERN,
+    TEXT_PATTERN,
+    control_character_reason,
+    forbidden_character,
+)
 
 __all__ = ["EmailOrBlank", "Int", "Line", "RequestSchema", "Text", "line_or_number"]
 
@@ -41,7 +46,7 @@ def _checked(*, multiline: bool):
     def check(value: str) -> str:
         char = forbidden_character(value, multiline=multiline)
         if char is not None:
-            raise ValueError(f"must not contain control characters ({describe_character(char)})")
+            raise ValueError(control_character_reason(char))
         return value
 
     return check

@@ -25,6 +25,7 @@ from portal.scorecards import leads, services
 from portal.scorecards import results as stored_results
 from portal.scorecards.models import Visit
 from portal.scorecards.origin import same_site_json
+from portal.scorecards.results import iso
 from portal.scorecards.services import COOKIE, ScorecardError, set_cookie
 
 STARTED = time.time()
@@ -46,10 +47,6 @@ def error(request: HttpRequest, exc: ScorecardError) -> HttpResponse:
     return ratelimit.error_response(
         request, status=exc.status, code=exc.code, message=exc.message, details=exc.details
     )
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -305,25 +302,6 @@ class HealthOut(Schema):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _recommendations(result, *, detailed: bool) -> list[dict]:
-    out = []
-    for rec in result.recommendations:
-        item = {
-            "category": rec.section,
-            "priority": rec.priority,
-            "title": rec.title,
-            "description": rec.description,
-            "actionItems": list(rec.action_items),
-        }
-        if detailed:
-            item |= {
-                "estimatedImpact": rec.estimated_impact,
-                "timeToImplement": rec.time_to_implement,
-            }
-        out.append(item)
-    return out
-
-
 def _results_path(visit: Visit) -> str:
     return f"/assessment/results/{visit.assessment_id}"
 
@@ -356,11 +334,6 @@ def submit_body(submitted: services.SubmitResult) -> dict:
     if warnings:
         body["warnings"] = warnings
     return body
-
-
-def results_body(visit: Visit) -> dict:
-    """The seed's AssessmentResultsResponse, from the result stored at submit."""
-    return stored_results.results_body(visit)
 
 
 ERRORS = {
@@ -481,7 +454,7 @@ def results(request: HttpRequest, assessmentId: Line):  # noqa: N803 - the seed'
             request,
             ScorecardError("FORBIDDEN", "These results belong to another session.", status=403),
         )
-    return results_body(visit)
+    return stored_results.results_body(visit)
 
 
 @router.get(
@@ -632,7 +605,7 @@ def sample_assessment(request: HttpRequest):
         "scoreBreakdown": result.breakdown,
         "scoreCategory": result.band.key,
         "categoryDescription": result.band.description,
-        "recommendations": _recommendations(result, detailed=True),
+        "recommendations": stored_results.build(scorecard, result)["recommendations"],
     }
 
 

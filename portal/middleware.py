@@ -11,7 +11,11 @@ from django.http.multipartparser import MultiPartParserError
 
 from portal import errors, ratelimit
 from portal.request_id import HEADER, current_request_id, request_id_for
-from portal.text import describe_character, forbidden_character, forbidden_header_character
+from portal.text import (
+    control_character_reason,
+    forbidden_character,
+    forbidden_header_character,
+)
 
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
@@ -79,7 +83,7 @@ def _refused_characters(request: HttpRequest) -> Iterator[tuple[str, str]]:
     def check(field: str, value: str, *, multiline: bool = False) -> Iterator[tuple[str, str]]:
         char = forbidden_character(value, multiline=multiline)
         if char is not None:
-            yield field, f"must not contain control characters ({describe_character(char)})"
+            yield field, control_character_reason(char)
 
     yield from check("path", request.path)
     for name, values in request.GET.lists():
@@ -94,7 +98,7 @@ def _refused_characters(request: HttpRequest) -> Iterator[tuple[str, str]]:
             char = forbidden_header_character(value)
             if char is not None:
                 header = "header " + key[5:].replace("_", "-").title()
-                yield header, f"must not contain control characters ({describe_character(char)})"
+                yield header, control_character_reason(char)
     if request.method == "POST" and request.content_type in FORM_TYPES:
         for name, values in request.POST.lists():
             yield from check("form field name", name)

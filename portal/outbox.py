@@ -17,40 +17,33 @@ def _label(delivery: Delivery) -> str:
     return f"{delivery.kind} #{delivery.pk}"
 
 
-def delivery_send_now(*, delivery: Delivery, actor) -> bool:
-    """Send now: a pending delivery (also one waiting to retry) at once, a delivered or dead one
-    again. False when a worker is sending it at this moment (nothing changes)."""
+def _audited(action: str, operation, delivery: Delivery, actor) -> bool:
+    """Run `operation(delivery)`; when it did something, write its audit row (same transaction)."""
     before = audit.snapshot(delivery, AUDITED_FIELDS)
     with transaction.atomic():
-        sent = deliveries.send_now(delivery)
-        if sent:
+        done = operation(delivery)
+        if done:
             audit.record(
                 actor=actor,
-                action="delivery.send_now",
+                action=action,
                 target=delivery,
                 target_label=_label(delivery),
                 before=before,
                 after=audit.snapshot(delivery, AUDITED_FIELDS),
             )
-    return sent
+    return done
+
+
+def delivery_send_now(*, delivery: Delivery, actor) -> bool:
+    """Send now: a pending delivery (also one waiting to retry) at once, a delivered or dead one
+    again. False when a worker is sending it at this moment (nothing changes)."""
+    return _audited("delivery.send_now", deliveries.send_now, delivery, actor)
 
 
 def delivery_replay(*, delivery: Delivery, actor) -> bool:
     """Replay a delivered or dead delivery (same webhook-id and body, a fresh series of
     attempts); False for one still pending."""
-    before = audit.snapshot(delivery, AUDITED_FIELDS)
-    with transaction.atomic():
-        replayed = deliveries.replay_delivery(delivery)
-        if replayed:
-            audit.record(
-                actor=actor,
-                action="delivery.replay",
-                target=delivery,
-                target_label=_label(delivery),
-                before=before,
-                after=audit.snapshot(delivery, AUDITED_FIELDS),
-            )
-    return replayed
+    return _audited("delivery.replay", deliveries.replay_delivery, delivery, actor)
 
 
 def deliveries_replay(*, queryset: QuerySet[Delivery], actor) -> tuple[int, int]:

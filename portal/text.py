@@ -42,6 +42,7 @@ def forbidden_header_character(value: str) -> str | None:
     return found.group() if found else None
 
 
-def describe_character(char: str) -> str:
-    """`U+0000` - how an error message names a character it cannot show."""
-    return f"U+{ord(char):04X}"
+def control_character_reason(char: str) -> str:
+    """The reason a value holding `char` is refused, naming it as `U+0000` (it cannot be
+    shown)."""
+    return f"must not contain control characters (U+{ord(char):04X})"

@@ -28,9 +28,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         items = [plain(v) for v in value]
         return sorted(items, key=str) if isinstance(value, set | frozenset) else items
-    if hasattr(value, "pk"):
-        return str(value)
-    return str(value)
+    return str(value)  # a model instance or anything else: its name
 
 
 def snapshot(instance: Any, fields: Iterable[str]) -> dict[str, Any]:

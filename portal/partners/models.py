@@ -33,8 +33,19 @@ def validate_jwt_secret(secret: str) -> None:
         )
 
 
-def _in_grace(expires_at: datetime | None) -> bool:
-    return expires_at is not None and expires_at > timezone.now()
+def _grace_end(previous: str, expires_at: datetime | None) -> datetime | None:
+    """When a previous secret stops working: its expiry while still ahead, else None."""
+    if previous and expires_at is not None and expires_at > timezone.now():
+        return expires_at
+    return None
+
+
+def _with_previous(current: str, previous: str, grace_ends_at: datetime | None) -> tuple[str, ...]:
+    """The current secret (when set), then the previous one while its grace period lasts."""
+    secrets = (current,) if current else ()
+    if grace_ends_at and previous not in secrets:
+        return (*secrets, previous)
+    return secrets
 
 
 class Partner(models.Model):
@@ -93,35 +104,27 @@ class Partner(models.Model):
     def jwt_secrets(self) -> tuple[str, ...]:
         """The secrets a launch token may be signed with: the current one, and the previous
         one while its grace period lasts."""
-        current = (self.effective_jwt_secret,) if self.effective_jwt_secret else ()
-        previous = self.previous_jwt_secret
-        if self.jwt_grace_ends_at and previous not in current:
-            return (*current, previous)
-        return current
+        return _with_previous(
+            self.effective_jwt_secret, self.previous_jwt_secret, self.jwt_grace_ends_at
+        )
 
     @property
     def webhook_secrets(self) -> tuple[str, ...]:
         """The secrets our webhooks are signed with: the current one, and the previous one
         while its grace period lasts (each gives one signature in the header)."""
-        current = (self.webhook_secret,) if self.webhook_secret else ()
-        previous = self.previous_webhook_secret
-        if self.webhook_grace_ends_at and previous not in current:
-            return (*current, previous)
-        return current
+        return _with_previous(
+            self.webhook_secret, self.previous_webhook_secret, self.webhook_grace_ends_at
+        )
 
     @property
     def webhook_grace_ends_at(self) -> datetime | None:
         """When the previous webhook secret stops signing; None when it already has."""
-        if self.previous_webhook_secret and _in_grace(self.previous_webhook_secret_expires_at):
-            return self.previous_webhook_secret_expires_at
-        return None
+        return _grace_end(self.previous_webhook_secret, self.previous_webhook_secret_expires_at)
 
     @property
     def jwt_grace_ends_at(self) -> datetime | None:
         """When the previous JWT secret stops being accepted; None when it already has."""
-        if self.previous_jwt_secret and _in_grace(self.previous_jwt_secret_expires_at):
-            return self.previous_jwt_secret_expires_at
-        return None
+        return _grace_end(self.previous_jwt_secret, self.previous_jwt_secret_expires_at)
 
     @property
     def hosts(self) -> list[str]:

@@ -30,11 +30,6 @@ from portal.roleplays.models import Assessment, Cluster, Competency, RoleplayAtt
 RETRYING = "retrying"
 
 
-def results_dedupe_key(assessment_pk: int) -> str:
-    """The outbox key of an assessment's results (services.complete_assessment sets it)."""
-    return f"results:{assessment_pk}"
-
-
 def delivery_state(status: str | None, attempt_count: int | None) -> str:
     """ "delivered", "pending", "retrying", "dead", or "" when there is no delivery."""
     if not status:
@@ -207,4 +202,4 @@ def assessment_results(assessment: Assessment) -> list[RoleplayResult]:
 
 def results_delivery(assessment: Assessment) -> Delivery | None:
     """The outbox row that carries (or carried) the assessment's results to the partner."""
-    return Delivery.objects.filter(dedupe_key=results_dedupe_key(assessment.pk)).first()
+    return Delivery.objects.filter(dedupe_key=services.results_dedupe_key(assessment.pk)).first()

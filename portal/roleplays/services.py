@@ -449,6 +449,11 @@ def results_payload(assessment: Assessment) -> dict:
     }
 
 
+def results_dedupe_key(assessment_pk: int) -> str:
+    """The outbox key of an assessment's results (the staff console finds them by it)."""
+    return f"results:{assessment_pk}"
+
+
 def complete_assessment(assessment: Assessment, *, idle_since: datetime | None = None) -> bool:
     """Mark complete and put the results in the outbox, in the same transaction. With
     `idle_since`, only when the candidate has shown no sign of life since then."""
@@ -475,7 +480,7 @@ def complete_assessment(assessment: Assessment, *, idle_since: datetime | None =
             payload=results_payload(assessment),
             signing_secret=partner.webhook_secret,
             allowed_hosts=partner.hosts,
-            dedupe_key=f"results:{assessment.pk}",
+            dedupe_key=results_dedupe_key(assessment.pk),
             route=route,
         )
     logger.info("assessment %s completed; results queued for %s", assessment.pk, partner)

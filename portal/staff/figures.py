@@ -16,6 +16,7 @@ from integrations.models import Delivery
 from portal.exams.models import Quiz
 from portal.roleplays.models import Assessment
 from portal.scorecards.models import Visit
+from portal.staff.deliveries_selectors import retrying_q
 
 WEEK = 7
 DAYS_CHARTED = 14
@@ -158,12 +159,11 @@ def scorecard_funnel(today: date, days: int) -> Funnel:
 
 
 def delivery_figures() -> DeliveryFigures:
-    pending = Q(status=Delivery.Status.PENDING)
     row = Delivery.objects.filter(
         status__in=(Delivery.Status.PENDING, Delivery.Status.DEAD)
     ).aggregate(
-        pending=Count("pk", filter=pending),
-        failing=Count("pk", filter=pending & Q(attempt_count__gt=0)),
+        pending=Count("pk", filter=Q(status=Delivery.Status.PENDING)),
+        failing=Count("pk", filter=retrying_q()),
         dead=Count("pk", filter=Q(status=Delivery.Status.DEAD)),
     )
     return DeliveryFigures(**row)

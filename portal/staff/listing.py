@@ -22,7 +22,8 @@ from typing import Any
 
 from django import forms
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Count, IntegerField, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +31,8 @@ from django.utils.translation import gettext_lazy as _
 EXPORT_FORMATS = ("csv", "xlsx")
 CHUNK = 500
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The empty first choice of a filter's select: this filter filters nothing.
+ANY = [("", _("Any"))]
 
 
 @dataclass(frozen=True)
@@ -159,17 +162,29 @@ class Listing:
     def export(self, request: HttpRequest, queryset: QuerySet, filename: str):
         """The filtered rows as a download, in the format `?export=` names."""
         queryset, _form, _q = self.filtered(request, queryset)
-        columns = self.export_columns or self.columns
-        headers = [str(c.label) for c in columns]
-        rows = ([export_value(c.cell(row)) for c in columns] for row in _chunked(queryset))
-        stamp = timezone.now().strftime("%Y%m%d-%H%M")
-        if request.GET.get("export") == "xlsx":
-            return xlsx_response(headers, rows, f"{filename}-{stamp}.xlsx")
-        return csv_response(headers, rows, f"{filename}-{stamp}.csv")
+        return download(request, self.export_columns or self.columns, _chunked(queryset), filename)
+
+
+def count_per_row(queryset: QuerySet, group: str) -> Coalesce:
+    """A correlated COUNT subquery of `queryset` grouped by `group` (filter it on
+    OuterRef("pk")): one per row of the outer query, never a join that multiplies rows."""
+    counted = queryset.order_by().values(group).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def wants_export(request: HttpRequest) -> bool:
     return request.GET.get("export") in EXPORT_FORMATS
+
+
+def download(request: HttpRequest, columns, rows, filename: str):
+    """`rows` as a download of `columns`, in the format `?export=` names, the file name stamped
+    with the time."""
+    headers = [str(c.label) for c in columns]
+    cells = ([export_value(c.cell(row)) for c in columns] for row in rows)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    if request.GET.get("export") == "xlsx":
+        return xlsx_response(headers, cells, f"{filename}-{stamp}.xlsx")
+    return csv_response(headers, cells, f"{filename}-{stamp}.csv")
 
 
 def _chunked(queryset: QuerySet) -> Iterator:

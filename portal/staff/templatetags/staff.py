@@ -82,11 +82,16 @@ def _scale(values: Iterable[float]) -> float:
     return top if top > 0 else 1.0
 
 
+def _bars(items, max_value: float | None) -> tuple[list[tuple], float]:
+    """The (label, value, css_class) rows of a chart's items, and the value a full bar shows."""
+    rows = [tuple(item) + ("",) * (3 - len(item)) for item in items]
+    return rows, float(max_value) if max_value else _scale(v for _, v, _ in rows)
+
+
 @register.inclusion_tag("staff/charts/bars.html")
 def bar_chart(items, label: str = "", height: int = 120, max_value: float | None = None) -> dict:
     """Vertical bars from (label, value) pairs, or (label, value, css_class) triples."""
-    rows = [tuple(item) + ("",) * (3 - len(item)) for item in items]
-    top = float(max_value) if max_value else _scale(v for _, v, _ in rows)
+    rows, top = _bars(items, max_value)
     count = max(len(rows), 1)
     width = CHART_WIDTH / count
     bars = []
@@ -118,8 +123,7 @@ def bar_chart(items, label: str = "", height: int = 120, max_value: float | None
 def hbar_chart(items, label: str = "", max_value: float | None = None) -> dict:
     """Horizontal bars from (label, value) pairs or (label, value, css_class) triples: a funnel
     when the values shrink."""
-    rows = [tuple(item) + ("",) * (3 - len(item)) for item in items]
-    top = float(max_value) if max_value else _scale(v for _, v, _ in rows)
+    rows, top = _bars(items, max_value)
     bars = [
         {
             "label": name,

@@ -9,8 +9,7 @@ writes the audit row. Without JavaScript each action is a form that posts and re
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, IntegerField, Max, OuterRef, QuerySet, Subquery, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, IntegerField, Max, OuterRef, QuerySet, Subquery, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -24,17 +23,17 @@ from portal.customers.validators import normalise_callback_hosts
 from portal.exams.models import Exam
 from portal.staff import roles
 from portal.staff.access import staff_view
-from portal.staff.listing import ActiveMixin, Column, FilterForm, Listing, wants_export
+from portal.staff.listing import (
+    ActiveMixin,
+    Column,
+    FilterForm,
+    Listing,
+    count_per_row,
+    wants_export,
+)
 from portal.staff.responses import partial_response, show_once, take_once
 
 DETAIL = "staff/customers/detail.html"
-
-
-def _count(queryset: QuerySet, field: str = "pk") -> Subquery:
-    """A correlated COUNT subquery (one per row of the outer query, never a join that
-    multiplies rows)."""
-    counted = queryset.order_by().values("customer").annotate(n=Count(field)).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 # --- forms: ModelForms, so the model's own rules (unique name, field lengths) apply here as in
@@ -96,12 +95,15 @@ def customer_rows() -> QuerySet[Customer]:
     last_use = tokens.order_by().values("customer").annotate(m=Max("last_used_at")).values("m")
     return Customer.objects.annotate(
         usable_tokens=Case(
-            When(is_active=True, then=_count(tokens.filter(revoked_at__isnull=True))),
+            When(
+                is_active=True,
+                then=count_per_row(tokens.filter(revoked_at__isnull=True), "customer"),
+            ),
             default=0,
             output_field=IntegerField(),
         ),
         last_token_use=Subquery(last_use),
-        exam_count=_count(Exam.objects.filter(customer=OuterRef("pk"))),
+        exam_count=count_per_row(Exam.objects.filter(customer=OuterRef("pk")), "customer"),
     )
 
 

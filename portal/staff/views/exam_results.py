@@ -8,7 +8,6 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.customers.models import Customer
@@ -16,19 +15,17 @@ from portal.exams import selectors
 from portal.exams.models import Exam, Quiz
 from portal.staff.access import staff_view
 from portal.staff.listing import (
+    ANY,
     Column,
     DateRangeMixin,
     FilterForm,
     Listing,
-    csv_response,
-    export_value,
+    download,
     wants_export,
-    xlsx_response,
 )
 from portal.staff.templatetags.staff import num
 from scoring import items as item_scoring
 
-ANY = [("", _("Any"))]
 STATES = ANY + [(Quiz.State.STARTED, _("Started")), (Quiz.State.COMPLETED, _("Completed"))]
 YES_NO = ANY + [("yes", _("Yes")), ("no", _("No"))]
 
@@ -169,18 +166,6 @@ def _for(listing: Listing, exam: Exam) -> Listing:
     return replace(listing, filter_form=listing.filter_form.for_exam(exam))
 
 
-def _stamp() -> str:
-    return timezone.now().strftime("%Y%m%d-%H%M")
-
-
-def _download(request: HttpRequest, columns, rows, name: str):
-    headers = [str(c.label) for c in columns]
-    cells = ([export_value(c.cell(row)) for c in columns] for row in rows)
-    if request.GET.get("export") == "xlsx":
-        return xlsx_response(headers, cells, f"{name}-{_stamp()}.xlsx")
-    return csv_response(headers, cells, f"{name}-{_stamp()}.csv")
-
-
 def _histogram(summary: selectors.ResultsSummary, pass_mark: float) -> list[tuple[str, int, str]]:
     """The histogram's bars, each labelled by its lowest score in the reader's digits (the
     labels of ranges would overlap); bins wholly below the pass mark red, straddling it amber."""
@@ -230,7 +215,7 @@ def exam_answers(request: HttpRequest, pk: int) -> HttpResponse:
     column = next(c for c in listing.columns if c.key == sort.lstrip("-"))
     order = f"-{column.order_by}" if sort.startswith("-") else column.order_by
     rows = selectors.answers(filtered, order_by=(order,))
-    return _download(request, ANSWER_COLUMNS, rows, f"exam-{exam.pk}-answers")
+    return download(request, ANSWER_COLUMNS, rows, f"exam-{exam.pk}-answers")
 
 
 @staff_view()
@@ -241,7 +226,7 @@ def exam_items(request: HttpRequest, pk: int) -> HttpResponse:
     filtered, form, q = listing.filtered(request, selectors.attempts(exam))
     report = selectors.item_analysis(exam, filtered)
     if wants_export(request):
-        return _download(request, ITEM_COLUMNS, report.rows, f"exam-{exam.pk}-items")
+        return download(request, ITEM_COLUMNS, report.rows, f"exam-{exam.pk}-items")
     context = {
         "exam": exam,
         "report": report,

@@ -20,8 +20,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -39,7 +38,15 @@ from portal.exams.models import Exam, Question, Quiz, QuizQuestion
 from portal.exams.schema import ExamSettingsIn, Problem, QuestionIn
 from portal.staff import roles
 from portal.staff.access import staff_view
-from portal.staff.listing import ActiveMixin, Column, FilterForm, Listing, wants_export
+from portal.staff.listing import (
+    ANY,
+    ActiveMixin,
+    Column,
+    FilterForm,
+    Listing,
+    count_per_row,
+    wants_export,
+)
 from portal.staff.responses import partial_response
 from scoring import exams as exam_scoring
 
@@ -47,14 +54,6 @@ EDITOR = "staff/exams/editor.html"
 # An exam file is a few hundred questions of text: far below this.
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NEW_QUESTIONS = 200
-ANY = [("", _("Any"))]
-
-
-def _count(queryset: QuerySet, group: str) -> Coalesce:
-    """A correlated COUNT subquery per row of the outer query (never a join that multiplies
-    rows, so the list's query count stays one however many exams it shows)."""
-    counted = queryset.order_by().values(group).annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 # --- forms: Django forms for the widgets and labels, the declaration for the rules. `loosen`
@@ -262,7 +261,7 @@ def exam_rows() -> QuerySet[Exam]:
     live = Question.objects.live().filter(exam=OuterRef("pk"))
     quizzes = Quiz.objects.filter(exam=OuterRef("pk"))
     return Exam.objects.select_related("customer").annotate(
-        bank_size=_count(live, "exam"), attempt_count=_count(quizzes, "exam")
+        bank_size=count_per_row(live, "exam"), attempt_count=count_per_row(quizzes, "exam")
     )
 
 
@@ -383,7 +382,7 @@ def _bank(exam: Exam) -> list[Question]:
     questions = (
         Question.objects.live()
         .filter(exam=exam)
-        .annotate(used_by=_count(drawn, "question"))
+        .annotate(used_by=count_per_row(drawn, "question"))
         .order_by("position", "id")
     )
     return [_shown(question) for question in questions]

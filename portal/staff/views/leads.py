@@ -20,7 +20,7 @@ from portal.scorecards.leads import LeadOutcome
 from portal.scorecards.models import Visit
 from portal.staff import roles
 from portal.staff.access import staff_view
-from portal.staff.listing import Column, DateRangeMixin, FilterForm, Listing, wants_export
+from portal.staff.listing import ANY, Column, DateRangeMixin, FilterForm, Listing, wants_export
 from portal.staff.templatetags.staff import num
 
 CATEGORIES = {
@@ -55,7 +55,6 @@ AREAS = (
     ("risk_compliance", "riskCompliance", _("Risk & compliance")),
     ("governance", "governance", _("Governance")),
 )
-ANY = [("", _("Any"))]
 
 
 class LeadFilters(DateRangeMixin, FilterForm):
