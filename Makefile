@@ -4,10 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv lint format messages bench clean
+.PHONY: run dev test venv lint format messages bench clean
 
 run: venv
 	scripts/run
+
+# Development: runserver with autoreload and one consumer, instead of gunicorn and the roles.
+dev: venv
+	scripts/run --dev
 
 test: venv
 	scripts/ensure-chromium

@@ -1,13 +1,17 @@
-"""URL map: the API at /api/, candidate pages, the sandbox and the admin."""
+"""URL map: the API at /api/, candidate pages, the sandbox, the console, the admin, probes."""
 
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from api.main import api
+from portal import health
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/sandbox/", permanent=False)),
+    # Probes for load balancers (docs/operations.md): never rate-limited, never cached.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("api/", api.urls),
     path("exam/", include("portal.exams.urls")),
     path("assessment/", include("portal.scorecards.urls")),

@@ -1,0 +1,119 @@
+"""Probes for load balancers and orchestrators: `/healthz` (liveness) and `/readyz` (readiness).
+
+`/healthz` says only that this process answers: restart it when it doesn't. `/readyz` says
+whether it can do its work now — the database answers, every migration is applied, the task
+queue answers — and sends traffic elsewhere while it can't. Neither is rate-limited (a probe
+every second must never be refused), neither names a host, a secret or an error text, and
+neither is cached. The consumer's heartbeat is reported, not required: a web instance serves
+candidates while the consumers restart. The seed's `/api/health` (api/scorecards.py) is another
+thing: a status page with figures, in the seed's format.
+"""
+
+import logging
+import time
+
+from django.db import DatabaseError, connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+logger = logging.getLogger(__name__)
+
+# Consumers write their heartbeat this often (portal/tasks.py); older than STALE is "stale".
+HEARTBEAT_SECONDS = 60
+HEARTBEAT_STALE_SECONDS = 3 * HEARTBEAT_SECONDS
+HEARTBEAT_KEY = "consumer:heartbeat"
+
+# Once every migration is applied it stays so for this process's life: checked until then.
+_migrated = False
+
+
+def database_state(db: BaseDatabaseWrapper | None = None) -> str:
+    """ "up" when a trivial query answers, else "down"."""
+    db = db or connection
+    try:
+        with db.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # noqa: BLE001 - any failure is "down"; the reason goes to the log only
+        logger.warning("readiness: the database does not answer", exc_info=True)
+        return "down"
+    return "up"
+
+
+def migrations_state(db: BaseDatabaseWrapper | None = None) -> str:
+    """ "applied", "pending" (a deploy ran the code before `migrate`) or "unknown"."""
+    global _migrated
+    if _migrated:
+        return "applied"
+    db = db or connection
+    try:
+        executor = MigrationExecutor(db)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError:
+        return "unknown"
+    if pending:
+        return "pending"
+    _migrated = db is connection
+    return "applied"
+
+
+def queue_state(huey=None) -> str:
+    """ "up" when the task queue's storage answers, else "down"."""
+    if huey is None:
+        from huey.contrib.djhuey import HUEY as huey
+    try:
+        huey.storage.queue_size()
+    except Exception:  # noqa: BLE001
+        logger.warning("readiness: the task queue does not answer", exc_info=True)
+        return "down"
+    return "up"
+
+
+def beat(huey=None) -> None:
+    """Record that a consumer is alive (run periodically by every consumer)."""
+    if huey is None:
+        from huey.contrib.djhuey import HUEY as huey
+    huey.put(HEARTBEAT_KEY, time.time())
+
+
+def heartbeat_age(huey=None) -> float | None:
+    """Seconds since a consumer last beat, or None when none has (or the queue is down)."""
+    if huey is None:
+        from huey.contrib.djhuey import HUEY as huey
+    try:
+        stamp = huey.get(HEARTBEAT_KEY, peek=True)  # peek: a plain get() would consume it
+    except Exception:  # noqa: BLE001
+        return None
+    if not isinstance(stamp, int | float):
+        return None
+    return max(0.0, time.time() - stamp)
+
+
+def consumer_state(huey=None) -> str:
+    age = heartbeat_age(huey)
+    if age is None:
+        return "unknown"
+    return "up" if age <= HEARTBEAT_STALE_SECONDS else "stale"
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: 200 whenever the process answers (GET or HEAD); checks nothing else."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_safe
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when the database, the migrations and the queue are ready, else 503."""
+    checks = {"database": database_state()}
+    checks["migrations"] = migrations_state() if checks["database"] == "up" else "unknown"
+    checks["queue"] = queue_state()
+    ready = checks == {"database": "up", "migrations": "applied", "queue": "up"}
+    body = {"status": "ready" if ready else "not_ready", "checks": checks}
+    body["consumer"] = consumer_state()
+    return JsonResponse(body, status=200 if ready else 503)
