@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run dev test venv lint format messages bench clean
+.PHONY: run dev test venv lock lint format messages bench clean
 
 run: venv
 	scripts/run
@@ -19,11 +19,21 @@ test: venv
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installs exactly the versions (and file hashes) of requirements/dev.lock: two installs a month
+# apart get the same packages. The project itself is not a package (pyproject's `packages = []`).
+$(STAMP): requirements/dev.lock
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --require-hashes -r requirements/dev.lock
 	@touch $(STAMP)
+
+# After changing a dependency in pyproject.toml: pin it (and everything it needs) again.
+# `make lock UPGRADE=1` moves every pin to the newest version the ranges admit.
+lock: venv
+	$(VENV)/bin/pip-compile -q --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links $(if $(UPGRADE),--upgrade) -o requirements/base.lock pyproject.toml
+	$(VENV)/bin/pip-compile -q --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links $(if $(UPGRADE),--upgrade) --extra dev -o requirements/dev.lock pyproject.toml
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -53,3 +53,45 @@ def test_declared_ranges_admit_the_installed_versions_and_django_6_1_at_least():
     django = declared()["django"].specifier
     # integrations/email.py and the settings use Django 6.1's MAILERS.
     assert not django.contains("6.0.9") and django.contains("6.1.0")
+
+
+def locked(name: str) -> dict[str, tuple[str, list[str]]]:
+    """requirements/<name>.lock as {package: (version, [hashes])}."""
+    pins: dict[str, tuple[str, list[str]]] = {}
+    current = ""
+    for line in (ROOT / "requirements" / f"{name}.lock").read_text().splitlines():
+        text = line.strip()
+        if "==" in text and not text.startswith(("#", "--")):
+            package, _, version = text.partition("==")
+            current = canonicalize_name(package)
+            pins[current] = (version.split()[0].rstrip("\\").strip(), [])
+        elif text.startswith("--hash=sha256:") and current:
+            pins[current][1].append(text.removeprefix("--hash=sha256:").rstrip("\\ "))
+    return pins
+
+
+def test_the_locks_pin_every_declared_package_with_hashes_in_its_range():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    dev = [Requirement(r) for r in project["optional-dependencies"]["dev"]]
+    for lock, requirements in (
+        ("base", declared().values()),
+        ("dev", [*declared().values(), *dev]),
+    ):
+        pins = locked(lock)
+        assert pins, lock
+        for requirement in requirements:
+            version, _ = pins[canonicalize_name(requirement.name)]
+            assert requirement.specifier.contains(version, prereleases=True), (lock, requirement)
+        assert all(hashes for _, hashes in pins.values()), lock
+    # The runtime lock is the dev lock without the dev tools: the same versions.
+    base, dev_pins = locked("base"), locked("dev")
+    assert {name: dev_pins[name][0] for name in base} == {n: v for n, (v, _) in base.items()}
+
+
+def test_the_installed_versions_are_the_locked_ones():
+    mismatched = {
+        name: (version, metadata.version(name))
+        for name, (version, _) in locked("dev").items()
+        if metadata.version(name) != version
+    }
+    assert mismatched == {}
