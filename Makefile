@@ -51,6 +51,8 @@ messages: venv
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
 
-# Figures, not assertions: concurrent answer saves and launch reads (see bench/).
+# Figures, not assertions: the exam-day hot paths over real HTTP against an in-run floor, on
+# SQLite and (when they answer) PostgreSQL + Redis; docs/performance.md. Options in ARGS, e.g.
+# `make bench ARGS="--quick --databases sqlite"`.
 bench: venv
-	$(PY) bench/exam_answers.py
+	$(PY) -m bench $(ARGS)
