@@ -466,11 +466,7 @@ def resume(request: HttpRequest):
     session = services.current_session(request)
     if session is None and request.COOKIES.get(COOKIE):
         return error(request, services._expired())
-    visit = (
-        Visit.objects.filter(session=session, completed_at__isnull=True).first()
-        if session
-        else None
-    )
+    visit = services.take_open_visit(session) if session else None
     if visit is None:
         return {"hasActiveAssessment": False}
     elapsed = int((datetime.now(UTC) - visit.started_at).total_seconds())

@@ -1,27 +1,26 @@
-"""Fixed-window rate limits counted in Django's cache, with the seed's headers and 429 envelope.
+"""Fixed-window rate limits with the seed's headers and 429 envelope, and the shared counters
+they (and portal.metrics) count in: one atomic step per count, never a write transaction.
 
-Usage and the choice of cache: docs/security.md.
+Usage and the choice of store: docs/security.md.
 """
 
-import base64
 import functools
 import hashlib
 import ipaddress
 import logging
 import math
-import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
-from django.core.cache.backends.db import DatabaseCache
-from django.db import connections, models, router, transaction
+from django.core.cache.backends.redis import RedisCache
+from django.db import connections, router, transaction
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
-from django.utils.timezone import now as tz_now
 
 from portal.request_id import get_request_id
 
@@ -34,6 +33,108 @@ Scope = str | Callable[[HttpRequest], str]
 # (`monkeypatch.setattr(ratelimit, "CLOCK", ...)`), so that a count never straddles a window's
 # end because the wall clock passed an hour boundary mid-test.
 CLOCK: Clock = time.time
+# A counter outlives its window by this much, so that a count at the window's very end never
+# finds it gone; a later window uses another key.
+GRACE_SECONDS = 60
+
+
+# ---------------------------------------------------------------------------------------------
+# Counters: Redis when the rate-limit cache is Redis (INCRBY + EXPIRE, pipelined: one round
+# trip), else the database table portal_counter (one INSERT … ON CONFLICT DO UPDATE … RETURNING,
+# which SQLite ≥ 3.35 and PostgreSQL both have). Each count is a single atomic step: no lost
+# counts between workers, no write transaction of its own.
+
+
+def _redis() -> RedisCache | None:
+    cache = caches[settings.RATE_LIMIT_CACHE]
+    return cache if isinstance(cache, RedisCache) else None
+
+
+def _counter_table():
+    from portal.scorecards.models import Counter  # models import late: this module is early
+
+    return Counter
+
+
+def _upsert(items: list[tuple[str, int, int]], *, returning: bool) -> list[int]:
+    model = _counter_table()
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    name = connection.ops.quote_name
+    table, count = name(model._meta.db_table), name("count")
+    rows = ", ".join(["(%s, %s, %s)"] * len(items))
+    sql = (
+        f"INSERT INTO {table} ({name('key')}, {count}, {name('expires')}) VALUES {rows} "
+        f"ON CONFLICT ({name('key')}) DO UPDATE SET {count} = {table}.{count} + EXCLUDED.{count}"
+    )
+    if returning:
+        sql += f" RETURNING {count}"
+    params = [value for item in items for value in item]
+    # Outside a transaction (a web request) the statement is its own; inside one (a test, a
+    # caller's atomic block) a savepoint keeps a failed count from breaking the caller's.
+    guard = transaction.atomic(using=alias) if connection.in_atomic_block else nullcontext()
+    with guard, connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()] if returning else []
+
+
+def incr(key: str, amount: int, *, expires: float, now: float) -> int:
+    """Add `amount` to the counter `key` (made at 0 if missing) and return its new value. It
+    lives until `expires` (Unix seconds, on the clock `now` is read from)."""
+    redis = _redis()
+    if redis is None:
+        return _upsert([(key, amount, math.ceil(expires))], returning=True)[0]
+    made = redis.make_and_validate_key(key)
+    client = redis._cache.get_client(made, write=True)
+    pipe = client.pipeline(transaction=False)
+    pipe.incrby(made, amount)
+    pipe.expire(made, max(1, math.ceil(expires - now)))
+    return int(pipe.execute()[0])
+
+
+def incr_many(items: Iterable[tuple[str, int, float]], *, now: float) -> None:
+    """incr() for several (key, amount, expires) at once: one statement or one round trip."""
+    items = [(key, amount, math.ceil(expires)) for key, amount, expires in items]
+    if not items:
+        return
+    redis = _redis()
+    if redis is None:
+        _upsert(items, returning=False)
+        return
+    client = redis._cache.get_client(None, write=True)
+    pipe = client.pipeline(transaction=False)
+    for key, amount, expires in items:
+        made = redis.make_and_validate_key(key)
+        pipe.incrby(made, amount)
+        pipe.expire(made, max(1, expires - math.floor(now)))
+    pipe.execute()
+
+
+def counts(keys: list[str]) -> dict[str, int]:
+    """The counters among `keys` that exist, by key."""
+    if not keys:
+        return {}
+    redis = _redis()
+    if redis is not None:
+        made = [redis.make_and_validate_key(key) for key in keys]
+        values = redis._cache.get_client(None).mget(made)
+        return {key: int(value) for key, value in zip(keys, values, strict=True) if value}
+    model = _counter_table()
+    return dict(model.objects.filter(key__in=keys).values_list("key", "count"))
+
+
+def prune_expired(now: float | None = None) -> int:
+    """Delete the database counters whose time is over (Redis expires its own); the number
+    deleted. Safe at any time: a live window's counter is never past its `expires`."""
+    if _redis() is not None:
+        return 0
+    moment = CLOCK() if now is None else now
+    deleted, _ = _counter_table().objects.filter(expires__lt=moment).delete()
+    return deleted
+
+
+# ---------------------------------------------------------------------------------------------
+# Rate limits
 
 
 @dataclass(frozen=True)
@@ -70,20 +171,7 @@ def hit(key: str, limit: int, window_seconds: int, *, clock: Clock | None = None
     start = int(now // window_seconds) * window_seconds
     reset = start + window_seconds
     digest = hashlib.sha256(key.encode()).hexdigest()[:40]
-    cache_key = f"ratelimit:{window_seconds}:{start}:{digest}"
-    cache = caches[settings.RATE_LIMIT_CACHE]
-    # The entry outlives its window a little, so that an incr at the window's very end never
-    # finds it gone; a later window uses another key.
-    timeout = math.ceil(reset - now) + 60
-    while True:
-        if cache.add(cache_key, 1, timeout=timeout):
-            count = 1
-            break
-        try:
-            count = cache.incr(cache_key)
-            break
-        except ValueError:  # expired between add and incr: add it again
-            continue
+    count = incr(f"rl:{window_seconds}:{start}:{digest}", 1, expires=reset + GRACE_SECONDS, now=now)
     if count > limit:
         return RateLimitState(limit, 0, reset, max(1, math.ceil(reset - now)), window_seconds)
     return RateLimitState(limit, limit - count, reset, 0, window_seconds)
@@ -165,8 +253,10 @@ def check(
     try:
         scope_key = SCOPES[scope](request) if isinstance(scope, str) else scope(request)
         state = hit(f"{name}|{scope_key}", limit, window)
-    except Exception:  # noqa: BLE001 - counting must never take the site down with the cache
-        logger.warning("rate limit %s not counted: the cache is unavailable", name, exc_info=True)
+    except Exception:  # noqa: BLE001 - counting must never take the site down with its store
+        logger.warning(
+            "rate limit %s not counted: the counter store is unavailable", name, exc_info=True
+        )
         state = RateLimitState(limit, limit, int(CLOCK()) + window, 0, window)
     request.rate_limit = state
     return state
@@ -200,45 +290,3 @@ def apply_headers(request: HttpRequest, response: HttpResponseBase) -> None:
     if state is not None:
         for header, value in state.headers().items():
             response.headers.setdefault(header, value)
-
-
-class AtomicDatabaseCache(DatabaseCache):
-    """Django's DatabaseCache with an atomic incr(): the stock one is a get() then a set(), which
-    loses counts between workers and resets the entry's expiry. This one locks the row with a
-    no-op UPDATE (a row lock on PostgreSQL, the write lock on SQLite) and keeps its expiry."""
-
-    def incr(self, key: str, delta: int = 1, version: int | None = None) -> int:
-        made = self.make_and_validate_key(key, version=version)
-        db = router.db_for_write(self.cache_model_class)
-        connection = connections[db]
-        name = connection.ops.quote_name
-        table, cache_key = name(self._table), name("cache_key")
-        with transaction.atomic(using=db), connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET {cache_key} = {cache_key} WHERE {cache_key} = %s", [made]
-            )
-            if cursor.rowcount:
-                cursor.execute(
-                    f"SELECT {name('value')}, {name('expires')} FROM {table}"
-                    f" WHERE {cache_key} = %s",
-                    [made],
-                )
-                row = cursor.fetchone()
-            else:
-                row = None
-            if row is not None:
-                expires = row[1]
-                expression = models.Expression(output_field=models.DateTimeField())
-                for converter in connection.ops.get_db_converters(
-                    expression
-                ) + expression.get_db_converters(connection):
-                    expires = converter(expires, expression, connection)
-            if row is None or expires < tz_now():
-                raise ValueError(f"Key '{key}' not found.")
-            raw = connection.ops.process_clob(row[0])
-            value = pickle.loads(base64.b64decode(raw.encode(), validate=True)) + delta
-            encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
-            cursor.execute(
-                f"UPDATE {table} SET {name('value')} = %s WHERE {cache_key} = %s", [encoded, made]
-            )
-        return value

@@ -198,9 +198,11 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CSP = {"default-src": [CSP.SELF]}
 SECURITY_EXTRA_HEADERS = {"X-XSS-Protection": "1; mode=block"}
 
-# Rate limits (portal.ratelimit) are counted in this cache. Every web worker must share it:
-# Redis when configured, else the database (AtomicDatabaseCache: `manage.py createcachetable`
-# makes its table; the test runner does so itself). Never per-process memory.
+# Rate limits and request figures (portal.ratelimit, portal.metrics) are counted in Redis when
+# RATE_LIMIT_CACHE is a Redis cache, else in the database's portal_counter table (a migration
+# makes it). The default cache is shared by every web worker: Redis, or the database
+# (`manage.py createcachetable` makes its table; the test runner does so itself). Never
+# per-process memory.
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -212,11 +214,9 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "portal.ratelimit.AtomicDatabaseCache",
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "portal_cache",
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "portal"),
-            # Culling beyond MAX_ENTRIES would drop live counters: keep it far above the keys
-            # one window can hold.
             "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     }

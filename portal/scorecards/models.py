@@ -6,6 +6,7 @@ import secrets
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 
 # The contract (seed 002) fixes the four steps, their scoreBreakdown keys and the categories;
 # their names, weights, questions and thresholds are content.
@@ -19,6 +20,11 @@ BAND_KEYS = ("champion", "builder", "risk_zone", "alert", "crisis")
 LETTERS = ("A", "B", "C", "D", "E")
 # The seed's results give each question "points: Points earned (0-25)" and "maxPoints: (25)".
 MAX_CHOICE_POINTS = 25
+
+
+def new_content_version() -> str:
+    """A fresh random token: unique across databases and rolled-back tests, unlike a counter."""
+    return secrets.token_hex(8)
 
 
 class Scorecard(models.Model):
@@ -44,6 +50,10 @@ class Scorecard(models.Model):
         help_text="…or with any section score below this.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Each web worker keeps a version's content in memory (portal.scorecards.selectors) and
+    # reloads it when this token changes: every save or delete of a section, question, answer,
+    # band, rule or resource draws a new one (the signals below).
+    content_version = models.CharField(max_length=32, default=new_content_version, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -289,3 +299,50 @@ class Visit(models.Model):
     @property
     def is_completed(self) -> bool:
         return self.completed_at is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Content versions: an edit of any part of a version draws it a new content_version, so that no
+# web worker serves the content it cached before (portal.scorecards.selectors). Saves and
+# deletes through models (the admin, a shell's .save()) send these signals; a queryset
+# .update() or bulk_create does not: call bump_content_version after one on a loaded version
+# (loading and copying make new versions, which need none).
+
+
+def bump_content_version(scorecard_id: int | None = None, **lookups) -> None:
+    """Draw a new content_version for the version `scorecard_id` (or those matching `lookups`)."""
+    scorecards = Scorecard.objects.all()
+    if scorecard_id is not None:
+        scorecards = scorecards.filter(pk=scorecard_id)
+    scorecards.filter(**lookups).update(content_version=new_content_version())
+
+
+def _content_changed(sender, instance, **kwargs) -> None:
+    if isinstance(instance, Choice):
+        bump_content_version(sections__questions__id=instance.question_id)
+    elif isinstance(instance, Question):
+        bump_content_version(sections__id=instance.section_id)
+    else:
+        bump_content_version(instance.scorecard_id)
+
+
+for _model in (Section, Question, Choice, ScoreBand, Recommendation, Resource):
+    post_save.connect(_content_changed, sender=_model, dispatch_uid=f"content-{_model.__name__}")
+    post_delete.connect(_content_changed, sender=_model, dispatch_uid=f"del-{_model.__name__}")
+
+
+class Counter(models.Model):
+    """A count shared by every web worker in a fixed window: a rate limit's hits, a minute's
+    request figures (portal.ratelimit, portal.metrics). Counted here when no Redis is configured,
+    with one upsert per hit; a row past `expires` (Unix seconds) is dead and pruned by
+    portal.ratelimit.prune_expired."""
+
+    key = models.CharField(max_length=120, primary_key=True)
+    count = models.BigIntegerField(default=0)
+    expires = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        db_table = "portal_counter"
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.count}"

@@ -4,7 +4,7 @@ reading leads (completed visits) for the staff console."""
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from integrations.models import Delivery
 from portal.scorecards import results
@@ -20,17 +20,44 @@ from scoring import scorecard as scoring
 
 
 def active_scorecard() -> Scorecard | None:
-    """The active version with all its content prefetched (7 queries), or None if none is."""
-    return _with_content(Scorecard.objects.filter(is_active=True)).first()
+    """The active version with all its content (one query when this process has it in memory,
+    seven when not), or None if none is."""
+    row = Scorecard.objects.filter(is_active=True).first()
+    return None if row is None else with_content(row)
 
 
 def scorecard_by_id(pk: int) -> Scorecard:
-    """A version (the one a visit was started on) with all its content prefetched."""
-    return _with_content(Scorecard.objects.filter(pk=pk)).get()
+    """A version (the one a visit was started on) with all its content."""
+    return with_content(Scorecard.objects.get(pk=pk))
 
 
-def _with_content(queryset):
-    return queryset.prefetch_related(
+# Each process keeps each version's content (~150 instances) in memory, by id: a request reads
+# the version's row (often joined to what it reads anyway) and gets the content loaded for that
+# very row, or loads it again. Any change to the row, and any edit of its content (which draws
+# a new content_version, portal.scorecards.models), makes the row differ: content is never
+# served stale. The instances are shared by requests: read them, never change them.
+_CONTENT: dict[int, Scorecard] = {}
+_ROW_FIELDS = tuple(field.attname for field in Scorecard._meta.concrete_fields)
+
+
+def with_content(row: Scorecard) -> Scorecard:
+    """`row`'s version with all its content prefetched: from memory when the version's row is
+    unchanged since it was loaded, else loaded now (six queries) and kept."""
+    cached = _CONTENT.get(row.pk)
+    if cached is not None and all(
+        getattr(cached, name) == getattr(row, name) for name in _ROW_FIELDS
+    ):
+        return cached
+    prefetch_related_objects([row], *_content_lookups())
+    row.content_steps = tuple(
+        tuple(q.qid for q in section.questions.all()) for section in row.sections.all()
+    )
+    _CONTENT[row.pk] = row
+    return row
+
+
+def _content_lookups() -> list:
+    return [
         Prefetch(
             "sections",
             Section.objects.order_by("step").prefetch_related(
@@ -49,11 +76,20 @@ def _with_content(queryset):
             Recommendation.objects.order_by("position", "id"),
         ),
         "resources",
-    )
+    ]
 
 
 def definition(scorecard: Scorecard) -> scoring.Definition:
     """The scorecard's content as the scoring module's plain dataclasses."""
+    if (ready := scorecard.__dict__.get("content_definition")) is not None:
+        return ready
+    built = _definition(scorecard)
+    if "content_steps" in scorecard.__dict__:  # content kept in memory: built once
+        scorecard.content_definition = built
+    return built
+
+
+def _definition(scorecard: Scorecard) -> scoring.Definition:
     sections = list(scorecard.sections.all())
     keys = {section.pk: section.key for section in sections}
     return scoring.Definition(

@@ -1,14 +1,18 @@
 """The only code that changes a scorecard visit: sessions, start, save a step, submit (score,
 lead sync and e-mail through the outbox). The API and the visitor's pages both call it."""
 
+import json
 import logging
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Value
+from django.db.models.functions import Greatest
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
@@ -81,33 +85,153 @@ class SessionCookieMiddleware:
         return response
 
 
-def live_session_id(request: HttpRequest) -> str | None:
-    """The cookie's session id when it names a live session (no side effects)."""
+# The cookie's session is read once per request (the rate limit's scope and the view both need
+# it). The scope reads it joined to its open visit and that visit's version row, which is all
+# save-progress needs.
+_READ = "_scorecard_live_session"
+_UNREAD = object()
+
+
+def _live_session(request: HttpRequest, *, with_visit: bool = False) -> VisitorSession | None:
+    """The cookie's live session, read once per request; `with_visit` reads its open visit
+    (or None) with it, kept for take_open_visit."""
+    if _READ in request.__dict__:
+        return request.__dict__[_READ]
     session_id = request.COOKIES.get(COOKIE, "")
-    if (
-        session_id
-        and VisitorSession.objects.filter(
+    session = None
+    if session_id and not with_visit:
+        session = VisitorSession.objects.filter(
             session_id=session_id, expires_at__gt=timezone.now()
-        ).exists()
-    ):
-        return session_id
-    return None
+        ).first()
+    elif session_id:
+        now = timezone.now()
+        visit = _open_visit_by_cookie(session_id, now)
+        if visit is not None:
+            session = visit.session
+            session._open_visit = visit
+        else:
+            session = VisitorSession.objects.filter(
+                session_id=session_id, expires_at__gt=now
+            ).first()
+            if session is not None:
+                session._open_visit = None
+    request.__dict__[_READ] = session
+    return session
+
+
+class _Columns:
+    """One model's columns in a hand-written SELECT, and its rows back into instances as the
+    ORM makes them (the backend's and the fields' converters, then Model.from_db)."""
+
+    def __init__(self, model, alias: str, connection) -> None:
+        fields = model._meta.concrete_fields
+        name = connection.ops.quote_name
+        self.model, self.count = model, len(fields)
+        self.sql = ", ".join(f"{alias}.{name(field.column)}" for field in fields)
+        self.names = [field.attname for field in fields]
+        self.converters = []
+        for index, field in enumerate(fields):
+            column = field.get_col(alias)
+            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if found:
+                self.converters.append((index, column, found))
+
+    def build(self, connection, values: tuple):
+        values = list(values)
+        for index, column, converters in self.converters:
+            for converter in converters:
+                values[index] = converter(values[index], column, connection)
+        return self.model.from_db(connection.alias, self.names, values)
+
+
+_OPEN_VISIT_SQL: dict[str, tuple[str, _Columns, _Columns, _Columns]] = {}
+
+
+def _open_visit_by_cookie(session_id: str, now) -> Visit | None:
+    """The open visit of the live session `session_id`, its session and version row joined:
+    the query every save-progress starts with, written once per process (building it with the
+    ORM, three models' columns, cost more than the rest of the request)."""
+    connection = connections[router.db_for_read(Visit)]
+    prepared = _OPEN_VISIT_SQL.get(connection.alias)
+    if prepared is None:
+        name = connection.ops.quote_name
+        visit, session, scorecard = (
+            _Columns(Visit, "v", connection),
+            _Columns(VisitorSession, "s", connection),
+            _Columns(Scorecard, "c", connection),
+        )
+        sql = (
+            f"SELECT {visit.sql}, {session.sql}, {scorecard.sql} "
+            f"FROM {name(Visit._meta.db_table)} v "
+            f"JOIN {name(VisitorSession._meta.db_table)} s ON v.{name('session_id')} = s.id "
+            f"JOIN {name(Scorecard._meta.db_table)} c ON v.{name('scorecard_id')} = c.id "
+            f"WHERE s.{name('session_id')} = %s AND s.{name('expires_at')} > %s "
+            f"AND v.{name('completed_at')} IS NULL LIMIT 1"
+        )
+        prepared = _OPEN_VISIT_SQL[connection.alias] = (sql, visit, session, scorecard)
+    sql, visit_columns, session_columns, scorecard_columns = prepared
+    moment = VisitorSession._meta.get_field("expires_at").get_db_prep_value(now, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [session_id, moment])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    first, second = visit_columns.count, visit_columns.count + session_columns.count
+    visit = visit_columns.build(connection, row[:first])
+    visit.session = session_columns.build(connection, row[first:second])
+    visit.scorecard = scorecard_columns.build(connection, row[second:])
+    return visit
+
+
+def take_open_visit(session: VisitorSession) -> Visit | None:
+    """The session's open visit (its version row joined): as read with the session in this
+    request, else read now. Taken once: after a change, read it again."""
+    visit = session.__dict__.pop("_open_visit", _UNREAD)
+    if visit is _UNREAD:
+        visit = (
+            Visit.objects.filter(session=session, completed_at__isnull=True)
+            .select_related("scorecard")
+            .order_by()
+            .first()
+        )
+    return visit
+
+
+def live_session_id(request: HttpRequest) -> str | None:
+    """The cookie's session id when it names a live session (no side effects). Read with its
+    open visit: this is the rate limit's scope of save-progress, which needs that next."""
+    session = _live_session(request, with_visit=True)
+    return session.session_id if session is not None else None
 
 
 def current_session(request: HttpRequest) -> VisitorSession | None:
     """The visitor's live session from the cookie, its expiry extended by this activity."""
-    session_id = request.COOKIES.get(COOKIE, "")
-    if not session_id:
-        return None
-    now = timezone.now()
-    session = VisitorSession.objects.filter(session_id=session_id, expires_at__gt=now).first()
+    session = _live_session(request)
     if session is not None:
+        now = timezone.now()
         session.last_activity, session.expires_at = now, now + SESSION_LIFETIME
-        VisitorSession.objects.filter(pk=session.pk).update(
-            last_activity=session.last_activity, expires_at=session.expires_at
-        )
+        _extend(session)
         request.scorecard_session_id = session.session_id
     return session
+
+
+def _extend(session: VisitorSession) -> None:
+    """Store the session's new last_activity and expires_at: on every request, so written
+    directly (the ORM's UPDATE building costs more than the statement)."""
+    connection = connections[router.db_for_write(VisitorSession)]
+    name = connection.ops.quote_name
+    field = VisitorSession._meta.get_field
+    sql = (
+        f"UPDATE {name(VisitorSession._meta.db_table)} SET {name('last_activity')} = %s, "
+        f"{name('expires_at')} = %s WHERE {name('id')} = %s"
+    )
+    params = [
+        field("last_activity").get_db_prep_value(session.last_activity, connection),
+        field("expires_at").get_db_prep_value(session.expires_at, connection),
+        session.pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def open_session(request: HttpRequest) -> tuple[VisitorSession, bool]:
@@ -122,6 +246,8 @@ def open_session(request: HttpRequest) -> tuple[VisitorSession, bool]:
         ip_address=client_ip(request),
         user_agent=request.headers.get("User-Agent", "")[:500],
     )
+    session._open_visit = None  # a new session has no visit yet
+    request.__dict__[_READ] = session
     return session, True
 
 
@@ -135,6 +261,7 @@ def end_session(request: HttpRequest) -> bool:
     ended = VisitorSession.objects.filter(session_id=session_id, expires_at__gt=now).update(
         expires_at=now, last_activity=now
     )
+    request.__dict__.pop(_READ, None)
     return ended > 0
 
 
@@ -156,9 +283,17 @@ def scorecard_or_error() -> Scorecard:
     return scorecard
 
 
-def steps(scorecard: Scorecard) -> list[list[str]]:
+def steps(scorecard: Scorecard) -> list[list[str]] | tuple[tuple[str, ...], ...]:
     """Question ids per step, in order (step n is section n)."""
+    if (known := scorecard.__dict__.get("content_steps")) is not None:  # content in memory
+        return known
     return [[q.qid for q in section.questions.all()] for section in scorecard.sections.all()]
+
+
+def _own_statement():
+    """A savepoint inside a caller's transaction, so that a failed statement (an IntegrityError
+    we handle) does not break it; nothing in autocommit, where each statement is its own."""
+    return transaction.atomic() if connections["default"].in_atomic_block else nullcontext()
 
 
 def _validate_answers(scorecard: Scorecard, answers: Any, *, field: str, step: int | None):
@@ -229,10 +364,10 @@ def start(
 ) -> Visit:
     """A new assessment for the session, or its open one (a double click resumes it)."""
     scorecard = scorecard_or_error()
-    open_visit = Visit.objects.filter(session=session, completed_at__isnull=True).first()
+    open_visit = take_open_visit(session)
     if open_visit is None:
         try:
-            with transaction.atomic():
+            with _own_statement():
                 open_visit = Visit.objects.create(
                     scorecard=scorecard,
                     session=session,
@@ -244,24 +379,12 @@ def start(
         except IntegrityError:
             open_visit = Visit.objects.get(session=session, completed_at__isnull=True)
     elif email or company:
+        open_visit.email = email or open_visit.email
+        open_visit.company = company or open_visit.company
         Visit.objects.filter(pk=open_visit.pk).update(
-            email=email or open_visit.email, company=company or open_visit.company
+            email=open_visit.email, company=open_visit.company
         )
-        open_visit.refresh_from_db()
     return open_visit
-
-
-def open_visit(session: VisitorSession) -> Visit:
-    visit = (
-        Visit.objects.filter(session=session, completed_at__isnull=True)
-        .select_related("scorecard")
-        .first()
-    )
-    if visit is None:
-        raise ScorecardError(
-            "ASSESSMENT_NOT_FOUND", "No assessment in progress: start one first.", status=404
-        )
-    return visit
 
 
 @dataclass(frozen=True)
@@ -285,27 +408,77 @@ def save_progress(
         raise ScorecardError(
             "VALIDATION_ERROR", "step must be 0, 1, 2 or 3.", status=400, details={"field": "step"}
         )
-    with transaction.atomic():
-        visit = open_visit(session)
-        # Locked, and still open: a submit may have completed it meanwhile.
-        visit = (
-            Visit.objects.select_for_update().filter(pk=visit.pk, completed_at__isnull=True).first()
+    visit = take_open_visit(session)
+    if visit is None:
+        raise ScorecardError(
+            "ASSESSMENT_NOT_FOUND", "No assessment in progress: start one first.", status=404
         )
-        if visit is None:
-            raise ScorecardError(
-                "ASSESSMENT_NOT_FOUND", "This assessment is already submitted.", status=404
-            )
-        scorecard = selectors.scorecard_by_id(visit.scorecard_id)
-        answers = _validate_answers(scorecard, responses, field="responses", step=step)
-        visit.responses = {**visit.responses, **answers}
-        if email:
-            visit.email = email
-        if time_spent is not None:
-            visit.time_spent = {**visit.time_spent, str(step): time_spent}
-        visit.steps_completed = completed_steps(scorecard, visit.responses)
-        visit.save(update_fields=["responses", "email", "time_spent", "steps_completed"])
+    scorecard = selectors.with_content(visit.scorecard)
+    answers = _validate_answers(scorecard, responses, field="responses", step=step)
+    expected = completed_steps(scorecard, {**visit.responses, **answers})
+    stored = _merge_answers(
+        visit, answers, step=step, email=email, time_spent=time_spent, steps_completed=expected
+    )
+    if stored is None:  # a submit completed it since it was read
+        raise ScorecardError(
+            "ASSESSMENT_NOT_FOUND", "This assessment is already submitted.", status=404
+        )
+    visit.responses, visit.steps_completed = stored
+    done = completed_steps(scorecard, visit.responses)
+    if done > visit.steps_completed:  # a parallel save answered the rest of a step meanwhile
+        Visit.objects.filter(pk=visit.pk).update(
+            steps_completed=Greatest("steps_completed", Value(done))
+        )
+        visit.steps_completed = done
+    if email:
+        visit.email = email
+    if time_spent is not None:
+        visit.time_spent = {**visit.time_spent, str(step): time_spent}
     missing = [qid for qid in steps(scorecard)[step] if qid not in visit.responses]
     return SaveResult(visit, step, not missing, missing)
+
+
+def _merge_answers(
+    visit: Visit,
+    answers: dict[str, str],
+    *,
+    step: int,
+    email: str,
+    time_spent: int | None,
+    steps_completed: int,
+) -> tuple[dict[str, str], int] | None:
+    """Merge `answers` into the open visit's responses in one UPDATE … RETURNING: atomic
+    without a lock or a transaction, so two saves never lose each other's answers. Completed
+    steps only grow (answers are never taken back), so the greater count wins. (responses,
+    steps_completed) as stored, or None when the visit is no longer open."""
+    connection = connections[router.db_for_write(Visit)]
+    name = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        merge, greatest = "{} || %s::jsonb", "GREATEST"
+    else:  # SQLite: json_patch (RFC 7396) adds and replaces keys; answers are never null
+        merge, greatest = "json_patch({}, %s)", "MAX"
+    responses, done = name("responses"), name("steps_completed")
+    sets = [f"{responses} = {merge.format(responses)}", f"{done} = {greatest}({done}, %s)"]
+    params: list[Any] = [json.dumps(answers), steps_completed]
+    if email:
+        sets.append(f"{name('email')} = %s")
+        params.append(email)
+    if time_spent is not None:
+        spent = name("time_spent")
+        sets.append(f"{spent} = {merge.format(spent)}")
+        params.append(json.dumps({str(step): time_spent}))
+    sql = (
+        f"UPDATE {name(Visit._meta.db_table)} SET {', '.join(sets)} "
+        f"WHERE {name('id')} = %s AND {name('completed_at')} IS NULL "
+        f"RETURNING {responses}, {done}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, visit.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    stored = row[0] if isinstance(row[0], dict) else json.loads(row[0])
+    return stored, row[1]
 
 
 @dataclass(frozen=True)
@@ -327,23 +500,25 @@ def submit(
     click) answers the same stored result."""
     from portal.scorecards import leads
 
+    session.__dict__.pop("_open_visit", None)  # read again, locked
     with transaction.atomic():
-        visit = Visit.objects.filter(session=session, completed_at__isnull=True).first()
+        visit = (
+            Visit.objects.select_for_update(of=("self",))
+            .filter(session=session, completed_at__isnull=True)
+            .select_related("scorecard")
+            .order_by()
+            .first()
+        )
         if visit is None:
+            # None open: the latest completed one's result (a double click, or a parallel
+            # submit that completed it while this one waited for the lock).
             latest = Visit.objects.filter(session=session).exclude(completed_at=None).first()
             if latest is None:
                 raise ScorecardError(
                     "ASSESSMENT_NOT_FOUND", "No assessment to submit: start one first.", status=404
                 )
             return SubmitResult(latest, results.stored(latest))
-        locked = (
-            Visit.objects.select_for_update().filter(pk=visit.pk, completed_at__isnull=True).first()
-        )
-        if locked is None:  # a parallel submit completed it while we waited for the lock
-            visit.refresh_from_db()
-            return SubmitResult(visit, results.stored(visit))
-        visit = locked
-        scorecard = selectors.scorecard_by_id(visit.scorecard_id)
+        scorecard = selectors.with_content(visit.scorecard)
         if final_responses:
             answers = _validate_answers(
                 scorecard, final_responses, field="finalResponses", step=None

@@ -1,0 +1,143 @@
+"""Statements per request of the scorecard flow (issue 10): start, save-progress, submit,
+results. Counted as a web worker runs them, in autocommit (transaction=True tests): a test's
+own transaction would add a savepoint around each counter's upsert.
+
+A rate limit counts with one upsert on the database, and with none on Redis (one pipelined
+INCRBY + EXPIRE); request figures go out every few seconds, not per request (kept out here)."""
+
+import time
+
+import pytest
+from django.test import Client
+
+from portal import metrics, ratelimit
+from portal.scorecards import selectors
+from portal.scorecards.content import load_scorecard
+from portal.scorecards.models import Visit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+JSON = "application/json"
+
+
+@pytest.fixture
+def flow(document, monkeypatch):
+    """The active scorecard (its content already in this process's memory), a visitor, and no
+    flush of request figures during the test."""
+    scorecard = load_scorecard(document)
+    selectors.active_scorecard()
+    metrics.flush()
+    monkeypatch.setattr(metrics, "FLUSH_SECONDS", 3600.0)
+    return scorecard, Client(REMOTE_ADDR="203.0.113.40")
+
+
+def rate_limit_statements() -> int:
+    return 0 if ratelimit._redis() is not None else 1
+
+
+def qids(scorecard) -> list[list[str]]:
+    return [[q.qid for q in s.questions.all()] for s in scorecard.sections.order_by("step")]
+
+
+def save(client, step, answers):
+    body = {"step": step, "responses": answers}
+    return client.post("/api/assessment/save-progress", body, content_type=JSON)
+
+
+def test_each_request_of_the_flow_in_a_few_statements(flow, django_assert_num_queries):
+    scorecard, visitor = flow
+    rate = rate_limit_statements()
+
+    # The counter, the new session, the active version's row, the visit.
+    with django_assert_num_queries(3 + rate):
+        started = visitor.post("/api/assessment/start", {}, content_type=JSON)
+    assert started.status_code == 200
+
+    for step, ids in enumerate(qids(scorecard)):
+        # The session with its open visit and version (one join: the rate limit's scope reads
+        # it), the counter, the session's new expiry, the answers merged in one UPDATE.
+        with django_assert_num_queries(3 + rate):
+            saved = save(visitor, step, dict.fromkeys(ids, "C"))
+        assert saved.status_code == 200 and saved.json()["canProceed"]
+    assert 3 + rate <= 5  # the issue's bound, on either database
+
+    # The counter, the session, its new expiry, then BEGIN, the locked visit, its UPDATE, COMMIT
+    # (no e-mail address: nothing to queue).
+    with django_assert_num_queries(6 + rate):
+        submitted = visitor.post(
+            "/api/assessment/submit", {"completionTime": 60}, content_type=JSON
+        )
+    assert submitted.status_code == 200 and submitted.json()["totalScore"] == 48
+
+    # The counter, the visit, the session, its new expiry, the benchmarks' scores.
+    url = f"/api/assessment/results/{submitted.json()['assessmentId']}"
+    with django_assert_num_queries(4 + rate):
+        results = visitor.get(url)
+    assert results.status_code == 200 and results.json()["totalScore"] == 48
+
+
+def test_an_incomplete_save_and_an_email_in_the_same_statements(flow, django_assert_num_queries):
+    scorecard, visitor = flow
+    visitor.post("/api/assessment/start", {}, content_type=JSON)
+    first = qids(scorecard)[0]
+    with django_assert_num_queries(3 + rate_limit_statements()):
+        body = {"step": 0, "responses": {first[0]: "B"}, "email": "ada@example.com"}
+        body["timeSpent"] = 12
+        saved = visitor.post("/api/assessment/save-progress", body, content_type=JSON)
+    assert saved.json()["canProceed"] is False
+    assert saved.json()["validationErrors"] == [f"{q}: please choose an answer" for q in first[1:]]
+    visit = Visit.objects.get()
+    assert visit.responses == {first[0]: "B"}
+    assert (visit.email, visit.time_spent, visit.steps_completed) == (
+        "ada@example.com",
+        {"0": 12},
+        0,
+    )
+
+
+def test_saves_merge_in_the_database_and_never_lose_an_answer(flow):
+    """Two visitors' tabs of one session save different answers of one step, each with what it
+    read before the other saved: both answers stay, and the step counts as completed."""
+    scorecard, visitor = flow
+    visitor.post("/api/assessment/start", {}, content_type=JSON)
+    first = qids(scorecard)[0]
+    save(visitor, 0, dict.fromkeys(first[:-1], "D"))
+    from portal.scorecards import services
+
+    session = Visit.objects.get().session
+    stale = services.take_open_visit(session)  # read before the other tab's save
+    save(visitor, 0, {first[0]: "E"})
+    session._open_visit = stale
+    saved = services.save_progress(session=session, step=0, responses={first[-1]: "A"})
+    assert saved.can_proceed and saved.visit.steps_completed == 1
+    visit = Visit.objects.get()
+    assert visit.responses == {**dict.fromkeys(first[:-1], "D"), first[0]: "E", first[-1]: "A"}
+    assert visit.steps_completed == 1
+
+
+def test_a_save_after_submit_still_says_so(flow):
+    scorecard, visitor = flow
+    visitor.post("/api/assessment/start", {}, content_type=JSON)
+    for step, ids in enumerate(qids(scorecard)):
+        save(visitor, step, dict.fromkeys(ids, "C"))
+    from portal.scorecards import services
+
+    session = Visit.objects.get().session
+    stale = services.take_open_visit(session)  # read just before a submit completed it
+    visitor.post("/api/assessment/submit", {"completionTime": 60}, content_type=JSON)
+    session._open_visit = stale
+    with pytest.raises(services.ScorecardError, match="already submitted"):
+        services.save_progress(session=session, step=0, responses={"value_assurance_1": "A"})
+    # Read now: none is open.
+    late = save(visitor, 0, {"value_assurance_1": "A"})
+    assert late.status_code == 404
+    assert late.json()["error"]["message"] == "No assessment in progress: start one first."
+
+
+def test_request_figures_reach_the_health_check_without_a_write_per_request(
+    flow, django_assert_num_queries
+):
+    _, visitor = flow
+    with django_assert_num_queries(rate_limit_statements()):
+        visitor.get("/api/assessment/resume")  # no cookie: the counter, then nothing to read
+    figures = metrics.figures(now=time.time())  # flushes this process's tally first
+    assert figures["requestsPerMinute"] > 0
