@@ -3,6 +3,9 @@
 A caller writes its own rows and `enqueue_delivery()` in one transaction; the Huey task
 `deliver` is enqueued only once that transaction commits, and the per-minute sweep re-enqueues
 anything due whose task was lost (Redis down, a consumer killed mid-task), so nothing is lost.
+`Delivery.queued_at` says when a delivery's task is ready on the queue (written by the same
+statements that make it due); the sweep leaves alone a due delivery whose task is queued,
+and takes it once its task is missing or older than TASK_LEASE.
 
 Success: an HTTP 2xx reply and, when the delivery requires it (the seed-000 contracts do), a
 JSON object body with `"success": true`. Anything else is a failure; redirects are not
@@ -81,6 +84,11 @@ RETRY_GAPS = (
 JITTER = 0.10
 MAX_RETRY_AFTER = timedelta(hours=24)
 EXCERPT_CHARS = 2048
+# A due delivery whose task has been ready on the queue this long without a worker taking it
+# is presumed lost (Redis lost it, its consumer was killed) and is enqueued again by the sweep.
+# Longer than a backlog takes to drain, so a backlog is not queued twice; a duplicate task
+# would only find nothing to claim.
+TASK_LEASE = timedelta(minutes=5)
 USER_AGENT = "AssessmentPortal-Webhooks/1.0 (+https://www.standardwebhooks.com)"
 
 Outcome = DeliveryAttempt.Outcome
@@ -254,6 +262,7 @@ def enqueue_delivery(
     try:
         with transaction.atomic():
             delivery = Delivery.objects.create(
+                queued_at=timezone.now(),  # its task is enqueued on commit
                 kind=kind,
                 target_url=target_url,
                 payload=serialise_payload(payload),
@@ -303,7 +312,9 @@ def supersede_older(delivery: Delivery) -> int:
 def enqueue_task(delivery_id: int, *, eta: datetime | None = None) -> bool:
     """Put a `deliver` task on the queue; False (logged) if the queue is unreachable.
 
-    A lost task costs only time: the sweep re-enqueues every due delivery.
+    The caller has set the delivery's `queued_at` (to now, or to `eta`) in its own statement;
+    a task that can't be enqueued clears it, so the next sweep sends the delivery. A task lost
+    later costs only time: the sweep takes it once TASK_LEASE has passed.
     """
     from integrations.tasks import deliver  # the tasks module imports this one
 
@@ -316,14 +327,26 @@ def enqueue_task(delivery_id: int, *, eta: datetime | None = None) -> bool:
         logger.warning(
             "Could not enqueue delivery %s; the sweep will send it", delivery_id, exc_info=True
         )
+        Delivery.objects.filter(pk=delivery_id).update(queued_at=None)
         return False
     return True
 
 
+def task_lost_q(now: datetime) -> Q:
+    """Deliveries with no task known to be on the queue, or one queued longer than the lease."""
+    return Q(queued_at__isnull=True) | Q(queued_at__lt=now - TASK_LEASE)
+
+
 def sweep_deliveries(*, limit: int = 1000) -> int:
-    """Enqueue every delivery that is due and unclaimed (the safety net); return how many."""
-    due = Delivery.objects.due().order_by("next_attempt_at", "pk").values_list("pk", flat=True)
-    return sum(enqueue_task(pk) for pk in list(due[:limit]))
+    """Enqueue every delivery that is due, unclaimed and without a live task (the safety net);
+    return how many. A backlog waiting on the queue is not queued again."""
+    now = timezone.now()
+    lost = Delivery.objects.due(now).filter(task_lost_q(now))
+    pks = list(lost.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+    if not pks:
+        return 0
+    lost.filter(pk__in=pks).update(queued_at=now)
+    return sum(enqueue_task(pk) for pk in pks)
 
 
 def attempt_delivery(delivery_id: int) -> str:
@@ -348,7 +371,8 @@ def attempt_delivery(delivery_id: int) -> str:
         Delivery.objects.due(now)
         .filter(pk=delivery_id)
         .filter(Q(group_key="") | ~Exists(older_held))
-        .update(locked_until=claim, attempt_count=F("attempt_count") + 1)
+        # Its task is taken: until this attempt schedules the next one, none is queued.
+        .update(locked_until=claim, attempt_count=F("attempt_count") + 1, queued_at=None)
     )
     if not claimed:
         return "skipped"
@@ -358,9 +382,13 @@ def attempt_delivery(delivery_id: int) -> str:
         # give the claim back and wake the newer delivery, which was waiting for it.
         _release_superseded(delivery, claim, attempted=False)
         return "superseded"
-    delivery.attempts.filter(outcome=Outcome.SENDING).update(
-        outcome=Outcome.INTERRUPTED, error="The worker stopped before this attempt finished."
-    )
+    if delivery.attempt_count > 1:
+        # Only a claim that was not the first since creation or replay can find an attempt
+        # left "sending" (every attempt that ends records its outcome), so a first attempt
+        # saves the statement.
+        delivery.attempts.filter(outcome=Outcome.SENDING).update(
+            outcome=Outcome.INTERRUPTED, error="The worker stopped before this attempt finished."
+        )
     # Written before sending, so an attempt cut short by a dying worker still shows.
     attempt = DeliveryAttempt.objects.create(
         delivery=delivery, started_at=now, target_url=delivery.target_url
@@ -378,6 +406,8 @@ def attempt_delivery(delivery_id: int) -> str:
     attempt.outcome = result.outcome
     changes = _after(delivery.attempt_count, result, timezone.now())
     changes["state"] = delivery.state
+    # A retry's task is scheduled for its next attempt (on commit, below).
+    changes["queued_at"] = changes["next_attempt_at"]
     if result.target_url:
         # Lists show where the delivery goes now, not where it was first meant to go.
         attempt.target_url = changes["target_url"] = result.target_url
@@ -407,9 +437,39 @@ def attempt_delivery(delivery_id: int) -> str:
         logger.info("Delivery %s was superseded while it was being sent", delivery_id)
     elif not still_ours:
         logger.warning("Delivery %s: the claim ran out while sending", delivery_id)
-    elif changes["status"] == Status.DEAD:
-        logger.warning("Delivery %s is dead: %s", delivery_id, changes["last_error"])
+    _log_attempt(delivery, result, changes if still_ours else None)
     return result.outcome
+
+
+def _log_attempt(delivery: Delivery, result: AttemptResult, changes: dict | None) -> None:
+    """One line per attempt (docs/operations.md, "Logs"), under the id of the request that
+    enqueued it: delivered at INFO; failed, retried or dead at WARNING, with the reason."""
+    status = changes["status"] if changes else ""
+    next_at = changes.get("next_attempt_at") if changes else None
+    if status == Status.DEAD:
+        then = "dead, no more attempts"
+    elif next_at is not None:
+        then = f"next attempt at {next_at.isoformat(timespec='seconds')}"
+    else:
+        then = "done"
+    delivered = result.outcome == Outcome.DELIVERED
+    logger.log(
+        logging.INFO if delivered else logging.WARNING,
+        "Delivery %s (%s) attempt %s: %s%s; %s",
+        delivery.pk,
+        delivery.kind,
+        delivery.attempt_count,
+        result.outcome,
+        "" if delivered else f" ({result.error or result.status_code})",
+        then,
+        extra={
+            "delivery_id": delivery.pk,
+            "kind": delivery.kind,
+            "attempt": delivery.attempt_count,
+            "outcome": result.outcome,
+            "next_attempt_at": next_at.isoformat() if next_at else "",
+        },
+    )
 
 
 def _release_superseded(
@@ -420,7 +480,7 @@ def _release_superseded(
     delivered (it arrived before the newer one, which waited); otherwise it stays superseded,
     never to be retried. The newer delivery is woken up: it waited for this claim."""
     held = Delivery.objects.filter(pk=delivery.pk, locked_until=claim, status=Status.SUPERSEDED)
-    changes: dict = {"locked_until": None, "next_attempt_at": None}
+    changes: dict = {"locked_until": None, "next_attempt_at": None, "queued_at": None}
     if not attempted:
         changes["attempt_count"] = F("attempt_count") - 1  # no attempt was made after all
     elif delivered:
@@ -540,6 +600,7 @@ def replay_delivery(delivery: Delivery) -> bool:
             status=Status.PENDING,
             attempt_count=0,
             next_attempt_at=timezone.now(),
+            queued_at=timezone.now(),  # its task is enqueued on commit
             locked_until=None,
             delivered_at=None,
             last_error="",
@@ -564,7 +625,7 @@ def send_now(delivery: Delivery) -> bool:
         hurried = (
             Delivery.objects.filter(pk=delivery.pk, status=Status.PENDING)
             .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
-            .update(next_attempt_at=now, locked_until=None)
+            .update(next_attempt_at=now, locked_until=None, queued_at=now)
         )
         if hurried:
             transaction.on_commit(partial(enqueue_task, delivery.pk))

@@ -12,13 +12,26 @@ and the cloud metadata addresses are refused whatever it says.
 `post()` connects to the very address it checked (the request goes to the IP, with the
 original Host header and, for https, the original name for SNI and certificate checks), so a
 DNS answer that changes between the check and the connection (rebinding) gains nothing.
+
+Connections are reused: each process keeps one SSL context (loading the CA bundle takes tens of
+milliseconds) and one client, with its connection pool, per scheme and host name. A pool keys
+its connections by the address and port they go to, so a kept-alive connection is only reused
+for the same name (Host, SNI and the certificate it proved) at the same checked address. The
+clients refuse cookies (one delivery must not carry what another's reply set), are shared by
+the consumer's threads, and are dropped in a forked child (it must not share the parent's
+sockets).
 """
 
 import ipaddress
+import os
 import socket
+import ssl
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 from django.conf import settings
@@ -41,6 +54,13 @@ ALWAYS_REFUSED = tuple(
         "192.0.0.0/24",  # IETF protocol assignments; Oracle Cloud metadata at 192.0.0.192
     )
 )
+# Hosts whose client (and its pool) a process keeps; the least recently used one is let go.
+MAX_CLIENTS = 64
+# How long an idle connection is kept: long enough for a burst of deliveries, short enough to
+# stay under the servers' own keep-alive timeouts (gunicorn's is 2 s), so a connection is not
+# reused just as the server closes it.
+KEEPALIVE_SECONDS = 1.0
+
 SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT
 NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
@@ -65,8 +85,70 @@ class Response:
 
 
 def client(**kwargs) -> httpx.Client:
-    options = {"timeout": settings.HTTP_TIMEOUT_SECONDS, "follow_redirects": False}
+    """A new client as post() uses them: no redirects, no cookies, the process's SSL context."""
+    options = {
+        "timeout": settings.HTTP_TIMEOUT_SECONDS,
+        "follow_redirects": False,
+        "verify": ssl_context(),
+        "cookies": CookieJar(DefaultCookiePolicy(allowed_domains=[])),  # none kept, none sent
+        "limits": httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
+    }
     return httpx.Client(**(options | kwargs))
+
+
+_lock = threading.Lock()  # guards _clients
+_ssl_lock = threading.Lock()
+_ssl_context: ssl.SSLContext | None = None
+_clients: OrderedDict[tuple[str, str], httpx.Client] = OrderedDict()
+
+
+def ssl_context() -> ssl.SSLContext:
+    """The process's SSL context for outbound https (certifi's CAs, as httpx's default)."""
+    global _ssl_context
+    if _ssl_context is None:
+        with _ssl_lock:
+            if _ssl_context is None:
+                _ssl_context = httpx.create_ssl_context(trust_env=False)
+    return _ssl_context
+
+
+def shared_client(url: httpx.URL) -> httpx.Client:
+    """The process's client for `url`'s scheme and host name (made on first use)."""
+    key = (url.scheme, url.raw_host.decode("ascii").lower())
+    with _lock:
+        shared = _clients.get(key)
+        if shared is not None:
+            _clients.move_to_end(key)
+            return shared
+    made = client(trust_env=False)  # outside the lock: the first one builds the SSL context
+    with _lock:
+        shared = _clients.setdefault(key, made)
+        if len(_clients) > MAX_CLIENTS:
+            # Not closed: another thread may be sending on it; its sockets close with it.
+            _clients.popitem(last=False)
+    if shared is not made:
+        made.close()  # another thread made one first
+    return shared
+
+
+def forget_clients() -> None:
+    """Close and drop the shared clients (tests; a process that wants fresh connections)."""
+    with _lock:
+        clients = list(_clients.values())
+        _clients.clear()
+    for shared in clients:
+        shared.close()
+
+
+def _after_fork_in_child() -> None:
+    # The child gets copies of the parent's sockets: it must open its own, and never touch
+    # those (the parent's TLS sessions would break). The parent may have held the lock.
+    global _lock, _ssl_lock, _clients
+    _lock, _ssl_lock = threading.Lock(), threading.Lock()
+    _clients = OrderedDict()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def check_url(url: str, allowed_hosts: Iterable[str] = (), *, resolve: bool = True) -> None:
@@ -122,9 +204,11 @@ def post(
     """
     parsed, addresses = _vet(url, allowed_hosts, resolve=True)
     error: httpx.ConnectError | None = None
+    sender = shared_client(parsed)
     for address in addresses:
         try:
-            return _send(_pinned_request(parsed, address, content, headers), address, max_body)
+            request = _pinned_request(parsed, address, content, headers)
+            return _send(sender, request, address, max_body)
         except httpx.ConnectError as connect_error:
             # Nothing was sent: the next checked address (e.g. IPv4 after IPv6) may answer.
             error = connect_error
@@ -156,22 +240,24 @@ def _pinned_request(
     )
 
 
-def _send(request: httpx.Request, address: str, max_body: int) -> Response:
+def _send(sender: httpx.Client, request: httpx.Request, address: str, max_body: int) -> Response:
     timeout = settings.HTTP_TIMEOUT_SECONDS
+    # The setting of the moment, not the one of when the shared client was made.
+    request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
     # Each step has `timeout`; a server trickling its body can't hold us past three of them.
     deadline = time.monotonic() + 3 * timeout
-    with client(trust_env=False) as http:
-        response = http.send(request, stream=True)
-        try:
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) >= max_body:
-                    break
-                if time.monotonic() > deadline:
-                    raise httpx.ReadTimeout("the response body took too long", request=request)
-        finally:
-            response.close()
+    response = sender.send(request, stream=True)
+    try:
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) >= max_body:
+                break
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout("the response body took too long", request=request)
+    finally:
+        # A body left unread closes the connection; a fully read one goes back to the pool.
+        response.close()
     return Response(response.status_code, response.headers, bytes(body[:max_body]), address)
 
 

@@ -58,6 +58,11 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     # A worker's claim: while it is in the future, nobody else sends this delivery.
     locked_until = models.DateTimeField(null=True, blank=True)
+    # When the delivery's `deliver` task is ready on the queue: the time it was enqueued, or
+    # the eta of a scheduled retry; empty when no task is known to be queued (a worker took
+    # it, or enqueueing failed). The sweep re-enqueues a due delivery only when this is empty
+    # or older than a lease: its task was lost, not merely waiting its turn.
+    queued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)

@@ -14,6 +14,7 @@ def deliver(delivery_id: int) -> None:
 
 @db_periodic_task(crontab(minute="*"))
 def sweep_deliveries() -> int:
-    """Re-enqueue every due, unclaimed delivery: Huey runs a task at most once, and a task can
-    be lost (Redis down when enqueued, a consumer killed mid-task); the database can't."""
+    """Enqueue every due, unclaimed delivery whose task was lost: Huey runs a task at most
+    once, and a task can be lost (Redis down when enqueued, a consumer killed mid-task); the
+    database can't. One still waiting on the queue is left alone (Delivery.queued_at)."""
     return deliveries.sweep_deliveries()

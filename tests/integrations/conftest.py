@@ -28,6 +28,7 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 from huey.storage import MemoryStorage
 
+from integrations import http
 from integrations.deliveries import enqueue_delivery
 from integrations.models import Delivery
 from integrations.signing import new_webhook_secret
@@ -173,6 +174,15 @@ def queue(monkeypatch):
     """Huey's queue, kept in memory for the test: what was enqueued, and nothing shared."""
     monkeypatch.setattr(HUEY, "storage", MemoryStorage(HUEY.name))
     return HUEY
+
+
+@pytest.fixture(autouse=True)
+def fresh_connections():
+    """Each test starts without the process's shared clients: no connection (nor a client a
+    test made with its own SSL context) outlives the test that opened it."""
+    http.forget_clients()
+    yield
+    http.forget_clients()
 
 
 @pytest.fixture

@@ -14,7 +14,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 from huey.storage import RedisStorage
 
-from integrations.deliveries import attempt_delivery, enqueue_delivery, sweep_deliveries
+from integrations.deliveries import (
+    TASK_LEASE,
+    attempt_delivery,
+    enqueue_delivery,
+    sweep_deliveries,
+)
 from integrations.models import Delivery
 
 PAYLOAD = {"cluster_id": "b4bf406c-4f9", "user_id": "EMP_789", "score": 4.5}
@@ -22,6 +27,12 @@ PAYLOAD = {"cluster_id": "b4bf406c-4f9", "user_id": "EMP_789", "score": 4.5}
 
 def enqueue(url: str, **fields) -> Delivery:
     return enqueue_delivery(kind="results_submission", target_url=url, payload=PAYLOAD, **fields)
+
+
+def lose_the_tasks(queue) -> None:
+    """The queue lost every task, longer ago than the sweep's lease."""
+    queue.flush()
+    Delivery.objects.update(queued_at=timezone.now() - TASK_LEASE - timedelta(seconds=1))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -161,7 +172,7 @@ class TestSweep:
         Delivery.objects.filter(pk=stale.pk).update(locked_until=now - timedelta(seconds=1))
         Delivery.objects.filter(pk=done.pk).update(status="delivered", next_attempt_at=None)
         Delivery.objects.filter(pk=dead.pk).update(status="dead", next_attempt_at=None)
-        queue.flush()
+        lose_the_tasks(queue)
 
         assert sweep_deliveries() == 2
 
@@ -170,7 +181,7 @@ class TestSweep:
     def test_the_command_enqueues_like_the_periodic_task(self, queue):
         with transaction.atomic():
             delivery = enqueue("https://q3.example.com/hook")
-        queue.flush()
+        lose_the_tasks(queue)
         out = StringIO()
 
         call_command("sweep_deliveries", stdout=out)

@@ -8,8 +8,9 @@ from integrations.models import Delivery
 
 class Command(BaseCommand):
     help = (
-        "Enqueue every pending delivery that is due and not claimed by a worker (what the "
-        "per-minute periodic task does); with --send, send them from this process instead."
+        "Enqueue every pending delivery that is due, not claimed by a worker and whose task was "
+        "lost (what the per-minute periodic task does); with --send, send every due one from "
+        "this process instead."
     )
 
     def add_arguments(self, parser) -> None:

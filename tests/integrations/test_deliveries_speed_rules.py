@@ -1,0 +1,220 @@
+"""What makes deliveries fast without loosening a rule: connections and the SSL context are
+shared per process (a connection only for the same host name at the same checked address),
+the sweep doesn't queue again what is already queued, and an attempt's statements are few."""
+
+import json
+import socket
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from integrations import http
+from integrations.deliveries import TASK_LEASE, attempt_delivery, enqueue_task, sweep_deliveries
+from integrations.models import Delivery
+
+pytestmark = pytest.mark.django_db
+
+
+class KeepAliveReceiver:
+    """An HTTP/1.1 receiver that keeps connections open, and records which connection (the
+    client's port) and Host each request came on."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[int, str]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.requests.append((self.client_address[1], self.headers["Host"]))
+                reply = json.dumps({"success": True}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    def connections(self) -> int:
+        return len({port for port, _ in self.requests})
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    server = KeepAliveReceiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def loopback_names(monkeypatch):
+    """a.partner.test and b.partner.test both resolve to 127.0.0.1."""
+    real = socket.getaddrinfo
+
+    def resolve(host, port, *args, **kwargs):
+        if host in ("a.partner.test", "b.partner.test"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+
+
+def test_deliveries_to_one_receiver_reuse_one_connection(receiver, make_delivery, outbound):
+    first = make_delivery(f"http://127.0.0.1:{receiver.port}/hook")
+    second = make_delivery(f"http://127.0.0.1:{receiver.port}/hook")
+
+    assert attempt_delivery(first.pk) == "delivered"
+    assert attempt_delivery(second.pk) == "delivered"
+
+    assert len(receiver.requests) == 2 and receiver.connections() == 1
+
+
+def test_a_connection_is_reused_only_for_the_same_host_name(receiver, loopback_names, outbound):
+    """Two names at one address: each gets its own connection (for https, its own SNI and
+    certificate check), and each request still carries its own Host."""
+    for name in ("a.partner.test", "b.partner.test", "a.partner.test"):
+        response = http.post(f"http://{name}:{receiver.port}/hook", content=b"{}", headers={})
+        assert response.status_code == 200 and response.address == "127.0.0.1"
+
+    [(a1, host1), (b, host2), (a2, host3)] = receiver.requests
+    assert a1 == a2 != b
+    assert [host1, host2, host3] == [
+        f"{name}:{receiver.port}" for name in ("a.partner.test", "b.partner.test", "a.partner.test")
+    ]
+
+
+def test_the_ssl_context_is_made_once_per_process(receiver, loopback_names, outbound, monkeypatch):
+    made = []
+    real = httpx.create_ssl_context
+    monkeypatch.setattr(http, "_ssl_context", None)
+    monkeypatch.setattr(httpx, "create_ssl_context", lambda **kw: made.append(1) or real(**kw))
+
+    for name in ("a.partner.test", "b.partner.test"):  # two clients
+        http.post(f"http://{name}:{receiver.port}/hook", content=b"{}", headers={})
+
+    assert made == [1]
+
+
+def test_a_refused_address_is_still_refused_with_a_connection_open(receiver, outbound):
+    http.post(f"http://127.0.0.1:{receiver.port}/hook", content=b"{}", headers={})
+    outbound.OUTBOUND_ALLOW_LOOPBACK = False
+
+    with pytest.raises(http.UnsafeURL, match="loopback"):
+        http.post(f"http://127.0.0.1:{receiver.port}/hook", content=b"{}", headers={})
+    assert len(receiver.requests) == 1
+
+
+class TestSweep:
+    def test_a_queued_task_is_not_queued_again_a_lost_one_is(self, queue, make_delivery):
+        now = timezone.now()
+        waiting, lost, failed, retry = (
+            make_delivery(f"https://q3.example.com/{name}")
+            for name in ("waiting", "lost", "failed", "retry")
+        )
+        queue.flush()
+        # Queued longer ago than the lease without a worker taking it: lost.
+        Delivery.objects.filter(pk=lost.pk).update(queued_at=now - TASK_LEASE)
+        # Its enqueue failed (Redis down): nothing is queued.
+        Delivery.objects.filter(pk=failed.pk).update(queued_at=None)
+        # A retry whose scheduled task became ready a moment ago: the scheduler has it.
+        Delivery.objects.filter(pk=retry.pk).update(
+            next_attempt_at=now - timedelta(seconds=1), queued_at=now - timedelta(seconds=1)
+        )
+
+        assert sweep_deliveries() == 2
+        assert sorted(task.args for task in queue.pending()) == [(lost.pk,), (failed.pk,)]
+        # Now queued: the next sweeps leave them (and the waiting one) alone.
+        assert sweep_deliveries() == 0
+        assert Delivery.objects.get(pk=waiting.pk).queued_at is not None
+
+    def test_a_task_that_cannot_be_enqueued_leaves_the_delivery_to_the_sweep(
+        self, queue, make_delivery, monkeypatch
+    ):
+        delivery = make_delivery("https://q3.example.com/hook")
+        queue.flush()
+
+        def down(*args, **kwargs):
+            raise ConnectionError("Redis is down")
+
+        monkeypatch.setattr(queue, "enqueue", down)
+        assert enqueue_task(delivery.pk) is False
+        monkeypatch.undo()
+
+        assert Delivery.objects.get(pk=delivery.pk).queued_at is None
+        assert sweep_deliveries() == 1
+
+    def test_a_claim_takes_the_task_and_a_retry_schedules_the_next(
+        self, queue, make_delivery, closed_port_url, outbound, django_capture_on_commit_callbacks
+    ):
+        delivery = make_delivery(closed_port_url)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert attempt_delivery(delivery.pk) == "failed"
+
+        delivery.refresh_from_db()
+        assert delivery.queued_at == delivery.next_attempt_at > timezone.now()
+        [retry] = queue.pending()  # the consumer puts it on its schedule, for its eta
+        assert retry.args == (delivery.pk,) and retry.eta is not None
+
+
+class TestStatements:
+    """The statements of one attempt, pinned (inside the test's transaction, so the attempt's
+    own transaction shows as a SAVEPOINT and its RELEASE)."""
+
+    def test_a_first_attempt(self, receiver, make_delivery, outbound, django_assert_num_queries):
+        delivery = make_delivery(f"http://127.0.0.1:{receiver.port}/hook")
+
+        # claim UPDATE, SELECT, attempt INSERT, SAVEPOINT, attempt UPDATE, delivery UPDATE,
+        # RELEASE: no "interrupted" UPDATE, a first attempt can't have left one sending.
+        with django_assert_num_queries(7):
+            assert attempt_delivery(delivery.pk) == "delivered"
+
+    def test_a_retry(
+        self,
+        make_delivery,
+        make_due,
+        closed_port_url,
+        outbound,
+        receiver,
+        django_assert_num_queries,
+    ):
+        delivery = make_delivery(closed_port_url)
+        assert attempt_delivery(delivery.pk) == "failed"
+        Delivery.objects.filter(pk=delivery.pk).update(
+            target_url=f"http://127.0.0.1:{receiver.port}/hook"
+        )
+        make_due(delivery)
+
+        # The same, and the UPDATE marking "interrupted" any attempt a dead worker left sending.
+        with django_assert_num_queries(8):
+            assert attempt_delivery(delivery.pk) == "delivered"
+
+    def test_a_duplicate_task_is_one_statement(
+        self, receiver, make_delivery, outbound, django_assert_num_queries
+    ):
+        delivery = make_delivery(f"http://127.0.0.1:{receiver.port}/hook")
+        with transaction.atomic():
+            Delivery.objects.filter(pk=delivery.pk).update(
+                locked_until=timezone.now() + timedelta(minutes=1)
+            )
+        with django_assert_num_queries(1):
+            assert attempt_delivery(delivery.pk) == "skipped"
