@@ -7,6 +7,7 @@ one database connection: the web role holds up to WEB_CONCURRENCY × WEB_THREADS
 """
 
 import os
+from typing import Any
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -34,3 +35,11 @@ proc_name = "portal-web"
 # gunicorn ≥ 24 opens a control socket in the home directory by default: two portals (or a
 # benchmark beside `make run`) on one machine would fight over it, and nothing here uses it.
 control_socket_disable = True
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A recycled worker's live figures leave the metrics directory (portal/prometheus.py)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

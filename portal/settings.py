@@ -1,4 +1,4 @@
-"""Settings, read from the environment with safe defaults (see README, "Configuration")."""
+"""Settings, read from the environment with safe defaults (every variable: docs/operations.md)."""
 
 import os
 from pathlib import Path
@@ -66,12 +66,14 @@ INSTALLED_APPS = [
     "portal.scorecards",
     "portal.audit",
     "portal.staff",
+    "portal.housekeeping",
 ]
 
 # The request id first, so every log line of a request carries it; the security headers above
 # WhiteNoise, so static files get them too (see docs/security.md).
 MIDDLEWARE = [
     "portal.middleware.RequestIdMiddleware",
+    "portal.logs.RequestLogMiddleware",
     "portal.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
@@ -114,8 +116,23 @@ TEMPLATES = [
 # a writer takes the lock up front instead of failing mid-transaction, and a busy timeout so
 # it waits rather than erroring); PostgreSQL when DATABASE_URL says so.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# How long (seconds) a thread keeps its database connection between requests; 0 closes it after
+# each request. Each gunicorn thread and consumer worker holds at most one (docs/operations.md,
+# "Connection budget").
+DB_CONN_MAX_AGE = int(os.environ.get("DB_CONN_MAX_AGE", "600"))
+# PostgreSQL only: a pool per process (psycopg's) of at most this many connections, shared by its
+# threads, instead of one persistent connection per thread. Unset: no pool.
+DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", "0"))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE)}
+    if DB_POOL_MAX_SIZE:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them instead
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(int(os.environ.get("DB_POOL_MIN_SIZE", "1")), DB_POOL_MAX_SIZE),
+            "max_size": DB_POOL_MAX_SIZE,
+            # A request waits this long for a free connection, then fails (503, Retry-After).
+            "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -123,7 +140,7 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             # SQLITE_PATH lets another process (e.g. a test's Huey consumer) open a given file.
             "NAME": os.environ.get("SQLITE_PATH") or VAR_DIR / "portal.sqlite3",
-            "CONN_MAX_AGE": 600,
+            "CONN_MAX_AGE": DB_CONN_MAX_AGE,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -195,9 +212,17 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # In production `collectstatic` (deploy runbook) writes each file under a name holding its
+    # hash, gzip- and brotli-compressed beside it, and WhiteNoise serves those for a year
+    # (immutable); a deploy changes the names. With DEBUG files are served as they are edited.
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
 }
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and PUBLIC_BASE_URL.startswith("https://")
@@ -207,6 +232,18 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # the seed's production `domain` (e.g. aireadycheck.com); unset, the cookie is host-only.
 SCORECARD_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SCORECARD_COOKIE_DOMAIN = os.environ.get("SCORECARD_COOKIE_DOMAIN", "").strip() or None
+# HTTPS in production (docs/operations.md, "Production environment"): HSTS once the whole site is
+# https for good; the redirect, or a proxy that redirects; behind a proxy that terminates TLS,
+# SECURE_PROXY_SSL_HEADER=true trusts its X-Forwarded-Proto (only set it when the proxy
+# overwrites that header on every request).
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The probes answer over plain http too: load balancers call them on the instance's own address.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 # The seed's security headers, on every response (docs/security.md).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -241,27 +278,52 @@ RATE_LIMIT_CACHE = "default"
 # 0 (direct) ignores that header, which any client can forge.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
+# The sandbox (portal.sandbox): a fake customer and roleplay partner that mint launch tokens with
+# the demo partner's secret. On by default only with DEBUG (`make run`); off, its pages are 404s
+# and seed_demo refuses to run.
+SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", DEBUG)
 # Outbound callbacks: hosts a customer's callback_url may point to when its token does not
-# restrict them further is any http(s) host; loopback is allowed for the sandbox and `make run`.
-OUTBOUND_ALLOW_LOOPBACK = env_bool("OUTBOUND_ALLOW_LOOPBACK", True)
+# restrict them further is any http(s) host; loopback (127.0.0.1: any local port) only when the
+# sandbox, which the portal calls back on its own address, is on.
+OUTBOUND_ALLOW_LOOPBACK = env_bool("OUTBOUND_ALLOW_LOOPBACK", SANDBOX_ENABLED)
 HTTP_TIMEOUT_SECONDS = float(os.environ.get("HTTP_TIMEOUT_SECONDS", "10"))
 
+# Housekeeping (portal.housekeeping): finished things older than this many days are deleted daily.
+DELIVERY_RETENTION_DAYS = int(os.environ.get("DELIVERY_RETENTION_DAYS", "90"))
+DELIVERY_ATTEMPT_RETENTION_DAYS = int(os.environ.get("DELIVERY_ATTEMPT_RETENTION_DAYS", "30"))
+RECEIVED_WEBHOOK_RETENTION_DAYS = int(os.environ.get("RECEIVED_WEBHOOK_RETENTION_DAYS", "30"))
+
+# /metrics for Prometheus (portal.prometheus): off unless enabled; with a token a scrape must send
+# "Authorization: Bearer <token>", without one only loopback addresses may scrape.
+METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
+# One line per request (portal.logs), each with its request id; LOG_FORMAT=json for machines.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "portal.request_id.RequestIdFilter"}},
     "formatters": {
-        "portal": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "json": {"()": "portal.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["request_id"],
-            "formatter": "portal",
+            "formatter": LOG_FORMAT,
         }
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Configured here, so that run_huey adds no handler of its own (each line came twice).
+        "huey": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
 }
 
 # --- outbound deliveries (integrations) ---

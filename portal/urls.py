@@ -1,17 +1,25 @@
 """URL map: the API at /api/, candidate pages, the sandbox, the console, the admin, probes."""
 
+from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from api.main import api
-from portal import health
+from portal import health, prometheus
+
+
+def home(request: HttpRequest) -> HttpResponseRedirect:
+    """The sandbox when it is on (`make run`), else the staff console."""
+    return HttpResponseRedirect("/sandbox/" if settings.SANDBOX_ENABLED else "/staff/")
+
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/sandbox/", permanent=False)),
+    path("", home),
     # Probes for load balancers (docs/operations.md): never rate-limited, never cached.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", prometheus.metrics_view, name="metrics"),
     path("api/", api.urls),
     path("exam/", include("portal.exams.urls")),
     path("assessment/", include("portal.scorecards.urls")),

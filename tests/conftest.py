@@ -1,9 +1,12 @@
 """Shared fixtures. Fixtures name their people: a customer, another customer, a student."""
 
 import os
+import threading
 import time
 import uuid
+from collections.abc import Callable
 
+import httpx
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -14,6 +17,17 @@ from portal.customers.models import ClientToken, Customer
 from portal.exams.models import Exam
 from portal.staff.roles import ensure_roles
 from tests.factories import make_exam
+
+
+def pytest_configure(config):
+    """Static files as with DEBUG (found in the source tree, unhashed): the suite doesn't run
+    `collectstatic`. tests/portal/test_static_files.py checks the production way end to end."""
+    from django.conf import settings
+
+    settings.STORAGES = settings.STORAGES | {
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"}
+    }
+    settings.WHITENOISE_USE_FINDERS = True
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -35,6 +49,14 @@ def fresh_cache(settings):
         alias: config | {"KEY_PREFIX": f"test-{os.getpid()}-{uuid.uuid4().hex[:12]}"}
         for alias, config in settings.CACHES.items()
     }
+
+
+@pytest.fixture(autouse=True)
+def _sandbox_on(settings):
+    """The suite serves the portal as `make run` does: the sandbox on, callbacks to loopback
+    allowed (receivers run on 127.0.0.1). Tests of the production defaults turn them off."""
+    settings.SANDBOX_ENABLED = True
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
 
 
 @pytest.fixture
@@ -161,3 +183,40 @@ def superuser_client(superuser) -> Client:
 @pytest.fixture
 def outsider_client(outsider) -> Client:
     return _client_for(outsider)
+
+
+@pytest.fixture
+def together() -> Callable[..., list[httpx.Response]]:
+    """Run call(0..count-1) in threads released at the same moment by a barrier."""
+
+    def run_all(count: int, call: Callable[[int], httpx.Response]) -> list[httpx.Response]:
+        barrier = threading.Barrier(count)
+        results: list[httpx.Response | BaseException | None] = [None] * count
+
+        def run(index: int) -> None:
+            try:
+                barrier.wait(timeout=10)
+                results[index] = call(index)
+            except BaseException as error:  # reported below, in the test's thread
+                results[index] = error
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        errors = [r for r in results if not isinstance(r, httpx.Response)]
+        assert not errors, errors
+        return results
+
+    return run_all
+
+
+@pytest.fixture
+def receiver():
+    """A partner's webhook receiver on 127.0.0.1 (tests/receivers.py)."""
+    from tests.receivers import WebhookReceiver
+
+    server = WebhookReceiver()
+    yield server
+    server.close()

@@ -3,11 +3,9 @@ a candidate's launch token minted as Q3's server does, and a fake DNS for the pa
 """
 
 import socket
-import threading
 import time
 from collections.abc import Callable
 
-import httpx
 import jwt
 import pytest
 
@@ -137,30 +135,3 @@ def launch(client) -> Callable[..., object]:
         return client.post(LAUNCH_PATH, body, content_type=content_type)
 
     return post
-
-
-@pytest.fixture
-def together() -> Callable[..., list[httpx.Response]]:
-    """Run call(0..count-1) in threads released at the same moment by a barrier."""
-
-    def run_all(count: int, call: Callable[[int], httpx.Response]) -> list[httpx.Response]:
-        barrier = threading.Barrier(count)
-        results: list[httpx.Response | BaseException | None] = [None] * count
-
-        def run(index: int) -> None:
-            try:
-                barrier.wait(timeout=10)
-                results[index] = call(index)
-            except BaseException as error:  # reported below, in the test's thread
-                results[index] = error
-
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        errors = [r for r in results if not isinstance(r, httpx.Response)]
-        assert not errors, errors
-        return results
-
-    return run_all

@@ -122,13 +122,3 @@ def huey_consumer(private_queue, tmp_path):
     except subprocess.TimeoutExpired:
         consumer.kill()
         consumer.wait()
-
-
-@pytest.fixture
-def receiver():
-    """A partner's webhook receiver on 127.0.0.1 (tests/receivers.py)."""
-    from tests.receivers import WebhookReceiver
-
-    server = WebhookReceiver()
-    yield server
-    server.close()

@@ -112,7 +112,7 @@ def portal_log():
     stream = StringIO()
     handler = logging.StreamHandler(stream)
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(logging.Formatter(settings.LOGGING["formatters"]["portal"]["format"]))
+    handler.setFormatter(logging.Formatter(settings.LOGGING["formatters"]["text"]["format"]))
     root = logging.getLogger()
     root.addHandler(handler)
     yield stream

@@ -269,6 +269,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        if not settings.SANDBOX_ENABLED:
+            raise CommandError(
+                "seed_demo sets up the sandbox's demo customer and partner, and the sandbox is "
+                "off: set SANDBOX_ENABLED=true (make run does) on a demo or trial instance only."
+            )
         with transaction.atomic():
             customer = demo_customer()
             exams = [demo_exam(customer, filename) for filename in DEMO_EXAM_FILES]

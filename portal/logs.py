@@ -1,0 +1,87 @@
+"""What the portal writes to its logs: one line per request, and the JSON format for machines.
+
+Every line carries the request id (portal.request_id): the served request's, or in a Huey task
+the id of the request that enqueued it (portal.queue). `LOG_FORMAT=json` writes one JSON object
+per line (docs/operations.md, "Logs").
+"""
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
+
+from portal import prometheus
+
+request_logger = logging.getLogger("portal.request")
+
+# The LogRecord's own attributes: anything else on a record was passed in `extra=` and is a field.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request"}
+
+
+class JsonFormatter(logging.Formatter):
+    """{"time", "level", "logger", "request_id", "message", …extra fields, "exc_info"?}."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", "-"),
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and key not in entry:
+                entry[key] = value if isinstance(value, str | int | float | bool) else str(value)
+        if record.exc_info:
+            entry["exc_info"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def route_of(request: HttpRequest) -> str:
+    """The URL pattern that served the request ("api/launch/<launch_id>/answer/"), never the
+    path: paths hold launch ids and tokens a log reader must not get. "-" when none matched."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return "static" if request.path.startswith("/static/") else "-"
+    return match.route or match.view_name or "-"
+
+
+class RequestLogMiddleware:
+    """One INFO line per request: method, route, status and duration (the request id is on every
+    record already). Placed right after RequestIdMiddleware, so it times everything else."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        seconds = time.perf_counter() - started
+        if settings.METRICS_ENABLED:
+            prometheus.observe(
+                route=route_of(request),
+                method=request.method or "",
+                status=response.status_code,
+                seconds=seconds,
+            )
+        if request_logger.isEnabledFor(logging.INFO):
+            duration_ms = round(seconds * 1000, 1)
+            route = route_of(request)
+            request_logger.info(
+                "%s %s %s %.1fms",
+                request.method,
+                route,
+                response.status_code,
+                duration_ms,
+                extra={
+                    "method": request.method,
+                    "route": route,
+                    "status": response.status_code,
+                    "duration_ms": duration_ms,
+                },
+            )
+        return response
