@@ -499,7 +499,8 @@ def resume(request: HttpRequest):
 )
 @ratelimit.rate_limit("ip", 100, 60, name="health")
 def health(request: HttpRequest, response: HttpResponse):
-    """Real checks (database, queue, HubSpot, e-mail) and rolling figures; 503 when unhealthy."""
+    """Real checks (database, queue, HubSpot, e-mail) and rolling figures: `unhealthy` (503)
+    when the database is down, `degraded` when the queue, HubSpot or e-mail is."""
     from huey.contrib.djhuey import HUEY
 
     from integrations import hubspot
@@ -549,7 +550,9 @@ def health(request: HttpRequest, response: HttpResponse):
     services_state["email"] = (
         "degraded" if latest_mail is not None and latest_mail.last_error else "up"
     )
-    if services_state["database"] == "down" or queue == "down":
+    # Only the database makes the portal unusable: with the queue or HubSpot down, visitors
+    # still take and submit the scorecard (leads wait in the outbox), so that is "degraded".
+    if services_state["database"] == "down":
         status = "unhealthy"
     elif any(v not in {"up"} for k, v in services_state.items() if k != "hubspot") or (
         hubspot.hubspot_configured() and services_state["hubspot"] != "up"

@@ -142,3 +142,27 @@ def make_assessment(cluster, partner, *, user_id: str = "EMP_789"):
         return_url=f"{partner.base_url}/dashboard",
         results_url=partner.default_results_url(),
     )
+
+
+def broken_database():
+    """A real database connection that can't open its file (a directory that doesn't exist):
+    what a probe sees when the database is down."""
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    return DatabaseWrapper(
+        {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": "/nonexistent-directory/portal.sqlite3",
+            "OPTIONS": {},
+            "TIME_ZONE": None,
+            "CONN_MAX_AGE": 0,
+            "CONN_HEALTH_CHECKS": False,
+            "AUTOCOMMIT": True,
+            "ATOMIC_REQUESTS": False,
+            "TEST": {},
+            "USER": "",
+            "PASSWORD": "",
+            "HOST": "",
+            "PORT": "",
+        }
+    )

@@ -3,11 +3,11 @@
 import time
 
 import pytest
-from django.db.backends.sqlite3.base import DatabaseWrapper as SqliteWrapper
 from django.db.migrations.recorder import MigrationRecorder
 from huey import RedisHuey
 
 from portal import health
+from tests.factories import broken_database
 
 pytestmark = pytest.mark.django_db
 
@@ -15,27 +15,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _not_yet_migrated(monkeypatch):
     monkeypatch.setattr(health, "_migrated", False)
-
-
-def broken_database() -> SqliteWrapper:
-    """A real connection that can't open its file (a directory that doesn't exist)."""
-    return SqliteWrapper(
-        {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": "/nonexistent-directory/portal.sqlite3",
-            "OPTIONS": {},
-            "TIME_ZONE": None,
-            "CONN_MAX_AGE": 0,
-            "CONN_HEALTH_CHECKS": False,
-            "AUTOCOMMIT": True,
-            "ATOMIC_REQUESTS": False,
-            "TEST": {},
-            "USER": "",
-            "PASSWORD": "",
-            "HOST": "",
-            "PORT": "",
-        }
-    )
 
 
 def unreachable_queue() -> RedisHuey:

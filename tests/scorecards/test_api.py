@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from portal.scorecards.models import Visit
+from tests.factories import broken_database
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
@@ -298,14 +299,26 @@ def test_a_failed_hubspot_sync_is_a_200_with_the_seeds_warning(visitor, scorecar
     assert again.json()["warnings"][0]["code"] == "HUBSPOT_SYNC_FAILED"
 
 
-def test_health_is_503_when_the_queue_is_down(client, scorecard, monkeypatch):
+def test_health_is_degraded_not_down_when_only_the_queue_is_down(client, scorecard, monkeypatch):
     from huey.contrib.djhuey import HUEY
     from huey.storage import RedisStorage
 
     monkeypatch.setattr(HUEY, "storage", RedisStorage("down", url="redis://127.0.0.1:1/0"))
     response = client.get("/api/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert "down" in {body["services"].get("queue"), body["services"].get("redis")}
+
+
+def test_health_is_503_unhealthy_when_the_database_is_down(client, scorecard, monkeypatch):
+    import api.scorecards
+
+    monkeypatch.setattr(api.scorecards, "connection", broken_database())
+    response = client.get("/api/health")
     assert response.status_code == 503
     assert response.json()["status"] == "unhealthy"
+    assert response.json()["services"]["database"] == "down"
 
 
 def test_an_address_that_is_not_one_email_is_a_422_not_a_500(visitor, scorecard):
