@@ -12,7 +12,7 @@ import httpx
 import pytest
 from django.db import connection, transaction
 
-from portal.exams.models import Exam, Launch, Quiz, QuizQuestion, Student
+from portal.exams.models import AnswerSave, Exam, Launch, Quiz, QuizQuestion, Student
 from tests.factories import CALLBACK, make_exam, on_postgres
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -140,3 +140,55 @@ def test_saving_an_answer_does_not_wait_for_a_lock_on_the_exam(live, token, exam
         holder.join(timeout=20)
     assert response.status_code == 200
     assert elapsed < 3
+
+
+def test_parallel_autosaves_all_land_once_and_a_racing_submit_grades_what_was_saved(
+    live, token, customer, together
+):
+    """The autosave's fast path (api/exams.py): saves of different questions at once all land,
+    each with one history row; saves racing a submit either land before the grading (and
+    count in its result) or are refused."""
+    exam = make_exam(customer, questions=8)
+    headers = {"X-Client-Token": token, "Accept-Language": "en"}
+    body = {"student_uuid": "s", "mobile": "", "eurl": exam.pk, "callback_url": CALLBACK}
+    launch_id = httpx.post(
+        f"{live}/api/integration/exams/launch/", json=body, headers=headers
+    ).json()["launch_id"]
+    shown = httpx.get(f"{live}/api/launch/{launch_id}/", headers=headers).json()["questions"]
+    first, rest = shown[:4], shown[4:]
+
+    def save(question: dict, choice: str) -> httpx.Response:
+        return httpx.post(
+            f"{live}/api/launch/{launch_id}/answer/",
+            json={"question_id": question["id"], "answer": choice},
+            headers=headers,
+            timeout=30,
+        )
+
+    responses = together(len(first), lambda i: save(first[i], "1"))
+    assert [r.status_code for r in responses] == [200] * len(first), [r.text for r in responses]
+    saved = QuizQuestion.objects.filter(question_id__in=[q["id"] for q in first])
+    assert all(item.shown_answer == 1 for item in saved)
+    assert AnswerSave.objects.count() == len(first)
+
+    def save_or_submit(index: int) -> httpx.Response:
+        if index == len(rest):
+            return httpx.post(
+                f"{live}/api/launch/{launch_id}/submit/",
+                json={"responses": []},
+                headers=headers,
+                timeout=30,
+            )
+        return save(rest[index], "2")
+
+    responses = together(len(rest) + 1, save_or_submit)
+    submitted = responses[-1]
+    assert submitted.status_code == 200, submitted.text
+    graded = {r["question"]: r["answer"] for r in submitted.json()["result"]["responses"]}
+    for question, response in zip(rest, responses[:-1], strict=True):
+        if response.status_code == 200:
+            assert graded[question["id"]] == "2"
+        else:
+            assert response.json()["code"] == "quiz_finished", response.text
+            assert graded[question["id"]] is None
+    assert {graded[q["id"]] for q in first} == {"1"}

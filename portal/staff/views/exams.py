@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.customers.models import Customer
-from portal.exams import authoring, schema
+from portal.exams import authoring, rendering, schema
 from portal.exams.authoring import AuthoringError
 from portal.exams.models import Exam, Question, Quiz, QuizQuestion
 from portal.exams.schema import ExamSettingsIn, Problem, QuestionIn
@@ -734,20 +734,25 @@ def _other_language(language: str) -> str:
     return next((code for code in codes if code != language), language)
 
 
-def _preview_items(exam: Exam, seed: int) -> tuple[list[QuizQuestion], int]:
-    """A draw of the live bank as a quiz would make it, as unsaved quiz items; and the bank's
-    size."""
+def _preview_items(exam: Exam, seed: int) -> tuple[list[rendering.PageItem], int]:
+    """A draw of the live bank as a quiz would make it, as the candidate's page shows its items
+    (nothing saved); and the bank's size."""
     bank = {q.pk: q for q in Question.objects.live().filter(exam=exam).order_by("position", "id")}
     drawn = exam_scoring.draw_questions(seed, list(bank), exam.number_of_question)
     items = [
-        QuizQuestion(
-            question=bank[qid],
-            position=position,
+        rendering.PageItem(
+            question_id=qid,
+            answer=None,
             choice_order="".join(
                 str(n) for n in exam_scoring.choice_order(seed, qid, bank[qid].can_shuffle)
             ),
+            description=bank[qid].description,
+            c1=bank[qid].c1,
+            c2=bank[qid].c2,
+            c3=bank[qid].c3,
+            c4=bank[qid].c4,
         )
-        for position, qid in enumerate(drawn, start=1)
+        for qid in drawn
     ]
     return items, len(bank)
 
@@ -803,7 +808,9 @@ def exam_preview(request: HttpRequest, pk: int) -> HttpResponse:
         },
     }
     with translation.override(language):
-        return render(request, "exam/page.html", context)
+        # The candidate's page renders its questions in Python: the preview uses the same code.
+        regions = rendering.page_regions(items, total=len(items), can_back=exam.can_back)
+        return render(request, "exam/page.html", context | regions)
 
 
 @staff_view()

@@ -1,0 +1,416 @@
+"""Statements of the exam's hot paths, pinned (issue 10), and the autosave's fast path keeping
+every rule of the full path.
+
+A transaction counts two statements on either database here: BEGIN IMMEDIATE and COMMIT on
+SQLite, and on PostgreSQL the SAVEPOINT and RELEASE it becomes inside the test's transaction
+(outside a test, the driver's BEGIN and COMMIT are not counted). The autosave is one statement
+on PostgreSQL (a data-modifying CTE) where SQLite needs a transaction of two.
+"""
+
+from datetime import timedelta
+from uuid import uuid4
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from portal.customers.models import ClientToken
+from portal.exams import services
+from portal.exams.models import AnswerSave, Exam, Quiz, QuizQuestion
+from tests.factories import CALLBACK, make_exam
+
+pytestmark = pytest.mark.django_db
+
+
+def on(sqlite: int, postgresql: int) -> int:
+    return {"sqlite": sqlite, "postgresql": postgresql}[connection.vendor]
+
+
+def api_headers(token: str, **extra: str) -> dict:
+    return {"X-Client-Token": token, "Accept-Language": "en", **extra}
+
+
+def launch_body(eurl: int, student: str = "stu-1") -> dict:
+    return {"student_uuid": student, "mobile": "0912", "eurl": eurl, "callback_url": CALLBACK}
+
+
+def do_launch(client, token: str, eurl: int, student: str = "stu-1"):
+    return client.post(
+        "/api/integration/exams/launch/",
+        launch_body(eurl, student),
+        content_type="application/json",
+        headers=api_headers(token),
+    )
+
+
+def answer(client, token: str, launch_id, question_id: int, choice, **headers):
+    return client.post(
+        f"/api/launch/{launch_id}/answer/",
+        {"question_id": question_id, "answer": choice},
+        content_type="application/json",
+        headers=api_headers(token, **headers),
+    )
+
+
+@pytest.fixture
+def launch(client, token, exam) -> dict:
+    response = do_launch(client, token, exam.pk)
+    assert response.status_code == 201
+    return response.json()
+
+
+def first_item(launch: dict) -> QuizQuestion:
+    return QuizQuestion.objects.filter(quiz_id=launch["quiz_id"]).order_by("position").first()
+
+
+def fresh_token(token_pair) -> None:
+    """Used a moment ago, so that no last_used_at write is due."""
+    ClientToken.objects.filter(pk=token_pair[0].pk).update(last_used_at=timezone.now())
+
+
+# --- autosave ---------------------------------------------------------------------------------
+
+
+def test_autosave_is_one_statement_on_postgresql_and_one_transaction_on_sqlite(
+    client, token, token_pair, launch, django_assert_num_queries
+):
+    item = first_item(launch)
+    fresh_token(token_pair)
+    with django_assert_num_queries(on(sqlite=4, postgresql=1)):
+        response = answer(client, token, launch["launch_id"], item.question_id, "2")
+    assert response.status_code == 200 and response.json() == {"message": "Saved."}
+    item.refresh_from_db()
+    assert (item.answer, item.done) == (item.order[1], "in_progress")
+    assert list(AnswerSave.objects.filter(item=item).values_list("answer", "done")) == [
+        (item.order[1], "in_progress")
+    ]
+
+
+def test_the_same_answer_again_is_saved_without_a_write_or_a_history_row(
+    client, token, token_pair, launch, django_assert_num_queries
+):
+    item = first_item(launch)
+    assert answer(client, token, launch["launch_id"], item.question_id, "3").status_code == 200
+    fresh_token(token_pair)
+    with django_assert_num_queries(on(sqlite=4, postgresql=1)):
+        response = answer(client, token, launch["launch_id"], item.question_id, "3")
+    assert response.json() == {"message": "Saved."}
+    assert AnswerSave.objects.filter(item=item).count() == 1
+    assert answer(client, token, launch["launch_id"], item.question_id, "1").status_code == 200
+    assert AnswerSave.objects.filter(item=item).count() == 2
+
+
+def test_a_token_due_for_its_last_used_write_takes_the_full_path_and_is_touched(
+    client, token, token_pair, launch, django_assert_num_queries
+):
+    item = first_item(launch)
+    ClientToken.objects.filter(pk=token_pair[0].pk).update(
+        last_used_at=timezone.now() - timedelta(minutes=5)
+    )
+    # The fast path finds nothing; then the token (and its touch), the launch, and the save.
+    with django_assert_num_queries(on(sqlite=13, postgresql=10)):
+        response = answer(client, token, launch["launch_id"], item.question_id, "2")
+    assert response.status_code == 200
+    token_pair[0].refresh_from_db()
+    assert timezone.now() - token_pair[0].last_used_at < timedelta(seconds=30)
+    assert AnswerSave.objects.filter(item=item).count() == 1
+
+
+def test_both_token_headers_work_on_the_fast_path(client, token, token_pair, launch):
+    item = first_item(launch)
+    fresh_token(token_pair)
+    response = client.post(
+        f"/api/launch/{launch['launch_id']}/answer/",
+        {"question_id": item.question_id, "answer": "4"},
+        content_type="application/json",
+        headers={"Authorization": f"Token {token}"},
+    )
+    assert response.status_code == 200
+    item.refresh_from_db()
+    assert item.answer == item.order[3]
+
+
+@pytest.mark.parametrize("sent", ["revoked", "unknown", "other-customer"])
+def test_the_fast_path_refuses_what_the_full_path_refuses(
+    client, token, token_pair, other_token, launch, sent
+):
+    item = first_item(launch)
+    fresh_token(token_pair)
+    use = {"revoked": token, "unknown": str(uuid4()), "other-customer": other_token}[sent]
+    if sent == "revoked":
+        token_pair[0].revoke()
+    response = answer(client, use, launch["launch_id"], item.question_id, "2")
+    if sent == "other-customer":
+        assert response.status_code == 404 and response.json()["code"] == "launch_not_found"
+    else:
+        assert response.status_code == 401 and response.json()["code"] == "invalid_token"
+    assert not AnswerSave.objects.exists()
+    item.refresh_from_db()
+    assert item.answer is None
+
+
+def test_an_unknown_token_with_a_bad_body_is_still_401(client, launch):
+    response = client.post(
+        f"/api/launch/{launch['launch_id']}/answer/",
+        {"question_id": "x"},
+        content_type="application/json",
+        headers={"X-Client-Token": str(uuid4())},
+    )
+    assert response.status_code == 401 and response.json()["code"] == "invalid_token"
+
+
+def test_past_the_deadline_the_fast_path_leaves_it_to_the_full_path(
+    client, token, token_pair, launch
+):
+    item = first_item(launch)
+    answer(client, token, launch["launch_id"], item.question_id, "2")
+    Quiz.objects.filter(pk=launch["quiz_id"]).update(
+        deadline_at=timezone.now() - timedelta(seconds=1)
+    )
+    fresh_token(token_pair)
+    response = answer(client, token, launch["launch_id"], item.question_id, "3")
+    assert response.status_code == 400 and response.json()["code"] == "time_up"
+    quiz = Quiz.objects.get(pk=launch["quiz_id"])
+    assert (quiz.state, quiz.finished_by) == (Quiz.State.COMPLETED, Quiz.FinishedBy.DEADLINE)
+    item.refresh_from_db()
+    assert item.answer == item.order[1]
+
+
+def test_a_finished_quiz_or_an_unknown_question_is_refused(client, token, token_pair, launch):
+    item = first_item(launch)
+    fresh_token(token_pair)
+    unknown = answer(client, token, launch["launch_id"], 10**6, "2")
+    assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_question"
+    client.post(
+        f"/api/launch/{launch['launch_id']}/submit/",
+        {"responses": []},
+        content_type="application/json",
+        headers=api_headers(token),
+    )
+    finished = answer(client, token, launch["launch_id"], item.question_id, "2")
+    assert finished.status_code == 400 and finished.json()["code"] == "quiz_finished"
+    assert not AnswerSave.objects.exists()
+
+
+def test_without_going_back_a_change_is_refused_and_the_same_answer_is_not(
+    client, token, token_pair, customer
+):
+    exam = make_exam(customer, questions=3, can_back=False)
+    launch = do_launch(client, token, exam.pk).json()
+    item = first_item(launch)
+    fresh_token(token_pair)
+    assert answer(client, token, launch["launch_id"], item.question_id, "2").status_code == 200
+    assert answer(client, token, launch["launch_id"], item.question_id, "2").status_code == 200
+    locked = answer(client, token, launch["launch_id"], item.question_id, "3")
+    assert locked.status_code == 400 and locked.json()["code"] == "answer_locked"
+    item.refresh_from_db()
+    assert item.answer == item.order[1]
+    assert AnswerSave.objects.filter(item=item).count() == 1
+
+
+def test_a_shuffled_choice_is_stored_as_the_banks_number(client, token, token_pair, customer):
+    exam = make_exam(customer, questions=4)
+    exam.questions.update(can_shuffle=True)
+    launch = do_launch(client, token, exam.pk).json()
+    fresh_token(token_pair)
+    for item in QuizQuestion.objects.filter(quiz_id=launch["quiz_id"]):
+        for shown in (1, 2, 3, 4):
+            answer(client, token, launch["launch_id"], item.question_id, str(shown))
+            item.refresh_from_db()
+            assert item.answer == item.order[shown - 1]
+            assert item.shown_answer == shown
+
+
+# --- launch, submit, reading ------------------------------------------------------------------
+
+
+def test_launch_new_and_resumed(client, token, token_pair, exam, django_assert_num_queries):
+    fresh_token(token_pair)
+    # Token, exam, student upsert, started quiz?, bank, quiz, items, launch (+ a transaction).
+    with django_assert_num_queries(10):
+        first = do_launch(client, token, exam.pk)
+    # Token, exam, student upsert, started quiz, launch (+ a transaction).
+    with django_assert_num_queries(7):
+        again = do_launch(client, token, exam.pk)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["quiz_id"] == again.json()["quiz_id"]
+    assert again.json()["is_existing_quiz"] is True
+
+
+def test_launch_keeps_a_stored_mobile_when_none_is_sent(client, token, exam):
+    do_launch(client, token, exam.pk)
+    body = launch_body(exam.pk) | {"mobile": ""}
+    response = client.post(
+        "/api/integration/exams/launch/",
+        body,
+        content_type="application/json",
+        headers=api_headers(token),
+    )
+    assert response.json()["student"] == {"uuid": "stu-1", "mobile": "0912"}
+
+
+@pytest.mark.parametrize("size", [10, 200])
+def test_submit_and_reading_take_the_same_statements_at_any_size(
+    client, token, token_pair, customer, size, django_assert_num_queries
+):
+    exam = make_exam(customer, questions=size)
+    launch = do_launch(client, token, exam.pk).json()
+    fresh_token(token_pair)
+    # Token, launch, items.
+    with django_assert_num_queries(3):
+        shown = client.get(f"/api/launch/{launch['launch_id']}/", headers=api_headers(token))
+    questions = shown.json()["questions"]
+    assert len(questions) == size
+    body = {"responses": [{"question_id": q["id"], "answer": "2"} for q in questions]}
+    # Token, launch, quiz locked, items, their answers, history rows, the result (+ a
+    # transaction).
+    with django_assert_num_queries(9):
+        submitted = client.post(
+            f"/api/launch/{launch['launch_id']}/submit/",
+            body,
+            content_type="application/json",
+            headers=api_headers(token),
+        )
+    assert submitted.status_code == 200
+    assert submitted.json()["result"]["total_questions"] == size
+    assert AnswerSave.objects.filter(item__quiz_id=launch["quiz_id"]).count() == size
+
+
+@pytest.mark.parametrize("size", [10, 200])
+def test_the_exam_page_takes_the_same_statements_at_any_size(
+    customer, size, django_assert_num_queries
+):
+    exam = make_exam(customer, questions=size)
+    token, _ = ClientToken.issue(customer=customer)
+    launch, _ = services.launch_quiz(
+        token=token, student_uuid="stu-1", mobile="", eurl=exam.pk, callback_url=CALLBACK
+    )
+    browser = Client()
+    browser.get(f"/exam/?launch={launch.launch_id}")
+    browser.post(f"/exam/{launch.launch_id}/start/")
+    # The launch (with quiz, student and exam), then the items with their questions.
+    with django_assert_num_queries(2):
+        page = browser.get(f"/exam/?launch={launch.launch_id}")
+    assert page.status_code == 200
+    assert page.text.count('class="question"') == size
+
+
+# --- the exam page's own autosave ------------------------------------------------------------
+
+
+@pytest.fixture
+def page_launch(customer, exam):
+    """A launch whose candidate pressed Start in `browser`; returns (browser, launch)."""
+    token, _ = ClientToken.issue(customer=customer)
+    launch, _ = services.launch_quiz(
+        token=token, student_uuid="stu-page", mobile="", eurl=exam.pk, callback_url=CALLBACK
+    )
+    browser = Client()
+    browser.get(f"/exam/?launch={launch.launch_id}")
+    assert browser.post(f"/exam/{launch.launch_id}/start/").status_code == 302
+    return browser, launch
+
+
+def page_answer(browser: Client, launch, question_id, choice=None):
+    body = {"question_id": question_id} | ({} if choice is None else {"answer": choice})
+    return browser.post(f"/exam/{launch.launch_id}/answer/", body)
+
+
+def page_item(launch) -> QuizQuestion:
+    return QuizQuestion.objects.filter(quiz_id=launch.quiz_id).order_by("position").first()
+
+
+def test_the_pages_autosave_is_the_one_statement_save_and_a_progress_read(
+    page_launch, django_assert_num_queries
+):
+    browser, launch = page_launch
+    item = page_item(launch)
+    # The save (checked against this browser's key in place of a client token), then the
+    # answered count, total and deadline. The full path took 8: launch, quiz locked, item,
+    # update, history row, count (+ a transaction).
+    with django_assert_num_queries(on(sqlite=5, postgresql=2)):
+        response = page_answer(browser, launch, item.question_id, "۲")
+    assert response.status_code == 200
+    body = response.json()
+    assert body | {"remaining_seconds": 0} == {
+        "saved": True,
+        "answered": 1,
+        "total": 5,
+        "remaining_seconds": 0,
+    }
+    assert 0 < body["remaining_seconds"] <= 30 * 60
+    item.refresh_from_db()
+    assert (item.answer, item.done) == (item.order[1], "in_progress")
+    assert list(AnswerSave.objects.filter(item=item).values_list("answer", "done")) == [
+        (item.order[1], "in_progress")
+    ]
+    with django_assert_num_queries(on(sqlite=5, postgresql=2)):
+        again = page_answer(browser, launch, item.question_id, "2")
+    assert again.json()["answered"] == 1
+    assert AnswerSave.objects.filter(item=item).count() == 1
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "other browser",
+        "no cookie",
+        "unknown question",
+        "bad question_id",
+        "bad answer",
+        "no answer",
+        "locked",
+        "time up",
+        "finished",
+    ],
+)
+def test_the_pages_fast_path_leaves_every_refusal_to_the_full_path(page_launch, customer, case):
+    browser, launch = page_launch
+    item = page_item(launch)
+    cookie = f"exam-{launch.launch_id}"
+    question_id, choice = item.question_id, "3"
+    if case == "other browser":
+        browser = Client()
+        browser.cookies[cookie] = "someone-elses-key"
+    elif case == "no cookie":
+        del browser.cookies[cookie]
+    elif case == "unknown question":
+        question_id = 10**6
+    elif case == "bad question_id":
+        question_id = "x"
+    elif case == "bad answer":
+        choice = "7"
+    elif case == "no answer":
+        choice = None
+    elif case == "locked":
+        Exam.objects.filter(pk=launch.quiz.exam_id).update(can_back=False)
+        assert page_answer(browser, launch, item.question_id, "2").status_code == 200
+    elif case == "time up":
+        Quiz.objects.filter(pk=launch.quiz_id).update(
+            deadline_at=timezone.now() - timedelta(seconds=1)
+        )
+    elif case == "finished":
+        services.submit_quiz(launch=launch)
+    response = page_answer(browser, launch, question_id, choice)
+    expected = {
+        "other browser": (404, None),
+        "no cookie": (404, None),
+        "unknown question": (400, "unknown_question"),
+        "bad question_id": (400, "invalid_request"),
+        "bad answer": (400, "invalid_answer"),
+        "no answer": (200, None),
+        "locked": (400, "answer_locked"),
+        "time up": (400, "time_up"),
+        "finished": (400, "quiz_finished"),
+    }[case]
+    assert response.status_code == expected[0]
+    if expected[1]:
+        assert response.json()["code"] == expected[1]
+    if case == "no answer":
+        assert response.json()["saved"] is True and response.json()["answered"] == 0
+    if case == "time up":
+        quiz = Quiz.objects.get(pk=launch.quiz_id)
+        assert (quiz.state, quiz.finished_by) == (Quiz.State.COMPLETED, Quiz.FinishedBy.DEADLINE)
+    saves = AnswerSave.objects.filter(item__quiz_id=launch.quiz_id).count()
+    assert saves == (1 if case == "locked" else 0)
