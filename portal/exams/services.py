@@ -5,6 +5,7 @@ functions, so both front doors behave identically. Errors are ExamError with a m
 contract's language and a stable machine-readable code.
 """
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -115,7 +116,7 @@ def launch_quiz(
     """
     callback_url = check_callback_url(callback_url, token)
     customer = token.customer
-    exam = get_exam(customer=customer, eurl=eurl)
+    exam, bank = _exam_with_bank(customer, eurl)
     if not exam.is_active:
         raise ExamError(_("This exam is not active."), code="exam_inactive")
     # The customer's own id, kept as sent (only trimmed): rewriting it would break matching.
@@ -124,66 +125,226 @@ def launch_quiz(
     if not student_uuid:
         raise ExamError(_("student_uuid is required."), code="invalid_request")
 
-    with transaction.atomic():
-        student = _upsert_student(customer, student_uuid, mobile)
-        quiz = _started_quiz(student, exam)
+    # Drawn before the transaction, which on SQLite holds the database's one write lock (and
+    # unused when the started quiz is resumed: drawing costs less than asking first).
+    seed = secrets.randbits(62)
+    drawn = _draw(seed, bank, exam.number_of_question)
+    launch = Launch(
+        launch_id=uuid4(), callback_url=callback_url, created_at=timezone.now(), browser_key_hash=""
+    )
+    with transaction.atomic(), hot_cursor() as cursor:
+        student, started = _upsert_student(cursor, customer, student_uuid, mobile, exam.pk)
+        quiz = _started_quiz(cursor, student, exam, started)
         existing = quiz is not None
+        inserted = False
         if quiz is None:
-            quiz = _create_quiz(student, exam)
+            quiz, inserted = _create_quiz(cursor, student, exam, seed, drawn, launch)
         if quiz is None:
             # Another launch for this student and exam won the race: resume its quiz.
             quiz = Quiz.objects.get(student=student, exam=exam, state=Quiz.State.STARTED)
             existing = True
-        launch = Launch.objects.create(quiz=quiz, callback_url=callback_url)
-    launch.quiz = quiz
+        launch.quiz = quiz
+        if not inserted:
+            cursor.execute(_launch_sql("launch"), _launch_params(launch, quiz.pk))
+    launch._state.adding = False
     quiz.student = student
     quiz.exam = exam
     return launch, existing
 
 
-def _insert(obj, tail: str) -> tuple[str, list]:
-    """An INSERT of `obj` with every concrete field (defaults applied as Django would) and
-    `tail` (ON CONFLICT …, RETURNING …) appended: one statement where the ORM needs a savepoint
-    and a second query to insert-or-resume."""
-    meta = obj._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
-        f" VALUES ({', '.join(['%s'] * len(fields))}) {tail}"
-    )
-    return sql, [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+# The launch's own SQL, written once per database: the ORM built each statement anew, which cost
+# several times what the database took. PostgreSQL inserts the quiz, its items and the launch in
+# one statement and reads the student's started quiz with the student's upsert.
+_LAUNCH_QUIZ_FIELDS = ("id", "shuffle_seed", "start_at", "deadline_at", "total_questions")
+_LAUNCH_EXAM_FIELDS = (
+    "id",
+    "title",
+    "type",
+    "language",
+    "accept_score",
+    "number_of_question",
+    "duration",
+    "can_back",
+    "is_active",
+)
 
 
-def _upsert_student(customer: Customer, uuid: str, mobile: str) -> Student:
-    """The customer's student with this id, created if missing; a mobile sent replaces the
-    stored one (an empty one keeps it). One statement, also when launches race."""
-    table = Student._meta.db_table
-    sql, params = _insert(
-        Student(customer=customer, uuid=uuid, mobile=mobile),
-        "ON CONFLICT (customer_id, uuid) DO UPDATE SET mobile = CASE"
-        f" WHEN excluded.mobile = '' THEN {table}.mobile ELSE excluded.mobile END"
-        " RETURNING id, mobile, extra_minutes, time_factor",
+@functools.cache
+def _launch_sql(name: str) -> str:
+    tables = {
+        model.__name__.lower(): model._meta.db_table
+        for model in (Exam, Question, Student, Quiz, QuizQuestion, Launch)
+    }
+    started = (
+        f"SELECT {', '.join(_LAUNCH_QUIZ_FIELDS)} FROM {tables['quiz']}"
+        " WHERE student_id = {student} AND exam_id = %(exam)s AND state = 'started' LIMIT 1"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    student = (
+        f"INSERT INTO {tables['student']}"
+        " (customer_id, uuid, mobile, created_at, extra_minutes, time_factor)"
+        " VALUES (%(customer)s, %(uuid)s, %(mobile)s, %(now)s, 0, %(one)s)"
+        " ON CONFLICT (customer_id, uuid) DO UPDATE SET mobile = CASE"
+        f" WHEN excluded.mobile = '' THEN {tables['student']}.mobile ELSE excluded.mobile END"
+        " RETURNING id, mobile, extra_minutes, time_factor"
+    )
+    quiz = (
+        f"INSERT INTO {tables['quiz']} (student_id, exam_id, state, shuffle_seed, start_at,"
+        " deadline_at, finished_by, total_questions, accept_score, extra_minutes,"
+        " accommodation_factor, accommodation_minutes)"
+        " VALUES (%(student)s, %(exam)s, 'started', %(seed)s, %(now)s, %(deadline)s, '',"
+        " %(total)s, %(accept)s, 0, %(factor)s, %(minutes)s)"
+        # No savepoint: a launch that loses the race inserts nothing, and resumes the winner's.
+        " ON CONFLICT (student_id, exam_id) WHERE state = 'started' DO NOTHING RETURNING id"
+    )
+    launch = (
+        f"INSERT INTO {tables['launch']}"
+        " (launch_id, quiz_id, callback_url, created_at, browser_key_hash)"
+        " {values} %(launch)s, {quiz}, %(callback)s, %(now)s, ''"
+    )
+    return {
+        # The exam by its key first, whatever a fresh database's statistics say; then its live
+        # bank (retired versions of edited or removed questions are never drawn), in bank order.
+        "exam": f"SELECT {', '.join(f'e.{name}' for name in _LAUNCH_EXAM_FIELDS)},"
+        " q.id, q.can_shuffle"
+        f" FROM (SELECT * FROM {tables['exam']} WHERE id = %(exam)s AND customer_id = %(customer)s"
+        " LIMIT 1) e"
+        f" LEFT JOIN {tables['question']} q ON q.exam_id = e.id AND q.retired_at IS NULL"
+        " ORDER BY q.position, q.id",
+        "student": student,
+        "started": started.format(student="%(student)s"),
+        # PostgreSQL: the started quiz as it was before this statement. One that a racing
+        # launch commits meanwhile is found by the quiz insert's conflict, as on SQLite.
+        "student_and_started": f"WITH s AS ({student})"
+        " SELECT s.id, s.mobile, s.extra_minutes, s.time_factor, q.*"
+        f" FROM s LEFT JOIN LATERAL ({started.format(student='s.id')}) q ON true",
+        "quiz": quiz,
+        "items": f"INSERT INTO {tables['quizquestion']}"
+        " (quiz_id, question_id, position, choice_order, done) VALUES (%s, %s, %s, %s, '')",
+        "quiz_items_and_launch": f"WITH quiz AS ({quiz}),"
+        f" items AS (INSERT INTO {tables['quizquestion']}"
+        " (quiz_id, question_id, position, choice_order, done)"
+        " SELECT quiz.id, t.question_id, t.position, t.choice_order, '' FROM quiz,"
+        " unnest(%(questions)s::bigint[], %(orders)s::varchar[])"
+        " WITH ORDINALITY AS t(question_id, choice_order, position)),"
+        f" launch AS ({launch.format(values='SELECT', quiz='quiz.id')} FROM quiz)"
+        " SELECT id FROM quiz",
+        "launch": launch.format(values="VALUES (", quiz="%(quiz)s") + ")",
+    }[name]
+
+
+def _launch_params(launch: Launch, quiz_id: int | None) -> dict:
+    return {
+        "launch": Launch._meta.pk.get_db_prep_value(launch.launch_id, connection),
+        "quiz": quiz_id,
+        "callback": launch.callback_url,
+        "now": connection.ops.adapt_datetimefield_value(launch.created_at),
+    }
+
+
+def _from_sqlite(row: Iterable, names: Iterable[str]) -> list:
+    """A row read by hand as the ORM gives it: SQLite keeps datetimes as text, booleans as
+    0/1 and decimals as numbers."""
+    if connection.vendor != "sqlite":
+        return list(row)
+    values = []
+    for name, value in zip(names, row, strict=True):
+        if value is not None and name.endswith("_at"):
+            value = connection.ops.convert_datetimefield_value(value, None, connection)
+        elif value is not None and name in {"can_back", "is_active"}:
+            value = bool(value)
+        elif value is not None and name == "time_factor":
+            value = Decimal(str(value))
+        values.append(value)
+    return values
+
+
+def _exam_with_bank(customer: Customer, eurl: int) -> tuple[Exam, list[tuple[int, bool]]]:
+    """The customer's exam (as get_exam) and its live bank as (question id, can_shuffle)."""
+    rows = []
+    if -(2**63) <= eurl < 2**63:
+        with hot_cursor() as cursor:
+            cursor.execute(_launch_sql("exam"), {"exam": eurl, "customer": customer.pk})
+            rows = cursor.fetchall()
+    if not rows:
+        raise ExamError(_("Evaluation not found."), code="exam_not_found", status=404)
+    split = len(_LAUNCH_EXAM_FIELDS)
+    values = _from_sqlite(rows[0][:split], _LAUNCH_EXAM_FIELDS)
+    # Its other fields (the two dates) are read if asked for.
+    exam = Exam.from_db(
+        connection.alias,
+        ("customer_id", *_LAUNCH_EXAM_FIELDS),
+        [values[0], customer.pk, *values[1:]],
+    )
+    exam.customer = customer
+    return exam, [(row[split], bool(row[split + 1])) for row in rows if row[split] is not None]
+
+
+def _draw(seed: int, bank: list[tuple[int, bool]], count: int) -> list[tuple[int, str]]:
+    """The questions a new quiz with this seed draws, with each one's choice order as stored."""
+    shuffled = {question_id for question_id, can_shuffle in bank if can_shuffle}
+    return [
+        (
+            question_id,
+            "".join(map(str, exam_scoring.choice_order(seed, question_id, True)))
+            if question_id in shuffled
+            else "1234",
+        )
+        for question_id in exam_scoring.draw_questions(seed, [qid for qid, _ in bank], count)
+    ]
+
+
+def _upsert_student(
+    cursor, customer: Customer, uuid: str, mobile: str, exam_id: int
+) -> tuple[Student, list | None]:
+    """The customer's student with this id, created if missing, and the row of its started
+    quiz of the exam, if any. A mobile sent replaces the stored one (an empty one keeps it).
+    One statement for the student, also when launches race."""
+    params = {
+        "customer": customer.pk,
+        "uuid": uuid,
+        "mobile": mobile,
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+        "one": _ONE_FACTOR,
+        "exam": exam_id,
+    }
+    if connection.vendor == "postgresql":
+        cursor.execute(_launch_sql("student_and_started"), params)
+        row = cursor.fetchone()
+        pk, stored_mobile, extra_minutes, time_factor = row[:4]
+        started = list(row[4:]) if row[4] is not None else None
+    else:
+        cursor.execute(_launch_sql("student"), params)
         pk, stored_mobile, extra_minutes, time_factor = cursor.fetchone()
+        cursor.execute(_launch_sql("started"), {"student": pk, "exam": exam_id})
+        row = cursor.fetchone()
+        started = _from_sqlite(row, _LAUNCH_QUIZ_FIELDS) if row is not None else None
     student = Student(
         pk=pk,
         customer=customer,
         uuid=uuid,
         mobile=stored_mobile,
         extra_minutes=extra_minutes,
-        # SQLite gives a float (1.25) or an int: the Decimal it stands for.
-        time_factor=Decimal(str(time_factor)),
+        time_factor=_from_sqlite([time_factor], ["time_factor"])[0],
     )
     student._state.adding = False
-    return student
+    return student, started
 
 
-def _started_quiz(student: Student, exam: Exam) -> Quiz | None:
-    quiz = Quiz.objects.filter(student=student, exam=exam, state=Quiz.State.STARTED).first()
-    if quiz is not None and quiz.deadline_at <= timezone.now():
+# Every new student's time_factor (the model's default), as the database stores a Decimal.
+_ONE_FACTOR = Decimal(1)
+
+
+def _started_quiz(cursor, student: Student, exam: Exam, started: list | None) -> Quiz | None:
+    """The student's started quiz of the exam, from its row; finished instead of resumed when
+    its deadline has passed."""
+    if started is None:
+        return None
+    quiz = Quiz.from_db(
+        connection.alias,
+        ("student_id", "exam_id", "state", *_LAUNCH_QUIZ_FIELDS),
+        [started[0], student.pk, exam.pk, Quiz.State.STARTED, *started[1:]],
+    )
+    if quiz.deadline_at <= timezone.now():
         if finish_quiz(quiz.pk, finished_by=Quiz.FinishedBy.DEADLINE) is not None:
             return None
         # Staff moved the deadline (or another request finished it) since it was read.
@@ -211,17 +372,15 @@ def deadline_for(start_at: datetime, exam: Exam, student: Student) -> datetime:
     return start_at + timedelta(seconds=int(minutes * 60))
 
 
-def _create_quiz(student: Student, exam: Exam) -> Quiz | None:
+def _create_quiz(
+    cursor, student: Student, exam: Exam, seed: int, drawn: list[tuple[int, str]], launch: Launch
+) -> tuple[Quiz | None, bool]:
     """A new started quiz with its drawn items, or None when another launch has just started
-    one for this student and exam (the database keeps one started quiz per pair)."""
-    # The live bank only: retired versions of edited or removed questions are never drawn.
-    bank = list(exam.questions.live().values_list("id", "can_shuffle"))
-    if not bank:
+    one for this student and exam (the database keeps one started quiz per pair); and whether
+    the launch was inserted with it (PostgreSQL: one statement for the three)."""
+    if not drawn:
         raise ExamError(_("This exam has no questions yet."), code="exam_empty")
-    seed = secrets.randbits(62)
-    shuffle = dict(bank)
-    drawn = exam_scoring.draw_questions(seed, [qid for qid, _ in bank], exam.number_of_question)
-    now = timezone.now()
+    now = launch.created_at
     quiz = Quiz(
         student=student,
         exam=exam,
@@ -234,35 +393,40 @@ def _create_quiz(student: Student, exam: Exam) -> Quiz | None:
         accommodation_factor=student.time_factor,
         accommodation_minutes=student.extra_minutes,
     )
-    # No savepoint: a launch that loses the race inserts nothing, and resumes the winner's.
-    sql, params = _insert(
-        quiz,
-        "ON CONFLICT (student_id, exam_id) WHERE state = 'started' DO NOTHING RETURNING id",
+    params = {
+        "student": student.pk,
+        "exam": exam.pk,
+        "seed": seed,
+        "now": connection.ops.adapt_datetimefield_value(now),
+        "deadline": connection.ops.adapt_datetimefield_value(quiz.deadline_at),
+        "total": len(drawn),
+        "accept": exam.accept_score,
+        "factor": student.time_factor,
+        "minutes": student.extra_minutes,
+    }
+    if connection.vendor == "postgresql":
+        params |= _launch_params(launch, None)
+        params["questions"] = [question_id for question_id, _order in drawn]
+        params["orders"] = [order for _question_id, order in drawn]
+        cursor.execute(_launch_sql("quiz_items_and_launch"), params)
+    else:
+        cursor.execute(_launch_sql("quiz"), params)
+    row = cursor.fetchone()
+    if row is None:
+        return None, False
+    quiz.pk = row[0]
+    quiz._state.adding = False
+    if connection.vendor == "postgresql":
+        return quiz, True
+    # The items without a model instance each (hundreds per quiz).
+    cursor.executemany(
+        _launch_sql("items"),
+        [
+            (quiz.pk, question_id, position, order)
+            for position, (question_id, order) in enumerate(drawn, start=1)
+        ],
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        quiz.pk = row[0]
-        quiz._state.adding = False
-        # The items in one statement, without a model instance each (hundreds per quiz).
-        cursor.execute(
-            f"INSERT INTO {QuizQuestion._meta.db_table}"
-            " (quiz_id, question_id, position, choice_order, done) VALUES "
-            + ", ".join(["(%s, %s, %s, %s, '')"] * len(drawn)),
-            [
-                value
-                for position, qid in enumerate(drawn, start=1)
-                for value in (
-                    quiz.pk,
-                    qid,
-                    position,
-                    "".join(str(n) for n in exam_scoring.choice_order(seed, qid, shuffle[qid])),
-                )
-            ],
-        )
-    return quiz
+    return quiz, False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -510,9 +674,11 @@ history AS (
 )
 SELECT (SELECT count(*) FROM saved) + (SELECT count(*) FROM target WHERE {_FAST_UNCHANGED})
 """
-# SQLite has no data-modifying CTEs: the history row is a second statement in the same
-# transaction, which holds the database's write lock from its start (transaction_mode
-# IMMEDIATE), so no submit can run in between.
+# SQLite has no data-modifying CTEs: the history row is a second statement. Each runs on its
+# own (autocommit), so the database's one write lock is held for a statement at a time, never
+# across Python between two: with a transaction around both, one worker preempted while holding
+# it stalled every other (0.52 of the floor under load). The answer itself is saved atomically
+# by the first; a process killed between the two loses that save's history row only.
 _FAST_SAVE_SQLITE = f"""
 UPDATE {{item}} AS qq SET {_FAST_SET}
 FROM ({_FAST_TARGET}) AS target WHERE {_FAST_WHERE}
@@ -597,13 +763,13 @@ def save_answer_fast(
             cursor.execute(statements[0], params)
             return bool(cursor.fetchone()[0])
     save, history, unchanged = statements
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(save, params)
-        row = cursor.fetchone()
-        if row is None:
+        rows = cursor.fetchall()  # all: the statement (and its write lock) ends with its rows
+        if not rows:
             cursor.execute(unchanged, params)
             return cursor.fetchone() is not None
-        item_id, chosen, done_now = row
+        item_id, chosen, done_now = rows[0]
         cursor.execute(
             history, {"item": item_id, "answer": chosen, "done": done_now, "now": params["now"]}
         )
