@@ -4,6 +4,7 @@ items) and what a candidate does with it (assessment → roleplay attempts → r
 import secrets
 import uuid
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -25,6 +26,10 @@ class Cluster(models.Model):
     cluster_name = models.CharField(max_length=200)
     cluster_type = models.CharField(max_length=100, help_text='e.g. "Leadership", "Sales".')
     description = models.TextField(blank=True)
+    # The candidate's pages speak it (as an exam's language does), right-to-left in fa.
+    language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default="en", help_text="Language of the pages."
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, ProtectedError
 
@@ -43,6 +44,7 @@ CLUSTER_FIELDS: dict[str, Any] = {
     "cluster_name": REQUIRED,
     "cluster_type": REQUIRED,
     "description": "",
+    "language": "en",
     "is_active": True,
     "roleplays": REQUIRED,
 }
@@ -121,6 +123,9 @@ def export_cluster(cluster: Cluster) -> dict:
         "cluster_name": cluster.cluster_name,
         "cluster_type": cluster.cluster_type,
         "description": cluster.description,
+        # Only when not the default: files of English clusters stay as they were before the
+        # field existed, byte for byte.
+        **({"language": cluster.language} if cluster.language != "en" else {}),
         "is_active": cluster.is_active,
         "roleplays": [_export_roleplay(roleplay) for roleplay in roleplays],
     }
@@ -247,6 +252,7 @@ class ClusterSpec:
     cluster_type: str
     description: str
     is_active: bool
+    language: str = "en"
     roleplays: list[RoleplaySpec] = field(default_factory=list)
 
 
@@ -264,6 +270,16 @@ def _identifier(value: Any, where: str, name: str, max_length: int) -> str:
     jf.text(value, where, name, max_length)
     if not ID_PATTERN.fullmatch(value):
         raise ClusterFormatError(f"{where}: field {name!r} must use only {ID_RULE}; got {value!r}.")
+    return value
+
+
+def _language(value: Any, where: str) -> str:
+    codes = [code for code, _ in settings.LANGUAGES]
+    if value not in codes:
+        raise ClusterFormatError(
+            f"{where}: field 'language' must be one of {', '.join(map(repr, codes))}; "
+            f"got {value!r}."
+        )
     return value
 
 
@@ -323,6 +339,7 @@ def _validate(data: Any) -> ClusterSpec:
         ),
         description=_optional_text(values["description"], where, "description"),
         is_active=jf.boolean(values["is_active"], where, "is_active"),
+        language=_language(values["language"], where),
     )
     roleplays = _list(values["roleplays"], where, "roleplays", "roleplays")
     seen_ids: dict[str, str] = {}
@@ -662,6 +679,7 @@ def _write(spec: ClusterSpec, cluster: Cluster | None) -> Cluster:
         "cluster_name": spec.cluster_name,
         "cluster_type": spec.cluster_type,
         "description": spec.description,
+        "language": spec.language,
         "is_active": spec.is_active,
     }
     lookup = {"pk": cluster.pk} if cluster is not None else {"cluster_id": spec.cluster_id}

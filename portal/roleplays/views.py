@@ -1,11 +1,17 @@
 """The candidate's roleplay pages: overview, brief, conversation turn by turn, 16PF ratings,
 thank-you. The Django session (opened by /api/integration/assessment-start) says whose
-assessment this is; every page works with plain form posts, htmx swaps the conversation."""
+assessment this is; every page works with plain form posts, htmx swaps the conversation. The
+pages speak the cluster's language (the launch carries none), right-to-left in fa."""
+
+from collections.abc import Callable
+from functools import wraps
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -14,6 +20,24 @@ from portal.roleplays.models import Assessment, Roleplay, RoleplayAttempt
 from portal.roleplays.services import RoleplayContent, RoleplayError
 
 SESSION_KEY = "roleplay_assessment_id"
+
+LIKERT_SCALE = [
+    (1, pgettext_lazy("likert", "Strongly disagree")),
+    (2, pgettext_lazy("likert", "Disagree")),
+    (3, pgettext_lazy("likert", "Neither")),
+    (4, pgettext_lazy("likert", "Agree")),
+    (5, pgettext_lazy("likert", "Strongly agree")),
+]
+# The refusals services.py words in English, by code, in the page's language (same English).
+REFUSALS = {
+    "no_turn": gettext_lazy("There is nothing to answer now."),
+    "stale_option": gettext_lazy(
+        "That answer is not one of the options of this turn "
+        "(the page may be out of date: it has been refreshed)."
+    ),
+    "unknown_item": gettext_lazy("Unknown statements in the answer."),
+    "invalid_rating": gettext_lazy("Each rating is from 1 to 5."),
+}
 
 
 def _assessment(request: HttpRequest) -> Assessment | None:
@@ -27,6 +51,21 @@ def _no_session(request: HttpRequest) -> HttpResponse:
     return render(request, "roleplay/no_session.html", status=403)
 
 
+def candidate_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Give `view` this browser's assessment (none: how to come back) and run it, errors kept
+    in the session included, in the language of the assessment's cluster."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        assessment = _assessment(request)
+        if assessment is None:
+            return _no_session(request)
+        with translation.override(assessment.cluster.language):
+            return view(request, assessment, *args, **kwargs)
+
+    return wrapper
+
+
 def _roleplay(assessment: Assessment, roleplay_id: str) -> Roleplay | None:
     return Roleplay.objects.filter(cluster=assessment.cluster, roleplay_id=roleplay_id).first()
 
@@ -36,10 +75,8 @@ def _remaining(attempt: RoleplayAttempt) -> int:
 
 
 @require_GET
-def overview(request: HttpRequest) -> HttpResponse:
-    assessment = _assessment(request)
-    if assessment is None:
-        return _no_session(request)
+@candidate_page
+def overview(request: HttpRequest, assessment: Assessment) -> HttpResponse:
     attempts = services.attempts_of(assessment)
     for attempt in attempts.values():
         services.refresh_on_access(attempt)
@@ -88,34 +125,23 @@ def _play_context(assessment: Assessment, roleplay: Roleplay) -> dict:
         "options": current_options,
         "remaining_seconds": _remaining(attempt),
         "remaining_minutes": (_remaining(attempt) + 59) // 60,
-        "likert_scale": [
-            (1, "Strongly disagree"),
-            (2, "Disagree"),
-            (3, "Neither"),
-            (4, "Agree"),
-            (5, "Strongly agree"),
-        ],
+        "likert_scale": LIKERT_SCALE,
     }
 
 
-def _candidate_roleplay(request: HttpRequest, roleplay_id: str):
-    """(assessment, roleplay) of this browser's session, or the response that sends it away:
-    no session → how to come back; a roleplay not of its cluster → the overview."""
-    assessment = _assessment(request)
-    if assessment is None:
-        return _no_session(request)
-    roleplay = _roleplay(assessment, roleplay_id)
-    if roleplay is None:
-        return redirect("roleplays:overview")
-    return assessment, roleplay
+def _anchor(state: services.Progress) -> str:
+    """The id of the element a candidate lands on: the message to answer, or the ratings."""
+    if state.current_turn is not None:
+        return f"turn-{state.current_turn.pk}"
+    return "ratings" if state.likert_pending else "stage"
 
 
 @require_GET
-def play(request: HttpRequest, roleplay_id: str) -> HttpResponse:
-    found = _candidate_roleplay(request, roleplay_id)
-    if isinstance(found, HttpResponse):
-        return found
-    assessment, roleplay = found
+@candidate_page
+def play(request: HttpRequest, assessment: Assessment, roleplay_id: str) -> HttpResponse:
+    roleplay = _roleplay(assessment, roleplay_id)
+    if roleplay is None:
+        return redirect("roleplays:overview")
     context = _play_context(assessment, roleplay)
     attempt = context["attempt"]
     if attempt is not None and attempt.is_finished:
@@ -127,25 +153,33 @@ def play(request: HttpRequest, roleplay_id: str) -> HttpResponse:
     return render(request, "roleplay/play.html", context | {"error": error})
 
 
-def _back_to_play(request: HttpRequest, roleplay: Roleplay, *, error: str = "") -> HttpResponse:
-    url = reverse("roleplays:play", args=[roleplay.roleplay_id])
+def _back_to_play(
+    request: HttpRequest,
+    assessment: Assessment,
+    roleplay: Roleplay,
+    attempt: RoleplayAttempt,
+    *,
+    error: str = "",
+) -> HttpResponse:
     if request.htmx:
-        assessment = _assessment(request)
         context = _play_context(assessment, roleplay)
         if context["attempt"] is None or context["attempt"].is_finished:
             return HttpResponseClientRedirect(reverse("roleplays:overview"))
         return render(request, "roleplay/play.html#stage", context | {"error": error})
     if error:
         request.session["roleplay_error"] = error
-    return HttpResponseRedirect(url)
+    # Without JavaScript the page reloads: land on the message to answer, not the page's top.
+    state = services.progress(RoleplayContent.load(roleplay), attempt)
+    url = reverse("roleplays:play", args=[roleplay.roleplay_id])
+    return HttpResponseRedirect(f"{url}#{_anchor(state)}")
 
 
 @require_POST
-def start(request: HttpRequest, roleplay_id: str) -> HttpResponse:
-    found = _candidate_roleplay(request, roleplay_id)
-    if isinstance(found, HttpResponse):
-        return found
-    assessment, roleplay = found
+@candidate_page
+def start(request: HttpRequest, assessment: Assessment, roleplay_id: str) -> HttpResponse:
+    roleplay = _roleplay(assessment, roleplay_id)
+    if roleplay is None:
+        return redirect("roleplays:overview")
     try:
         services.start_roleplay(assessment=assessment, roleplay=roleplay)
     except RoleplayError:
@@ -157,13 +191,12 @@ def _attempt_or_none(assessment: Assessment, roleplay: Roleplay) -> RoleplayAtte
     return RoleplayAttempt.objects.filter(assessment=assessment, roleplay=roleplay).first()
 
 
-def _step(request: HttpRequest, roleplay_id: str, act) -> HttpResponse:
+def _step(request: HttpRequest, assessment: Assessment, roleplay_id: str, act) -> HttpResponse:
     """Run one candidate step (`act(attempt)` → an error message or "") on their own started
     roleplay, and answer as the page expects: the next stage, or the overview when it ended."""
-    found = _candidate_roleplay(request, roleplay_id)
-    if isinstance(found, HttpResponse):
-        return found
-    assessment, roleplay = found
+    roleplay = _roleplay(assessment, roleplay_id)
+    if roleplay is None:
+        return redirect("roleplays:overview")
     attempt = _attempt_or_none(assessment, roleplay)
     if attempt is None:
         return redirect("roleplays:overview")
@@ -172,27 +205,29 @@ def _step(request: HttpRequest, roleplay_id: str, act) -> HttpResponse:
     except RoleplayError as error:
         if error.code in {"time_up", "roleplay_finished"}:
             return _leave(request)
-        problem = error.message
+        problem = str(REFUSALS.get(error.code, error.message))
     if problem:
-        return _back_to_play(request, roleplay, error=problem)
+        return _back_to_play(request, assessment, roleplay, attempt, error=problem)
     return _after_step(request, assessment, roleplay)
 
 
 @require_POST
-def respond(request: HttpRequest, roleplay_id: str) -> HttpResponse:
+@candidate_page
+def respond(request: HttpRequest, assessment: Assessment, roleplay_id: str) -> HttpResponse:
     def act(attempt: RoleplayAttempt) -> str:
         try:
             option_id = int(request.POST.get("option", ""))
         except ValueError:
-            return "Please choose one of the answers."
+            return _("Please choose one of the answers.")
         services.respond(attempt=attempt, option_id=option_id)
         return ""
 
-    return _step(request, roleplay_id, act)
+    return _step(request, assessment, roleplay_id, act)
 
 
 @require_POST
-def rate(request: HttpRequest, roleplay_id: str) -> HttpResponse:
+@candidate_page
+def rate(request: HttpRequest, assessment: Assessment, roleplay_id: str) -> HttpResponse:
     def act(attempt: RoleplayAttempt) -> str:
         try:
             values = {
@@ -201,11 +236,13 @@ def rate(request: HttpRequest, roleplay_id: str) -> HttpResponse:
                 if name.startswith("item-") and value
             }
         except ValueError:
-            return "Each rating is from 1 to 5."
+            return str(REFUSALS["invalid_rating"])
         missing = services.rate(attempt=attempt, values=values)
-        return f"Please rate every statement ({missing} left)." if missing else ""
+        if missing:
+            return _("Please rate every statement (%(left)d left).") % {"left": missing}
+        return ""
 
-    return _step(request, roleplay_id, act)
+    return _step(request, assessment, roleplay_id, act)
 
 
 def _leave(request: HttpRequest) -> HttpResponse:
@@ -215,16 +252,14 @@ def _leave(request: HttpRequest) -> HttpResponse:
 
 def _after_step(request: HttpRequest, assessment: Assessment, roleplay: Roleplay) -> HttpResponse:
     attempt = _attempt_or_none(assessment, roleplay)
-    if attempt is not None and attempt.is_finished:
+    if attempt is None or attempt.is_finished:
         return _leave(request)
-    return _back_to_play(request, roleplay)
+    return _back_to_play(request, assessment, roleplay, attempt)
 
 
 @require_GET
-def thanks(request: HttpRequest) -> HttpResponse:
-    assessment = _assessment(request)
-    if assessment is None:
-        return _no_session(request)
+@candidate_page
+def thanks(request: HttpRequest, assessment: Assessment) -> HttpResponse:
     if assessment.status != Assessment.Status.COMPLETED:
         return redirect("roleplays:overview")
     return render(request, "roleplay/thanks.html", {"assessment": assessment, "seconds": 8})

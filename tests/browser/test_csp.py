@@ -90,7 +90,8 @@ def test_sandbox_q3_and_a_roleplay_reply_under_the_csp(watched, portal):
     page.locator(".roleplay-row[data-status=next] a").click()
     page.get_by_role("button", name=re.compile(r"^Start \(")).click()
     expect(page.locator("#timer-value")).to_have_text(re.compile(r"^\d+:\d\d$"))
-    page.locator("form.reply button.option").first.click()  # an htmx reply
+    page.locator("form.reply input[name=option]").first.check()
+    page.get_by_role("button", name="Send reply").click()  # an htmx reply
     expect(page.locator(".bubble.you")).to_have_count(1)
     assert any(r.request.headers.get("hx-request") for r in seen["responses"])
     assert_clean(seen)

@@ -25,12 +25,18 @@ def received(kind: str, timeout: float = 45, **match) -> ReceivedWebhook | None:
     return None
 
 
+def reply_with_the_first_option(page) -> None:
+    """Choose (a radio) then commit ("Send reply"): choosing alone sends nothing."""
+    page.locator("form.reply input[name=option]").first.check()
+    page.get_by_role("button", name="Send reply").click()
+
+
 def answer_conversation(page) -> None:
     """Reply with the first option at every turn, then rate any 16PF statements."""
     while True:
         if page.locator("form.reply").count():
             said = page.locator(".bubble.you").count()
-            page.locator("form.reply button.option").first.click()
+            reply_with_the_first_option(page)
             page.wait_for_function(
                 "n => document.querySelectorAll('.bubble.you').length > n"
                 " || location.pathname === '/roleplay/'",
@@ -65,8 +71,16 @@ def test_sandbox_q3_launch_to_results_through_the_consumer(page, portal, huey_co
         page.get_by_role("button", name=re.compile(r"^Start \(")).click()
         expect(page.locator("#timer-value")).to_have_text(re.compile(r"^\d+:\d\d$"))
         if done == 1:  # a reload mid-conversation resumes where the candidate was
-            page.locator("form.reply button.option").first.click()
+            # The brief stays at hand during play, closed until asked for.
+            brief = page.locator("details#brief")
+            expect(brief.locator("p").first).to_be_hidden()
+            brief.locator("summary").click()
+            expect(brief.get_by_role("heading", name="Who you will meet")).to_be_visible()
+            reply_with_the_first_option(page)
             expect(page.locator(".bubble.you")).to_have_count(1)
+            expect(brief).to_have_attribute("open", ""), "an htmx swap leaves it as it was"
+            # Focus follows the conversation: the new message to answer.
+            expect(page.locator("#stage [data-current]")).to_be_focused()
             page.reload()
             expect(page.locator(".bubble.you")).to_have_count(1)
         answer_conversation(page)

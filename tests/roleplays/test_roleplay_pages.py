@@ -49,9 +49,12 @@ def test_brief_then_start_then_a_turn_by_turn_conversation_without_js(candidate,
     reply = candidate.post(
         "/roleplay/rp-complaint/respond/", {"option": world["options"]["a1 good"].pk}
     )
-    assert reply["Location"] == "/roleplay/rp-complaint/"
+    # Without JavaScript the reload lands on the message to answer, not the page's top.
+    next_turn = world["options"]["a1 good"].next_turn
+    assert reply["Location"] == f"/roleplay/rp-complaint/#turn-{next_turn.pk}"
     play = candidate.get("/roleplay/rp-complaint/")
     assert "I understand, let me fix it." in play.text and "So what now?" in play.text
+    assert f'id="turn-{next_turn.pk}" tabindex="-1" data-current>So what now?' in play.text
 
 
 def test_htmx_reply_swaps_the_stage_and_a_reload_resumes(candidate, world):
@@ -112,3 +115,57 @@ def test_opening_the_start_url_directly_explains_what_to_do(client):
     response = client.get("/api/integration/assessment-start?ticket=abc")
     assert response.status_code == 405 and response["Allow"] == "POST"
     assert "Attempt assessment" in response.text
+
+
+def test_the_brief_stays_reachable_during_play_and_outside_the_swapped_stage(candidate, world):
+    candidate.post("/roleplay/rp-complaint/start/")
+    play = candidate.get("/roleplay/rp-complaint/").text
+    brief = play[play.index('<details class="panel brief-panel" id="brief">') :]
+    brief = brief[: brief.index("</details>")]
+    assert "<summary>Brief" in brief and "A customer is unhappy." in brief
+    assert "<strong>Alex</strong>, Customer" in brief and "<strong>Sam</strong>, Agent" in brief
+    assert play.index("</details>") < play.index('<div id="stage"'), "a swap leaves it alone"
+    swap = candidate.post(
+        "/roleplay/rp-complaint/respond/",
+        {"option": world["options"]["a1 good"].pk},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "brief-panel" not in swap.text
+
+
+def test_a_reply_is_chosen_with_radios_and_committed_by_send_reply(candidate, world):
+    candidate.post("/roleplay/rp-complaint/start/")
+    play = candidate.get("/roleplay/rp-complaint/").text
+    form = play[play.index('<form method="post" action="/roleplay/rp-complaint/respond/"') :]
+    form = form[: form.index("</form>")]
+    for name in ("a1 good", "a1 poor"):
+        pk = world["options"][name].pk
+        assert f'<input type="radio" name="option" value="{pk}" required>' in form
+    assert form.count('type="submit"') == 1 and "Send reply</button>" in form
+    assert 'name="option" value' not in form.replace('type="radio" name="option" value', "")
+
+    nothing = candidate.post("/roleplay/rp-complaint/respond/", {})
+    first_turn = world["options"]["a1 good"].turn
+    assert nothing["Location"] == f"/roleplay/rp-complaint/#turn-{first_turn.pk}"
+    page = candidate.get(nothing["Location"]).text
+    assert "Please choose one of the answers." in page
+    assert page.index(f'id="turn-{first_turn.pk}"') < page.index('id="stage-error"'), (
+        "the refusal is shown below the message the candidate lands on"
+    )
+    assert not TurnResponse.objects.exists()
+
+
+def test_without_js_the_ratings_land_on_the_ratings(candidate, world):
+    options = world["options"]
+    candidate.post("/roleplay/rp-complaint/start/")
+    for name in ("a1 good", "a2 good", "s1 good"):
+        candidate.post("/roleplay/rp-complaint/respond/", {"option": options[name].pk})
+    candidate.post("/roleplay/rp-conflict/start/")
+    to_rate = candidate.post("/roleplay/rp-conflict/respond/", {"option": options["k1 good"].pk})
+    assert to_rate["Location"] == "/roleplay/rp-conflict/#ratings"
+    page = candidate.get(to_rate["Location"]).text
+    assert '<h2 id="ratings" tabindex="-1" data-current>' in page
+    assert page.count('<div class="scale">') == 2
+    partial = candidate.post("/roleplay/rp-conflict/rate/", {})
+    assert partial["Location"] == "/roleplay/rp-conflict/#ratings"
+    assert "Please rate every statement (2 left)." in candidate.get(partial["Location"]).text
