@@ -53,20 +53,24 @@ import logging
 import random
 import time
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import partial
+from typing import ClassVar
 
 import httpx
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations import http, routes, signing
 from integrations.models import Delivery, DeliveryAttempt
+from portal.db import hot_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -355,81 +359,76 @@ def attempt_delivery(delivery_id: int) -> str:
     Returns "skipped" when the delivery is not due, not pending, claimed by another worker, or
     waiting for a worker that holds an older delivery of its group; "superseded" when a newer
     delivery of its group replaced it after this worker claimed it (nothing is sent).
+
+    Its statements are written by hand (_AttemptSql), once per process: building them with the
+    ORM cost three times the HTTP request. A first attempt is the claim, the attempt row and
+    the ending (two statements in a transaction on SQLite, one on PostgreSQL).
     """
+    sql = _AttemptSql.of(connection)
     now = timezone.now()
     claim = now + timedelta(seconds=settings.DELIVERY_CLAIM_SECONDS)
-    # An older delivery of the group still held by a worker goes first, so a partner never
-    # gets the older state after the newer one.
-    older_held = Delivery.objects.filter(
-        kind=OuterRef("kind"),
-        route=OuterRef("route"),
-        group_key=OuterRef("group_key"),
-        pk__lt=OuterRef("pk"),
-        locked_until__gt=now,
-    )
-    claimed = (
-        Delivery.objects.due(now)
-        .filter(pk=delivery_id)
-        .filter(Q(group_key="") | ~Exists(older_held))
-        # Its task is taken: until this attempt schedules the next one, none is queued.
-        .update(locked_until=claim, attempt_count=F("attempt_count") + 1, queued_at=None)
-    )
-    if not claimed:
-        return "skipped"
-    delivery = Delivery.objects.get(pk=delivery_id)
-    if delivery.status != Status.PENDING:
-        # Superseded between the claim and now (under the claim, so before anything was sent):
-        # give the claim back and wake the newer delivery, which was waiting for it.
-        _release_superseded(delivery, claim, attempted=False)
-        return "superseded"
-    if delivery.attempt_count > 1:
-        # Only a claim that was not the first since creation or replay can find an attempt
-        # left "sending" (every attempt that ends records its outcome), so a first attempt
-        # saves the statement.
-        delivery.attempts.filter(outcome=Outcome.SENDING).update(
-            outcome=Outcome.INTERRUPTED, error="The worker stopped before this attempt finished."
-        )
-    # Written before sending, so an attempt cut short by a dying worker still shows.
-    attempt = DeliveryAttempt.objects.create(
-        delivery=delivery, started_at=now, target_url=delivery.target_url
-    )
+    adapt = connection.ops.adapt_datetimefield_value
+    params = {"id": delivery_id, "now": adapt(now), "claim": adapt(claim)}
+    with hot_cursor() as cursor:
+        # Due, unheld, pending, no older delivery of its group held (see _AttemptSql.CLAIM),
+        # and its task taken: until this attempt schedules the next one, none is queued.
+        cursor.execute(sql.claim, params)
+        # Every row fetched: SQLite finishes (and commits) a statement with RETURNING only then.
+        rows = cursor.fetchall()
+        if not rows:
+            return "skipped"
+        delivery = sql.delivery(connection, rows[0])
+        if delivery.attempt_count > 1:
+            # Only a claim that was not the first since creation or replay can find an attempt
+            # left "sending" (every attempt that ends records its outcome), so a first attempt
+            # saves the statement.
+            cursor.execute(sql.interrupt, params)
+        # Written before sending, so an attempt cut short by a dying worker still shows; and
+        # only while the claim is ours and the delivery pending: superseded since the claim
+        # (before anything was sent), nothing is written and nothing is sent.
+        cursor.execute(sql.start, params)
+        rows = cursor.fetchall()
+    if not rows:
+        # Give the claim back and wake the newer delivery, which was waiting for it.
+        return "superseded" if _release_superseded(delivery, claim, attempted=False) else "skipped"
+    attempt_id = rows[0][0]
     started = time.monotonic()
     try:
         result = dispatch(delivery)
     except Exception as error:  # a bug must not leave the delivery claimed and unrecorded
         logger.exception("Delivery %s: unexpected error while sending", delivery_id)
         result = AttemptResult(Outcome.FAILED, error=f"Internal error: {error!r}")
-    attempt.duration_ms = round((time.monotonic() - started) * 1000)
-    attempt.status_code = result.status_code
-    attempt.response_excerpt = result.excerpt
-    attempt.error = result.error
-    attempt.outcome = result.outcome
+    duration_ms = round((time.monotonic() - started) * 1000)
     changes = _after(delivery.attempt_count, result, timezone.now())
-    changes["state"] = delivery.state
     # A retry's task is scheduled for its next attempt (on commit, below).
-    changes["queued_at"] = changes["next_attempt_at"]
-    if result.target_url:
+    next_at = changes["next_attempt_at"]
+    field = Delivery._meta.get_field
+    params |= {
+        "attempt": attempt_id,
+        "attempt_url": result.target_url or delivery.target_url,
+        "duration_ms": duration_ms,
+        "status_code": result.status_code,
+        "excerpt": result.excerpt,
+        "error": result.error,
+        "outcome": result.outcome,
+        "status": changes["status"],
+        "delivered_at": adapt(changes.get("delivered_at")),
+        "next_attempt_at": adapt(next_at),
+        "last_error": changes["last_error"],
+        "state": field("state").get_db_prep_save(delivery.state, connection),
         # Lists show where the delivery goes now, not where it was first meant to go.
-        attempt.target_url = changes["target_url"] = result.target_url
-    with transaction.atomic():
-        attempt.save(
-            update_fields=[
-                "target_url",
-                "duration_ms",
-                "status_code",
-                "response_excerpt",
-                "error",
-                "outcome",
-            ]
-        )
-        # Only the holder of this claim may move the delivery on.
-        still_ours = Delivery.objects.filter(
-            pk=delivery_id, locked_until=claim, status=Status.PENDING
-        ).update(**changes)
+        "target_url": result.target_url or None,
+    }
+    # One transaction: the attempt's outcome and the delivery's new state are written together.
+    # On PostgreSQL that is one statement, atomic on its own.
+    with transaction.atomic() if len(sql.end) > 1 else nullcontext():
+        with hot_cursor() as cursor:
+            for statement in sql.end:
+                cursor.execute(statement, params)
+            # Only the holder of this claim may move the delivery on.
+            still_ours = bool(cursor.fetchall())
         if still_ours and changes["status"] == Status.PENDING:
-            transaction.on_commit(
-                partial(enqueue_task, delivery_id, eta=changes["next_attempt_at"])
-            )
+            transaction.on_commit(partial(enqueue_task, delivery_id, eta=next_at))
         superseded = not still_ours and _release_superseded(
             delivery, claim, attempted=True, delivered=result.outcome == Outcome.DELIVERED
         )
@@ -439,6 +438,110 @@ def attempt_delivery(delivery_id: int) -> str:
         logger.warning("Delivery %s: the claim ran out while sending", delivery_id)
     _log_attempt(delivery, result, changes if still_ours else None)
     return result.outcome
+
+
+class _AttemptSql:
+    """A delivery attempt's statements for one database, built once per process from the
+    models' tables and columns, and the claimed row back into a Delivery as the ORM makes it
+    (the backend's and the fields' converters, then Model.from_db)."""
+
+    # The claim: Delivery.objects.due() (pending, due, unheld), looked up by its key, and no
+    # older delivery of its group held by a worker (that one goes first, so a partner never
+    # gets the older state after the newer one). It returns the whole row: no SELECT after.
+    CLAIM = """
+        UPDATE {delivery} AS d SET {locked_until} = %(claim)s,
+            {attempt_count} = {attempt_count} + 1, {queued_at} = NULL
+        WHERE d.{id} = %(id)s AND d.{status} = {pending} AND d.{next_attempt_at} <= %(now)s
+          AND (d.{locked_until} IS NULL OR d.{locked_until} <= %(now)s)
+          AND (d.{group_key} = '' OR NOT EXISTS (
+              SELECT 1 FROM {delivery} AS o
+              WHERE o.{kind} = d.{kind} AND o.{route} = d.{route}
+                AND o.{group_key} = d.{group_key} AND o.{id} < d.{id}
+                AND o.{locked_until} > %(now)s))
+        RETURNING {columns}
+    """
+    INTERRUPT = """
+        UPDATE {attempt} SET {outcome} = {interrupted},
+            {error} = 'The worker stopped before this attempt finished.'
+        WHERE {delivery_id} = %(id)s AND {outcome} = {sending}
+    """
+    START = """
+        INSERT INTO {attempt} ({delivery_id}, {started_at}, {target_url}, {response_excerpt},
+            {error}, {outcome})
+        SELECT {id}, %(now)s, {target_url}, '', '', {sending} FROM {delivery}
+        WHERE {id} = %(id)s AND {locked_until} = %(claim)s AND {status} = {pending}
+        RETURNING {id}
+    """
+    END_ATTEMPT = """
+        UPDATE {attempt} SET {target_url} = %(attempt_url)s, {duration_ms} = %(duration_ms)s,
+            {status_code} = %(status_code)s, {response_excerpt} = %(excerpt)s,
+            {error} = %(error)s, {outcome} = %(outcome)s
+        WHERE {id} = %(attempt)s
+    """
+    END_DELIVERY = """
+        UPDATE {delivery} SET {status} = %(status)s,
+            {delivered_at} = COALESCE(%(delivered_at)s, {delivered_at}),
+            {next_attempt_at} = %(next_attempt_at)s, {queued_at} = %(next_attempt_at)s,
+            {locked_until} = NULL, {last_error} = %(last_error)s, {state} = %(state)s,
+            {target_url} = COALESCE(%(target_url)s, {target_url})
+        WHERE {id} = %(id)s AND {locked_until} = %(claim)s AND {status} = {pending}
+        RETURNING {id}
+    """
+
+    _built: ClassVar[dict[str, "_AttemptSql"]] = {}
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        name = connection.ops.quote_name
+        fields = Delivery._meta.concrete_fields
+        names = {
+            field.attname: name(field.column)
+            for model in (Delivery, DeliveryAttempt)
+            for field in model._meta.concrete_fields
+        }
+        tables = {
+            "delivery": name(Delivery._meta.db_table),
+            "attempt": name(DeliveryAttempt._meta.db_table),
+        }
+
+        # The statuses and outcomes the statements name, as SQL literals.
+        literals = {
+            str(word): f"'{word}'"
+            for word in (Status.PENDING, Outcome.SENDING, Outcome.INTERRUPTED)
+        }
+
+        def sql(text: str, **more: str) -> str:
+            return " ".join(text.format(**names, **tables, **literals, **more).split())
+
+        self.claim = sql(self.CLAIM, columns=", ".join(name(f.column) for f in fields))
+        self.interrupt = sql(self.INTERRUPT)
+        self.start = sql(self.START)
+        if connection.vendor == "postgresql":
+            # Data-modifying CTE: both rows in one statement.
+            end = f"WITH a AS ({sql(self.END_ATTEMPT)}) {sql(self.END_DELIVERY)}"
+            self.end: tuple[str, ...] = (end,)
+        else:
+            self.end = (sql(self.END_ATTEMPT), sql(self.END_DELIVERY))
+        self.names = [field.attname for field in fields]
+        self.converters = []
+        for index, field in enumerate(fields):
+            column = field.get_col(Delivery._meta.db_table)
+            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if found:
+                self.converters.append((index, column, found))
+
+    @classmethod
+    def of(cls, connection: BaseDatabaseWrapper) -> "_AttemptSql":
+        built = cls._built.get(connection.vendor)
+        if built is None:
+            built = cls._built[connection.vendor] = cls(connection)
+        return built
+
+    def delivery(self, connection: BaseDatabaseWrapper, row: tuple) -> Delivery:
+        values = list(row)
+        for index, column, converters in self.converters:
+            for converter in converters:
+                values[index] = converter(values[index], column, connection)
+        return Delivery.from_db(connection.alias, self.names, values)
 
 
 def _log_attempt(delivery: Delivery, result: AttemptResult, changes: dict | None) -> None:

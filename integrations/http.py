@@ -22,6 +22,7 @@ the consumer's threads, and are dropped in a forked child (it must not share the
 sockets).
 """
 
+import functools
 import ipaddress
 import os
 import socket
@@ -232,7 +233,7 @@ def _pinned_request(
         extensions["sni_hostname"] = url.raw_host.decode("ascii")
     return httpx.Request(
         "POST",
-        url.copy_with(host=address),
+        _at_address(url, address),
         # Identity encoding: the body limit then bounds what we hold, not a zip bomb's output.
         headers={"Accept-Encoding": "identity", **headers, "Host": url.netloc.decode("ascii")},
         content=content,
@@ -240,10 +241,23 @@ def _pinned_request(
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _at_address(url: httpx.URL, address: str) -> httpx.URL:
+    """`url` with its host replaced by `address` (parsed once per URL and address: httpx
+    re-parses and re-quotes the whole URL to copy it)."""
+    return url.copy_with(host=address)
+
+
+@functools.lru_cache(maxsize=8)
+def _timeouts(seconds: float) -> dict[str, float]:
+    return httpx.Timeout(seconds).as_dict()
+
+
 def _send(sender: httpx.Client, request: httpx.Request, address: str, max_body: int) -> Response:
     timeout = settings.HTTP_TIMEOUT_SECONDS
-    # The setting of the moment, not the one of when the shared client was made.
-    request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
+    # The setting of the moment, not the one of when the shared client was made (a copy:
+    # httpcore only reads it, but a request must not share a dict it could change).
+    request.extensions["timeout"] = dict(_timeouts(timeout))
     # Each step has `timeout`; a server trickling its body can't hold us past three of them.
     deadline = time.monotonic() + 3 * timeout
     response = sender.send(request, stream=True)
@@ -262,6 +276,16 @@ def _send(sender: httpx.Client, request: httpx.Request, address: str, max_body: 
 
 
 def _parse(url: str) -> httpx.URL:
+    """`url` parsed and checked for what makes it unusable whatever it resolves to. The same
+    few URLs come back with every delivery: parsing them once per process is enough (a URL
+    refused here is not kept, and every address is still resolved and vetted per request)."""
+    if isinstance(url, str):
+        return _parse_url(url)
+    return _parse_url.__wrapped__(url)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_url(url: str) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as error:

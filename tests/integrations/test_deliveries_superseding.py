@@ -4,7 +4,7 @@ ones, so a retry never delivers stale data (e.g. older cluster metadata) after f
 import json
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from integrations import deliveries
 from integrations.deliveries import (
@@ -89,23 +89,22 @@ def test_no_group_key_supersedes_nothing(partner, outbound):
     assert reload(first).status == Status.PENDING
 
 
-def test_a_delivery_superseded_after_its_worker_claimed_it_is_not_sent(
-    partner, outbound, queue, monkeypatch
-):
+def test_a_delivery_superseded_after_its_worker_claimed_it_is_not_sent(partner, outbound, queue):
     """The worker checks under its claim: superseded between the claim and the sending, it
     gives the claim back and sends nothing; the newer one is then sent."""
     old = metadata(partner.url("/ok"), 1)
-    real_get = Delivery.objects.get
     newer = []
 
-    def get_after_a_newer_one_was_queued(*args, **kwargs):
-        if not newer:
-            newer.append(metadata(partner.url("/ok"), 2))
-        return real_get(*args, **kwargs)
+    def a_newer_one_is_queued_right_after_the_claim(execute, sql, params, many, context):
+        # Before the statement that follows the claim: the attempt row, written under it.
+        if sql.startswith("INSERT") and "deliveryattempt" in sql and not newer:
+            newer.append(None)
+            newer[0] = metadata(partner.url("/ok"), 2)
+        return execute(sql, params, many, context)
 
-    monkeypatch.setattr(Delivery.objects, "get", get_after_a_newer_one_was_queued)
-    assert attempt_delivery(old.pk) == "superseded"
-    monkeypatch.undo()
+    with connection.execute_wrapper(a_newer_one_is_queued_right_after_the_claim):
+        assert attempt_delivery(old.pk) == "superseded"
+    assert newer, "the race happened"
 
     old = reload(old)
     assert old.status == Status.SUPERSEDED and old.locked_until is None
