@@ -323,6 +323,9 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # Configured here, so that run_huey adds no handler of its own (each line came twice).
         "huey": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # httpx logs every request at INFO; each delivery attempt has its own line already.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 
