@@ -261,23 +261,35 @@ def _result(quiz: Quiz, items: list[services.QuizItem]) -> dict:
         "is_accept": graded.is_accept,
         "state": quiz.state,
         "responses": [
-            {
-                "id": item.pk,
-                "quiz": quiz.pk,
-                "question": item.question_id,
-                "answer": None if item.shown_answer is None else str(item.shown_answer),
-                "score": score,
-                "done": item.done,
-                "question_details": {
-                    "id": item.question_id,
-                    "description": item.question.description,
-                    **{f"c{n}": text for n, text in item.shown_choices()},
-                    "weight": item.question.weight,
-                    "correct_answer": str(item.order.index(item.question.correct) + 1),
-                },
-            }
+            _response(quiz.pk, item, score)
             for item, score in zip(items, graded.scores, strict=True)
         ],
+    }
+
+
+def _response(quiz_id: int, item: services.QuizItem, score: float) -> dict:
+    """One graded item, numbered as the candidate saw it (what item.shown_answer and
+    item.shown_choices give, read once: a submit has hundreds)."""
+    question = item.question
+    order = item.order
+    texts = (question.c1, question.c2, question.c3, question.c4)
+    return {
+        "id": item.pk,
+        "quiz": quiz_id,
+        "question": item.question_id,
+        "answer": None if item.answer is None else str(order.index(item.answer) + 1),
+        "score": score,
+        "done": item.done,
+        "question_details": {
+            "id": item.question_id,
+            "description": question.description,
+            "c1": texts[order[0] - 1],
+            "c2": texts[order[1] - 1],
+            "c3": texts[order[2] - 1],
+            "c4": texts[order[3] - 1],
+            "weight": question.weight,
+            "correct_answer": str(order.index(question.correct) + 1),
+        },
     }
 
 

@@ -8,6 +8,7 @@ numbers, so shuffling can never confuse it.
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 CHOICES = (1, 2, 3, 4)
 
@@ -37,8 +38,9 @@ def to_shown(order: Sequence[int], original: int) -> int:
     return order.index(original) + 1
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
+    """A graded question (a tuple: a submit grades hundreds, twice)."""
+
     weight: float
     correct: int
     chosen: int | None

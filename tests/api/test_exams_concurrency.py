@@ -65,6 +65,45 @@ def test_parallel_launches_of_one_student_share_one_quiz(
     assert Launch.objects.filter(quiz=quiz).count() == LAUNCHES
 
 
+def test_parallel_launches_of_many_students_each_get_one_whole_quiz(live, token, exam, together):
+    """The launch's one-statement insert of quiz, items and launch (PostgreSQL) under a storm:
+    pairs of launches for each student at the same moment, every one answered, each student
+    with exactly one quiz holding all its items and one launch per call."""
+    students = 6
+
+    def launch(index: int) -> httpx.Response:
+        body = {
+            "student_uuid": f"stu-{index % students}",
+            "mobile": "",
+            "eurl": exam.pk,
+            "callback_url": CALLBACK,
+        }
+        return httpx.post(
+            f"{live}/api/integration/exams/launch/",
+            json=body,
+            headers={"X-Client-Token": token},
+            timeout=30,
+        )
+
+    responses = together(2 * students, launch)
+    assert [r.status_code for r in responses] == [201] * 2 * students, [r.text for r in responses]
+    quiz_of = {}
+    for r in responses:
+        body = r.json()
+        assert quiz_of.setdefault(body["student"]["uuid"], body["quiz_id"]) == body["quiz_id"]
+    assert (
+        sorted(r.json()["is_existing_quiz"] for r in responses)
+        == [False] * students + [True] * students
+    )
+    assert Student.objects.count() == Quiz.objects.count() == students
+    for quiz in Quiz.objects.all():
+        assert quiz.items.count() == quiz.total_questions == exam.number_of_question
+        assert sorted(quiz.items.values_list("position", flat=True)) == list(
+            range(1, exam.number_of_question + 1)
+        )
+        assert Launch.objects.filter(quiz=quiz).count() == 2
+
+
 def test_parallel_submits_finish_the_quiz_once(live, token, customer, together):
     exam = make_exam(customer, questions=8)
     headers = {"X-Client-Token": token, "Accept-Language": "en"}
