@@ -209,7 +209,9 @@ class Launch(models.Model):
 class QuizQuestion(models.Model):
     """A question drawn into a quiz, its choice order for this quiz, and the answer to it."""
 
-    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: the unique (quiz, question) index serves every lookup by quiz, and a
+    # launch inserts 50-odd items at once, each paying for every index (issue 10).
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="items", db_index=False)
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
     position = models.PositiveIntegerField()
     # Original choice numbers in display order, e.g. "3142": the candidate's "1" is choice 3.
