@@ -19,9 +19,10 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from django.db import connections, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
+from portal.db import hot_cursor
 from portal.request_id import get_request_id
 
 logger = logging.getLogger(__name__)
@@ -56,24 +57,38 @@ def _counter_table():
     return Counter
 
 
+_UPSERTS: dict[tuple[str, int, bool], str] = {}
+
+
+def _upsert_sql(connection, rows: int, returning: bool) -> str:
+    """The upsert of `rows` counters, written once per process (it runs with every request)."""
+    sql = _UPSERTS.get((connection.alias, rows, returning))
+    if sql is None:
+        name = connection.ops.quote_name
+        table, count = name(_counter_table()._meta.db_table), name("count")
+        values = ", ".join(["(%s, %s, %s)"] * rows)
+        sql = (
+            f"INSERT INTO {table} ({name('key')}, {count}, {name('expires')}) VALUES {values} "
+            f"ON CONFLICT ({name('key')}) DO UPDATE SET {count} = {table}.{count} + "
+            f"EXCLUDED.{count}"
+        )
+        if returning:
+            sql += f" RETURNING {count}"
+        _UPSERTS[(connection.alias, rows, returning)] = sql
+    return sql
+
+
 def _upsert(items: list[tuple[str, int, int]], *, returning: bool) -> list[int]:
-    model = _counter_table()
-    alias = router.db_for_write(model)
+    alias = router.db_for_write(_counter_table())
     connection = connections[alias]
-    name = connection.ops.quote_name
-    table, count = name(model._meta.db_table), name("count")
-    rows = ", ".join(["(%s, %s, %s)"] * len(items))
-    sql = (
-        f"INSERT INTO {table} ({name('key')}, {count}, {name('expires')}) VALUES {rows} "
-        f"ON CONFLICT ({name('key')}) DO UPDATE SET {count} = {table}.{count} + EXCLUDED.{count}"
-    )
-    if returning:
-        sql += f" RETURNING {count}"
+    sql = _upsert_sql(connection, len(items), returning)
     params = [value for item in items for value in item]
     # Outside a transaction (a web request) the statement is its own; inside one (a test, a
     # caller's atomic block) a savepoint keeps a failed count from breaking the caller's.
     guard = transaction.atomic(using=alias) if connection.in_atomic_block else nullcontext()
-    with guard, connection.cursor() as cursor:
+    # On PostgreSQL the hit's upsert is prepared once per connection (portal.db).
+    prepared = connection.vendor == "postgresql" and alias == DEFAULT_DB_ALIAS
+    with guard, hot_cursor() if prepared else connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()] if returning else []
 

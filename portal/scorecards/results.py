@@ -28,15 +28,27 @@ FORMAT = 1
 BENCHMARK_MINIMUM = 10
 
 
-def build(scorecard: Scorecard, result: scoring.ScorecardResult) -> dict[str, Any]:
-    """The result document of `result`, scored on `scorecard` (its content prefetched)."""
-    sections = {section.key: section for section in scorecard.sections.all()}
+def _texts(scorecard: Scorecard) -> tuple[dict, dict, dict]:
+    """Section names, question and answer texts, and band names by key: from the content in
+    memory built once per version (portal.scorecards.selectors), else now."""
+    if (known := scorecard.__dict__.get("content_texts")) is not None:
+        return known
+    sections = {section.key: section.name for section in scorecard.sections.all()}
     texts = {
         q.qid: (q.text, {c.letter: c.text for c in q.choices.all()})
-        for section in sections.values()
+        for section in scorecard.sections.all()
         for q in section.questions.all()
     }
     band_names = {band.key: band.name for band in scorecard.bands.all()}
+    built = (sections, texts, band_names)
+    if "content_steps" in scorecard.__dict__:  # content kept in memory: built once
+        scorecard.content_texts = built
+    return built
+
+
+def build(scorecard: Scorecard, result: scoring.ScorecardResult) -> dict[str, Any]:
+    """The result document of `result`, scored on `scorecard` (its content prefetched)."""
+    sections, texts, band_names = _texts(scorecard)
     next_steps: dict[str, Any] = {
         "resources": [
             {"title": r.title, "description": r.description, "url": r.url, "type": r.type}
@@ -63,7 +75,7 @@ def build(scorecard: Scorecard, result: scoring.ScorecardResult) -> dict[str, An
             {
                 "key": scored.key,
                 "apiKey": scored.api_key,
-                "name": sections[scored.key].name if scored.key in sections else scored.key,
+                "name": sections.get(scored.key, scored.key),
                 "weight": scored.weight,
                 "score": scored.score,
                 "questions": [

@@ -1,13 +1,14 @@
 """Reading scorecard content for the quiz and results, scoring a visitor's answers with it, and
 reading leads (completed visits) for the staff console."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from django.db import connections, router
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from integrations.models import Delivery
-from portal.scorecards import results
+from portal.scorecards import results, rows
 from portal.scorecards.models import (
     Choice,
     Question,
@@ -22,8 +23,32 @@ from scoring import scorecard as scoring
 def active_scorecard() -> Scorecard | None:
     """The active version with all its content (one query when this process has it in memory,
     seven when not), or None if none is."""
-    row = Scorecard.objects.filter(is_active=True).first()
-    return None if row is None else with_content(row)
+    return _active_row()
+
+
+_ACTIVE_SQL: dict[str, tuple[str, rows.Columns]] = {}
+
+
+def _active_row() -> Scorecard | None:
+    """The active version's row, as Scorecard.objects.filter(is_active=True).first() reads it
+    (the model's ordering: newest first), with its content: in a statement written once (every
+    start reads it, and the ORM's building of it cost more than the statement)."""
+    connection = connections[router.db_for_read(Scorecard)]
+    prepared = _ACTIVE_SQL.get(connection.alias)
+    if prepared is None:
+        name = connection.ops.quote_name
+        columns = rows.Columns(Scorecard, None, connection)
+        sql = (
+            f"SELECT {columns.sql} FROM {name(Scorecard._meta.db_table)} "
+            f"WHERE {name('is_active')} = %s "
+            f"ORDER BY {name('created_at')} DESC, {name('id')} DESC LIMIT 1"
+        )
+        prepared = _ACTIVE_SQL[connection.alias] = (sql, columns)
+    sql, columns = prepared
+    with rows.cursor(connection) as cursor:
+        cursor.execute(sql, [True])
+        row = cursor.fetchone()
+    return None if row is None else content_of_row(columns, connection, row)
 
 
 def scorecard_by_id(pk: int) -> Scorecard:
@@ -44,8 +69,9 @@ def with_content(row: Scorecard) -> Scorecard:
     """`row`'s version with all its content prefetched: from memory when the version's row is
     unchanged since it was loaded, else loaded now (six queries) and kept."""
     cached = _CONTENT.get(row.pk)
-    if cached is not None and all(
-        getattr(cached, name) == getattr(row, name) for name in _ROW_FIELDS
+    if cached is row or (
+        cached is not None
+        and all(getattr(cached, name) == getattr(row, name) for name in _ROW_FIELDS)
     ):
         return cached
     prefetch_related_objects([row], *_content_lookups())
@@ -54,6 +80,19 @@ def with_content(row: Scorecard) -> Scorecard:
     )
     _CONTENT[row.pk] = row
     return row
+
+
+def content_of_row(columns: rows.Columns, connection, values: Sequence) -> Scorecard:
+    """with_content() of a version row read by hand (`values`, as the database returned them):
+    when they are the very values the content in memory was loaded for, not even the row is
+    built (every request of the flow reads it)."""
+    raw = (connection.alias, tuple(values))
+    cached = _CONTENT.get(raw[1][columns.pk_index])
+    if cached is not None and cached.__dict__.get("content_raw_row") == raw:
+        return cached
+    scorecard = with_content(columns.build(connection, raw[1]))
+    scorecard.content_raw_row = raw
+    return scorecard
 
 
 def _content_lookups() -> list:

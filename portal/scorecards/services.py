@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
 from portal.ratelimit import client_ip
-from portal.scorecards import results, selectors
+from portal.scorecards import results, rows, selectors
 from portal.scorecards.models import Scorecard, Visit, VisitorSession
 from scoring import scorecard as scoring
 
@@ -87,7 +87,8 @@ class SessionCookieMiddleware:
 
 # The cookie's session is read once per request (the rate limit's scope and the view both need
 # it). The scope reads it joined to its open visit and that visit's version row, which is all
-# save-progress needs.
+# save-progress needs. The statements are written by hand (portal.scorecards.rows): building
+# them with the ORM cost more than running them.
 _READ = "_scorecard_live_session"
 _UNREAD = object()
 
@@ -100,9 +101,7 @@ def _live_session(request: HttpRequest, *, with_visit: bool = False) -> VisitorS
     session_id = request.COOKIES.get(COOKIE, "")
     session = None
     if session_id and not with_visit:
-        session = VisitorSession.objects.filter(
-            session_id=session_id, expires_at__gt=timezone.now()
-        ).first()
+        session = _session_by_cookie(session_id, timezone.now())
     elif session_id:
         now = timezone.now()
         visit = _open_visit_by_cookie(session_id, now)
@@ -110,76 +109,126 @@ def _live_session(request: HttpRequest, *, with_visit: bool = False) -> VisitorS
             session = visit.session
             session._open_visit = visit
         else:
-            session = VisitorSession.objects.filter(
-                session_id=session_id, expires_at__gt=now
-            ).first()
+            session = _session_by_cookie(session_id, now)
             if session is not None:
                 session._open_visit = None
     request.__dict__[_READ] = session
     return session
 
 
-class _Columns:
-    """One model's columns in a hand-written SELECT, and its rows back into instances as the
-    ORM makes them (the backend's and the fields' converters, then Model.from_db)."""
-
-    def __init__(self, model, alias: str, connection) -> None:
-        fields = model._meta.concrete_fields
-        name = connection.ops.quote_name
-        self.model, self.count = model, len(fields)
-        self.sql = ", ".join(f"{alias}.{name(field.column)}" for field in fields)
-        self.names = [field.attname for field in fields]
-        self.converters = []
-        for index, field in enumerate(fields):
-            column = field.get_col(alias)
-            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-            if found:
-                self.converters.append((index, column, found))
-
-    def build(self, connection, values: tuple):
-        values = list(values)
-        for index, column, converters in self.converters:
-            for converter in converters:
-                values[index] = converter(values[index], column, connection)
-        return self.model.from_db(connection.alias, self.names, values)
+def _connection(model, *, write: bool = False):
+    return connections[router.db_for_write(model) if write else router.db_for_read(model)]
 
 
-_OPEN_VISIT_SQL: dict[str, tuple[str, _Columns, _Columns, _Columns]] = {}
+def _moment(now, connection) -> Any:
+    return VisitorSession._meta.get_field("expires_at").get_db_prep_value(now, connection)
+
+
+_SQL: dict[tuple[str, str], tuple] = {}
+
+
+def _prepared(kind: str, connection, make) -> tuple:
+    """The statement `kind` for `connection`'s database, written by `make` once per process."""
+    prepared = _SQL.get((kind, connection.alias))
+    if prepared is None:
+        prepared = _SQL[(kind, connection.alias)] = make(connection, connection.ops.quote_name)
+    return prepared
+
+
+def _session_sql(connection, name) -> tuple:
+    columns = rows.Columns(VisitorSession, None, connection)
+    sql = (
+        f"SELECT {columns.sql} FROM {name(VisitorSession._meta.db_table)} "
+        f"WHERE {name('session_id')} = %s AND {name('expires_at')} > %s LIMIT 1"
+    )
+    return sql, columns
+
+
+def _session_by_cookie(session_id: str, now) -> VisitorSession | None:
+    """The live session `session_id`, or None."""
+    connection = _connection(VisitorSession)
+    sql, columns = _prepared("session", connection, _session_sql)
+    with rows.cursor(connection) as cursor:
+        cursor.execute(sql, [session_id, _moment(now, connection)])
+        row = cursor.fetchone()
+    return None if row is None else columns.build(connection, row)
+
+
+def _extend_sql(connection, name) -> tuple:
+    columns = rows.Columns(VisitorSession, None, connection)
+    sql = (
+        f"UPDATE {name(VisitorSession._meta.db_table)} SET {name('last_activity')} = %s, "
+        f"{name('expires_at')} = %s WHERE {name('session_id')} = %s AND {name('expires_at')} > %s "
+        f"RETURNING {columns.sql}"
+    )
+    return sql, columns
+
+
+def _extended_by_cookie(session_id: str, now) -> VisitorSession | None:
+    """The live session `session_id` with its expiry extended from `now`, in one UPDATE …
+    RETURNING (a read, then a write, was two statements); None when none is live."""
+    connection = _connection(VisitorSession, write=True)
+    sql, columns = _prepared("extend", connection, _extend_sql)
+    moment = _moment(now, connection)
+    field = VisitorSession._meta.get_field
+    params = [
+        field("last_activity").get_db_prep_value(now, connection),
+        field("expires_at").get_db_prep_value(now + SESSION_LIFETIME, connection),
+        session_id,
+        moment,
+    ]
+    with rows.cursor(connection) as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else columns.build(connection, row)
+
+
+# What save-progress reads of the open visit (the rest is deferred: loaded if ever used).
+SAVE_FIELDS = (
+    "assessment_id",
+    "scorecard_id",
+    "session_id",
+    "email",
+    "responses",
+    "steps_completed",
+    "time_spent",
+    "completed_at",
+)
+
+
+def _open_visit_sql(connection, name) -> tuple:
+    visit, session, scorecard = (
+        rows.Columns(Visit, "v", connection, only=SAVE_FIELDS),
+        rows.Columns(VisitorSession, "s", connection),
+        rows.Columns(Scorecard, "c", connection),
+    )
+    sql = (
+        f"SELECT {visit.sql}, {session.sql}, {scorecard.sql} "
+        f"FROM {name(Visit._meta.db_table)} v "
+        f"JOIN {name(VisitorSession._meta.db_table)} s ON v.{name('session_id')} = s.id "
+        f"JOIN {name(Scorecard._meta.db_table)} c ON v.{name('scorecard_id')} = c.id "
+        f"WHERE s.{name('session_id')} = %s AND s.{name('expires_at')} > %s "
+        f"AND v.{name('completed_at')} IS NULL LIMIT 1"
+    )
+    return sql, visit, session, scorecard
 
 
 def _open_visit_by_cookie(session_id: str, now) -> Visit | None:
-    """The open visit of the live session `session_id`, its session and version row joined:
-    the query every save-progress starts with, written once per process (building it with the
-    ORM, three models' columns, cost more than the rest of the request)."""
-    connection = connections[router.db_for_read(Visit)]
-    prepared = _OPEN_VISIT_SQL.get(connection.alias)
-    if prepared is None:
-        name = connection.ops.quote_name
-        visit, session, scorecard = (
-            _Columns(Visit, "v", connection),
-            _Columns(VisitorSession, "s", connection),
-            _Columns(Scorecard, "c", connection),
-        )
-        sql = (
-            f"SELECT {visit.sql}, {session.sql}, {scorecard.sql} "
-            f"FROM {name(Visit._meta.db_table)} v "
-            f"JOIN {name(VisitorSession._meta.db_table)} s ON v.{name('session_id')} = s.id "
-            f"JOIN {name(Scorecard._meta.db_table)} c ON v.{name('scorecard_id')} = c.id "
-            f"WHERE s.{name('session_id')} = %s AND s.{name('expires_at')} > %s "
-            f"AND v.{name('completed_at')} IS NULL LIMIT 1"
-        )
-        prepared = _OPEN_VISIT_SQL[connection.alias] = (sql, visit, session, scorecard)
-    sql, visit_columns, session_columns, scorecard_columns = prepared
-    moment = VisitorSession._meta.get_field("expires_at").get_db_prep_value(now, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [session_id, moment])
+    """The open visit of the live session `session_id` (what save-progress reads of it), its
+    session and version row joined: the query every save-progress starts with."""
+    connection = _connection(Visit)
+    sql, visit_columns, session_columns, scorecard_columns = _prepared(
+        "open visit", connection, _open_visit_sql
+    )
+    with rows.cursor(connection) as cursor:
+        cursor.execute(sql, [session_id, _moment(now, connection)])
         row = cursor.fetchone()
     if row is None:
         return None
     first, second = visit_columns.count, visit_columns.count + session_columns.count
     visit = visit_columns.build(connection, row[:first])
     visit.session = session_columns.build(connection, row[first:second])
-    visit.scorecard = scorecard_columns.build(connection, row[second:])
+    visit.scorecard = selectors.content_of_row(scorecard_columns, connection, row[second:])
     return visit
 
 
@@ -206,31 +255,41 @@ def live_session_id(request: HttpRequest) -> str | None:
 
 def current_session(request: HttpRequest) -> VisitorSession | None:
     """The visitor's live session from the cookie, its expiry extended by this activity."""
-    session = _live_session(request)
+    if _READ not in request.__dict__:
+        # Not read yet in this request: read and extended in one statement.
+        session_id = request.COOKIES.get(COOKIE, "")
+        session = _extended_by_cookie(session_id, timezone.now()) if session_id else None
+        request.__dict__[_READ] = session
+    else:
+        session = request.__dict__[_READ]
+        if session is not None:
+            now = timezone.now()
+            session.last_activity, session.expires_at = now, now + SESSION_LIFETIME
+            _extend(session)
     if session is not None:
-        now = timezone.now()
-        session.last_activity, session.expires_at = now, now + SESSION_LIFETIME
-        _extend(session)
         request.scorecard_session_id = session.session_id
     return session
 
 
-def _extend(session: VisitorSession) -> None:
-    """Store the session's new last_activity and expires_at: on every request, so written
-    directly (the ORM's UPDATE building costs more than the statement)."""
-    connection = connections[router.db_for_write(VisitorSession)]
-    name = connection.ops.quote_name
-    field = VisitorSession._meta.get_field
+def _extend_by_pk_sql(connection, name) -> tuple:
     sql = (
         f"UPDATE {name(VisitorSession._meta.db_table)} SET {name('last_activity')} = %s, "
         f"{name('expires_at')} = %s WHERE {name('id')} = %s"
     )
+    return (sql,)
+
+
+def _extend(session: VisitorSession) -> None:
+    """Store the session's new last_activity and expires_at."""
+    connection = _connection(VisitorSession, write=True)
+    (sql,) = _prepared("extend by pk", connection, _extend_by_pk_sql)
+    field = VisitorSession._meta.get_field
     params = [
         field("last_activity").get_db_prep_value(session.last_activity, connection),
         field("expires_at").get_db_prep_value(session.expires_at, connection),
         session.pk,
     ]
-    with connection.cursor() as cursor:
+    with rows.cursor(connection) as cursor:
         cursor.execute(sql, params)
 
 
@@ -240,12 +299,13 @@ def open_session(request: HttpRequest) -> tuple[VisitorSession, bool]:
     if session is not None:
         return session, False
     now = timezone.now()
-    session = VisitorSession.objects.create(
+    session = VisitorSession(
         expires_at=now + SESSION_LIFETIME,
         last_activity=now,
         ip_address=client_ip(request),
         user_agent=request.headers.get("User-Agent", "")[:500],
     )
+    rows.insert(session, _connection(VisitorSession, write=True))
     session._open_visit = None  # a new session has no visit yet
     request.__dict__[_READ] = session
     return session, True
@@ -363,28 +423,45 @@ def start(
     browser_info: dict | None = None,
 ) -> Visit:
     """A new assessment for the session, or its open one (a double click resumes it)."""
-    scorecard = scorecard_or_error()
     open_visit = take_open_visit(session)
     if open_visit is None:
+        open_visit = Visit(
+            session=session,
+            email=email,
+            company=company,
+            referrer=referrer[:2000],
+            browser_info=browser_info or {},
+        )
+        connection = _connection(Visit, write=True)
+        (active,) = _prepared("active id", connection, _active_id_sql)
         try:
+            # On the active version, read in the INSERT itself: one statement, not two.
             with _own_statement():
-                open_visit = Visit.objects.create(
-                    scorecard=scorecard,
-                    session=session,
-                    email=email,
-                    company=company,
-                    referrer=referrer[:2000],
-                    browser_info=browser_info or {},
-                )
+                rows.insert(open_visit, connection, {"scorecard_id": (active, [True])})
         except IntegrityError:
+            # No version is active (the visit's version cannot be null), or a parallel start
+            # of this session made its open visit first.
+            scorecard_or_error()
             open_visit = Visit.objects.get(session=session, completed_at__isnull=True)
-    elif email or company:
+        return open_visit
+    scorecard_or_error()
+    if email or company:
         open_visit.email = email or open_visit.email
         open_visit.company = company or open_visit.company
         Visit.objects.filter(pk=open_visit.pk).update(
             email=open_visit.email, company=open_visit.company
         )
     return open_visit
+
+
+def _active_id_sql(connection, name) -> tuple:
+    """The active version's id, as Scorecard.objects.filter(is_active=True).first() finds it."""
+    sql = (
+        f"SELECT c.{name('id')} FROM {name(Scorecard._meta.db_table)} c "
+        f"WHERE c.{name('is_active')} = %s "
+        f"ORDER BY c.{name('created_at')} DESC, c.{name('id')} DESC LIMIT 1"
+    )
+    return (sql,)
 
 
 @dataclass(frozen=True)
@@ -472,7 +549,7 @@ def _merge_answers(
         f"WHERE {name('id')} = %s AND {name('completed_at')} IS NULL "
         f"RETURNING {responses}, {done}"
     )
-    with connection.cursor() as cursor:
+    with rows.cursor(connection) as cursor:
         cursor.execute(sql, [*params, visit.pk])
         row = cursor.fetchone()
     if row is None:
@@ -501,14 +578,9 @@ def submit(
     from portal.scorecards import leads
 
     session.__dict__.pop("_open_visit", None)  # read again, locked
-    with transaction.atomic():
-        visit = (
-            Visit.objects.select_for_update(of=("self",))
-            .filter(session=session, completed_at__isnull=True)
-            .select_related("scorecard")
-            .order_by()
-            .first()
-        )
+    connection = _connection(Visit, write=True)
+    with transaction.atomic(using=connection.alias):
+        visit = _locked_open_visit(session, connection)
         if visit is None:
             # None open: the latest completed one's result (a double click, or a parallel
             # submit that completed it while this one waited for the lock).
@@ -557,9 +629,74 @@ def submit(
         visit.lead_quality = result.lead_quality or ""
         visit.completed_at = timezone.now()
         visit.share_token = secrets.token_urlsafe(16)
-        visit.save()
+        _store_submitted(visit, connection)
         leads.queue(visit)
     return SubmitResult(visit, visit.result)
+
+
+def _locked_open_visit_sql(connection, name) -> tuple:
+    visit = rows.Columns(Visit, "v", connection)
+    scorecard = rows.Columns(Scorecard, "c", connection)
+    sql = (
+        f"SELECT {visit.sql}, {scorecard.sql} FROM {name(Visit._meta.db_table)} v "
+        f"JOIN {name(Scorecard._meta.db_table)} c ON v.{name('scorecard_id')} = c.id "
+        f"WHERE v.{name('session_id')} = %s AND v.{name('completed_at')} IS NULL LIMIT 1"
+    )
+    if connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF v"  # only the visit's row (SQLite's write transaction is the lock)
+    return sql, visit, scorecard
+
+
+def _locked_open_visit(session: VisitorSession, connection) -> Visit | None:
+    """The session's open visit, its version row joined, locked until the transaction ends."""
+    sql, visit_columns, scorecard_columns = _prepared(
+        "locked open visit", connection, _locked_open_visit_sql
+    )
+    with rows.cursor(connection) as cursor:
+        cursor.execute(sql, [session.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    visit = visit_columns.build(connection, row[: visit_columns.count])
+    visit.scorecard = selectors.content_of_row(
+        scorecard_columns, connection, row[visit_columns.count :]
+    )
+    visit.session = session
+    return visit
+
+
+# What submit changes on the visit (the rest of its row stays as read under the lock).
+SUBMITTED_FIELDS = (
+    "responses",
+    "contact_info",
+    "company",
+    "feedback",
+    "completion_time",
+    "steps_completed",
+    "result",
+    "total_score",
+    "breakdown",
+    "score_category",
+    "qualified_for_briefing",
+    "lead_quality",
+    "completed_at",
+    "share_token",
+)
+
+
+def _submitted_sql(connection, name) -> tuple:
+    fields = [Visit._meta.get_field(field) for field in SUBMITTED_FIELDS]
+    sets = ", ".join(f"{name(field.column)} = %s" for field in fields)
+    sql = f"UPDATE {name(Visit._meta.db_table)} SET {sets} WHERE {name('id')} = %s"
+    return sql, fields
+
+
+def _store_submitted(visit: Visit, connection) -> None:
+    """Write the submitted visit's result and answers (its row is locked: one UPDATE)."""
+    sql, fields = _prepared("submitted", connection, _submitted_sql)
+    params = [field.get_db_prep_save(getattr(visit, field.attname), connection) for field in fields]
+    with rows.cursor(connection) as cursor:
+        cursor.execute(sql, [*params, visit.pk])
 
 
 def score(scorecard: Scorecard, visit: Visit) -> scoring.ScorecardResult:

@@ -1,0 +1,108 @@
+"""Hand-written SQL for the scorecard's per-request statements, and their rows back into model
+instances exactly as the ORM makes them.
+
+Every request of a visitor's assessment reads or writes a few rows by key. Building those
+statements with the ORM cost more than running them (the flow's requests spent most of their
+time compiling queries), so each statement is written once per process and database, and on
+PostgreSQL prepared once per connection (portal.db.hot_cursor).
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Model
+
+from portal.db import hot_cursor
+
+
+def cursor(connection) -> CursorWrapper:
+    """A cursor for one of these statements: prepared on PostgreSQL's default connection,
+    Django's plain one elsewhere (SQLite caches its compiled statements itself)."""
+    if connection.vendor == "postgresql" and connection.alias == DEFAULT_DB_ALIAS:
+        return hot_cursor()
+    return connection.cursor()
+
+
+class Columns:
+    """One model's columns in a hand-written SELECT (or RETURNING), and its rows back into
+    instances as the ORM makes them (the backend's and the fields' converters, then
+    Model.from_db). `alias` qualifies the columns; None leaves them bare (RETURNING). With
+    `only` (attribute names), the other fields are deferred, as QuerySet.only() defers them:
+    read from the database if ever used."""
+
+    def __init__(
+        self,
+        model: type[Model],
+        alias: str | None,
+        connection,
+        only: Iterable[str] | None = None,
+    ) -> None:
+        fields = model._meta.concrete_fields
+        if only is not None:
+            wanted = {model._meta.pk.attname, *only}
+            fields = [field for field in fields if field.attname in wanted]
+        name = connection.ops.quote_name
+        prefix = f"{alias}." if alias else ""
+        self.model, self.count = model, len(fields)
+        self.sql = ", ".join(f"{prefix}{name(field.column)}" for field in fields)
+        self.names = [field.attname for field in fields]
+        self.pk_index = self.names.index(model._meta.pk.attname)
+        self.converters = []
+        for index, field in enumerate(fields):
+            column = field.get_col(alias or model._meta.db_table)
+            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if found:
+                self.converters.append((index, column, found))
+
+    def build(self, connection, values: Sequence[Any]) -> Model:
+        values = list(values)
+        for index, column, converters in self.converters:
+            for converter in converters:
+                values[index] = converter(values[index], column, connection)
+        return self.model.from_db(connection.alias, self.names, values)
+
+
+_INSERTS: dict[tuple, tuple[str, list, list[str]]] = {}
+
+
+def insert(
+    instance: Model, connection, computed: dict[str, tuple[str, list]] | None = None
+) -> None:
+    """INSERT `instance` (a new one, its defaults set by its constructor) with every column but
+    its automatic primary key, as Model.save() would (auto_now_add filled in, each value
+    prepared by its field), and take the new key from RETURNING. `computed` gives some columns
+    (by attribute name) as SQL instead, with its parameters: those values are read back too.
+    The models written this way have no save() override and no signal receivers."""
+    model = type(instance)
+    computed = computed or {}
+    key = (connection.alias, model, tuple((name, sql) for name, (sql, _) in computed.items()))
+    prepared = _INSERTS.get(key)
+    if prepared is None:
+        name = connection.ops.quote_name
+        fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+        values = [f"({computed[f.attname][0]})" if f.attname in computed else "%s" for f in fields]
+        back = [model._meta.pk.attname, *computed]
+        returning = [model._meta.pk.column] + [model._meta.get_field(n).column for n in back[1:]]
+        sql = (
+            f"INSERT INTO {name(model._meta.db_table)} "
+            f"({', '.join(name(field.column) for field in fields)}) "
+            f"VALUES ({', '.join(values)}) "
+            f"RETURNING {', '.join(name(column) for column in returning)}"
+        )
+        prepared = _INSERTS[key] = (sql, fields, back)
+    sql, fields, back = prepared
+    params = []
+    for field in fields:
+        if field.attname in computed:
+            params += computed[field.attname][1]
+        else:
+            params.append(field.get_db_prep_save(field.pre_save(instance, True), connection))
+    with cursor(connection) as executing:
+        executing.execute(sql, params)
+        row = executing.fetchone()
+    for attname, value in zip(back, row, strict=True):
+        setattr(instance, attname, value)
+    instance._state.adding = False
+    instance._state.db = connection.alias
