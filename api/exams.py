@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,10 +18,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, Router, Schema, Status
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel
 
 from api.auth import client_token_auth
-from api.fields import Int, Line, RequestSchema, line_or_number
+from api.fields import Int, Line, RequestModel, RequestSchema, line_or_number
 from portal import errors
 from portal.customers.models import hash_token, parse_client_token
 from portal.exams import services
@@ -147,21 +146,13 @@ class LaunchDetailOut(Schema):
 
 # A RequestSchema, as a plain pydantic model: a submit holds hundreds of them, and a Ninja
 # Schema reads each through its attribute getter. (No docstring: it would enter the document.)
-class AnswerIn(BaseModel):
+class AnswerIn(RequestModel):
     question_id: Int = Field(..., ge=1, le=2**31 - 1)
     # A JSON true is not taken for choice 1 (api/fields.py).
     answer: Answer | None = Field(
         ..., description='"1".."4" as c1..c4 are shown; Persian digits are accepted.'
     )
     done: Line = Field("in_progress", max_length=32, examples=["in_progress", "completed"])
-
-    @model_validator(mode="before")
-    @classmethod
-    def must_be_an_object(cls, data: Any) -> Any:
-        # RequestSchema's rule and message.
-        if not isinstance(data, dict):
-            raise ValueError("must be a JSON object")
-        return data
 
 
 class MessageOut(Schema):

@@ -8,6 +8,7 @@ from ninja import Schema
 from ninja.schema import DjangoGetter
 from pydantic import (
     AfterValidator,
+    BaseModel,
     BeforeValidator,
     GetJsonSchemaHandler,
     StrictInt,
@@ -24,7 +25,15 @@ from portal.text import (
     forbidden_character,
 )
 
-__all__ = ["EmailOrBlank", "Int", "Line", "RequestSchema", "Text", "line_or_number"]
+__all__ = [
+    "EmailOrBlank",
+    "Int",
+    "Line",
+    "RequestModel",
+    "RequestSchema",
+    "Text",
+    "line_or_number",
+]
 
 
 class _Published:
@@ -113,6 +122,14 @@ class _EmailOrBlank:
 EmailOrBlank = Annotated[Line, StringConstraints(max_length=254), _EmailOrBlank()]
 
 
+def _must_be_an_object(data: Any) -> Any:
+    # Ninja's own validator has wrapped the value for attribute access by then (RequestSchema).
+    raw = data._obj if isinstance(data, DjangoGetter) else data
+    if not isinstance(raw, dict):
+        raise ValueError("must be a JSON object")
+    return data
+
+
 class RequestSchema(Schema):
     """A request body (or a part of one): a JSON object. Django Ninja's Schema would otherwise
     read any value by attribute, so that `null`, `[1, 2]` or `"x"` passed with the defaults."""
@@ -120,8 +137,15 @@ class RequestSchema(Schema):
     @model_validator(mode="before")
     @classmethod
     def must_be_an_object(cls, data: Any) -> Any:
-        # Ninja's own validator has wrapped the value for attribute access by then.
-        raw = data._obj if isinstance(data, DjangoGetter) else data
-        if not isinstance(raw, dict):
-            raise ValueError("must be a JSON object")
-        return data
+        return _must_be_an_object(data)
+
+
+# RequestSchema's rule for a body that is a plain pydantic model: one validated in bulk (a
+# submit's hundreds of answers) or on every request of a hot path, where a Ninja Schema's
+# attribute getter cost as much as the rest of the validation. (No docstring: it would enter
+# the OpenAPI document of every model built on it.)
+class RequestModel(BaseModel):
+    @model_validator(mode="before")
+    @classmethod
+    def must_be_an_object(cls, data: Any) -> Any:
+        return _must_be_an_object(data)

@@ -19,9 +19,9 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 from ninja.renderers import JSONRenderer
-from pydantic import BaseModel, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, StringConstraints, field_validator
 
-from api.fields import EmailOrBlank, Int, Line, Text
+from api.fields import EmailOrBlank, Int, Line, RequestModel, Text
 from portal import metrics, ratelimit
 from portal.scorecards import leads, services
 from portal.scorecards import results as stored_results
@@ -70,16 +70,10 @@ class ScorecardErrorOut(Schema):
 # The bodies and answers of start, save-progress and submit (every request of a visitor's
 # assessment) are plain pydantic models: a Ninja Schema reads each value through its attribute
 # getter, which cost as much as the rest of the validation. The document and the JSON are the
-# same; `Body` keeps RequestSchema's rule and message (api/fields.py).
+# same; `Body` (RequestModel) keeps RequestSchema's rule and message (api/fields.py).
 
 
-class Body(BaseModel):
-    @model_validator(mode="before")
-    @classmethod
-    def must_be_an_object(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            raise ValueError("must be a JSON object")
-        return data
+Body = RequestModel
 
 
 class Viewport(Body):
