@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from api.exams import answer_shortcut
@@ -15,8 +16,15 @@ def home(request: HttpRequest) -> HttpResponseRedirect:
     return HttpResponseRedirect("/sandbox/" if settings.SANDBOX_ENABLED else "/staff/")
 
 
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico whatever the page says: send them to the static SVG (a
+    temporary redirect, since its hashed name changes when the file does)."""
+    return HttpResponseRedirect(static("favicon.svg"))
+
+
 urlpatterns = [
     path("", home),
+    path("favicon.ico", favicon),
     # Probes for load balancers (docs/operations.md): never rate-limited, never cached.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

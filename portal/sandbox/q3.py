@@ -100,6 +100,21 @@ def _clusters() -> dict[str, dict]:
     return known
 
 
+def known_clusters(account: Q3Account | None = None) -> list[dict]:
+    """Q3's clusters, each named as its metadata named it (the id until metadata arrives)."""
+    account = account or Q3Account.current()
+    if account is None:
+        return []
+    metadata = _clusters()
+    return [
+        {
+            "cluster_id": cluster_id,
+            "cluster_name": metadata.get(cluster_id, {}).get("cluster_name") or cluster_id,
+        }
+        for cluster_id in account.cluster_ids
+    ]
+
+
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     account = Q3Account.current()
@@ -113,7 +128,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "clusters": _clusters(),
             "results": ReceivedWebhook.objects.filter(kind="results_submission")[:10],
             "user_id": request.GET.get("user_id") or f"EMP_{secrets.randbelow(900) + 100}",
-            "cluster_ids": account.cluster_ids,
+            "choices": known_clusters(account),
+            "chosen": request.GET.get("cluster_id", ""),
         },
     )
 
@@ -151,8 +167,13 @@ def attempt(request: HttpRequest) -> HttpResponse:
             },
             status=400,
         )
+    named = {c["cluster_id"]: c["cluster_name"] for c in known_clusters(account)}
     return render(
         request,
         "sandbox/q3_redirect.html",
-        {"redirect_url": reply["redirect_url"], "cluster_id": cluster_id},
+        {
+            "redirect_url": reply["redirect_url"],
+            "cluster_id": cluster_id,
+            "cluster_name": named.get(cluster_id, cluster_id),
+        },
     )

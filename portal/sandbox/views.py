@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations import http
+from portal.sandbox import q3
 from portal.sandbox.models import ExamCustomerAccount
 
 RESULT_PARAMS = (
@@ -48,10 +49,42 @@ def verify_signature(params: dict[str, str], secret: str) -> bool:
     return hmac.compare_digest(signature, expected)
 
 
+def _exams(account: ExamCustomerAccount) -> list[dict]:
+    """The customer's exams as its own catalogue would list them: by title, asked of the API
+    (`GET /api/integration/exams/{eurl}/`) like the intro page does. An exam the API doesn't
+    describe (refused, unreachable) keeps only its number, and says why."""
+    exams: list[dict] = []
+    try:
+        with _api(account) as api:
+            for eurl in account.exam_eurls:
+                response = api.get(f"/api/integration/exams/{eurl}/")
+                if response.status_code == 200:
+                    exams.append(response.json())
+                else:
+                    error = response.json().get("error") or f"HTTP {response.status_code}"
+                    exams.append({"eurl": eurl, "error": error})
+    except (httpx.HTTPError, ValueError) as error:
+        described = {exam["eurl"] for exam in exams}
+        exams += [
+            {"eurl": eurl, "error": str(error) or type(error).__name__}
+            for eurl in account.exam_eurls
+            if eurl not in described
+        ]
+    return exams
+
+
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     account = ExamCustomerAccount.current()
-    return render(request, "sandbox/index.html", {"account": account})
+    return render(
+        request,
+        "sandbox/index.html",
+        {
+            "account": account,
+            "exams": _exams(account) if account else [],
+            "clusters": q3.known_clusters(),
+        },
+    )
 
 
 @require_GET
