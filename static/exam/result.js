@@ -9,6 +9,7 @@
   var link = document.getElementById("continue");
   var stay = document.getElementById("stay");
   stay.hidden = false;
+  text.textContent = template.replace("%(seconds)s", left);
   var timer = window.setInterval(function () {
     left -= 1;
     if (left <= 0) {

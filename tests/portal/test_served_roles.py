@@ -94,13 +94,16 @@ def test_100_parallel_launches_stay_within_the_connection_budget(
     stop = threading.Event()
 
     def sample() -> None:
-        with connection.cursor() as cursor:
-            while not stop.is_set():
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [app]
-                )
-                seen.append(cursor.fetchone()[0])
-                time.sleep(0.02)
+        try:
+            with connection.cursor() as cursor:
+                while not stop.is_set():
+                    cursor.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [app]
+                    )
+                    seen.append(cursor.fetchone()[0])
+                    time.sleep(0.02)
+        finally:
+            connection.close()  # this thread's own connection: the test database is dropped
 
     with served([str(ROOT / "scripts" / "serve"), "web"], env, tmp_path / "web.log") as base:
         sampler = threading.Thread(target=sample)
@@ -123,7 +126,6 @@ def test_100_parallel_launches_stay_within_the_connection_budget(
         finally:
             stop.set()
             sampler.join()
-        connection.close()  # the sampler's thread used its own; this thread's is reopened
     assert [r.status_code for r in responses] == [201] * 100, {r.text for r in responses}
     assert len({r.json()["quiz_id"] for r in responses}) == 60
     assert max(seen) > 0, "the sampler never saw the web role's connections"
