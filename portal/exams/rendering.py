@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from portal.exams.models import QuizQuestion
 
@@ -79,7 +79,7 @@ def _description(text: str) -> str:
 
 def palette(items: Sequence[PageItem]) -> SafeString:
     """The question palette (<nav id="palette">): one button per question, answered marked."""
-    label = _translated("Question %(n)s", n=1)
+    label = _translated(gettext_noop("Question %(n)s"), n=1)
     parts = [
         f'<nav class="palette" id="palette" aria-label="{escape(gettext("Questions"))}" hidden>'
         "\n    <ol>\n      "
@@ -100,7 +100,7 @@ def palette(items: Sequence[PageItem]) -> SafeString:
 def questions(items: Sequence[PageItem], *, total: int, can_back: bool) -> SafeString:
     """The questions: a fieldset each, its choices in the quiz's order, the answer checked, and
     an answered question's choices disabled when the exam does not allow going back."""
-    number = _translated("Question %(n)s of %(total)s", n=1, total=1)
+    number = _translated(gettext_noop("Question %(n)s of %(total)s"), n=1, total=1)
     parts = []
     for index, item in enumerate(items):
         qid = item.question_id

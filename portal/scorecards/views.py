@@ -46,17 +46,57 @@ NO_EMAIL_WORDS = _(
 )
 
 
+def _filled(autocomplete: str, **attrs: str) -> dict:
+    """A field's browser hints: what autofill may put in it (and, e.g., the phone keypad)."""
+    return {"attrs": {"autocomplete": autocomplete, **attrs}}
+
+
 class StartForm(forms.Form):
-    email = forms.EmailField(label="E-mail (optional)", required=False, max_length=254)
-    company = forms.CharField(label="Company (optional)", required=False, max_length=200)
+    email = forms.EmailField(
+        label="E-mail (optional)",
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(**_filled("email")),
+    )
+    company = forms.CharField(
+        label="Company (optional)",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(**_filled("organization")),
+    )
 
 
 class ContactForm(forms.Form):
-    first_name = forms.CharField(label="First name", required=False, max_length=100)
-    last_name = forms.CharField(label="Last name", required=False, max_length=100)
-    company = forms.CharField(label="Company", required=False, max_length=200)
-    phone = forms.CharField(label="Phone", required=False, max_length=50)
-    email = forms.EmailField(label="E-mail", required=False, max_length=254)
+    first_name = forms.CharField(
+        label="First name",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(**_filled("given-name")),
+    )
+    last_name = forms.CharField(
+        label="Last name",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(**_filled("family-name")),
+    )
+    company = forms.CharField(
+        label="Company",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(**_filled("organization")),
+    )
+    phone = forms.CharField(
+        label="Phone",
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(**_filled("tel", type="tel", inputmode="tel")),
+    )
+    email = forms.EmailField(
+        label="E-mail",
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(**_filled("email")),
+    )
     feedback = forms.CharField(
         label="Feedback on this check", required=False, max_length=5000, widget=forms.Textarea
     )
@@ -109,15 +149,28 @@ START_LIMIT = ("ip", 10, 3600, "scorecard-start")
 SUBMIT_LIMIT = ("ip", 5, 3600, "scorecard-submit")
 
 
-def _over_limit(request: HttpRequest, scope, limit: int, window: int, name: str):
+# What a refused request leaves behind, said honestly on the 429 page: a start refused keeps
+# nothing new (a brand-new visitor has nothing saved yet), a step refused did not save the
+# choices on its page, a submit refused keeps every saved answer.
+REFUSED_START, REFUSED_STEP, REFUSED_SUBMIT = "start", "step", "submit"
+
+
+def _over_limit(request: HttpRequest, scope, limit: int, window: int, name: str, *, refused: str):
     """A 429 page when this request is over its limit; the rate-limit headers either way."""
     state = ratelimit.check(request, scope, limit, window, name=name)
     if not state.limited:
         return None
+    in_progress = (
+        refused != REFUSED_START or _visits(services.current_session(request))[0] is not None
+    )
     response = render(
         request,
         "scorecard/limited.html",
-        {"minutes": max(1, (state.retry_after + 59) // 60)},
+        {
+            "minutes": max(1, (state.retry_after + 59) // 60),
+            "refused": refused,
+            "in_progress": in_progress,
+        },
         status=429,
     )
     response["Retry-After"] = str(state.retry_after)
@@ -132,7 +185,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 @require_POST
 def start(request: HttpRequest) -> HttpResponse:
     """Start (or resume) the assessment, set the session cookie, go to the step to resume."""
-    if (limited := _over_limit(request, *START_LIMIT)) is not None:
+    if (limited := _over_limit(request, *START_LIMIT, refused=REFUSED_START)) is not None:
         return limited
     form = StartForm(request.POST)
     if not form.is_valid():
@@ -227,7 +280,7 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
     template = "scorecard/step.html#step" if request.htmx else "scorecard/step.html"
     if request.method == "GET":
         return render(request, template, _step_context(scorecard, visit, number))
-    limited = _over_limit(request, visitor_scope, 100, 3600, "scorecard-save")
+    limited = _over_limit(request, visitor_scope, 100, 3600, "scorecard-save", refused=REFUSED_STEP)
     if limited is not None:
         return limited
 
@@ -263,7 +316,7 @@ def contact(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         form = ContactForm(initial={"email": visit.email, "company": visit.company})
         return render(request, "scorecard/contact.html", {"form": form, "visit": visit})
-    if (limited := _over_limit(request, *SUBMIT_LIMIT)) is not None:
+    if (limited := _over_limit(request, *SUBMIT_LIMIT, refused=REFUSED_SUBMIT)) is not None:
         return limited
     form = ContactForm(request.POST)
     if not form.is_valid():

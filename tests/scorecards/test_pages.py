@@ -257,3 +257,44 @@ def test_the_page_start_shares_the_apis_limit_of_ten_an_hour_per_ip(scorecard):
         "/api/assessment/start", {}, content_type="application/json"
     )
     assert api.status_code == 429
+
+
+def test_a_new_visitor_refused_at_start_is_not_told_answers_are_saved(scorecard):
+    for _ in range(10):
+        Client(REMOTE_ADDR="198.51.100.78").post("/assessment/start/")
+    refused = Client(REMOTE_ADDR="198.51.100.78").post("/assessment/start/")
+    assert refused.status_code == 429
+    text = refused.content.decode()
+    assert "Please try again in about" in text
+    assert "saved" not in text and "kept" not in text
+
+
+def test_a_refused_step_says_its_choices_were_not_saved(visitor, scorecard, monkeypatch):
+    from portal import ratelimit
+
+    start(visitor)
+    answer_step(visitor, scorecard, 1)
+    monkeypatch.setattr(
+        ratelimit,
+        "check",
+        lambda request, scope, limit, window, *, name: ratelimit.RateLimitState(
+            limit, 0, 0, 60, window
+        ),
+    )
+    refused = answer_step(visitor, scorecard, 2)
+    assert refused.status_code == 429
+    assert "the choices on this page were not saved" in refused.content.decode()
+
+
+def test_the_forms_tell_the_browser_what_to_fill(visitor, scorecard):
+    landing = visitor.get("/assessment/").content.decode()
+    assert re.search(r'<input[^>]*name="email"[^>]*autocomplete="email"', landing)
+    assert re.search(r'<input[^>]*name="company"[^>]*autocomplete="organization"', landing)
+    start(visitor)
+    for number in range(1, 5):
+        answer_step(visitor, scorecard, number, "B")
+    contact = visitor.get("/assessment/contact/").content.decode()
+    phone = re.search(r'<input[^>]*name="phone"[^>]*>', contact).group(0)
+    assert 'type="tel"' in phone and 'autocomplete="tel"' in phone
+    assert re.search(r'<input[^>]*name="first_name"[^>]*autocomplete="given-name"', contact)
+    assert re.search(r'<input[^>]*name="last_name"[^>]*autocomplete="family-name"', contact)
