@@ -46,34 +46,17 @@ def create_floor_table() -> None:
 
 
 def make_exam(customer, questions: int):
-    """An exam as customers write them: four choices, shuffled, answers may be changed."""
-    from portal.exams.models import Exam, Question
+    """An exam as customers write them: four choices, shuffled, answers may be changed (the
+    suite's builder, tests/factories.py), with a deadline no run reaches."""
+    from tests.factories import make_exam as build
 
-    exam = Exam.objects.create(
-        customer=customer,
+    return build(
+        customer,
+        questions=questions,
+        shuffle=True,
         title=f"Bench exam, {questions} questions",
-        language="en",
-        accept_score=60,
-        number_of_question=questions,
         duration=600,  # ten hours: no deadline passes during a run
-        can_back=True,
     )
-    Question.objects.bulk_create(
-        Question(
-            exam=exam,
-            position=n,
-            description=f"Question {n}: which of these is right?",
-            c1=f"q{n} choice one",
-            c2=f"q{n} choice two",
-            c3=f"q{n} choice three",
-            c4=f"q{n} choice four",
-            correct=(n - 1) % 4 + 1,
-            weight=1.0,
-            can_shuffle=True,
-        )
-        for n in range(1, questions + 1)
-    )
-    return exam
 
 
 def launch(token, eurl: int, student_uuid: str) -> Launched:

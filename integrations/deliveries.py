@@ -70,7 +70,7 @@ from django.utils import timezone
 
 from integrations import http, routes, signing
 from integrations.models import Delivery, DeliveryAttempt
-from portal.db import hot_cursor
+from portal.db import Columns, hot_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -492,7 +492,6 @@ class _AttemptSql:
 
     def __init__(self, connection: BaseDatabaseWrapper) -> None:
         name = connection.ops.quote_name
-        fields = Delivery._meta.concrete_fields
         names = {
             field.attname: name(field.column)
             for model in (Delivery, DeliveryAttempt)
@@ -512,7 +511,9 @@ class _AttemptSql:
         def sql(text: str, **more: str) -> str:
             return " ".join(text.format(**names, **tables, **literals, **more).split())
 
-        self.claim = sql(self.CLAIM, columns=", ".join(name(f.column) for f in fields))
+        # The claimed row comes back whole, and into a Delivery as the ORM makes it.
+        self.columns = Columns(Delivery, None, connection)
+        self.claim = sql(self.CLAIM, columns=self.columns.sql)
         self.interrupt = sql(self.INTERRUPT)
         self.start = sql(self.START)
         if connection.vendor == "postgresql":
@@ -521,13 +522,6 @@ class _AttemptSql:
             self.end: tuple[str, ...] = (end,)
         else:
             self.end = (sql(self.END_ATTEMPT), sql(self.END_DELIVERY))
-        self.names = [field.attname for field in fields]
-        self.converters = []
-        for index, field in enumerate(fields):
-            column = field.get_col(Delivery._meta.db_table)
-            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-            if found:
-                self.converters.append((index, column, found))
 
     @classmethod
     def of(cls, connection: BaseDatabaseWrapper) -> "_AttemptSql":
@@ -537,11 +531,7 @@ class _AttemptSql:
         return built
 
     def delivery(self, connection: BaseDatabaseWrapper, row: tuple) -> Delivery:
-        values = list(row)
-        for index, column, converters in self.converters:
-            for converter in converters:
-                values[index] = converter(values[index], column, connection)
-        return Delivery.from_db(connection.alias, self.names, values)
+        return self.columns.build(connection, row)
 
 
 def _log_attempt(delivery: Delivery, result: AttemptResult, changes: dict | None) -> None:

@@ -61,16 +61,16 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         seconds = time.perf_counter() - started
+        route = route_of(request)
         if settings.METRICS_ENABLED:
             prometheus.observe(
-                route=route_of(request),
+                route=route,
                 method=request.method or "",
                 status=response.status_code,
                 seconds=seconds,
             )
         if request_logger.isEnabledFor(logging.INFO):
             duration_ms = round(seconds * 1000, 1)
-            route = route_of(request)
             request_logger.info(
                 "%s %s %s %.1fms",
                 request.method,

@@ -28,7 +28,7 @@ from portal.request_id import current_request_id
 KWARG = "_request_id"
 
 
-class RequestIdMixin:
+class PortalHueyMixin:
     """Adds the current request id to each task it enqueues and restores it when the task runs;
     no revocation (see the module docstring)."""
 
@@ -69,7 +69,7 @@ class RequestIdMixin:
     revoke_all = revoke_by_id = revoke
 
 
-class PortalRedisHuey(RequestIdMixin, RedisHuey):
+class PortalRedisHuey(PortalHueyMixin, RedisHuey):
     pass
 
 
@@ -83,5 +83,5 @@ class PortalSqliteStorage(SqliteStorage):
         return connection
 
 
-class PortalSqliteHuey(RequestIdMixin, SqliteHuey):
+class PortalSqliteHuey(PortalHueyMixin, SqliteHuey):
     storage_class = PortalSqliteStorage

@@ -8,8 +8,9 @@ from portal.exams.models import Exam, Question
 CALLBACK = "https://client.example.com/exam/callback"
 
 
-def make_exam(customer: Customer, *, questions: int = 5, **fields) -> Exam:
-    """An exam whose right answer to question n is choice ((n - 1) % 4) + 1."""
+def make_exam(customer: Customer, *, questions: int = 5, shuffle: bool = False, **fields) -> Exam:
+    """An exam whose right answer to question n is choice ((n - 1) % 4) + 1 (its choices shown
+    in each quiz's own order with `shuffle`)."""
     defaults = {
         "title": "Sample exam",
         "language": "en",
@@ -30,6 +31,7 @@ def make_exam(customer: Customer, *, questions: int = 5, **fields) -> Exam:
             c4=f"q{n} choice four",
             correct=(n - 1) % 4 + 1,
             weight=1.0,
+            can_shuffle=shuffle,
         )
         for n in range(1, questions + 1)
     )
@@ -166,3 +168,33 @@ def broken_database():
             "PORT": "",
         }
     )
+
+
+def results_payload(roleplays: list[dict] | None = None) -> dict:
+    """A results_submission body as the seed 000 guide describes it (one roleplay, one
+    competency), or with the given roleplays."""
+    return {
+        "cluster_id": "b4bf406c-4f9",
+        "cluster_name": "Customer Leadership Assessment",
+        "cluster_type": "Leadership",
+        "user_id": "EMP_789",
+        "user_name": "johndoe",
+        "roleplays": roleplays
+        or [
+            {
+                "roleplay_id": "rp-1",
+                "roleplay_name": "Escalated Customer Complaint",
+                "stakeholders": "02",
+                "max_time": 20,
+                "time_taken": 12.5,
+                "competencies": [
+                    {
+                        "competency_code": "CUST_FOCUS",
+                        "competency_name": "Customer Focus",
+                        "max_marks": 10,
+                        "marks_obtained": 7,
+                    }
+                ],
+            }
+        ],
+    }

@@ -451,7 +451,17 @@ def get_launch(*, launch_id, customer: Customer | None = None) -> Launch:
     return launch
 
 
-class DrawnQuestion:
+class _Row:
+    """A row read as values, standing in for a model instance: `id` is its `pk`."""
+
+    __slots__ = ()
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+
+class DrawnQuestion(_Row):
     """The fields of a drawn question that a quiz's pages, results and grading read."""
 
     __slots__ = (
@@ -469,12 +479,8 @@ class DrawnQuestion:
 
     choice = Question.choice
 
-    @property
-    def id(self) -> int:
-        return self.pk
 
-
-class QuizItem:
+class QuizItem(_Row):
     """A quiz's item with its question, read as values: loading hundreds of model instances
     was most of a 200-question page, result or grading. Reads like a QuizQuestion (whose
     `order`, `shown_answer` and `shown_choices` it uses); answers are written by SQL."""
@@ -495,22 +501,10 @@ class QuizItem:
     shown_answer = QuizQuestion.shown_answer
     shown_choices = QuizQuestion.shown_choices
 
-    @property
-    def id(self) -> int:
-        return self.pk
 
-
-# What quiz_items reads, in the order it unpacks each row.
-_ITEM_FIELDS = (
-    "pk",
-    "quiz_id",
-    "question_id",
-    "position",
-    "choice_order",
-    "answer",
-    "done",
-    "answered_at",
-)
+# What quiz_items reads, in the order it unpacks each row: the item's columns (its slots up
+# to `question`), then its question's but the key.
+_ITEM_FIELDS = QuizItem.__slots__[: QuizItem.__slots__.index("question")]
 _QUESTION_FIELDS = DrawnQuestion.__slots__[1:]
 
 
@@ -973,17 +967,17 @@ def finish_quiz(quiz_id: int, *, finished_by: str) -> str | None:
     return finished_by
 
 
-_RESULT_FIELDS = [
-    "state",
-    "end_at",
-    "finished_by",
+# A completed quiz's graded figures (scoring.exams.ExamResult's names), and what completing
+# writes; the console's re-opening clears the same figures (staff_services).
+RESULT_FIELDS = (
     "correct_answers",
     "wrong_answers",
     "unanswered",
     "percentage",
     "total_score",
     "is_accept",
-]
+)
+_COMPLETION_FIELDS = ("state", "end_at", "finished_by", *RESULT_FIELDS)
 
 
 def _complete(quiz: Quiz, items: list[QuizItem], *, finished_by: str) -> None:
@@ -993,13 +987,9 @@ def _complete(quiz: Quiz, items: list[QuizItem], *, finished_by: str) -> None:
     quiz.state = Quiz.State.COMPLETED
     quiz.end_at = min(now, quiz.deadline_at)
     quiz.finished_by = finished_by
-    quiz.correct_answers = result.correct_answers
-    quiz.wrong_answers = result.wrong_answers
-    quiz.unanswered = result.unanswered
-    quiz.percentage = result.percentage
-    quiz.total_score = result.total_score
-    quiz.is_accept = result.is_accept
-    quiz.save(update_fields=_RESULT_FIELDS)
+    for name in RESULT_FIELDS:
+        setattr(quiz, name, getattr(result, name))
+    quiz.save(update_fields=_COMPLETION_FIELDS)
     logger.info("quiz %s completed by %s: %s%%", quiz.pk, finished_by, result.percentage)
 
 

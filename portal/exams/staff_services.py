@@ -46,14 +46,6 @@ QUIZ_FIELDS = (
     "is_accept",
 )
 ACCOMMODATION_FIELDS = ("extra_minutes", "time_factor")
-RESULT_FIELDS = (
-    "correct_answers",
-    "wrong_answers",
-    "unanswered",
-    "percentage",
-    "total_score",
-    "is_accept",
-)
 
 
 def check_minutes(minutes: int) -> int:
@@ -71,7 +63,7 @@ def _locked(quiz: Quiz) -> Quiz:
 
 
 def _refresh(target: Quiz, source: Quiz) -> None:
-    for name in (*QUIZ_FIELDS, *RESULT_FIELDS, "start_at"):
+    for name in (*QUIZ_FIELDS, *services.RESULT_FIELDS, "start_at"):
         setattr(target, name, getattr(source, name))
 
 
@@ -148,7 +140,7 @@ def quiz_reopen(*, quiz: Quiz, minutes: int, actor: Any) -> Quiz:
             locked.reopened_at = now
             locked.end_at = None
             locked.finished_by = ""
-            for name in RESULT_FIELDS:
+            for name in services.RESULT_FIELDS:
                 setattr(locked, name, None)
             locked.save()  # IntegrityError if a launch started another quiz meanwhile
             audit.record(

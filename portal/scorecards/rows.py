@@ -7,9 +7,6 @@ time compiling queries), so each statement is written once per process and datab
 PostgreSQL prepared once per connection (portal.db.hot_cursor).
 """
 
-from collections.abc import Iterable, Sequence
-from typing import Any
-
 from django.db import DEFAULT_DB_ALIAS
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
@@ -23,45 +20,6 @@ def cursor(connection) -> CursorWrapper:
     if connection.vendor == "postgresql" and connection.alias == DEFAULT_DB_ALIAS:
         return hot_cursor()
     return connection.cursor()
-
-
-class Columns:
-    """One model's columns in a hand-written SELECT (or RETURNING), and its rows back into
-    instances as the ORM makes them (the backend's and the fields' converters, then
-    Model.from_db). `alias` qualifies the columns; None leaves them bare (RETURNING). With
-    `only` (attribute names), the other fields are deferred, as QuerySet.only() defers them:
-    read from the database if ever used."""
-
-    def __init__(
-        self,
-        model: type[Model],
-        alias: str | None,
-        connection,
-        only: Iterable[str] | None = None,
-    ) -> None:
-        fields = model._meta.concrete_fields
-        if only is not None:
-            wanted = {model._meta.pk.attname, *only}
-            fields = [field for field in fields if field.attname in wanted]
-        name = connection.ops.quote_name
-        prefix = f"{alias}." if alias else ""
-        self.model, self.count = model, len(fields)
-        self.sql = ", ".join(f"{prefix}{name(field.column)}" for field in fields)
-        self.names = [field.attname for field in fields]
-        self.pk_index = self.names.index(model._meta.pk.attname)
-        self.converters = []
-        for index, field in enumerate(fields):
-            column = field.get_col(alias or model._meta.db_table)
-            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-            if found:
-                self.converters.append((index, column, found))
-
-    def build(self, connection, values: Sequence[Any]) -> Model:
-        values = list(values)
-        for index, column, converters in self.converters:
-            for converter in converters:
-                values[index] = converter(values[index], column, connection)
-        return self.model.from_db(connection.alias, self.names, values)
 
 
 _INSERTS: dict[tuple, tuple[str, list, list[str]]] = {}

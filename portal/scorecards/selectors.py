@@ -8,6 +8,7 @@ from django.db import connections, router
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from integrations.models import Delivery
+from portal.db import Columns
 from portal.scorecards import results, rows
 from portal.scorecards.models import (
     Choice,
@@ -26,7 +27,7 @@ def active_scorecard() -> Scorecard | None:
     return _active_row()
 
 
-_ACTIVE_SQL: dict[str, tuple[str, rows.Columns]] = {}
+_ACTIVE_SQL: dict[str, tuple[str, Columns]] = {}
 
 
 def _active_row() -> Scorecard | None:
@@ -37,7 +38,7 @@ def _active_row() -> Scorecard | None:
     prepared = _ACTIVE_SQL.get(connection.alias)
     if prepared is None:
         name = connection.ops.quote_name
-        columns = rows.Columns(Scorecard, None, connection)
+        columns = Columns(Scorecard, None, connection)
         sql = (
             f"SELECT {columns.sql} FROM {name(Scorecard._meta.db_table)} "
             f"WHERE {name('is_active')} = %s "
@@ -82,7 +83,7 @@ def with_content(row: Scorecard) -> Scorecard:
     return row
 
 
-def content_of_row(columns: rows.Columns, connection, values: Sequence) -> Scorecard:
+def content_of_row(columns: Columns, connection, values: Sequence) -> Scorecard:
     """with_content() of a version row read by hand (`values`, as the database returned them):
     when they are the very values the content in memory was loaded for, not even the row is
     built (every request of the flow reads it)."""

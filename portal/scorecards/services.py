@@ -16,6 +16,7 @@ from django.db.models.functions import Greatest
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
+from portal.db import Columns
 from portal.ratelimit import client_ip
 from portal.scorecards import results, rows, selectors
 from portal.scorecards.models import Scorecard, Visit, VisitorSession
@@ -136,7 +137,7 @@ def _prepared(kind: str, connection, make) -> tuple:
 
 
 def _session_sql(connection, name) -> tuple:
-    columns = rows.Columns(VisitorSession, None, connection)
+    columns = Columns(VisitorSession, None, connection)
     sql = (
         f"SELECT {columns.sql} FROM {name(VisitorSession._meta.db_table)} "
         f"WHERE {name('session_id')} = %s AND {name('expires_at')} > %s LIMIT 1"
@@ -155,7 +156,7 @@ def _session_by_cookie(session_id: str, now) -> VisitorSession | None:
 
 
 def _extend_sql(connection, name) -> tuple:
-    columns = rows.Columns(VisitorSession, None, connection)
+    columns = Columns(VisitorSession, None, connection)
     sql = (
         f"UPDATE {name(VisitorSession._meta.db_table)} SET {name('last_activity')} = %s, "
         f"{name('expires_at')} = %s WHERE {name('session_id')} = %s AND {name('expires_at')} > %s "
@@ -198,9 +199,9 @@ SAVE_FIELDS = (
 
 def _open_visit_sql(connection, name) -> tuple:
     visit, session, scorecard = (
-        rows.Columns(Visit, "v", connection, only=SAVE_FIELDS),
-        rows.Columns(VisitorSession, "s", connection),
-        rows.Columns(Scorecard, "c", connection),
+        Columns(Visit, "v", connection, only=SAVE_FIELDS),
+        Columns(VisitorSession, "s", connection),
+        Columns(Scorecard, "c", connection),
     )
     sql = (
         f"SELECT {visit.sql}, {session.sql}, {scorecard.sql} "
@@ -635,8 +636,8 @@ def submit(
 
 
 def _locked_open_visit_sql(connection, name) -> tuple:
-    visit = rows.Columns(Visit, "v", connection)
-    scorecard = rows.Columns(Scorecard, "c", connection)
+    visit = Columns(Visit, "v", connection)
+    scorecard = Columns(Scorecard, "c", connection)
     sql = (
         f"SELECT {visit.sql}, {scorecard.sql} FROM {name(Visit._meta.db_table)} v "
         f"JOIN {name(Scorecard._meta.db_table)} c ON v.{name('scorecard_id')} = c.id "

@@ -16,7 +16,7 @@ from portal.roleplays.views import SESSION_KEY
 from portal.sandbox.models import Q3Account, ReceivedWebhook
 from portal.scorecards.content import load_scorecard
 from tests.browser.test_exam_flow import seed_demo
-from tests.factories import make_assessment, make_cluster, on_postgres
+from tests.factories import make_assessment, make_cluster, on_postgres, results_payload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,13 +50,9 @@ TIMERS_AS_MICROTASKS = """
 
 PHONE = {"width": 360, "height": 740}
 
-RESULTS = {
-    "cluster_id": "b4bf406c-4f9",
-    "cluster_name": "Customer Leadership Assessment",
-    "cluster_type": "Leadership",
-    "user_id": "EMP_789",
-    "user_name": "johndoe",
-    "roleplays": [
+# Several roleplays and competencies with long names: a table to lay out on a phone.
+RESULTS = results_payload(
+    [
         {
             "roleplay_id": "rp-1",
             "roleplay_name": "Escalated Customer Complaint",
@@ -92,8 +88,8 @@ RESULTS = {
                 }
             ],
         },
-    ],
-}
+    ]
+)
 
 # Every word of the cells, as the browser lays it out: a word whose boxes sit on more than one
 # line was broken in half.

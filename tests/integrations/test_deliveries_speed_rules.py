@@ -2,11 +2,8 @@
 shared per process (a connection only for the same host name at the same checked address),
 the sweep doesn't queue again what is already queued, and an attempt's statements are few."""
 
-import json
 import socket
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -16,52 +13,15 @@ from django.utils import timezone
 from integrations import http
 from integrations.deliveries import TASK_LEASE, attempt_delivery, enqueue_task, sweep_deliveries
 from integrations.models import Delivery
+from tests.receivers import WebhookReceiver
 
 pytestmark = pytest.mark.django_db
 
 
-class KeepAliveReceiver:
-    """An HTTP/1.1 receiver that keeps connections open, and records which connection (the
-    client's port) and Host each request came on."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[int, str]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.requests.append((self.client_address[1], self.headers["Host"]))
-                reply = json.dumps({"success": True}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-
-    def connections(self) -> int:
-        return len({port for port, _ in self.requests})
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 @pytest.fixture
 def receiver():
-    server = KeepAliveReceiver()
+    """A receiver that keeps connections open and tells which one each request came on."""
+    server = WebhookReceiver(keep_alive=True)
     yield server
     server.close()
 
@@ -96,7 +56,8 @@ def test_a_connection_is_reused_only_for_the_same_host_name(receiver, loopback_n
         response = http.post(f"http://{name}:{receiver.port}/hook", content=b"{}", headers={})
         assert response.status_code == 200 and response.address == "127.0.0.1"
 
-    [(a1, host1), (b, host2), (a2, host3)] = receiver.requests
+    hosts = [headers["Host"] for _path, headers, _body in receiver.requests]
+    [(a1, host1), (b, host2), (a2, host3)] = zip(receiver.client_ports, hosts, strict=True)
     assert a1 == a2 != b
     assert [host1, host2, host3] == [
         f"{name}:{receiver.port}" for name in ("a.partner.test", "b.partner.test", "a.partner.test")

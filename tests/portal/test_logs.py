@@ -79,8 +79,23 @@ def test_the_consumer_prints_each_line_once(tmp_path):
     assert len(started) == 1, output
 
 
+@pytest.fixture
+def delivery_log_lines():
+    """The deliveries' log as JSON lines, formatted and filtered as settings.LOGGING does."""
+    stream = StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(JsonFormatter())
+    deliveries_log = logging.getLogger("integrations.deliveries")
+    deliveries_log.addHandler(handler)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    deliveries_log.removeHandler(handler)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_delivery_attempt_logs_the_request_that_enqueued_it(operator_client, receiver):
+def test_a_delivery_attempt_logs_the_request_that_enqueued_it(
+    operator_client, receiver, delivery_log_lines
+):
     from huey.contrib.djhuey import HUEY
 
     from integrations.models import Delivery
@@ -91,23 +106,13 @@ def test_a_delivery_attempt_logs_the_request_that_enqueued_it(operator_client, r
         payload="{}",
         require_success_flag=True,
     )
-    stream = StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(JsonFormatter())
-    deliveries_log = logging.getLogger("integrations.deliveries")
-    deliveries_log.addHandler(handler)
-    try:
-        HUEY.flush()
-        response = operator_client.post(f"/staff/deliveries/{delivery.pk}/send-now/")
-        assert response.status_code in {200, 302}
-        task = HUEY.dequeue()  # what a consumer takes from the queue
-        assert task is not None
-        HUEY.execute(task)
-    finally:
-        deliveries_log.removeHandler(handler)
-    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
-    attempt = next(line for line in lines if "attempt" in line)
+    HUEY.flush()
+    response = operator_client.post(f"/staff/deliveries/{delivery.pk}/send-now/")
+    assert response.status_code in {200, 302}
+    task = HUEY.dequeue()  # what a consumer takes from the queue
+    assert task is not None
+    HUEY.execute(task)
+    attempt = next(line for line in delivery_log_lines() if "attempt" in line)
     assert attempt["request_id"] == response["X-Request-ID"]
     assert attempt["delivery_id"] == delivery.pk
     assert attempt["kind"] == "results_submission"
@@ -117,7 +122,7 @@ def test_a_delivery_attempt_logs_the_request_that_enqueued_it(operator_client, r
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failed_attempt_is_logged_with_its_reason_and_next_attempt():
+def test_a_failed_attempt_is_logged_with_its_reason_and_next_attempt(delivery_log_lines):
     from huey.contrib.djhuey import HUEY
 
     from integrations import deliveries
@@ -129,18 +134,9 @@ def test_a_failed_attempt_is_logged_with_its_reason_and_next_attempt():
     delivery = Delivery.objects.create(
         kind="results_submission", target_url=f"http://127.0.0.1:{dead_port}/hook", payload="{}"
     )
-    stream = StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(JsonFormatter())
-    deliveries_log = logging.getLogger("integrations.deliveries")
-    deliveries_log.addHandler(handler)
-    try:
-        HUEY.flush()
-        deliveries.attempt_delivery(delivery.pk)
-    finally:
-        deliveries_log.removeHandler(handler)
-    attempt = next(json.loads(x) for x in stream.getvalue().splitlines() if "attempt" in x)
+    HUEY.flush()
+    deliveries.attempt_delivery(delivery.pk)
+    attempt = next(line for line in delivery_log_lines() if "attempt" in line)
     assert attempt["level"] == "WARNING"
     assert attempt["outcome"] == "failed"
     assert attempt["next_attempt_at"]

@@ -7,6 +7,7 @@ import pytest
 
 from integrations import signing
 from portal.sandbox.models import Q3Account, ReceivedWebhook
+from tests.factories import results_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -24,30 +25,7 @@ METADATA = {
         }
     ],
 }
-RESULTS = {
-    "cluster_id": "b4bf406c-4f9",
-    "cluster_name": "Customer Leadership Assessment",
-    "cluster_type": "Leadership",
-    "user_id": "EMP_789",
-    "user_name": "johndoe",
-    "roleplays": [
-        {
-            "roleplay_id": "rp-1",
-            "roleplay_name": "Escalated Customer Complaint",
-            "stakeholders": "02",
-            "max_time": 20,
-            "time_taken": 12.5,
-            "competencies": [
-                {
-                    "competency_code": "CUST_FOCUS",
-                    "competency_name": "Customer Focus",
-                    "max_marks": 10,
-                    "marks_obtained": 7,
-                }
-            ],
-        }
-    ],
-}
+RESULTS = results_payload()
 
 
 @pytest.fixture

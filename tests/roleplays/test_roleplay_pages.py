@@ -3,24 +3,8 @@
 import pytest
 
 from portal.roleplays.models import Assessment, RoleplayAttempt, TurnResponse
-from portal.roleplays.views import SESSION_KEY
-from tests.factories import make_assessment, make_cluster
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    cluster, partner, options = make_cluster()
-    return {"options": options, "assessment": make_assessment(cluster, partner)}
-
-
-@pytest.fixture
-def candidate(client, world):
-    session = client.session
-    session[SESSION_KEY] = world["assessment"].pk
-    session.save()
-    return client
 
 
 def test_without_a_session_the_candidate_is_told_how_to_come_back(client):

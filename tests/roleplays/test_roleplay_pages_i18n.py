@@ -9,25 +9,9 @@ from django.conf import settings
 
 from portal.roleplays.models import Cluster, LikertItem
 from portal.roleplays.transfer import ClusterFormatError, export_cluster, import_cluster
-from portal.roleplays.views import SESSION_KEY
-from tests.factories import make_assessment, make_cluster
 
 pytestmark = pytest.mark.django_db
 FIXTURE = settings.BASE_DIR / "portal" / "roleplays" / "fixtures" / "demo_cluster.json"
-
-
-@pytest.fixture
-def world():
-    cluster, partner, options = make_cluster()
-    return {"cluster": cluster, "options": options, "assessment": make_assessment(cluster, partner)}
-
-
-@pytest.fixture
-def candidate(client, world):
-    session = client.session
-    session[SESSION_KEY] = world["assessment"].pk
-    session.save()
-    return client
 
 
 @pytest.fixture
