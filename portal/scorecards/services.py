@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 COOKIE = "assessment-session"
 SESSION_LIFETIME = timedelta(hours=24)
+SESSION_REFRESH = timedelta(minutes=1)  # activity moves the expiry at most this often
 LETTERS = ("A", "B", "C", "D", "E")
 TOTAL_STEPS = 4
 
@@ -263,8 +264,11 @@ def current_session(request: HttpRequest) -> VisitorSession | None:
         request.__dict__[_READ] = session
     else:
         session = request.__dict__[_READ]
-        if session is not None:
-            now = timezone.now()
+        now = timezone.now()
+        # Extended at most once a minute: a visitor saves several times a minute, and on SQLite
+        # each write is a commit on the database's one write lock. The 24 hours then run from
+        # at most a minute before the latest activity.
+        if session is not None and now - session.last_activity >= SESSION_REFRESH:
             session.last_activity, session.expires_at = now, now + SESSION_LIFETIME
             _extend(session)
     if session is not None:
