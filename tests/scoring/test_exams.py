@@ -1,5 +1,6 @@
 """Pure tests of exam drawing, choice shuffling and grading (scoring/exams.py)."""
 
+import collections
 import itertools
 
 import pytest
@@ -196,3 +197,13 @@ def test_turning_a_wrong_answer_right_never_lowers_the_score(items, data):
     assert after.percentage >= before.percentage
     assert after.correct_answers == before.correct_answers + 1
     assert after.is_accept >= before.is_accept
+
+
+def test_choice_order_uses_every_order_about_as_often():
+    # Candidates sitting side by side must not see one favoured order.
+    counts = collections.Counter(
+        choice_order(seed, question_id, True) for seed in range(60) for question_id in range(100)
+    )
+    assert set(counts) == set(itertools.permutations((1, 2, 3, 4)))
+    expected = 6000 / 24
+    assert all(0.8 * expected < count < 1.2 * expected for count in counts.values())
