@@ -630,7 +630,8 @@ def save_answer(
                 QuizQuestion.objects.filter(pk=item.pk).update(
                     answer=item.answer, done=item.done, answered_at=item.answered_at
                 )
-                AnswerSave.objects.create(**_save_record(item))
+                if not history_by_trigger():
+                    AnswerSave.objects.create(**_save_record(item))
     except ExamError as error:
         _finish_if_overdue(launch.quiz_id, error)
         raise
@@ -706,19 +707,14 @@ history AS (
 )
 SELECT (SELECT count(*) FROM saved) + (SELECT count(*) FROM target WHERE {_FAST_UNCHANGED})
 """
-# SQLite has no data-modifying CTEs: the history row is a second statement. Each runs on its
-# own (autocommit), so the database's one write lock is held for a statement at a time, never
-# across Python between two: with a transaction around both, one worker preempted while holding
-# it stalled every other (0.52 of the floor under load). The answer itself is saved atomically
-# by the first; a process killed between the two loses that save's history row only.
+# SQLite has no data-modifying CTEs: its trigger writes the history row (history_by_trigger),
+# so the save is one statement in autocommit, one commit, and the database's one write lock is
+# never held across Python (a transaction around a save and a separate history INSERT, with one
+# worker preempted while holding it, stalled every other: 0.52 of the floor under load).
 _FAST_SAVE_SQLITE = f"""
 UPDATE {{item}} AS qq SET {_FAST_SET}
 FROM ({_FAST_TARGET}) AS target WHERE {_FAST_WHERE}
-RETURNING id, answer, done
-"""
-_FAST_HISTORY_SQLITE = """
-INSERT INTO {answer_save} (item_id, answer, done, saved_at)
-VALUES (%(item)s, %(answer)s, %(done)s, %(now)s)
+RETURNING id
 """
 _FAST_UNCHANGED_SQLITE = f"SELECT 1 FROM ({_FAST_TARGET}) AS target WHERE {_FAST_UNCHANGED}"
 
@@ -745,7 +741,6 @@ def _fast_sql(vendor: str, holder: str) -> tuple[str, ...]:
             _FAST_SQL["postgresql", name] = (_tables(_FAST_SAVE_POSTGRESQL, name),)
             _FAST_SQL["sqlite", name] = (
                 _tables(_FAST_SAVE_SQLITE, name),
-                _tables(_FAST_HISTORY_SQLITE, name),
                 _tables(_FAST_UNCHANGED_SQLITE, name),
             )
     return _FAST_SQL.get((vendor, holder), ())
@@ -794,18 +789,13 @@ def save_answer_fast(
         with hot_cursor() as cursor:
             cursor.execute(statements[0], params)
             return bool(cursor.fetchone()[0])
-    save, history, unchanged = statements
+    save, unchanged = statements
     with connection.cursor() as cursor:
         cursor.execute(save, params)
-        rows = cursor.fetchall()  # all: the statement (and its write lock) ends with its rows
-        if not rows:
-            cursor.execute(unchanged, params)
-            return cursor.fetchone() is not None
-        item_id, chosen, done_now = rows[0]
-        cursor.execute(
-            history, {"item": item_id, "answer": chosen, "done": done_now, "now": params["now"]}
-        )
-    return True
+        if cursor.fetchall():  # all: the statement (and its write lock) ends with its rows
+            return True
+        cursor.execute(unchanged, params)
+        return cursor.fetchone() is not None
 
 
 def _parse_responses(responses: Iterable[ResponseIn]) -> list[tuple[ResponseIn, int | None]]:
@@ -840,9 +830,9 @@ def _save_locked(
 
 def _write_answers(items: list[QuizQuestion | QuizItem], now: datetime) -> None:
     """Store the answer of each changed item (all answered `now`) and its history row, whatever
-    their number, in one statement on PostgreSQL and two on SQLite (bulk_update's CASE per row
-    and field grew with them: 78 % of a submit; so did a VALUES list, parsed and planned anew at
-    each size)."""
+    their number, in one statement (on SQLite the trigger writes the history rows). bulk_update's
+    CASE per row and field grew with them (78 % of a submit); so did a VALUES list, parsed and
+    planned anew at each size."""
     at = connection.ops.adapt_datetimefield_value(now)
     if connection.vendor == "postgresql":
         with hot_cursor() as cursor:
@@ -856,17 +846,12 @@ def _write_answers(items: list[QuizQuestion | QuizItem], now: datetime) -> None:
                 },
             )
         return
-    rows = [(item.answer, item.done, at, item.pk) for item in items]
+    # SQLite: the history rows are the trigger's (history_by_trigger).
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {QuizQuestion._meta.db_table}"
             " SET answer = %s, done = %s, answered_at = %s WHERE id = %s",
-            rows,
-        )
-        cursor.execute(
-            f"INSERT INTO {AnswerSave._meta.db_table} (item_id, answer, done, saved_at) VALUES "
-            + ", ".join(["(%s, %s, %s, %s)"] * len(rows)),
-            [value for answer, done, at, pk in rows for value in (pk, answer, done, at)],
+            [(item.answer, item.done, at, item.pk) for item in items],
         )
 
 
@@ -884,6 +869,13 @@ _WRITE_ANSWERS_POSTGRESQL = f"""
     INSERT INTO {AnswerSave._meta.db_table} (item_id, answer, done, saved_at)
     SELECT id, answer, done, %(at)s FROM v
 """
+
+
+def history_by_trigger() -> bool:
+    """Whether the database writes each save's history row (AnswerSave) itself: on SQLite a
+    trigger does (exams migration 0005, on `answered_at` changing, which every save sets and
+    only a save does); on PostgreSQL the saving statement or code writes it."""
+    return connection.vendor == "sqlite"
 
 
 def _save_record(item: QuizQuestion) -> dict:
