@@ -1,7 +1,20 @@
 from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate
+
+
+def _answer_history_trigger(sender: AppConfig, using: str, **kwargs) -> None:
+    """After every migrate: SQLite drops the history trigger when a migration rebuilds the
+    items' table (portal.exams.history)."""
+    from portal.exams import history  # noqa: PLC0415 - models are not ready at import
+
+    history.ensure_trigger(connections[using])
 
 
 class ExamsConfig(AppConfig):
     name = "portal.exams"
     label = "exams"
     verbose_name = "Exams"
+
+    def ready(self) -> None:
+        post_migrate.connect(_answer_history_trigger, sender=self)
