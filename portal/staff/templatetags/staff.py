@@ -5,21 +5,15 @@ from datetime import date, datetime
 
 import jdatetime
 from django import template
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
 
+# Which pages write Persian digits, and how: the portal's one rule (portal/localize.py).
+from portal.localize import persian_numerals as persian
+from portal.localize import uses_persian_digits as in_persian
+
 register = template.Library()
-
-PERSIAN_DIGITS = str.maketrans("0123456789.,-", "۰۱۲۳۴۵۶۷۸۹٫٬−")
-
-
-def persian(text: str) -> str:
-    return text.translate(PERSIAN_DIGITS)
-
-
-def in_persian() -> bool:
-    return translation.get_language() == "fa"
 
 
 @register.filter
