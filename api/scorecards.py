@@ -23,7 +23,7 @@ from pydantic import BaseModel, StringConstraints, field_validator
 
 from api.fields import EmailOrBlank, Int, Line, RequestModel, Text
 from portal import metrics, ratelimit
-from portal.scorecards import leads, services
+from portal.scorecards import leads, limits, services
 from portal.scorecards import results as stored_results
 from portal.scorecards.models import Visit
 from portal.scorecards.origin import same_site_json
@@ -36,13 +36,6 @@ router = Router(tags=["AI Reality Check scorecard (seed 002)"])
 
 
 router.add_decorator(same_site_json, mode="view")
-
-
-def visitor_scope(request: HttpRequest) -> str:
-    """Per session, for a cookie naming a live one; otherwise per IP (so made-up cookies can't
-    buy fresh allowances or flood the counters)."""
-    session_id = services.live_session_id(request)
-    return f"visitor:{session_id}" if session_id else ratelimit.ip_scope(request)
 
 
 def error(request: HttpRequest, exc: ScorecardError) -> HttpResponse:
@@ -374,7 +367,7 @@ LIMITED = {429: ScorecardErrorOut, 503: ScorecardErrorOut}
 
 
 @router.post("/assessment/start", response={200: StartOut, **ERRORS, **LIMITED})
-@ratelimit.rate_limit("ip", 10, 3600, name="scorecard-start")
+@limits.START.rate_limit()
 def start(request: HttpRequest, payload: StartIn):
     """Start an assessment (or resume the session's open one); sets the session cookie.
     At most 10 an hour per IP address."""
@@ -406,7 +399,7 @@ def start(request: HttpRequest, payload: StartIn):
 @router.post(
     "/assessment/save-progress", response={200: SaveOut, **ERRORS, **LIMITED}, exclude_unset=True
 )
-@ratelimit.rate_limit(visitor_scope, 100, 3600, name="scorecard-save")
+@limits.SAVE.rate_limit()
 def save_progress(request: HttpRequest, payload: SaveIn):
     """Save one step's answers (merged with what was saved before). An incomplete step is
     saved too and answered with canProceed false and the unanswered questions."""
@@ -438,7 +431,7 @@ def save_progress(request: HttpRequest, payload: SaveIn):
 @router.post(
     "/assessment/submit", response={200: SubmitOut, **ERRORS, **LIMITED}, exclude_unset=True
 )
-@ratelimit.rate_limit("ip", 5, 3600, name="scorecard-submit")
+@limits.SUBMIT.rate_limit()
 def submit(request: HttpRequest, payload: SubmitIn):
     """Score the assessment, store it and queue the HubSpot sync and the results e-mail
     (statuses say where they stand). A second submit answers the same result."""
@@ -461,7 +454,7 @@ def submit(request: HttpRequest, payload: SubmitIn):
     response={200: ResultsOut, **ERRORS, **LIMITED},
     exclude_unset=True,
 )
-@ratelimit.rate_limit("ip", 50, 3600, name="scorecard-results")
+@limits.RESULTS.rate_limit()
 def results(request: HttpRequest, assessmentId: Line):  # noqa: N803 - the seed's name
     """Detailed results of the session's own completed assessment (403 for another's)."""
     visit = Visit.objects.filter(assessment_id=assessmentId).first()
@@ -486,7 +479,7 @@ def results(request: HttpRequest, assessmentId: Line):  # noqa: N803 - the seed'
 @router.get(
     "/assessment/resume", response={200: ResumeOut, **ERRORS, **LIMITED}, exclude_unset=True
 )
-@ratelimit.rate_limit("ip", 20, 3600, name="scorecard-resume")
+@limits.RESUME.rate_limit()
 def resume(request: HttpRequest):
     """The session's open assessment, to continue where the visitor left off."""
     session = services.current_session(request)

@@ -63,6 +63,38 @@ RULE_FIELDS = (
 )
 RESOURCE_FIELDS = ("title", "description", "url", "type")
 
+# Content is written in English; any object may also carry its texts in these languages (its
+# optional `fa` object in a file, its `translations` in the database), which the visitor's
+# pages show in that language. A text with no translation is shown in English.
+TRANSLATIONS = ("fa",)
+
+
+def translated(obj: Any, field: str, language: str) -> Any:
+    """`obj`'s `field` (a model attribute) in `language` when the content has it, else as
+    written."""
+    if language in TRANSLATIONS:
+        texts = (getattr(obj, "translations", None) or {}).get(language) or {}
+        if texts.get(field):
+            return texts[field]
+    return getattr(obj, field)
+
+
+# What a file's `fa` object of each kind of object holds (all of these fields, like the English
+# ones; the same may be empty), and the model field each is stored under: a document's and its
+# briefing's under the Scorecard's, the briefing's as `briefing_<field>`.
+TRANSLATED_FIELDS = {
+    "document": ("title", "description"),
+    "briefing": ("title", "description", "button_text"),
+    "band": ("name", "description"),
+    "section": ("name", "description"),
+    "question": ("text",),
+    "choice": ("text",),
+    "rule": ("title", "description", "action_items", "estimated_impact", "time_to_implement"),
+    "resource": ("title", "description"),
+}
+MAY_BE_EMPTY = {("document", "description"), ("section", "description")}
+BRIEFING_PREFIX = "briefing_"
+
 
 class ScorecardFormatError(Exception):
     """The JSON is not a valid portal-scorecard/1 document, or its version exists already."""
@@ -78,6 +110,30 @@ class ScorecardFormatError(Exception):
 
 def _weight(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _exported(obj: Any, kind: str, prefix: str = "") -> dict:
+    """`obj`'s translations as a file writes them: {"fa": {field: text}}, or nothing."""
+    exported = {}
+    for language in TRANSLATIONS:
+        stored = (obj.translations or {}).get(language) or {}
+        texts = {
+            name: stored[prefix + name]
+            for name in TRANSLATED_FIELDS[kind]
+            if prefix + name in stored
+        }
+        if texts:
+            exported[language] = texts
+    return exported
+
+
+def _stored(item: dict, kind: str, prefix: str = "") -> dict:
+    """A file object's translations as its model stores them (what _exported reads)."""
+    return {
+        language: {prefix + name: item[language][name] for name in TRANSLATED_FIELDS[kind]}
+        for language in TRANSLATIONS
+        if language in item
+    }
 
 
 def export_scorecard(scorecard: Scorecard) -> dict:
@@ -96,6 +152,7 @@ def export_scorecard(scorecard: Scorecard) -> dict:
         "version": scorecard.version,
         "title": scorecard.title,
         "description": scorecard.description,
+        **_exported(scorecard, "document"),
         "briefing": {
             "title": scorecard.briefing_title,
             "description": scorecard.briefing_description,
@@ -103,9 +160,16 @@ def export_scorecard(scorecard: Scorecard) -> dict:
             "url": scorecard.briefing_url,
             "total_below": scorecard.briefing_total_below,
             "section_below": scorecard.briefing_section_below,
+            **_exported(scorecard, "briefing", BRIEFING_PREFIX),
         },
         "bands": [
-            {"key": b.key, "name": b.name, "min_score": b.min_score, "description": b.description}
+            {
+                "key": b.key,
+                "name": b.name,
+                "min_score": b.min_score,
+                "description": b.description,
+                **_exported(b, "band"),
+            }
             for b in scorecard.bands.order_by("-min_score")
         ],
         "sections": [
@@ -120,12 +184,19 @@ def export_scorecard(scorecard: Scorecard) -> dict:
                         "id": question.qid,
                         "text": question.text,
                         "choices": [
-                            {"letter": c.letter, "text": c.text, "points": c.points}
+                            {
+                                "letter": c.letter,
+                                "text": c.text,
+                                "points": c.points,
+                                **_exported(c, "choice"),
+                            }
                             for c in question.choices.all()
                         ],
+                        **_exported(question, "question"),
                     }
                     for question in section.questions.all()
                 ],
+                **_exported(section, "section"),
             }
             for section in sections
         ],
@@ -140,11 +211,18 @@ def export_scorecard(scorecard: Scorecard) -> dict:
                 "action_items": list(rule.action_items),
                 "estimated_impact": rule.estimated_impact,
                 "time_to_implement": rule.time_to_implement,
+                **_exported(rule, "rule"),
             }
             for rule in rules
         ],
         "resources": [
-            {"title": r.title, "description": r.description, "url": r.url, "type": r.type}
+            {
+                "title": r.title,
+                "description": r.description,
+                "url": r.url,
+                "type": r.type,
+                **_exported(r, "resource"),
+            }
             for r in scorecard.resources.order_by("position", "id")
         ],
     }
@@ -154,11 +232,14 @@ def export_scorecard(scorecard: Scorecard) -> dict:
 # Validation helpers: each raises ScorecardFormatError naming where the problem is
 
 
-def _object(obj: Any, names: tuple[str, ...], where: str) -> dict:
-    """obj is a JSON object with exactly these fields (all required; text may be empty)."""
+def _object(
+    obj: Any, names: tuple[str, ...], where: str, *, optional: tuple[str, ...] = ()
+) -> dict:
+    """obj is a JSON object with exactly these fields (all required; text may be empty), and
+    perhaps some of the `optional` ones."""
     if not isinstance(obj, dict):
         raise ScorecardFormatError(f"{where} must be a JSON object.")
-    unknown = sorted(set(obj) - set(names))
+    unknown = sorted(set(obj) - set(names) - set(optional))
     if unknown:
         raise ScorecardFormatError(f"{where}: unknown field {', '.join(map(repr, unknown))}.")
     missing = [name for name in names if name not in obj]
@@ -209,6 +290,27 @@ def _list(obj: dict, name: str, where: str, minimum: int = 1) -> list:
     return value
 
 
+def _translations(obj: dict, kind: str, where: str, model=None) -> None:
+    """Check `obj`'s optional translations (its `fa` object): every translated field of its
+    kind, each as its English one must be (text, length; action items a list of texts)."""
+    for language in TRANSLATIONS:
+        if language not in obj:
+            continue
+        at = f"{where}, {language!r}"
+        texts = _object(obj[language], TRANSLATED_FIELDS[kind], at)
+        for name in TRANSLATED_FIELDS[kind]:
+            if name == "action_items":
+                _action_items(texts, at)
+            else:
+                _text(texts, name, at, model=model, blank=(kind, name) in MAY_BE_EMPTY)
+
+
+def _action_items(rule: dict, at: str) -> None:
+    items = _list(rule, "action_items", at)
+    if not all(isinstance(item, str) and item.strip() and "\x00" not in item for item in items):
+        raise ScorecardFormatError(f"{at}: every action item must be a non-empty string.")
+
+
 # ---------------------------------------------------------------------------------------------
 # Validation
 
@@ -223,7 +325,7 @@ def validate(data: Any) -> dict:
             "this is not a scorecard file, or a version this portal cannot read."
         )
     where = "Scorecard"
-    _object(data, DOCUMENT_FIELDS, where)
+    _object(data, DOCUMENT_FIELDS, where, optional=TRANSLATIONS)
     version = _text(data, "version", where, model=Scorecard)
     if not VERSION_PATTERN.fullmatch(version):
         raise ScorecardFormatError(
@@ -231,8 +333,10 @@ def validate(data: Any) -> dict:
         )
     _text(data, "title", where, model=Scorecard)
     _text(data, "description", where, blank=True)
+    _translations(data, "document", where, Scorecard)
 
-    briefing = _object(data["briefing"], BRIEFING_FIELDS, "Briefing")
+    briefing = _object(data["briefing"], BRIEFING_FIELDS, "Briefing", optional=TRANSLATIONS)
+    _translations(briefing, "briefing", "Briefing")
     _text(briefing, "title", "Briefing")
     _text(briefing, "description", "Briefing")
     _text(briefing, "button_text", "Briefing")
@@ -246,9 +350,10 @@ def validate(data: Any) -> dict:
         _validate_rule(rule, f"Recommendation {number}", keys)
     for number, resource in enumerate(_list(data, "resources", where, minimum=0), start=1):
         at = f"Resource {number}"
-        _object(resource, RESOURCE_FIELDS, at)
+        _object(resource, RESOURCE_FIELDS, at, optional=TRANSLATIONS)
         _text(resource, "title", at, model=Resource)
         _text(resource, "description", at)
+        _translations(resource, "resource", at, Resource)
         _url(resource, "url", at)
         if resource["type"] not in RESOURCE_TYPES:
             raise ScorecardFormatError(
@@ -261,9 +366,10 @@ def validate(data: Any) -> dict:
 def _validate_bands(bands: list) -> None:
     for number, band in enumerate(bands, start=1):
         at = f"Band {number}"
-        _object(band, BAND_FIELDS, at)
+        _object(band, BAND_FIELDS, at, optional=TRANSLATIONS)
         _text(band, "name", at, model=ScoreBand)
         _text(band, "description", at)
+        _translations(band, "band", at, ScoreBand)
         _int(band, "min_score", at, 0, 100)
     keys = [band["key"] for band in bands]
     if sorted(keys, key=str) != sorted(BAND_KEYS):
@@ -294,7 +400,7 @@ def _validate_sections(sections: list) -> list[str]:
     total = Decimal(0)
     for section in sections:
         at = f"Section {section['key']!r}"
-        _object(section, SECTION_FIELDS, at)
+        _object(section, SECTION_FIELDS, at, optional=TRANSLATIONS)
         if section["api_key"] != SECTION_API_KEYS[section["key"]]:
             raise ScorecardFormatError(
                 f"{at}: field 'api_key' must be {SECTION_API_KEYS[section['key']]!r}, "
@@ -302,6 +408,7 @@ def _validate_sections(sections: list) -> list[str]:
             )
         _text(section, "name", at, model=Section)
         _text(section, "description", at, blank=True)
+        _translations(section, "section", at, Section)
         weight = section["weight"]
         if (
             isinstance(weight, bool)
@@ -328,7 +435,7 @@ def _validate_sections(sections: list) -> list[str]:
 def _validate_question(question: Any, key: str, number: int, where: str) -> None:
     expected = f"{key}_{number}"
     at = f"{where}, question {number}"
-    _object(question, QUESTION_FIELDS, at)
+    _object(question, QUESTION_FIELDS, at, optional=TRANSLATIONS)
     if question["id"] != expected:
         raise ScorecardFormatError(
             f"{at}: field 'id' must be {expected!r} (section key, then the question's number), "
@@ -336,6 +443,7 @@ def _validate_question(question: Any, key: str, number: int, where: str) -> None
         )
     at = f"Question {expected}"
     _text(question, "text", at)
+    _translations(question, "question", at)
     choices = question["choices"]
     if not isinstance(choices, list):
         raise ScorecardFormatError(
@@ -350,8 +458,9 @@ def _validate_question(question: Any, key: str, number: int, where: str) -> None
         )
     for choice in choices:
         where_choice = f"{at}, answer {choice['letter']}"
-        _object(choice, CHOICE_FIELDS, where_choice)
+        _object(choice, CHOICE_FIELDS, where_choice, optional=TRANSLATIONS)
         _text(choice, "text", where_choice)
+        _translations(choice, "choice", where_choice)
         _int(choice, "points", where_choice, 0, MAX_CHOICE_POINTS)
     points = [choice["points"] for choice in choices]
     if min(points) != 0 or max(points) == 0:
@@ -362,7 +471,7 @@ def _validate_question(question: Any, key: str, number: int, where: str) -> None
 
 
 def _validate_rule(rule: Any, at: str, keys: list[str]) -> None:
-    _object(rule, RULE_FIELDS, at)
+    _object(rule, RULE_FIELDS, at, optional=TRANSLATIONS)
     if rule["section"] not in keys:
         raise ScorecardFormatError(
             f"{at}: field 'section' must be one of {', '.join(keys)}, got {rule['section']!r}."
@@ -378,11 +487,10 @@ def _validate_rule(rule: Any, at: str, keys: list[str]) -> None:
         )
     _text(rule, "title", at, model=Recommendation)
     _text(rule, "description", at)
-    items = _list(rule, "action_items", at)
-    if not all(isinstance(item, str) and item.strip() and "\x00" not in item for item in items):
-        raise ScorecardFormatError(f"{at}: every action item must be a non-empty string.")
+    _action_items(rule, at)
     _text(rule, "estimated_impact", at, model=Recommendation)
     _text(rule, "time_to_implement", at, model=Recommendation)
+    _translations(rule, "rule", at, Recommendation)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,6 +548,15 @@ def scorecard_copy(*, scorecard: Scorecard, version: str | None = None) -> Score
 # Loading
 
 
+def _merged(*translations: dict) -> dict:
+    """Translations of one row from several file objects (a document and its briefing)."""
+    merged: dict[str, dict] = {}
+    for each in translations:
+        for language, texts in each.items():
+            merged.setdefault(language, {}).update(texts)
+    return merged
+
+
 def load_scorecard(data: Any, *, activate: bool = True) -> Scorecard:
     """Create a new scorecard version from a portal-scorecard/1 document, all or nothing.
 
@@ -468,9 +585,16 @@ def load_scorecard(data: Any, *, activate: bool = True) -> Scorecard:
             briefing_url=briefing["url"],
             briefing_total_below=briefing["total_below"],
             briefing_section_below=briefing["section_below"],
+            translations=_merged(
+                _stored(data, "document"), _stored(briefing, "briefing", BRIEFING_PREFIX)
+            ),
         )
         ScoreBand.objects.bulk_create(
-            ScoreBand(scorecard=scorecard, **{name: band[name] for name in BAND_FIELDS})
+            ScoreBand(
+                scorecard=scorecard,
+                translations=_stored(band, "band"),
+                **{name: band[name] for name in BAND_FIELDS},
+            )
             for band in data["bands"]
         )
         sections = {}
@@ -484,16 +608,27 @@ def load_scorecard(data: Any, *, activate: bool = True) -> Scorecard:
                 weight=Decimal(str(item["weight"])),
                 step=step,
                 description=item["description"],
+                translations=_stored(item, "section"),
             )
             sections[section.key] = section
             questions = Question.objects.bulk_create(
-                Question(section=section, qid=q["id"], position=position, text=q["text"])
+                Question(
+                    section=section,
+                    qid=q["id"],
+                    position=position,
+                    text=q["text"],
+                    translations=_stored(q, "question"),
+                )
                 for position, q in enumerate(item["questions"], start=1)
             )
             for question, q in zip(questions, item["questions"], strict=True):
                 choices += [
                     Choice(
-                        question=question, letter=c["letter"], text=c["text"], points=c["points"]
+                        question=question,
+                        letter=c["letter"],
+                        text=c["text"],
+                        points=c["points"],
+                        translations=_stored(c, "choice"),
                     )
                     for c in q["choices"]
                 ]
@@ -503,12 +638,18 @@ def load_scorecard(data: Any, *, activate: bool = True) -> Scorecard:
                 scorecard=scorecard,
                 section=sections[rule["section"]],
                 position=position,
+                translations=_stored(rule, "rule"),
                 **{name: rule[name] for name in RULE_FIELDS if name != "section"},
             )
             for position, rule in enumerate(data["recommendations"], start=1)
         )
         Resource.objects.bulk_create(
-            Resource(scorecard=scorecard, position=position, **resource)
+            Resource(
+                scorecard=scorecard,
+                position=position,
+                translations=_stored(resource, "resource"),
+                **{name: resource[name] for name in RESOURCE_FIELDS},
+            )
             for position, resource in enumerate(data["resources"], start=1)
         )
     return scorecard

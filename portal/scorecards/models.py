@@ -27,6 +27,15 @@ def new_content_version() -> str:
     return secrets.token_hex(8)
 
 
+def translations_field() -> models.JSONField:
+    """An object's texts in the languages besides the content's English, by language and field
+    name: {"fa": {"text": "…"}}. A file's optional `fa` objects (portal.scorecards.content);
+    the visitor's pages show them in that language, English where there is none."""
+    return models.JSONField(
+        default=dict, blank=True, help_text='Texts in other languages: {"fa": {field: text}}.'
+    )
+
+
 class Scorecard(models.Model):
     version = models.CharField(max_length=32, unique=True, help_text='e.g. "2026.1".')
     title = models.CharField(max_length=200)
@@ -54,6 +63,7 @@ class Scorecard(models.Model):
     # reloads it when this token changes: every save or delete of a section, question, answer,
     # band, rule or resource draws a new one (the signals below).
     content_version = models.CharField(max_length=32, default=new_content_version, editable=False)
+    translations = translations_field()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -92,6 +102,7 @@ class Section(models.Model):
     )
     step = models.PositiveSmallIntegerField(help_text="0-based step of the quiz.")
     description = models.TextField(blank=True)
+    translations = translations_field()
 
     class Meta:
         ordering = ["scorecard", "step"]
@@ -109,6 +120,7 @@ class Question(models.Model):
     qid = models.CharField(max_length=64, help_text='e.g. "value_assurance_1".')
     position = models.PositiveSmallIntegerField(default=1)
     text = models.TextField()
+    translations = translations_field()
 
     class Meta:
         ordering = ["section", "position", "id"]
@@ -125,6 +137,7 @@ class Choice(models.Model):
     letter = models.CharField(max_length=1, choices=[(letter, letter) for letter in LETTERS])
     text = models.TextField()
     points = models.PositiveSmallIntegerField(validators=[MaxValueValidator(MAX_CHOICE_POINTS)])
+    translations = translations_field()
 
     class Meta:
         ordering = ["question", "letter"]
@@ -151,6 +164,7 @@ class ScoreBand(models.Model):
         validators=[MaxValueValidator(100)], help_text="A total at or above this is in the band."
     )
     description = models.TextField(help_text="The results' categoryDescription.")
+    translations = translations_field()
 
     class Meta:
         ordering = ["scorecard", "-min_score"]
@@ -185,6 +199,7 @@ class Recommendation(models.Model):
     action_items = models.JSONField(default=list, help_text='A list of strings: ["…", "…"].')
     estimated_impact = models.CharField(max_length=300)
     time_to_implement = models.CharField(max_length=100)
+    translations = translations_field()
 
     class Meta:
         ordering = ["scorecard", "position", "id"]
@@ -212,6 +227,7 @@ class Resource(models.Model):
     description = models.TextField()
     url = models.URLField()
     type = models.CharField(max_length=16, choices=Type.choices)
+    translations = translations_field()
 
     class Meta:
         ordering = ["scorecard", "position", "id"]

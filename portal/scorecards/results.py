@@ -17,6 +17,7 @@ a visitor was told. The document uses the seed's field names where the seed has 
                    "resources": [{"title", "description", "url", "type"}]}}
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -191,3 +192,137 @@ def results_body(visit: Visit) -> dict[str, Any]:
         "benchmarks": benchmarks(visit),
         "nextSteps": result["nextSteps"],
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# A result as a page shows it: in the page's language, and as a picture on the version's bands
+
+
+def localized(result: dict[str, Any], scorecard: Scorecard, language: str) -> dict[str, Any]:
+    """The stored result with its texts in `language` where the version's content has them
+    (portal.scorecards.content.translated), else as stored. The stored document is not
+    changed (the API, e-mail and HubSpot read it as it is): a version with visits cannot be
+    edited, so its texts in another language are those of the visitor's very result."""
+    from portal.scorecards.content import TRANSLATIONS, translated
+
+    if language not in TRANSLATIONS:  # the content's own language
+        return result
+    sections = list(scorecard.sections.all())
+    by_key = {section.key: section for section in sections}
+    key_of = {section.pk: section.key for section in sections}
+    bands = {band.key: band for band in scorecard.bands.all()}
+    rules = {(key_of[r.section_id], r.title): r for r in scorecard.recommendations.all()}
+    resources = {(r.title, r.url): r for r in scorecard.resources.all()}
+    shown = dict(result)
+    if band := bands.get(result["scoreCategory"]):
+        shown["categoryName"] = translated(band, "name", language)
+        shown["categoryDescription"] = translated(band, "description", language)
+    shown["sections"] = [
+        {**s, "name": translated(by_key[s["key"]], "name", language)} if s["key"] in by_key else s
+        for s in result["sections"]
+    ]
+    recommendations = []
+    for rec in result["recommendations"]:
+        rule = rules.get((rec["category"], rec["title"]))
+        if rule is not None:
+            rec = {
+                **rec,
+                "title": translated(rule, "title", language),
+                "description": translated(rule, "description", language),
+                "actionItems": list(translated(rule, "action_items", language)),
+                "estimatedImpact": translated(rule, "estimated_impact", language),
+                "timeToImplement": translated(rule, "time_to_implement", language),
+            }
+        recommendations.append(rec)
+    shown["recommendations"] = recommendations
+    next_steps = dict(result["nextSteps"])
+    if "briefingCta" in next_steps:
+        next_steps["briefingCta"] = {
+            **next_steps["briefingCta"],
+            "title": translated(scorecard, "briefing_title", language),
+            "description": translated(scorecard, "briefing_description", language),
+            "buttonText": translated(scorecard, "briefing_button_text", language),
+        }
+    next_steps["resources"] = [
+        {
+            **r,
+            "title": translated(resources[(r["title"], r["url"])], "title", language),
+            "description": translated(resources[(r["title"], r["url"])], "description", language),
+        }
+        if (r["title"], r["url"]) in resources
+        else r
+        for r in result["nextSteps"].get("resources", [])
+    ]
+    shown["nextSteps"] = next_steps
+    return shown
+
+
+@dataclass(frozen=True)
+class Band:
+    """A band of the version, its range of totals [low, high] and its texts."""
+
+    key: str
+    name: str
+    description: str
+    low: int
+    high: int
+
+
+@dataclass(frozen=True)
+class Area:
+    """An area (section) of the result, with the band its own score falls in."""
+
+    key: str
+    name: str
+    weight: int  # per cent
+    score: int
+    band: Band
+
+
+@dataclass(frozen=True)
+class Picture:
+    """What the results page draws: the total on the bands, lowest band first, and each area
+    with its band (the same thresholds as the total's category)."""
+
+    total: int
+    band: Band
+    bands: tuple[Band, ...]
+    areas: tuple[Area, ...]
+
+
+def band_of(bands: tuple[Band, ...], score: int) -> Band:
+    """The band a score (0..100) is in: the highest whose range starts at or below it."""
+    return max((band for band in bands if band.low <= score), key=lambda band: band.low)
+
+
+def picture(result: dict[str, Any], scorecard: Scorecard, language: str) -> Picture:
+    """The result (as localized() shows it) on the bands of its version, whose thresholds
+    cannot have changed since (a version with visits is read-only)."""
+    from portal.scorecards.content import translated
+
+    rows = sorted(scorecard.bands.all(), key=lambda band: band.min_score)
+    bands = tuple(
+        Band(
+            key=row.key,
+            name=translated(row, "name", language),
+            description=translated(row, "description", language),
+            low=row.min_score,
+            high=(rows[index + 1].min_score - 1) if index + 1 < len(rows) else 100,
+        )
+        for index, row in enumerate(rows)
+    )
+    yours = next(
+        (band for band in bands if band.key == result["scoreCategory"]),
+        band_of(bands, result["totalScore"]),
+    )
+    areas = tuple(
+        Area(
+            key=section["key"],
+            name=section["name"],
+            weight=round(section["weight"] * 100),
+            score=section["score"],
+            band=band_of(bands, section["score"]),
+        )
+        for section in result["sections"]
+    )
+    return Picture(total=result["totalScore"], band=yours, bands=bands, areas=areas)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.landing, name="landing"),
     path("start/", views.start, name="start"),
     path("step/<int:number>/", views.step, name="step"),
+    path("step/<int:number>/choice/", views.choice, name="choice"),
     path("contact/", views.contact, name="contact"),
     path("results/<str:assessment_id>/", views.results, name="results"),
     path("results/<str:assessment_id>/share/", views.share, name="share"),

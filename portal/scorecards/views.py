@@ -1,33 +1,40 @@
 """The AI Reality Check visitor pages: landing, the four steps, contact, results and the shared
-results link. Plain form posts work without JavaScript; htmx re-renders a step in place.
+results link. Plain form posts work without JavaScript; htmx re-renders a step in place and
+saves each choice as it is made.
 
 The visitor is known by the `assessment-session` cookie, set exactly as the JSON API sets it,
-and every change goes through portal.scorecards.services, like the API's.
+and every change goes through portal.scorecards.services, like the API's. The pages speak the
+visitor's language (English or Persian, right-to-left): `?lang=` when they pick one, kept in
+Django's language cookie, else what their browser asks for (`visitor_language`).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 
 from django import forms
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from api.scorecards import visitor_scope
-from portal import ratelimit
-from portal.scorecards import leads, selectors, services
+from portal.scorecards import content, leads, limits, selectors, services
 from portal.scorecards import results as stored_results
 from portal.scorecards.models import Scorecard, Visit, VisitorSession
 from portal.scorecards.services import TOTAL_STEPS, ScorecardError, set_cookie
 
-# The chart's geometry, in SVG user units: a bar of 100 is BAR_MAX wide.
+# The charts' geometry, in SVG user units. Bars: a score of 100 is BAR_MAX wide.
 BAR_MAX = 300
 BAR_HEIGHT = 18
 ROW_HEIGHT = 44
+# The band scale: 0..100 over SCALE_WIDTH, inset by SCALE_PAD so the end labels fit.
+SCALE_WIDTH = 300
+SCALE_PAD = 12
 
 # What the results page says about the follow-up. "skipped" is not said to a visitor who gave
 # an address: for HubSpot it means the portal has no CRM configured, which is not their doing.
@@ -44,6 +51,75 @@ HUBSPOT_WORDS = {
 NO_EMAIL_WORDS = _(
     "You left no e-mail address, so we send you no results e-mail and nobody will contact you."
 )
+# The refusals services.py words in English (for the API), by code, in the page's language.
+REFUSALS = {
+    "VALIDATION_ERROR": _("That answer is not one of the question's choices. Please choose again."),
+    "ASSESSMENT_NOT_FOUND": _("There is no assessment in progress: start one first."),
+    "ASSESSMENT_INCOMPLETE": _("Some questions are not answered yet."),
+    "SESSION_EXPIRED": _("Your session has expired: please start again."),
+    "SERVICE_UNAVAILABLE": _("The check is not available right now. Please come back later."),
+}
+
+
+def _refusal(exc: ScorecardError) -> str:
+    return str(REFUSALS.get(exc.code, exc.message))
+
+
+# ---------------------------------------------------------------------------------------------
+# The visitor's language
+
+
+LANGUAGE_PARAMETER = "lang"
+
+
+def _chosen_language(request: HttpRequest) -> str | None:
+    chosen = request.GET.get(LANGUAGE_PARAMETER, "")
+    return chosen if chosen in dict(settings.LANGUAGES) else None
+
+
+def visitor_language(request: HttpRequest) -> str:
+    """The pages' language: the one picked with `?lang=` (then kept in Django's language
+    cookie), else the cookie's, else the browser's Accept-Language, else English. After `?lang=`
+    it is the rule Django and the error pages (portal.errors.language_of) apply to any page, so
+    a 404 under /assessment/ speaks the same language as the steps."""
+    return _chosen_language(request) or translation.get_language_from_request(request)
+
+
+def scorecard_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Run `view` in the visitor's language; keep a language picked with `?lang=`."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        with translation.override(visitor_language(request)):
+            response = view(request, *args, **kwargs)
+        if chosen := _chosen_language(request):
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                chosen,
+                max_age=settings.LANGUAGE_COOKIE_AGE or 365 * 24 * 3600,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        return response
+
+    return wrapper
+
+
+def _page(request: HttpRequest, template: str, context: dict, *, status: int = 200):
+    """Render a page with what every scorecard page needs: where the language switch leads
+    (this page, or the landing for a page shown after a post that has no page of its own)."""
+    match = request.resolver_match
+    here = request.path if match is None or match.url_name != "start" else ""
+    context = {"language_url": here or reverse("scorecards:landing"), **context}
+    return render(request, template, context, status=status)
+
+
+# ---------------------------------------------------------------------------------------------
+# Forms
 
 
 def _filled(autocomplete: str, **attrs: str) -> dict:
@@ -53,13 +129,13 @@ def _filled(autocomplete: str, **attrs: str) -> dict:
 
 class StartForm(forms.Form):
     email = forms.EmailField(
-        label="E-mail (optional)",
+        label=_("E-mail (optional)"),
         required=False,
         max_length=254,
-        widget=forms.EmailInput(**_filled("email")),
+        widget=forms.EmailInput(**_filled("email", dir="ltr")),
     )
     company = forms.CharField(
-        label="Company (optional)",
+        label=_("Company (optional)"),
         required=False,
         max_length=200,
         widget=forms.TextInput(**_filled("organization")),
@@ -68,37 +144,37 @@ class StartForm(forms.Form):
 
 class ContactForm(forms.Form):
     first_name = forms.CharField(
-        label="First name",
+        label=_("First name"),
         required=False,
         max_length=100,
         widget=forms.TextInput(**_filled("given-name")),
     )
     last_name = forms.CharField(
-        label="Last name",
+        label=_("Last name"),
         required=False,
         max_length=100,
         widget=forms.TextInput(**_filled("family-name")),
     )
     company = forms.CharField(
-        label="Company",
+        label=_("Company"),
         required=False,
         max_length=200,
         widget=forms.TextInput(**_filled("organization")),
     )
     phone = forms.CharField(
-        label="Phone",
+        label=_("Phone"),
         required=False,
         max_length=50,
-        widget=forms.TextInput(**_filled("tel", type="tel", inputmode="tel")),
+        widget=forms.TextInput(**_filled("tel", type="tel", inputmode="tel", dir="ltr")),
     )
     email = forms.EmailField(
-        label="E-mail",
+        label=_("E-mail"),
         required=False,
         max_length=254,
-        widget=forms.EmailInput(**_filled("email")),
+        widget=forms.EmailInput(**_filled("email", dir="ltr")),
     )
     feedback = forms.CharField(
-        label="Feedback on this check", required=False, max_length=5000, widget=forms.Textarea
+        label=_("Feedback on this check"), required=False, max_length=5000, widget=forms.Textarea
     )
 
 
@@ -131,8 +207,11 @@ def _visits(session: VisitorSession | None) -> tuple[Visit | None, Visit | None]
 def _landing(request: HttpRequest, form: StartForm, *, error: str = "", status: int = 200):
     open_visit, done = _visits(services.current_session(request))
     scorecard = selectors.active_scorecard()
+    language = translation.get_language()
     context = {
         "scorecard": scorecard,
+        "title": content.translated(scorecard, "title", language) if scorecard else "",
+        "description": content.translated(scorecard, "description", language) if scorecard else "",
         "question_count": sum(len(qids) for qids in services.steps(scorecard)) if scorecard else 0,
         "form": form,
         "open_visit": open_visit,
@@ -141,29 +220,25 @@ def _landing(request: HttpRequest, form: StartForm, *, error: str = "", status: 
         "error": error,
         "total_steps": TOTAL_STEPS,
     }
-    return render(request, "scorecard/landing.html", context, status=status)
-
-
-# The API's limits (seed 002's table) with the same counters: pages and API share one count.
-START_LIMIT = ("ip", 10, 3600, "scorecard-start")
-SUBMIT_LIMIT = ("ip", 5, 3600, "scorecard-submit")
+    return _page(request, "scorecard/landing.html", context, status=status)
 
 
 # What a refused request leaves behind, said honestly on the 429 page: a start refused keeps
 # nothing new (a brand-new visitor has nothing saved yet), a step refused did not save the
 # choices on its page, a submit refused keeps every saved answer.
 REFUSED_START, REFUSED_STEP, REFUSED_SUBMIT = "start", "step", "submit"
+CSRF_FIELD = "csrfmiddlewaretoken"
 
 
-def _over_limit(request: HttpRequest, scope, limit: int, window: int, name: str, *, refused: str):
+def _over_limit(request: HttpRequest, limit: limits.Limit, *, refused: str):
     """A 429 page when this request is over its limit; the rate-limit headers either way."""
-    state = ratelimit.check(request, scope, limit, window, name=name)
+    state = limit.check(request)
     if not state.limited:
         return None
     in_progress = (
         refused != REFUSED_START or _visits(services.current_session(request))[0] is not None
     )
-    response = render(
+    response = _page(
         request,
         "scorecard/limited.html",
         {
@@ -178,14 +253,16 @@ def _over_limit(request: HttpRequest, scope, limit: int, window: int, name: str,
 
 
 @require_GET
+@scorecard_page
 def landing(request: HttpRequest) -> HttpResponse:
     return _landing(request, StartForm())
 
 
 @require_POST
+@scorecard_page
 def start(request: HttpRequest) -> HttpResponse:
     """Start (or resume) the assessment, set the session cookie, go to the step to resume."""
-    if (limited := _over_limit(request, *START_LIMIT, refused=REFUSED_START)) is not None:
+    if (limited := _over_limit(request, limits.START, refused=REFUSED_START)) is not None:
         return limited
     form = StartForm(request.POST)
     if not form.is_valid():
@@ -200,7 +277,7 @@ def start(request: HttpRequest) -> HttpResponse:
             browser_info={"userAgent": request.headers.get("User-Agent", "")[:500]},
         )
     except ScorecardError as exc:
-        return _landing(request, form, error=exc.message, status=exc.status)
+        return _landing(request, form, error=_refusal(exc), status=exc.status)
     response = _go(request, _resume_url(visit))
     set_cookie(response, session.session_id)
     return response
@@ -211,42 +288,65 @@ def start(request: HttpRequest) -> HttpResponse:
 
 
 @dataclass(frozen=True)
+class ChoiceView:
+    letter: str
+    text: str
+
+
+@dataclass(frozen=True)
 class QuestionView:
     qid: str
     number: int
     text: str
-    choices: list
+    choices: list[ChoiceView]
     answer: str | None
     missing: bool
+
+
+def _progress_context(scorecard: Scorecard, responses: dict, number: int) -> dict:
+    """The progress bar's figures: every answer saved, those of this step included (with
+    JavaScript the page counts this step's choices live, from `answered_elsewhere`)."""
+    steps = services.steps(scorecard)
+    all_qids = [qid for qids in steps for qid in qids]
+    here = set(steps[number - 1])
+    answered = sum(1 for qid in all_qids if qid in responses)
+    return {
+        "number": number,
+        "total_steps": TOTAL_STEPS,
+        "answered": answered,
+        "answered_elsewhere": sum(1 for qid in all_qids if qid in responses and qid not in here),
+        "question_count": len(all_qids),
+    }
 
 
 def _step_context(
     scorecard: Scorecard, visit: Visit, number: int, *, missing=(), error: str = ""
 ) -> dict:
+    language = translation.get_language()
     sections = list(scorecard.sections.all())
     section = sections[number - 1]
     questions = [
         QuestionView(
             qid=q.qid,
             number=position,
-            text=q.text,
-            choices=list(q.choices.all()),
+            text=content.translated(q, "text", language),
+            choices=[
+                ChoiceView(c.letter, content.translated(c, "text", language))
+                for c in q.choices.all()
+            ],
             answer=visit.responses.get(q.qid),
             missing=q.qid in missing,
         )
         for position, q in enumerate(section.questions.all(), start=1)
     ]
-    all_qids = [qid for qids in services.steps(scorecard) for qid in qids]
     return {
-        "scorecard": scorecard,
+        **_progress_context(scorecard, visit.responses, number),
         "visit": visit,
-        "section": section,
+        "section_name": content.translated(section, "name", language),
+        "section_description": content.translated(section, "description", language),
+        "step_names": [content.translated(s, "name", language) for s in sections],
         "questions": questions,
-        "number": number,
-        "total_steps": TOTAL_STEPS,
         "steps_before": number - 1,
-        "answered": sum(1 for qid in all_qids if qid in visit.responses),
-        "question_count": len(all_qids),
         "missing_count": len(missing),
         "error": error,
         "is_last": number == TOTAL_STEPS,
@@ -264,7 +364,13 @@ def _visitor_visit(request: HttpRequest) -> tuple[VisitorSession | None, Visit |
     return session, None, reverse("scorecards:landing")
 
 
+def _step_answers(scorecard: Scorecard, number: int, data) -> dict[str, str]:
+    """The answers a step's form posts: its questions' chosen letters (nothing else)."""
+    return {qid: data[qid] for qid in services.steps(scorecard)[number - 1] if data.get(qid)}
+
+
 @require_http_methods(["GET", "POST"])
+@scorecard_page
 def step(request: HttpRequest, number: int) -> HttpResponse:
     """One section's questions. A post saves whatever is chosen (never losing an answer): a
     complete step moves on, an incomplete one is shown again with a message by each gap."""
@@ -279,26 +385,61 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
     scorecard = selectors.scorecard_by_id(visit.scorecard_id)
     template = "scorecard/step.html#step" if request.htmx else "scorecard/step.html"
     if request.method == "GET":
-        return render(request, template, _step_context(scorecard, visit, number))
-    limited = _over_limit(request, visitor_scope, 100, 3600, "scorecard-save", refused=REFUSED_STEP)
-    if limited is not None:
+        return _page(request, template, _step_context(scorecard, visit, number))
+    if (limited := _over_limit(request, limits.SAVE, refused=REFUSED_STEP)) is not None:
         return limited
 
-    qids = services.steps(scorecard)[number - 1]
-    chosen = {qid: request.POST[qid] for qid in qids if request.POST.get(qid)}
+    chosen = _step_answers(scorecard, number, request.POST)
     try:
         saved = services.save_progress(session=session, step=number - 1, responses=chosen)
     except ScorecardError as exc:
-        context = _step_context(scorecard, visit, number, error=exc.message)
-        return render(request, template, context, status=400)
+        context = _step_context(scorecard, visit, number, error=_refusal(exc))
+        return _page(request, template, context, status=400)
     if "back" in request.POST and number > 1:
         return _go(request, _step_url(number - 1))
     if not saved.can_proceed:
         context = _step_context(scorecard, saved.visit, number, missing=set(saved.missing))
-        return render(request, template, context)
+        return _page(request, template, context)
     if number < TOTAL_STEPS:
         return _go(request, _step_url(number + 1))
     return _go(request, reverse("scorecards:contact"))
+
+
+@require_POST
+@scorecard_page
+def choice(request: HttpRequest, number: int) -> HttpResponse:
+    """Save the step's choices as they are made (htmx posts the step's form on each change)
+    and answer the new progress. The statements of the API's save-progress: the session with
+    its open visit (read for the rate limit's scope), the counter, the answers merged in one
+    UPDATE; concurrent saves merge, never losing an answer. Without JavaScript nothing posts
+    here: the step's Next or Back saves."""
+    if not 1 <= number <= TOTAL_STEPS:
+        raise Http404("No such step.")
+    state = limits.CHOICE.check(request)
+    if state.limited:
+        # The page says this choice is not saved yet, and that Next will save it.
+        response = HttpResponse(status=429)
+        response["Retry-After"] = str(state.retry_after)
+        return response
+    session = services.current_session(request)
+    if session is None:
+        return _go(request, reverse("scorecards:landing"))
+    # The step's form, as htmx posts it: its chosen letters and the CSRF token. The service
+    # refuses a question of another step or a letter no question has.
+    answers = {name: value for name, value in request.POST.items() if name != CSRF_FIELD}
+    try:
+        saved = services.save_progress(session=session, step=number - 1, responses=answers)
+    except ScorecardError as exc:
+        if exc.code == "ASSESSMENT_NOT_FOUND":  # none open: submitted in another tab
+            _session, _visit, elsewhere = _visitor_visit(request)
+            return _go(request, elsewhere)
+        return HttpResponse(_refusal(exc), status=exc.status, content_type="text/plain")
+    # The visit's version came with its content (read joined to the session): no query.
+    scorecard = selectors.with_content(saved.visit.scorecard)
+    if not request.htmx:
+        return HttpResponseRedirect(_step_url(number))
+    context = _progress_context(scorecard, saved.visit.responses, number)
+    return _page(request, "scorecard/step.html#saved", context)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,6 +447,7 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@scorecard_page
 def contact(request: HttpRequest) -> HttpResponse:
     """Optional contact details and feedback; "See my results" scores the assessment."""
     session, visit, elsewhere = _visitor_visit(request)
@@ -315,13 +457,13 @@ def contact(request: HttpRequest) -> HttpResponse:
         return _go(request, _resume_url(visit))
     if request.method == "GET":
         form = ContactForm(initial={"email": visit.email, "company": visit.company})
-        return render(request, "scorecard/contact.html", {"form": form, "visit": visit})
-    if (limited := _over_limit(request, *SUBMIT_LIMIT, refused=REFUSED_SUBMIT)) is not None:
+        return _page(request, "scorecard/contact.html", {"form": form, "visit": visit})
+    if (limited := _over_limit(request, limits.SUBMIT, refused=REFUSED_SUBMIT)) is not None:
         return limited
     form = ContactForm(request.POST)
     if not form.is_valid():
         context = {"form": form, "visit": visit}
-        return render(request, "scorecard/contact.html", context, status=400)
+        return _page(request, "scorecard/contact.html", context, status=400)
     data = form.cleaned_data
     try:
         if data["email"]:
@@ -340,8 +482,8 @@ def contact(request: HttpRequest) -> HttpResponse:
             feedback=data["feedback"].strip(),
         )
     except ScorecardError as exc:
-        context = {"form": form, "visit": visit, "error": exc.message}
-        return render(request, "scorecard/contact.html", context, status=exc.status)
+        context = {"form": form, "visit": visit, "error": _refusal(exc)}
+        return _page(request, "scorecard/contact.html", context, status=exc.status)
     return _go(request, reverse("scorecards:results", args=[submitted.visit.assessment_id]))
 
 
@@ -349,46 +491,87 @@ def contact(request: HttpRequest) -> HttpResponse:
 # Results, sharing, the shared page
 
 
-def _chart(result: dict) -> dict:
-    """The four section scores as bars, geometry computed here so the SVG needs no style."""
+def _x(score: float, width: float, *, rtl: bool, pad: float = 0) -> float:
+    """Where `score` (0..100) lies on an axis `width` long: from the left, or from the right
+    in a right-to-left page."""
+    along = score / 100 * width
+    return round(pad + (width - along if rtl else along), 1)
+
+
+def _chart(picture: stored_results.Picture, *, rtl: bool) -> dict:
+    """The four area scores as bars coloured by their band, geometry computed here so the SVG
+    needs no style (the CSP allows none inline); mirrored in a right-to-left page."""
     bars = []
-    for index, section in enumerate(result["sections"]):
-        score = section["score"]
+    for index, area in enumerate(picture.areas):
         y = index * ROW_HEIGHT
+        width = round(area.score / 100 * BAR_MAX, 1)
         bars.append(
             {
-                "name": section["name"],
-                "key": section["key"],
-                "weight": round(section["weight"] * 100),
-                "score": score,
+                "name": area.name,
+                "key": area.key,
+                "band": area.band,
+                "weight": area.weight,
+                "score": area.score,
+                # Texts are anchored at their own start: their right edge in a right-to-left page.
+                "label_x": BAR_MAX if rtl else 0,
                 "label_y": y + 14,
+                "bar_x": BAR_MAX - width if rtl else 0,
                 "bar_y": y + 20,
                 "text_y": y + 20 + BAR_HEIGHT - 4,
-                "width": round(score / 100 * BAR_MAX, 1),
-                "value_x": round(score / 100 * BAR_MAX, 1) + 6,
+                "width": width,
+                "value_x": BAR_MAX - width - 6 if rtl else width + 6,
             }
         )
+    # The value labels sit beside the bars, beyond 0 or 100: room on both sides.
     return {
         "bars": bars,
         "bar_max": BAR_MAX,
         "bar_height": BAR_HEIGHT,
+        "view_x": -44 if rtl else 0,
         "width": BAR_MAX + 44,
         "height": ROW_HEIGHT * len(bars),
-        "summary": "; ".join(f"{bar['name']}: {bar['score']} out of 100" for bar in bars),
+    }
+
+
+def _scale(picture: stored_results.Picture, *, rtl: bool) -> dict:
+    """The total on the five bands: a strip of the bands' ranges in their colours, the
+    visitor's mark above it, the bands' thresholds below."""
+    segments = []
+    for band in picture.bands:
+        start = _x(band.low, SCALE_WIDTH, rtl=rtl, pad=SCALE_PAD)
+        end = _x(band.high + 1 if band.high < 100 else 100, SCALE_WIDTH, rtl=rtl, pad=SCALE_PAD)
+        segments.append({"band": band, "x": min(start, end), "width": round(abs(end - start), 1)})
+    ticks = sorted({0, 100, *(band.low for band in picture.bands)})
+    mark = _x(picture.total, SCALE_WIDTH, rtl=rtl, pad=SCALE_PAD)
+    return {
+        "segments": segments,
+        "ticks": [{"value": t, "x": _x(t, SCALE_WIDTH, rtl=rtl, pad=SCALE_PAD)} for t in ticks],
+        "mark_x": mark,
+        "mark_points": f"{mark - 7},16 {mark + 7},16 {mark},27",
+        "width": SCALE_WIDTH + 2 * SCALE_PAD,
     }
 
 
 def _public_context(visit: Visit) -> dict:
-    """What both the owner's page and the shared page show: the result stored at submit."""
+    """What both the owner's page and the shared page show: the result stored at submit, in
+    the page's language where the content has it, drawn on the version's bands."""
+    language = translation.get_language()
     result = stored_results.stored(visit)
+    scorecard = selectors.scorecard_by_id(visit.scorecard_id)
+    shown = stored_results.localized(result, scorecard, language)
+    picture = stored_results.picture(shown, scorecard, language)
+    rtl = translation.get_language_bidi()
     return {
         "visit": visit,
-        "total": result["totalScore"],
-        "band_name": result["categoryName"],
-        "band_description": result["categoryDescription"],
-        "chart": _chart(result),
-        "recommendations": stored_results.recommendations(result, detailed=True),
-        "next_steps": result["nextSteps"],
+        "total": shown["totalScore"],
+        "band_key": shown["scoreCategory"],
+        "band_name": shown["categoryName"],
+        "band_description": shown["categoryDescription"],
+        "picture": picture,
+        "scale": _scale(picture, rtl=rtl),
+        "chart": _chart(picture, rtl=rtl),
+        "recommendations": stored_results.recommendations(shown, detailed=True),
+        "next_steps": shown["nextSteps"],
     }
 
 
@@ -410,7 +593,7 @@ def _owned_visit(request: HttpRequest, assessment_id: str) -> Visit | HttpRespon
         raise Http404("No completed assessment has this id.")
     session = services.current_session(request)
     if session is None or visit.session_id != session.pk:
-        return render(request, "scorecard/forbidden.html", status=403)
+        return _page(request, "scorecard/forbidden.html", {}, status=403)
     return visit
 
 
@@ -420,8 +603,10 @@ def _share_context(visit: Visit) -> dict:
 
 
 @require_GET
+@scorecard_page
 def results(request: HttpRequest, assessment_id: str) -> HttpResponse:
-    """The owner's results: score, chart, recommendations, benchmarks, next steps, sharing."""
+    """The owner's results: score on the band scale, areas, recommendations, benchmarks, next
+    steps, sharing; laid out for print (a PDF) too."""
     visit = _owned_visit(request, assessment_id)
     if isinstance(visit, HttpResponse):
         return visit
@@ -434,10 +619,11 @@ def results(request: HttpRequest, assessment_id: str) -> HttpResponse:
         "follow_up": follow_up_words(visit),
         "shared_flag": request.GET.get("shared", ""),
     }
-    return render(request, "scorecard/results.html", context)
+    return _page(request, "scorecard/results.html", context)
 
 
 @require_POST
+@scorecard_page
 def share(request: HttpRequest, assessment_id: str) -> HttpResponse:
     """The owner decides whether the shared page also shows the recommendations."""
     visit = _owned_visit(request, assessment_id)
@@ -449,12 +635,13 @@ def share(request: HttpRequest, assessment_id: str) -> HttpResponse:
     visit.share_recommendations = allowed
     if request.htmx:
         context = {**_share_context(visit), "saved": True}
-        return render(request, "scorecard/results.html#share", context)
+        return _page(request, "scorecard/results.html#share", context)
     url = reverse("scorecards:results", args=[visit.assessment_id])
     return HttpResponseRedirect(f"{url}?shared=1#share")
 
 
 @require_GET
+@scorecard_page
 def shared(request: HttpRequest, token: str) -> HttpResponse:
     """Anyone with the link: total, band, chart, and recommendations if the owner allows."""
     visit = Visit.objects.filter(share_token=token, completed_at__isnull=False).first()
@@ -465,4 +652,4 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
         context["recommendations"] = []
     context.pop("visit")
     context.pop("next_steps")
-    return render(request, "scorecard/shared.html", context)
+    return _page(request, "scorecard/shared.html", context)

@@ -34,7 +34,7 @@ def run(*args) -> str:
 
 
 def test_the_fixture_loads_as_the_active_version(scorecard):
-    assert (scorecard.version, scorecard.is_active) == ("2026.2", True)
+    assert (scorecard.version, scorecard.is_active) == ("2026.3", True)
     sections = list(scorecard.sections.order_by("step"))
     assert [(s.step, s.key, s.api_key) for s in sections] == [
         (0, "value_assurance", "valueAssurance"),
@@ -94,18 +94,18 @@ def test_export_of_a_load_is_the_fixture(document):
 
 
 def test_a_duplicate_version_is_refused(scorecard, document):
-    with pytest.raises(ScorecardFormatError, match="version '2026.2' already exists"):
+    with pytest.raises(ScorecardFormatError, match="version '2026.3' already exists"):
         load_scorecard(document)
     assert Scorecard.objects.count() == 1
 
 
 def test_a_new_version_becomes_the_only_active_one(scorecard, document):
-    document["version"] = "2026.3"
+    document["version"] = "2027.1"
     newer = load_scorecard(document)
     scorecard.refresh_from_db()
     assert newer.is_active and not scorecard.is_active
     assert active_scorecard() == newer
-    kept = load_scorecard(document | {"version": "2026.4"}, activate=False)
+    kept = load_scorecard(document | {"version": "2027.2"}, activate=False)
     assert not kept.is_active and active_scorecard() == newer
 
 
@@ -190,12 +190,12 @@ def test_a_failure_while_writing_leaves_nothing_behind(document, monkeypatch):
 def test_load_command_loads_the_fixture_and_twice_is_a_no_op():
     out = run("load_scorecard")
     assert out.strip() == (
-        "Loaded scorecard version 2026.2 (active): 4 sections, 16 questions, "
+        "Loaded scorecard version 2026.3 (active): 4 sections, 16 questions, "
         "12 recommendation rules."
     )
     Section.objects.filter(key="governance").update(name="Edited by staff")
     out = run("load_scorecard")
-    assert out.strip() == "Scorecard version 2026.2 is already loaded; nothing to do."
+    assert out.strip() == "Scorecard version 2026.3 is already loaded; nothing to do."
     assert Scorecard.objects.count() == 1
     assert Section.objects.get(key="governance").name == "Edited by staff"
 
@@ -213,18 +213,18 @@ def test_load_command_reports_invalid_files(tmp_path, document):
 
 def test_load_command_can_leave_a_version_inactive(scorecard, tmp_path, document):
     path = tmp_path / "next.json"
-    path.write_text(json.dumps(document | {"version": "2026.3"}), encoding="utf-8")
+    path.write_text(json.dumps(document | {"version": "2027.1"}), encoding="utf-8")
     assert "(inactive)" in run("load_scorecard", str(path), "--inactive")
     assert active_scorecard() == scorecard
 
 
 def test_export_command_writes_the_fixture_back(scorecard, tmp_path):
     path = tmp_path / "out.json"
-    assert run("export_scorecard", "2026.2", "-o", str(path)).strip() == (
-        f"Exported scorecard version 2026.2 to {path}."
+    assert run("export_scorecard", "2026.3", "-o", str(path)).strip() == (
+        f"Exported scorecard version 2026.3 to {path}."
     )
     assert path.read_bytes() == FIXTURE.read_bytes()
-    assert json.loads(run("export_scorecard", "2026.2")) == json.loads(FIXTURE.read_text())
+    assert json.loads(run("export_scorecard", "2026.3")) == json.loads(FIXTURE.read_text())
     with pytest.raises(CommandError, match="No scorecard version '9'"):
         run("export_scorecard", "9")
 
@@ -301,12 +301,12 @@ def test_admin_pages_of_the_content_render(staff_client, scorecard):
 
 
 def test_admin_action_switches_the_active_version(staff_client, scorecard, document):
-    newer = load_scorecard(document | {"version": "2026.3"}, activate=False)
+    newer = load_scorecard(document | {"version": "2027.1"}, activate=False)
     response = staff_client.post(
         "/admin/scorecards/scorecard/",
         {"action": "make_active", "_selected_action": [newer.pk]},
         follow=True,
     )
-    assert "Version 2026.3 is now active." in response.text
+    assert "Version 2027.1 is now active." in response.text
     assert active_scorecard() == newer
     assert Scorecard.objects.filter(is_active=True).count() == 1

@@ -193,7 +193,7 @@ def test_contact_then_results(visitor, scorecard):
 def test_results_chart_is_an_accessible_svg_with_the_four_scores_in_text(visitor, scorecard):
     visit = finish(visitor, scorecard)
     html = visitor.get(f"/assessment/results/{visit.assessment_id}/").content.decode()
-    svg = re.search(r"<svg[^>]*>.*?</svg>", html, re.S)[0]
+    svg = re.search(r'<svg id="score-chart"[^>]*>.*?</svg>', html, re.S)[0]
     assert 'role="img"' in svg and 'aria-labelledby="chart-title chart-desc"' in svg
     assert "<title" in svg and "<desc" in svg and "style=" not in svg
     assert svg.count('class="sc-bar"') == 4
