@@ -209,6 +209,11 @@ class Launch(models.Model):
 class QuizQuestion(models.Model):
     """A question drawn into a quiz, its choice order for this quiz, and the answer to it."""
 
+    # `done` of an answer chosen but not yet confirmed. In an exam without going back an answer
+    # is final once saved with any other `done` (the seed's in_progress or completed); a draft
+    # may still change (services._apply), so choosing is not committing.
+    DRAFT = "draft"
+
     # No index of its own: the unique (quiz, question) index serves every lookup by quiz, and a
     # launch inserts 50-odd items at once, each paying for every index (issue 10).
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="items", db_index=False)
@@ -220,6 +225,9 @@ class QuizQuestion(models.Model):
     answer = models.PositiveSmallIntegerField(null=True, blank=True)
     done = models.CharField(max_length=32, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # The candidate's "flag for review". A database default too: the launch inserts items by
+    # hand-written SQL that names only the columns it fills.
+    flagged = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["position"]
@@ -231,6 +239,11 @@ class QuizQuestion(models.Model):
     @property
     def order(self) -> tuple[int, ...]:
         return tuple(int(c) for c in self.choice_order)
+
+    @property
+    def is_committed(self) -> bool:
+        """Answered, and not as a draft: in an exam without going back, final."""
+        return self.answer is not None and self.done != self.DRAFT
 
     @property
     def shown_answer(self) -> int | None:

@@ -8,10 +8,13 @@ strings are fetched once per page and each question is a few string formats.
 
 The markup of the question palette and of the question fieldsets lives HERE now; the template
 keeps everything else and inserts the two regions. The output is byte-for-byte what the
-template's loops rendered (tests/portal/test_exam_page_rendering.py keeps those loops and
-compares, in English and Persian): every candidate-visible text is escaped as the template's
+template's loops rendered, grown since with the flag and confirm buttons
+(tests/portal/test_exam_page_rendering.py keeps those loops, grown alike, and compares, in
+English and Persian): every candidate-visible text is escaped as the template's
 autoescape did (django.utils.html.escape; a description as |linebreaksbr), the msgids are the
-template's (so locale/*/django.po applies unchanged), and numbers are not localised.
+template's (so locale/*/django.po applies unchanged), and the numbers a candidate reads are
+written as the template's |digits filter writes them (portal/localize.py: Persian digits on a
+Persian page).
 """
 
 import html
@@ -22,6 +25,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, gettext_noop
 
+from portal import localize
 from portal.exams.models import QuizQuestion
 
 # django.utils.html.escape is SafeString(html.escape(str(text))) behind a lazy-string check; for
@@ -41,6 +45,17 @@ class PageItem(NamedTuple):
     c2: str
     c3: str
     c4: str
+    done: str = ""  # QuizQuestion.DRAFT: chosen, not confirmed
+    flagged: bool = False
+
+    def is_final(self, *, can_back: bool) -> bool:
+        """Answered for good: in an exam without going back, an answer but a draft."""
+        return not can_back and self.answer is not None and self.done != QuizQuestion.DRAFT
+
+    def is_open(self, *, can_back: bool) -> bool:
+        """Still to be answered, the question a candidate resumes at: unanswered (with going
+        back) or not final (without: a draft is chosen, not confirmed)."""
+        return self.answer is None if can_back else not self.is_final(can_back=False)
 
 
 _ITEM_FIELDS = (
@@ -48,6 +63,8 @@ _ITEM_FIELDS = (
     "answer",
     "choice_order",
     *(f"question__{name}" for name in ("description", "c1", "c2", "c3", "c4")),
+    "done",
+    "flagged",
 )
 
 
@@ -78,18 +95,20 @@ def _description(text: str) -> str:
 
 
 def palette(items: Sequence[PageItem]) -> SafeString:
-    """The question palette (<nav id="palette">): one button per question, answered marked."""
+    """The question palette (<nav id="palette">): one button per question, answered and flagged
+    marked (the page's script adds them to each button's name)."""
     label = _translated(gettext_noop("Question %(n)s"), n=1)
+    shown = localize.digits_function()
     parts = [
         f'<nav class="palette" id="palette" aria-label="{escape(gettext("Questions"))}" hidden>'
         "\n    <ol>\n      "
     ]
     for index, item in enumerate(items):
-        n = index + 1
+        n = shown(index + 1)
         text = label % {"n": n}
-        answered = "answered" if item.answer else ""
+        state = ("answered " if item.answer else "") + ("flagged" if item.flagged else "")
         parts.append(
-            f'\n      <li><button type="button" data-goto="{index}" class="{answered}"'
+            f'\n      <li><button type="button" data-goto="{index}" class="{state.strip()}"'
             f'\n                  data-label="{text}"'
             f'\n                  aria-label="{text}">{n}</button></li>\n      '
         )
@@ -98,23 +117,34 @@ def palette(items: Sequence[PageItem]) -> SafeString:
 
 
 def questions(items: Sequence[PageItem], *, total: int, can_back: bool) -> SafeString:
-    """The questions: a fieldset each, its choices in the quiz's order, the answer checked, and
-    an answered question's choices disabled when the exam does not allow going back."""
+    """The questions: a fieldset each, its choices in the quiz's order, the answer checked, its
+    "flag for review" toggle; and, when the exam does not allow going back, a final answer's
+    choices disabled, or else the "Confirm and next" that makes the chosen one final.
+
+    The toggles and Confirm are the form's submit buttons (services.flag_question and the
+    confirm of views.save without JavaScript; the page's script posts them itself)."""
     number = _translated(gettext_noop("Question %(n)s of %(total)s"), n=1, total=1)
+    digits = localize.digits_function()
+    of_total = {"total": digits(total)}
+    flag = escape(gettext("Flag for review"))
+    confirm = escape(gettext("Confirm and next"))
     parts = []
     for index, item in enumerate(items):
         qid = item.question_id
         texts = {"1": item.c1, "2": item.c2, "3": item.c3, "4": item.c4}
         answer = item.answer
+        final = item.is_final(can_back=can_back)
         answered = ' data-answered="true"' if answer else ""
-        disabled = " disabled" if answer and not can_back else ""
+        state = answered + (' data-final="true"' if final else "")
+        state += ' data-flagged="true"' if item.flagged else ""
+        disabled = " disabled" if final else ""
         # The answer in the candidate's numbering (QuizQuestion.shown_answer): where it stands.
         checked_at = item.choice_order.find(str(answer)) + 1 if answer is not None else 0
         parts.append(
             f'\n  <fieldset class="question" id="q-{qid}" data-question="{qid}"'
-            f' data-index="{index}"{answered}>'
+            f' data-index="{index}" tabindex="-1"{state}>'
             "\n    <legend>"
-            f'\n      <span class="qnum">{number % {"n": index + 1, "total": total}}</span>'
+            f'\n      <span class="qnum">{number % {"n": digits(index + 1), **of_total}}</span>'
             f'\n      <span class="qtext">{_description(item.description)}</span>'
             '\n    </legend>\n    <div class="choices">\n      '
         )
@@ -126,15 +156,32 @@ def questions(items: Sequence[PageItem], *, total: int, can_back: bool) -> SafeS
                 f"\n        <span>{_escape(texts[original])}</span>"
                 "\n      </label>\n      "
             )
-        parts.append(
-            '\n    </div>\n    <p class="q-error" role="alert" hidden></p>\n  </fieldset>\n  '
-        )
+        parts.append('\n    </div>\n    <p class="q-error" role="alert" hidden></p>')
+        if not final:
+            pressed = "true" if item.flagged else "false"
+            parts.append(
+                '\n    <div class="q-actions">'
+                f'\n      <button type="submit" name="flag" value="{qid}:{int(not item.flagged)}"'
+                f' class="flag" aria-pressed="{pressed}">{flag}</button>'
+            )
+            if not can_back:
+                parts.append(
+                    f'\n      <button type="submit" name="confirm" value="{qid}"'
+                    f' class="primary confirm">{confirm}</button>'
+                )
+            parts.append("\n    </div>")
+        parts.append("\n  </fieldset>\n  ")
     return SafeString("".join(parts))
 
 
-def page_regions(items: Sequence[PageItem], *, total: int, can_back: bool) -> dict[str, str]:
-    """The template's `palette` and `questions`, in the active language."""
+def page_regions(items: Sequence[PageItem], *, total: int, can_back: bool) -> dict[str, object]:
+    """The template's `palette` and `questions`, in the active language, and the question the
+    candidate goes on with (`current_question`, its id: the skip link's target), the first still
+    open one (as the page's script opens it)."""
+    current = next((item for item in items if item.is_open(can_back=can_back)), None)
+    current = current or (items[0] if items else None)
     return {
         "palette": palette(items),
         "questions": questions(items, total=total, can_back=can_back),
+        "current_question": current.question_id if current else None,
     }

@@ -594,11 +594,19 @@ def _finish_if_overdue(quiz_id: int, error: ExamError) -> None:
 
 
 def _apply(item: QuizQuestion, shown: int, done: str, *, can_back: bool, now) -> bool:
-    """Set the answer on the item; return whether anything changed."""
+    """Set the answer on the item; return whether anything changed.
+
+    Without going back, an answer saved with any `done` but QuizQuestion.DRAFT is final (the
+    seed's in_progress and completed alike, as before drafts); a draft may change until it is
+    saved with another `done` (the page's "Confirm and next"), and never reopens a final one.
+    """
     original = exam_scoring.to_original(item.order, shown)
+    final = not can_back and item.answer is not None and item.done != QuizQuestion.DRAFT
+    if final and done == QuizQuestion.DRAFT:
+        done = ""  # the same answer again changes nothing; another one is refused below
     if item.answer == original and (not done or item.done == done):
         return False
-    if item.answer is not None and item.answer != original and not can_back:
+    if final and item.answer != original:
         raise ExamError(
             _("Question %(id)s has been answered and this exam does not allow changing it.")
             % {"id": item.question_id},
@@ -681,15 +689,22 @@ _FAST_SET = """
     done = COALESCE(NULLIF(%(done)s, ''), NULLIF(qq.done, ''), 'in_progress'),
     answered_at = %(now)s
 """
+# Without going back, a draft ('draft', QuizQuestion.DRAFT) may change and a final answer may
+# not; a draft save never reopens a final answer (services._apply).
 _FAST_WHERE = """
     qq.id = target.id AND target.chosen IS NOT NULL
     AND (qq.answer IS NULL OR qq.answer <> target.chosen
          OR (%(done)s <> '' AND qq.done <> %(done)s))
-    AND (target.can_back OR qq.answer IS NULL OR qq.answer = target.chosen)
+    AND (target.can_back OR qq.answer IS NULL OR qq.done = 'draft'
+         OR (qq.answer = target.chosen AND %(done)s <> 'draft'))
 """
 
-# The same choice (and `done`) again: nothing to write, and the answer is saved.
-_FAST_UNCHANGED = "chosen IS NOT NULL AND answer = chosen AND (%(done)s = '' OR done = %(done)s)"
+# The same choice (and `done`) again: nothing to write, and the answer is saved (a draft of a
+# final answer included).
+_FAST_UNCHANGED = (
+    "chosen IS NOT NULL AND answer = chosen AND (%(done)s = '' OR done = %(done)s"
+    " OR (%(done)s = 'draft' AND NOT can_back))"
+)
 
 # PostgreSQL: the target's quiz row is share-locked, so a save racing a submit (which locks it
 # FOR UPDATE) either lands before the grading or, waiting, sees the quiz completed and saves
@@ -1103,3 +1118,27 @@ def exam_path(launch: Launch) -> str:
 def exam_url(launch: Launch) -> str:
     """The candidate's entry point, as in the seed: <front>?launch=<launch_id>."""
     return f"{settings.PUBLIC_BASE_URL}{exam_path(launch)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Flag for review (the candidate's pages)
+
+
+def flag_question(*, launch: Launch, question_id: int, flagged: bool) -> bool:
+    """Set the candidate's "flag for review" on a question of an open quiz; return whether it
+    changed. A flag is a note to oneself: it never changes an answer or the grading, and is
+    refused, as an answer is, once the quiz is finished or its time is up."""
+    try:
+        with transaction.atomic():
+            quiz = _lock_open_quiz(launch.quiz_id)
+            items = QuizQuestion.objects.filter(quiz=quiz, question_id=question_id)
+            if not items.exists():
+                raise ExamError(
+                    _("Question %(id)s is not part of this exam.") % {"id": question_id},
+                    code="unknown_question",
+                )
+            changed = items.exclude(flagged=flagged).update(flagged=flagged)
+    except ExamError as error:
+        _finish_if_overdue(launch.quiz_id, error)
+        raise
+    return bool(changed)

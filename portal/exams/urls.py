@@ -10,6 +10,7 @@ urlpatterns = [
     path("<uuid:launch_id>/start/", views.start, name="start"),
     path("<uuid:launch_id>/answer/", views.answer, name="answer"),
     path("<uuid:launch_id>/save/", views.save, name="save"),
+    path("<uuid:launch_id>/flag/", views.flag, name="flag"),
     path("<uuid:launch_id>/time/", views.time_left, name="time"),
     path("<uuid:launch_id>/finish/", views.finish, name="finish"),
     path("<uuid:launch_id>/result/", views.result, name="result"),

@@ -23,6 +23,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import (
     require_GET,
@@ -32,8 +33,9 @@ from django.views.decorators.http import (
 )
 
 from portal.exams import rendering, services
-from portal.exams.models import Launch, Quiz
+from portal.exams.models import Launch, Quiz, QuizQuestion
 from portal.exams.services import ExamError
+from portal.text import normalize_digits
 
 COOKIE_GRACE_SECONDS = 60 * 60 * 24  # the result page stays reachable for a day
 # How often an open exam page asks for the time left, so that extra time staff give shows in
@@ -94,6 +96,7 @@ def _page_context(launch: Launch) -> dict:
         "answered": answered,
         "total": len(items),
         "unanswered": len(items) - answered,
+        "flagged": sum(1 for item in items if item.flagged),
         "remaining_seconds": remaining,
         "remaining_minutes": (remaining + 59) // 60,
         "time_sync_seconds": TIME_SYNC_SECONDS,
@@ -202,7 +205,7 @@ def _answer_fast(request: HttpRequest, launch_id: UUID) -> HttpResponse | None:
         launch_id=launch_id,
         question_id=question_id,
         answer=request.POST.get("answer"),
-        done="in_progress",
+        done=_posted_done(request),
     )
     progress = saved and (
         Quiz.objects.filter(launches=launch_id)
@@ -223,6 +226,14 @@ def _answer_fast(request: HttpRequest, launch_id: UUID) -> HttpResponse | None:
     )
 
 
+def _posted_done(request: HttpRequest) -> str:
+    """The `done` of a save from the page's script: a draft (chosen, not confirmed) or a
+    confirmed answer in an exam without going back; the seed's in_progress otherwise, as the
+    page has always sent. What each means is services._apply's rule."""
+    done = request.POST.get("done", "")
+    return done if done in {QuizQuestion.DRAFT, "completed"} else "in_progress"
+
+
 @require_POST
 def answer(request: HttpRequest, launch_id: UUID) -> HttpResponse:
     """Autosave of one answer (JSON for the page's script)."""
@@ -241,7 +252,7 @@ def answer(request: HttpRequest, launch_id: UUID) -> HttpResponse:
                 launch=launch,
                 question_id=question_id,
                 answer=request.POST.get("answer"),
-                done="in_progress",
+                done=_posted_done(request),
             )
         except ExamError as error:
             return JsonResponse(
@@ -269,48 +280,186 @@ def time_left(request: HttpRequest, launch_id: UUID) -> HttpResponse:
     )
 
 
-def _posted_responses(request: HttpRequest, launch: Launch) -> list[services.ResponseIn]:
+def _posted_responses(
+    request: HttpRequest, launch: Launch, *, done: str = "in_progress", confirm: int = 0
+) -> list[services.ResponseIn]:
+    """The chosen answers of the page's form, saved with `done` (the one to `confirm` with
+    "completed")."""
     responses = []
     for name, value in request.POST.items():
         number = name[1:]
         wanted = name.startswith("q") and number.isascii() and number.isdigit()
         if wanted and len(number) < 10 and value:
-            responses.append(services.ResponseIn(int(number), value, "in_progress"))
+            question_id = int(number)
+            responses.append(
+                services.ResponseIn(
+                    question_id, value, "completed" if question_id == confirm else done
+                )
+            )
     return responses
+
+
+def _posted_flag(request: HttpRequest) -> tuple[int, bool] | None:
+    """A flag toggle of the form without JavaScript: "<question id>:1" flags, ":0" clears."""
+    question_id, _sep, state = request.POST.get("flag", "").partition(":")
+    number = _question_id(question_id)
+    return (number, state == "1") if number > 0 and state in {"0", "1"} else None
+
+
+def _next_open(launch: Launch, after: int) -> str:
+    """The anchor of the question to go on with after confirming question `after`: the next
+    still open one, else the first still open one, else the Finish button."""
+    can_back = launch.quiz.exam.can_back
+    items = rendering.page_items(launch.quiz_id)
+    index = next((i for i, item in enumerate(items) if item.question_id == after), -1)
+    for item in items[index + 1 :] + items[: index + 1]:
+        if item.is_open(can_back=can_back):
+            return f"q-{item.question_id}"
+    return "finish"
 
 
 @require_POST
 def save(request: HttpRequest, launch_id: UUID) -> HttpResponse:
-    """The page's form without JavaScript: save every chosen answer, then go on."""
+    """The page's form without JavaScript: save every chosen answer, then go on.
+
+    In an exam without going back the answers are saved as drafts, and the question whose
+    "Confirm and next" was pressed as final (services._apply); a "Flag for review" toggle
+    saves the answers too, then flags. Each lands back on the question to go on with.
+    """
     launch = _candidate_launch(request, launch_id)
+    can_back = launch.quiz.exam.can_back
+    confirm = 0 if can_back else _question_id(request.POST.get("confirm", ""))
+    flag = _posted_flag(request)
+    responses = _posted_responses(
+        request, launch, done="in_progress" if can_back else QuizQuestion.DRAFT, confirm=confirm
+    )
     try:
-        services.save_answers(launch=launch, responses=_posted_responses(request, launch))
+        services.save_answers(launch=launch, responses=responses)
+        if flag:
+            services.flag_question(launch=launch, question_id=flag[0], flagged=flag[1])
     except ExamError as error:
         if error.code in {"quiz_finished", "time_up"}:
-            return redirect("exams:result", launch_id=launch.launch_id)
+            return HttpResponseRedirect(_result_url(launch, _not_counted(launch, responses)))
         context = _page_context(launch)
+        return _render_page(request, launch, {**context, "error": error}, status=400)
+    if confirm and all(response.question_id != confirm for response in responses):
+        context = _page_context(launch)
+        number = next(
+            (n for n, item in enumerate(context["items"], 1) if item.question_id == confirm), 0
+        )
+        with translation.override(launch.quiz.exam.language):
+            message = _("Choose an answer to question %(n)s before you confirm it.") % {"n": number}
+        error = ExamError(message, code="nothing_to_confirm")
         return _render_page(request, launch, {**context, "error": error}, status=400)
     if "finish" in request.POST:
         return redirect("exams:finish", launch_id=launch.launch_id)
+    if confirm:
+        return HttpResponseRedirect(
+            f"{services.exam_path(launch)}&saved=1#{_next_open(launch, confirm)}"
+        )
+    if flag:
+        return HttpResponseRedirect(f"{services.exam_path(launch)}#q-{flag[0]}")
     return HttpResponseRedirect(f"{services.exam_path(launch)}&saved=1")
+
+
+@require_POST
+def flag(request: HttpRequest, launch_id: UUID) -> HttpResponse:
+    """The page's script's "Flag for review" toggle (JSON): flagged=1 flags, 0 clears."""
+    launch = _candidate_launch(request, launch_id)
+    with translation.override(launch.quiz.exam.language):
+        question_id = _question_id(request.POST.get("question_id", ""))
+        flagged = request.POST.get("flagged", "")
+        if question_id < 1 or flagged not in {"0", "1"}:
+            return JsonResponse(
+                {
+                    "error": "question_id and flagged (0 or 1) are required",
+                    "code": "invalid_request",
+                },
+                status=400,
+            )
+        try:
+            services.flag_question(launch=launch, question_id=question_id, flagged=flagged == "1")
+        except ExamError as error:
+            return JsonResponse(
+                {"error": str(error.message), "code": error.code}, status=error.status
+            )
+    return JsonResponse({"flagged": flagged == "1"})
+
+
+def _review_rows(launch: Launch, items: list[rendering.PageItem]) -> list[dict]:
+    """The review page's row per question: its number, state, flag, and a link back to it
+    when it can still be opened (without going back: not answered for good)."""
+    can_back = launch.quiz.exam.can_back
+    path = services.exam_path(launch)
+    rows = []
+    for n, item in enumerate(items, start=1):
+        if item.answer is None:
+            state = "unanswered"
+        elif not can_back and not item.is_final(can_back=False):
+            state = "draft"  # chosen, not confirmed: counts as it stands, and may still change
+        else:
+            state = "answered"
+        rows.append(
+            {
+                "n": n,
+                "question_id": item.question_id,
+                "state": state,
+                "flagged": item.flagged,
+                "url": "" if item.is_final(can_back=can_back) else f"{path}#q-{item.question_id}",
+            }
+        )
+    return rows
 
 
 @require_http_methods(["GET", "POST"])
 def finish(request: HttpRequest, launch_id: UUID) -> HttpResponse:
-    """Confirm, then submit. GET shows the confirmation (a dialog partial for htmx)."""
+    """Review, confirm, then submit. GET shows the review page (as Moodle's quiz summary:
+    every question's state, a link back to each that can still be opened) ending in the
+    confirmation; its partial `confirm` alone for htmx. POST submits."""
     launch = _candidate_launch(request, launch_id)
     if launch.quiz.is_finished:
         return _go(request, reverse("exams:result", args=[launch.launch_id]))
     if request.method == "POST":
+        responses = _posted_responses(request, launch)
         try:
-            services.submit_quiz(launch=launch, responses=_posted_responses(request, launch))
+            services.submit_quiz(launch=launch, responses=responses)
         except ExamError as error:
             if error.code not in {"quiz_finished", "time_up"}:
                 context = _page_context(launch)
                 return _render_page(request, launch, {**context, "error": error}, status=400)
+            return _go(request, _result_url(launch, _not_counted(launch, responses)))
         return _go(request, reverse("exams:result", args=[launch.launch_id]))
     template = "exam/finish.html#confirm" if request.htmx else "exam/finish.html"
-    return _render(request, launch, template, _page_context(launch))
+    context = _page_context(launch)
+    context["rows"] = _review_rows(launch, context["items"])
+    context["drafts"] = sum(row["state"] == "draft" for row in context["rows"])
+    return _render(request, launch, template, context)
+
+
+def _not_counted(launch: Launch, responses: list[services.ResponseIn]) -> list[int]:
+    """The numbers (as the candidate sees them) of the posted answers the server does not hold:
+    what the form sent after the time was up, which is not counted."""
+    posted = {r.question_id: normalize_digits(str(r.answer)) for r in responses}
+    items = launch.quiz.items.order_by("position").only("question_id", "answer", "choice_order")
+    return [
+        number
+        for number, item in enumerate(items, start=1)
+        if item.question_id in posted and posted[item.question_id] != str(item.shown_answer)
+    ]
+
+
+def _result_url(launch: Launch, late: list[int]) -> str:
+    """The result page; with ?late=3,7 it names the answers that came too late to count."""
+    url = reverse("exams:result", args=[launch.launch_id])
+    return f"{url}?late={','.join(map(str, late))}" if late else url
+
+
+def _late_numbers(request: HttpRequest, total: int) -> list[int]:
+    """?late=3,7 (from _result_url, or the page's script for answers still queued at time-up),
+    as question numbers."""
+    parts = request.GET.get("late", "").split(",")[:total]
+    numbers = {int(part) for part in parts if part.isascii() and part.isdigit() and len(part) < 6}
+    return sorted(numbers & set(range(1, total + 1)))
 
 
 def _go(request: HttpRequest, url: str) -> HttpResponse:
@@ -331,8 +480,29 @@ def result(request: HttpRequest, launch_id: UUID) -> HttpResponse:
         request,
         launch,
         "exam/result.html",
-        {"quiz": launch.quiz, "exam": launch.quiz.exam, "redirect_seconds": 8},
+        {
+            "quiz": launch.quiz,
+            "exam": launch.quiz.exam,
+            "redirect_seconds": 8,
+            "late": _late_numbers(request, launch.quiz.total_questions),
+            **_score_explained(launch.quiz),
+        },
     )
+
+
+def _score_explained(quiz: Quiz) -> dict:
+    """What the result page needs to explain the score (issue 12: "Score 4" and "18.18 %" for 3
+    right answers said nothing of weights): the questions' weights, the most there was to earn,
+    and the pass mark the quiz was graded against (scoring.exams.grade's rule)."""
+    weights = list(
+        QuizQuestion.objects.filter(quiz=quiz).values_list("question__weight", flat=True)
+    )
+    return {
+        "max_score": round(sum(weights), 4),
+        "lightest": min(weights, default=0),
+        "heaviest": max(weights, default=0),
+        "pass_mark": services.pass_mark(quiz),
+    }
 
 
 @require_GET

@@ -69,10 +69,11 @@ def test_exam_pages_under_the_csp(watched, portal):
     page.locator(f"#q-{first.question_id} input[value='1']").check()
     expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
 
-    page.get_by_role("button", name="Finish exam…").click()  # the dialog, loaded by htmx
+    page.get_by_role("button", name="Finish exam…").click()  # the review page (review.js)
+    page.get_by_role("button", name="Finish and see my result").click()
     dialog = page.locator("#confirm-dialog")
     expect(dialog).to_be_visible()
-    dialog.get_by_role("button", name="Finish and see my result").click()
+    dialog.get_by_role("button", name="Finish now").click()
     page.wait_for_url(re.compile(r"/result/$"))
     expect(page.locator(".verdict")).to_be_visible()
     kinds = {response.request.resource_type for response in seen["responses"]}

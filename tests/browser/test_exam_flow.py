@@ -10,6 +10,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from portal.exams.models import Exam, Launch, QuizQuestion
+from portal.localize import digits, number
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,7 +48,8 @@ def launch_through_sandbox(page, portal, exam: Exam) -> Launch:
     launch_id = parse_qs(urlsplit(page.url).query)["launch"][0]
     # exam_url shows the start page first: no question yet, and nothing claimed.
     expect(page.get_by_role("heading", level=1)).to_have_text(exam.title)
-    expect(page.locator("#start-questions")).to_have_text(str(exam.number_of_question))
+    shown = digits(exam.number_of_question, exam.language)  # Persian digits on a Persian page
+    expect(page.locator("#start-questions")).to_have_text(shown)
     expect(page.locator("fieldset.question")).to_have_count(0)
     assert Launch.objects.get(pk=launch_id).claimed_at is None
     page.get_by_role("button", name=START[exam.language], exact=True).click()
@@ -81,54 +83,60 @@ def test_persian_exam_with_reload_and_lost_connection(page, browser_context, chr
     expect(page.locator("html")).to_have_attribute("lang", "fa")
     save_state = page.locator("#save-state")
     progress = page.locator("#progress-text")
-    expect(page.locator("#timer-value")).to_have_text(re.compile(r"^2[45]:\d\d$"))
+    expect(page.locator("#timer-value")).to_have_text(re.compile(r"^۲[۴۵]:[۰-۹]{2}$"))
 
     # Right answers to the first 12, wrong to 13..16; the page shows one question at a time.
+    # No going back: each choice is confirmed ("Confirm and next"), which opens the next one.
     plan = {item.question_id: right_choice(item) for item in items[:12]}
     plan |= {item.question_id: wrong_choice(item) for item in items[12:16]}
-    for index, item in enumerate(items[:10]):
+    for item in items[:10]:
         fieldset = page.locator(f"#q-{item.question_id}")
         expect(fieldset).to_be_visible()
         fieldset.locator(f"input[value='{plan[item.question_id]}']").check()
+        fieldset.get_by_role("button", name="تأیید و بعدی").click()
         expect(save_state).to_have_attribute("data-state", "saved")
-        if index < 9:
-            page.get_by_role("button", name="بعدی").click()
-    expect(progress).to_have_text("10 از 20 پاسخ داده شده")
+    expect(progress).to_have_text("۱۰ از ۲۰ پاسخ داده شده")
 
     # Mid-way reload: nothing is lost, and the page resumes at the first open question.
     page.reload()
-    expect(progress).to_have_text("10 از 20 پاسخ داده شده")
+    expect(progress).to_have_text("۱۰ از ۲۰ پاسخ داده شده")
     for item in items[:10]:
         assert page.locator(
             f"#q-{item.question_id} input[value='{plan[item.question_id]}']"
         ).is_checked()
     expect(page.locator(f"#q-{items[10].question_id}")).to_be_visible()
 
-    # The network drops: the answer is kept in the page and sent when it returns.
+    # The network drops: the answer (confirmed) is kept in the page and sent when it returns.
     browser_context.set_offline(True)
     item = items[10]
     page.locator(f"#q-{item.question_id} input[value='{plan[item.question_id]}']").check()
     expect(save_state).to_have_attribute("data-state", "offline")
+    page.locator(f"#q-{item.question_id}").get_by_role("button", name="تأیید و بعدی").click()
     assert QuizQuestion.objects.get(pk=item.pk).answer is None
     browser_context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     expect(save_state).to_have_attribute("data-state", "saved")
-    assert QuizQuestion.objects.get(pk=item.pk).shown_answer == plan[item.question_id]
+    saved = QuizQuestion.objects.get(pk=item.pk)
+    assert (saved.shown_answer, saved.done) == (plan[item.question_id], "completed")
 
-    # can_back is false: an answered question is locked in the page.
+    # can_back is false: a confirmed question is locked in the page.
     assert page.locator(f"#q-{item.question_id} input:not(:checked)").first.is_disabled()
 
     for item in items[11:16]:
-        page.get_by_role("button", name="بعدی").click()
-        page.locator(f"#q-{item.question_id} input[value='{plan[item.question_id]}']").check()
+        fieldset = page.locator(f"#q-{item.question_id}")
+        fieldset.locator(f"input[value='{plan[item.question_id]}']").check()
+        fieldset.get_by_role("button", name="تأیید و بعدی").click()
         expect(save_state).to_have_attribute("data-state", "saved")
 
-    # Finish: confirmation first (4 unanswered), then the result, then the sandbox callback.
+    # Finish: the review first (4 unanswered), its confirmation, then the result, then the
+    # sandbox callback.
     page.get_by_role("button", name="پایان آزمون…").click()
+    page.wait_for_url(re.compile(r"/finish/$"))
+    expect(page.locator(".confirm").first).to_contain_text("به ۱۶ سوال از ۲۰ سوال پاسخ داده‌اید.")
+    page.get_by_role("button", name="پایان آزمون و دیدن نتیجه").click()
     dialog = page.locator("#confirm-dialog")
     expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("به 16 سوال از 20 سوال پاسخ داده‌اید.")
-    dialog.get_by_role("button", name="پایان آزمون و دیدن نتیجه").click()
+    dialog.get_by_role("button", name="پایان آزمون").click()
 
     page.wait_for_url(re.compile(r"/result/$"))
     launch.quiz.refresh_from_db()
@@ -138,7 +146,7 @@ def test_persian_exam_with_reload_and_lost_connection(page, browser_context, chr
     assert launch.quiz.percentage == expected
     assert launch.quiz.correct_answers == 12 and launch.quiz.wrong_answers == 4
     expect(page.locator(".verdict")).to_have_text("قبول" if expected >= 60 else "مردود")
-    expect(page.locator("#result-percentage")).to_have_text(f"{expected:g}")
+    expect(page.locator("#result-percentage")).to_have_text(number(expected, 2, "fa"))
 
     page.get_by_role("link", name="ادامه").click()
     page.wait_for_url(re.compile(r"/sandbox/exams/callback/\?"))
@@ -197,11 +205,11 @@ def test_without_going_back_a_skipped_question_stays_reachable(page, portal):
     launch = launch_through_sandbox(page, portal, exam)
     first, second, third = items_of(launch)[:3]
     page.locator(f"#q-{first.question_id} input[value='{right_choice(first)}']").check()
+    page.get_by_role("button", name="تأیید و بعدی").click()  # final, on to the second
     expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
-    page.get_by_role("button", name="بعدی").click()  # to the second question
-    page.get_by_role("button", name="بعدی").click()  # skip it, to the third
+    page.get_by_role("button", name="بعداً پاسخ می‌دهم").click()  # skip it, to the third
     expect(page.locator(f"#q-{third.question_id}")).to_be_visible()
     page.get_by_role("button", name="قبلی").click()
     expect(page.locator(f"#q-{second.question_id}")).to_be_visible()  # not the answered first
     expect(page.get_by_role("button", name="قبلی")).to_be_disabled()
-    expect(page.get_by_role("button", name="سوال 1، پاسخ داده شده")).to_be_disabled()
+    expect(page.get_by_role("button", name="سوال ۱، پاسخ داده شده")).to_be_disabled()

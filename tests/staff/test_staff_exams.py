@@ -659,7 +659,7 @@ def test_preview_is_the_candidates_page_and_saves_nothing(viewer_client, custome
     html = html_of(response)
     assert 'lang="fa" dir="rtl"' in html
     assert html.count('<fieldset class="question"') == 4
-    assert "سوال 1 از 4" in html  # "Question 1 of 4", as the candidate reads it
+    assert "سوال ۱ از ۴" in html  # "Question 1 of 4", as the candidate reads it
     assert 'data-answer-url="/staff/exams/' in html and "/exam/" not in html.split("<form")[1]
     assert 'id="finish" class="primary" disabled' in html
     # The script's endpoints keep nothing either.
