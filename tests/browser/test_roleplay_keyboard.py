@@ -192,3 +192,6 @@ def test_without_javascript_each_reply_lands_on_the_current_message(
     rate_by_keyboard(page, value_index=0)
     assert page.url.endswith("/roleplay/")
     assert sorted(LikertResponse.objects.values_list("value", flat=True)) == [1, 1]
+    tab_to(page, "#finish-assessment")
+    enter(page, loads=True)
+    assert page.url.endswith("/roleplay/done/")
