@@ -1,8 +1,19 @@
-"""Strict checks shared by the portal's JSON content files (exams, clusters): one error type
-and messages that name the place and the field, e.g. `Question 3: field 'correct' ...`."""
+"""What the portal's JSON content formats (exam and cluster files) share: their error type, the
+pydantic types their declarations are built from (text that is not blank, a finite number, a
+language of the portal's pages), their JSON Schema documents, and numbers written as people
+write them."""
 
+import json
 import math
-from typing import Any
+from typing import Annotated, Any
+
+from django.conf import settings
+from pydantic import AfterValidator, BaseModel, Field, PlainValidator
+from pydantic_core import PydanticCustomError
+
+# The largest value a (Positive)IntegerField holds on every database Django supports.
+INT_MAX = 2147483647
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 class FormatError(Exception):
@@ -13,81 +24,86 @@ class FormatError(Exception):
         self.message = message
 
 
-class _Required:
-    def __repr__(self) -> str:
-        return "REQUIRED"
-
-
-# In a field spec (field name → default when the file leaves it out), marks a required field.
-REQUIRED: Any = _Required()
-
-
 def plain_number(value: float) -> int | float:
     """60.0 → 60: whole numbers read (and round-trip) as hand-written files have them."""
     return int(value) if float(value).is_integer() else value
 
 
-def is_int(value: Any) -> bool:
-    # bool is an int in Python, but `"correct": true` is a mistake, not the number 1.
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def is_number(value: Any) -> bool:
-    if not (is_int(value) or isinstance(value, float)):
+    """A JSON number: not a bool (`"correct": true` is a mistake, not 1), nor NaN, an infinity
+    or an integer too large to be a float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     try:
-        return math.isfinite(float(value))
+        return math.isfinite(value)
     except OverflowError:
         return False
 
 
-def fields(obj: Any, spec: dict[str, Any], where: str) -> dict[str, Any]:
-    """Check obj is an object with no unknown and no missing field; fill in the defaults."""
-    if not isinstance(obj, dict):
-        raise FormatError(f"{where} must be a JSON object.")
-    unknown = sorted(set(obj) - set(spec))
-    if unknown:
-        names = ", ".join(repr(name) for name in unknown)
-        raise FormatError(f"{where}: unknown field {names}.")
-    values = {}
-    for name, default in spec.items():
-        if name in obj:
-            values[name] = obj[name]
-        elif default is REQUIRED:
-            raise FormatError(f"{where}: field {name!r} is missing.")
-        else:
-            values[name] = default
-    return values
+def language_codes() -> list[str]:
+    """The languages of the portal's pages, read when asked (tests and deployments may change
+    LANGUAGES)."""
+    return [code for code, _name in settings.LANGUAGES]
 
 
-def text(value: Any, where: str, name: str, max_length: int | None = None) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise FormatError(f"{where}: field {name!r} must be a non-empty string.")
-    if max_length is not None and len(value) > max_length:
-        raise FormatError(
-            f"{where}: field {name!r} is {len(value)} characters long; "
-            f"the most allowed is {max_length}."
-        )
+def _not_blank(value: str) -> str:
+    # Stored exactly as written (no trimming); only a blank value is refused.
+    if not value.strip():
+        raise PydanticCustomError("blank", "blank")
     return value
 
 
-def boolean(value: Any, where: str, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise FormatError(f"{where}: field {name!r} must be true or false, got {value!r}.")
+def _known_language(value: str) -> str:
+    if value not in language_codes():
+        raise PydanticCustomError("unknown_language", "unknown language")
     return value
 
 
-def integer(value: Any, where: str, name: str, low: int, high: int | None = None) -> int:
-    if not (is_int(value) and value >= low and (high is None or value <= high)):
-        wanted = f"from {low} to {high}" if high is not None else f"of at least {low}"
-        raise FormatError(
-            f"{where}: field {name!r} must be a whole number {wanted}, got {value!r}."
-        )
+def _finite_number(value: Any) -> int | float:
+    if not is_number(value):
+        raise PydanticCustomError("number", "not a finite number")
     return value
 
 
-def number(value: Any, where: str, name: str, low: float, high: float | None = None) -> float:
-    if not (is_number(value) and value >= low and (high is None or value <= high)):
-        wanted = f"from {low:g} to {high:g}" if high is not None else f"of at least {low:g}"
-        raise FormatError(f"{where}: field {name!r} must be a number {wanted}, got {value!r}.")
-    return float(value)
+# Text that is not blank ("\S": at least one character that is not white space, for editors
+# that check files against the JSON Schema).
+NotBlank = Annotated[str, AfterValidator(_not_blank), Field(json_schema_extra={"pattern": r"\S"})]
+Language = Annotated[
+    str,
+    AfterValidator(_known_language),
+    Field(json_schema_extra=lambda schema: schema.update(enum=language_codes())),
+]
+# A whole or decimal number, kept as written (10 stays 10, not 10.0).
+Number = Annotated[int | float, PlainValidator(_finite_number, json_schema_input_type=float)]
+
+
+def json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON Schema of a format's declaration, as schemas/ publishes it."""
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "$comment": (
+            f"Generated from {model.__module__}.{model.__qualname__} by "
+            "`manage.py format_schemas`: do not edit."
+        ),
+        **_unwrapped(model.model_json_schema()),
+    }
+
+
+def _unwrapped(node: Any) -> Any:
+    """Descriptions (the models' docstrings) as one line each, not wrapped as in the code."""
+    if isinstance(node, dict):
+        return {
+            # (A field named "description" has an object, its schema, there.)
+            key: _one_line(value) if key == "description" else _unwrapped(value)
+            for key, value in node.items()
+        }
+    return [_unwrapped(item) for item in node] if isinstance(node, list) else node
+
+
+def _one_line(value: Any) -> Any:
+    return " ".join(value.split()) if isinstance(value, str) else _unwrapped(value)
+
+
+def json_schema_text(model: type[BaseModel]) -> str:
+    """The text of the model's file in schemas/."""
+    return json.dumps(json_schema(model), ensure_ascii=False, indent=2) + "\n"

@@ -17,36 +17,23 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from portal import jsonformat
 from portal.exams.models import Exam
 
 FORMAT = "portal-exam/1"
 
 # The largest values Positive(Small)IntegerField holds on every database Django supports.
 SMALL_INT_MAX = 32767
-INT_MAX = 2147483647
+INT_MAX = jsonformat.INT_MAX
 TITLE_MAX_LENGTH = Exam._meta.get_field("title").max_length
 
-
-def _not_blank(value: str) -> str:
-    # Stored exactly as written (no trimming); only a blank value is refused.
-    if not value.strip():
-        raise PydanticCustomError("blank", "blank")
-    return value
-
-
-def _known_language(value: str) -> str:
-    # Read the setting at validation time (tests and deployments may change LANGUAGES).
-    if value not in {code for code, _name in settings.LANGUAGES}:
-        raise PydanticCustomError("unknown_language", "unknown language")
-    return value
-
-
-Text = Annotated[str, AfterValidator(_not_blank)]
-Title = Annotated[str, MaxLen(TITLE_MAX_LENGTH), AfterValidator(_not_blank)]
-Language = Annotated[str, AfterValidator(_known_language)]
+# Shared with the cluster format (portal/jsonformat.py): not blank, stored as written.
+Text = jsonformat.NotBlank
+Title = Annotated[jsonformat.NotBlank, MaxLen(TITLE_MAX_LENGTH)]
+Language = jsonformat.Language
 Choice = Annotated[int, Ge(1), Le(4)]
 Weight = Annotated[float, Ge(0), Field(allow_inf_nan=False)]
 Percent = Annotated[float, Ge(0), Le(100), Field(allow_inf_nan=False)]

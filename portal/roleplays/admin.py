@@ -1,9 +1,14 @@
 """Clusters and their content in the admin (cluster → roleplay → stakeholder → turn → option,
 competency → Likert items); assessments are read-only records.
 
+The admin edits one row at a time, with the rules of the cluster file format
+(portal/roleplays/format.py) that a row can break on its own, in words of its own.
+
 Partners allowed to launch a cluster are sent its metadata again whenever an edit here changes
 it (seed 000: "when cluster created or updated").
 """
+
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,7 +16,15 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest
 
-from portal.roleplays import payloads, services, transfer
+from portal.roleplays import payloads, services
+from portal.roleplays.format import (
+    ID_PATTERN,
+    ID_RULE,
+    NORM_CUTS,
+    mark_fault,
+    max_score_fault,
+    norm_table_fault,
+)
 from portal.roleplays.models import (
     Assessment,
     Cluster,
@@ -27,8 +40,19 @@ from scoring.roleplays import STEN_MAX
 
 
 def check_identifier(value: str) -> None:
-    if value and not transfer.ID_PATTERN.fullmatch(value):
-        raise ValidationError(f"Use only {transfer.ID_RULE}.")
+    if value and not ID_PATTERN.fullmatch(value):
+        raise ValidationError(f"Use only {ID_RULE}.")
+
+
+class IdentifiersForm(forms.ModelForm):
+    """A row's ids (cluster_id, roleplay_id, a competency's code, a turn's key) use only the
+    characters the cluster file format allows."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("cluster_id", "roleplay_id", "code", "key"):
+            if name in self.fields:
+                self.fields[name].validators.append(check_identifier)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,20 +120,9 @@ class RoleplayInline(admin.StackedInline):
     show_change_link = True
 
 
-class ClusterForm(forms.ModelForm):
-    class Meta:
-        model = Cluster
-        fields = "__all__"
-
-    def clean_cluster_id(self) -> str:
-        value = self.cleaned_data["cluster_id"]
-        check_identifier(value)
-        return value
-
-
 @admin.register(Cluster)
 class ClusterAdmin(PushesClusterMetadata):
-    form = ClusterForm
+    form = IdentifiersForm
     list_display = (
         "cluster_id",
         "cluster_name",
@@ -140,35 +153,34 @@ class ClusterAdmin(PushesClusterMetadata):
         return self.readonly_fields
 
 
-class CompetencyForm(forms.ModelForm):
+class CompetencyForm(IdentifiersForm):
     class Meta:
         model = Competency
         fields = "__all__"
-
-    def clean_code(self) -> str:
-        value = self.cleaned_data["code"]
-        check_identifier(value)
-        return value
 
     def clean_norm_table(self) -> list:
         return self.cleaned_data.get("norm_table") or []
 
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("kind") == Competency.Kind.PF16:
-            table = data.get("norm_table")
-            cuts = STEN_MAX - 1
-            numbers = isinstance(table, list) and all(
-                isinstance(cut, int | float) and not isinstance(cut, bool) for cut in table
-            )
-            if not numbers or len(table) != cuts:
-                self.add_error("norm_table", f"A 16PF norm table is {cuts} raw-score cut-offs.")
-            elif any(low >= high for low, high in zip(table, table[1:], strict=False)):
-                self.add_error("norm_table", "The cut-offs must be in ascending order.")
-            if data.get("max_score") not in (None, STEN_MAX):
-                self.add_error("max_score", f"A 16PF trait is a sten: its max_score is {STEN_MAX}.")
+        kind = data.get("kind")
+        if kind == Competency.Kind.PF16:
+            # Its Likert items are edited below, in the same request: their count is unknown
+            # here, so whether the table fits them is the file's check only.
+            match norm_table_fault(data.get("norm_table"), None):
+                case "size":
+                    self.add_error(
+                        "norm_table", f"A 16PF norm table is {NORM_CUTS} raw-score cut-offs."
+                    )
+                case "order":
+                    self.add_error("norm_table", "The cut-offs must be in ascending order.")
         elif data.get("norm_table"):
             self.add_error("norm_table", "Only 16PF competencies have a norm table.")
+        match max_score_fault(kind, data.get("max_score")) if "max_score" in data else None:
+            case "sten":
+                self.add_error("max_score", f"A 16PF trait is a sten: its max_score is {STEN_MAX}.")
+            case "positive":
+                self.add_error("max_score", "The most marks must be greater than 0.")
         return data
 
 
@@ -187,20 +199,9 @@ class StakeholderInline(admin.StackedInline):
     show_change_link = True  # its turns are edited on its own page
 
 
-class RoleplayForm(forms.ModelForm):
-    class Meta:
-        model = Roleplay
-        fields = "__all__"
-
-    def clean_roleplay_id(self) -> str:
-        value = self.cleaned_data["roleplay_id"]
-        check_identifier(value)
-        return value
-
-
 @admin.register(Roleplay)
 class RoleplayAdmin(PushesClusterMetadata):
-    form = RoleplayForm
+    form = IdentifiersForm
     list_display = ("roleplay_id", "roleplay_name", "cluster", "position", "total_time_minutes")
     list_filter = ("cluster",)
     search_fields = ("roleplay_id", "roleplay_name", "cluster__cluster_name")
@@ -230,14 +231,13 @@ class CompetencyAdmin(PushesClusterMetadata):
         return [obj.roleplay.cluster] if obj.roleplay_id else []
 
 
-class TurnForm(forms.ModelForm):
+class TurnForm(IdentifiersForm):
     class Meta:
         model = Turn
         fields = "__all__"
 
     def clean_key(self) -> str:
         key = self.cleaned_data["key"]
-        check_identifier(key)
         stakeholder = self.cleaned_data.get("stakeholder")  # absent in the inline
         stakeholder_id = stakeholder.pk if stakeholder else self.instance.stakeholder_id
         if stakeholder_id:
@@ -281,20 +281,27 @@ class OptionForm(forms.ModelForm):
         turn = self.instance.turn if self.instance.turn_id else None
         if turn is None:
             return marks
-        competencies = {
-            c.code: c for c in Competency.objects.filter(roleplay=turn.stakeholder.roleplay_id)
+        scales = {
+            c.code: (c.kind, c.max_score)
+            for c in Competency.objects.filter(roleplay=turn.stakeholder.roleplay_id)
         }
         for code, value in marks.items():
-            competency = competencies.get(code)
-            if competency is None:
-                known = ", ".join(competencies) or "none yet"
-                raise ValidationError(f"Unknown competency {code!r} (this roleplay has {known}).")
-            if competency.kind == Competency.Kind.PF16:
-                raise ValidationError(
-                    f"{code} is a 16PF trait, measured by its Likert items only: no marks."
-                )
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                raise ValidationError(f"The marks of {code} must be a number.")
+            match mark_fault(code, value, scales):
+                case "unknown":
+                    known = ", ".join(scales) or "none yet"
+                    raise ValidationError(
+                        f"Unknown competency {code!r} (this roleplay has {known})."
+                    )
+                case "trait":
+                    raise ValidationError(
+                        f"{code} is a 16PF trait, measured by its Likert items only: no marks."
+                    )
+                case "range":
+                    top = scales[code][1]
+                    raise ValidationError(
+                        f"The marks of {code} must be a number from -{top:g} to {top:g} (its "
+                        "max_score)."
+                    )
         return marks
 
 

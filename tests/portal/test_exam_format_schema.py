@@ -1,0 +1,78 @@
+"""The exam file format's published JSON Schema (schemas/exam.schema.json): what the declaration
+(portal/exams/schema.py) gives, and it refuses what the importer refuses."""
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from portal.exams.schema import ExamFile
+from portal.exams.transfer import ExamFormatError, validate
+from portal.jsonformat import json_schema_text
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_FILE = ROOT / "schemas" / "exam.schema.json"
+DOCS = ROOT / "docs" / "exam-format.md"
+DEMO_EXAMS = sorted((ROOT / "portal" / "exams" / "fixtures").glob("demo_exam_*.json"))
+
+
+@pytest.fixture
+def validator() -> Draft202012Validator:
+    return Draft202012Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+
+
+@pytest.fixture
+def example() -> dict:
+    """The example of docs/exam-format.md."""
+    text = DOCS.read_text(encoding="utf-8")
+    return json.loads(re.search(r"```json\n(.*?)```", text, re.S).group(1))
+
+
+def test_the_published_schema_is_what_the_models_give():
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == json_schema_text(ExamFile), (
+        "schemas/exam.schema.json is stale: run manage.py format_schemas"
+    )
+    assert "exam.schema.json" in DOCS.read_text(encoding="utf-8"), "the docs link it"
+
+
+def test_the_schema_accepts_the_demo_exams_and_the_example_of_the_docs(validator, example):
+    assert len(DEMO_EXAMS) == 2
+    for path in DEMO_EXAMS:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        assert list(validator.iter_errors(document)) == [], path.name
+        validate(document)
+    assert list(validator.iter_errors(example)) == []
+
+
+def question(data: dict) -> dict:
+    return data["exam"]["questions"][0]
+
+
+REFUSED_BY_BOTH = [
+    pytest.param(lambda d: d.update(format="portal-exam/2"), id="format"),
+    pytest.param(lambda d: d["exam"].update(colour="red"), id="unknown-field"),
+    pytest.param(lambda d: d["exam"].update(title=" "), id="blank-title"),
+    pytest.param(lambda d: d["exam"].update(title="x" * 301), id="long-title"),
+    pytest.param(lambda d: d["exam"].update(language="de"), id="language"),
+    pytest.param(lambda d: d["exam"].update(accept_score=101), id="accept-score"),
+    pytest.param(lambda d: d["exam"].update(duration=0), id="duration"),
+    pytest.param(lambda d: d["exam"].pop("number_of_question"), id="draws"),
+    pytest.param(lambda d: d["exam"].update(questions=[]), id="no-questions"),
+    pytest.param(lambda d: question(d).update(correct=5), id="correct"),
+    pytest.param(lambda d: question(d).update(correct=True), id="correct-bool"),
+    pytest.param(lambda d: question(d).update(c3=""), id="blank-choice"),
+    pytest.param(lambda d: question(d).update(weight=-1), id="weight"),
+]
+
+
+@pytest.mark.parametrize("change", REFUSED_BY_BOTH)
+def test_the_schema_refuses_what_the_importer_refuses(validator, example, change):
+    """An editor checking a file against the schema flags what import would refuse."""
+    document = copy.deepcopy(example)
+    change(document)
+    assert list(validator.iter_errors(document)), "the schema lets it through"
+    with pytest.raises(ExamFormatError):
+        validate(document)
