@@ -29,14 +29,16 @@ from portal.exams.models import Launch, Quiz
 from portal.jsonformat import plain_number
 
 router = Router(tags=["Exams (seed 001)"], auth=client_token_auth)
+CONTRACT = errors.EXAM_CONTRACT
 
 
 def speaks_exam_contract(view):
-    """Answer in the contract's language (errors in its format: portal.errors, by path)."""
+    """Answer in the contract's language (its errors in its envelope: api/main.py's handlers
+    and portal.errors)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
-        with translation.override(errors.exam_language(request)):
+        with translation.override(CONTRACT.language(request)):
             return view(request, *args, **kwargs)
 
     return wrapper

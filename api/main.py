@@ -11,6 +11,7 @@ from api import exams, roleplays, scorecards
 from portal import errors
 from portal.exams.services import ExamError
 from portal.roleplays.launch import LaunchError
+from portal.scorecards.services import ScorecardError
 
 api = NinjaAPI(
     title="Assessment Portal API",
@@ -37,6 +38,7 @@ api = NinjaAPI(
 api.add_router("/", exams.router)
 api.add_router("/", roleplays.router)
 api.add_router("/", scorecards.router)
+api.add_router("/", scorecards.test_router)
 
 
 def _problems(exc: ValidationError) -> list[tuple[str, str]]:
@@ -50,14 +52,26 @@ def _problems(exc: ValidationError) -> list[tuple[str, str]]:
     return problems
 
 
+# One handler per exception type: each domain error belongs to one contract and is answered
+# in that router's envelope. The errors of no router (validation, authentication, 404, 405,
+# 413, 500) find their contract by path (portal.errors).
+
+
 @api.exception_handler(ExamError)
 def exam_error(request: HttpRequest, exc: ExamError) -> HttpResponse:
-    return errors.api_error(request, status=exc.status, code=exc.code, message=exc.message)
+    return exams.CONTRACT.error(request, status=exc.status, code=exc.code, message=exc.message)
 
 
 @api.exception_handler(LaunchError)
 def launch_error(request: HttpRequest, exc: LaunchError) -> HttpResponse:
-    return errors.api_error(request, status=exc.status, code=exc.code, message=exc.detail)
+    return roleplays.CONTRACT.error(request, status=exc.status, code=exc.code, message=exc.detail)
+
+
+@api.exception_handler(ScorecardError)
+def scorecard_error(request: HttpRequest, exc: ScorecardError) -> HttpResponse:
+    return scorecards.CONTRACT.error(
+        request, status=exc.status, code=exc.code, message=exc.message, details=exc.details
+    )
 
 
 @api.exception_handler(ValidationError)
@@ -69,7 +83,7 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 
 @api.exception_handler(AuthenticationError)
 def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    if errors.contract_for(request.path) == errors.EXAMS:
+    if errors.contract_of(request.path) is exams.CONTRACT:
         message = _("A valid client token is required in X-Client-Token or Authorization: Token.")
         return errors.api_error(request, status=401, code="INVALID_TOKEN", message=message)
     return errors.api_error(request, status=401, code="UNAUTHORIZED", message="Unauthorized")

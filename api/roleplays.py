@@ -13,10 +13,12 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, Form, Query, Router, Schema
 
 from api.fields import Line, RequestSchema
-from portal.roleplays import launch as services
-from portal.roleplays.views import SESSION_KEY
+from portal import errors
+from portal.roleplays import launch
+from portal.roleplays.services import SESSION_KEY
 
 router = Router(tags=["Roleplay clusters (seed 000)"])
+CONTRACT = errors.ROLEPLAY_CONTRACT
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -24,7 +26,7 @@ router = Router(tags=["Roleplay clusters (seed 000)"])
 
 class LaunchErrorOut(Schema):
     success: bool = Field(False, examples=[False])
-    error_code: str = Field(..., description=", ".join(services.ERROR_STATUS))
+    error_code: str = Field(..., description=", ".join(launch.ERROR_STATUS))
     detail: str = Field(..., examples=["auth_token has expired."])
 
 
@@ -66,12 +68,12 @@ class AssessmentLaunchOut(Schema):
 
 # --- endpoints --------------------------------------------------------------------------------
 
-LAUNCH_ERRORS = dict.fromkeys(sorted(set(services.ERROR_STATUS.values())), LaunchErrorOut)
+LAUNCH_ERRORS = dict.fromkeys(sorted(set(launch.ERROR_STATUS.values())), LaunchErrorOut)
 LAUNCH_RESPONSES = {
     status: {
         "description": "error_code: "
         + ", ".join(
-            code for code, code_status in services.ERROR_STATUS.items() if code_status == status
+            code for code, code_status in launch.ERROR_STATUS.items() if code_status == status
         )
     }
     for status in LAUNCH_ERRORS
@@ -115,7 +117,7 @@ def assessment_launch(request: HttpRequest, payload: AssessmentLaunchIn) -> dict
 
     A refused launch creates nothing and does not spend the token.
     """
-    launched = services.assessment_launch(
+    launched = launch.assessment_launch(
         user_id=payload.user_id,
         user_name=payload.user_name,
         assessment_cluster_id=payload.assessment_cluster_id,
@@ -152,10 +154,10 @@ def assessment_start(
     launch again from the partner's site.
     """
     try:
-        assessment = services.assessment_start(
+        assessment = launch.assessment_start(
             ticket=ticket, assessment_cluster_id=assessment_cluster_id
         )
-    except services.TicketError as error:
+    except launch.TicketError as error:
         response = render(
             request,
             "roleplay/launch_error.html",

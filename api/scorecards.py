@@ -8,40 +8,35 @@ site, or with a body that is not JSON, are refused first (portal.scorecards.orig
 """
 
 import json
-import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import wraps
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 from ninja.renderers import JSONRenderer
 from pydantic import BaseModel, StringConstraints, field_validator
 
 from api.fields import EmailOrBlank, Int, Line, RequestModel, Text
-from portal import metrics, ratelimit
-from portal.scorecards import leads, limits, services
+from portal import errors, ratelimit
+from portal import health as portal_health
+from portal.scorecards import leads, limits, services, visitor
 from portal.scorecards import results as stored_results
 from portal.scorecards.models import Visit
 from portal.scorecards.origin import same_site_json
 from portal.scorecards.results import iso
 from portal.scorecards.services import COOKIE, ScorecardError, set_cookie
 
-STARTED = time.time()
 VERSION = "1.0.0"
 router = Router(tags=["AI Reality Check scorecard (seed 002)"])
+CONTRACT = errors.SCORECARD_CONTRACT
 
 
 router.add_decorator(same_site_json, mode="view")
-
-
-def error(request: HttpRequest, exc: ScorecardError) -> HttpResponse:
-    return ratelimit.error_response(
-        request, status=exc.status, code=exc.code, message=exc.message, details=exc.details
-    )
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -371,17 +366,14 @@ LIMITED = {429: ScorecardErrorOut, 503: ScorecardErrorOut}
 def start(request: HttpRequest, payload: StartIn):
     """Start an assessment (or resume the session's open one); sets the session cookie.
     At most 10 an hour per IP address."""
-    try:
-        session, created = services.open_session(request)
-        visit = services.start(
-            session=session,
-            email=(payload.email or "").strip(),
-            company=(payload.company or "").strip(),
-            referrer=payload.referrer or "",
-            browser_info=payload.browserInfo.model_dump() if payload.browserInfo else {},
-        )
-    except ScorecardError as exc:
-        return error(request, exc)
+    session, created = visitor.open_session(request)
+    visit = services.start(
+        session=session,
+        email=(payload.email or "").strip(),
+        company=(payload.company or "").strip(),
+        referrer=payload.referrer or "",
+        browser_info=payload.browserInfo.model_dump() if payload.browserInfo else {},
+    )
     response = answer(
         {
             "sessionId": session.session_id,
@@ -403,17 +395,14 @@ def start(request: HttpRequest, payload: StartIn):
 def save_progress(request: HttpRequest, payload: SaveIn):
     """Save one step's answers (merged with what was saved before). An incomplete step is
     saved too and answered with canProceed false and the unanswered questions."""
-    try:
-        session = services.require_session(request)
-        saved = services.save_progress(
-            session=session,
-            step=payload.step,
-            responses=payload.responses,
-            email=(payload.email or "").strip(),
-            time_spent=payload.timeSpent,
-        )
-    except ScorecardError as exc:
-        return error(request, exc)
+    session = visitor.require_session(request)
+    saved = services.save_progress(
+        session=session,
+        step=payload.step,
+        responses=payload.responses,
+        email=(payload.email or "").strip(),
+        time_spent=payload.timeSpent,
+    )
     completed = saved.visit.steps_completed
     next_step = saved.step + 1 if saved.step + 1 < services.TOTAL_STEPS else None
     body = {
@@ -435,17 +424,14 @@ def save_progress(request: HttpRequest, payload: SaveIn):
 def submit(request: HttpRequest, payload: SubmitIn):
     """Score the assessment, store it and queue the HubSpot sync and the results e-mail
     (statuses say where they stand). A second submit answers the same result."""
-    try:
-        session = services.require_session(request)
-        submitted = services.submit(
-            session=session,
-            final_responses=payload.finalResponses,
-            completion_time=payload.completionTime,
-            contact=payload.contactInfo.model_dump() if payload.contactInfo else {},
-            feedback=payload.feedback or "",
-        )
-    except ScorecardError as exc:
-        return error(request, exc)
+    session = visitor.require_session(request)
+    submitted = services.submit(
+        session=session,
+        final_responses=payload.finalResponses,
+        completion_time=payload.completionTime,
+        contact=payload.contactInfo.model_dump() if payload.contactInfo else {},
+        feedback=payload.feedback or "",
+    )
     return answer(submit_body(submitted))
 
 
@@ -458,21 +444,15 @@ def submit(request: HttpRequest, payload: SubmitIn):
 def results(request: HttpRequest, assessmentId: Line):  # noqa: N803 - the seed's name
     """Detailed results of the session's own completed assessment (403 for another's)."""
     visit = Visit.objects.filter(assessment_id=assessmentId).first()
-    session = services.current_session(request)
+    session = visitor.current_session(request)
     if session is None:
-        return error(request, services._expired())
+        raise services.session_expired()
     if visit is None or not visit.is_completed:
-        return error(
-            request,
-            ScorecardError(
-                "ASSESSMENT_NOT_FOUND", "No completed assessment has this id.", status=404
-            ),
+        raise ScorecardError(
+            "ASSESSMENT_NOT_FOUND", "No completed assessment has this id.", status=404
         )
     if visit.session_id != session.pk:
-        return error(
-            request,
-            ScorecardError("FORBIDDEN", "These results belong to another session.", status=403),
-        )
+        raise ScorecardError("FORBIDDEN", "These results belong to another session.", status=403)
     return stored_results.results_body(visit)
 
 
@@ -482,9 +462,9 @@ def results(request: HttpRequest, assessmentId: Line):  # noqa: N803 - the seed'
 @limits.RESUME.rate_limit()
 def resume(request: HttpRequest):
     """The session's open assessment, to continue where the visitor left off."""
-    session = services.current_session(request)
+    session = visitor.current_session(request)
     if session is None and request.COOKIES.get(COOKIE):
-        return error(request, services._expired())
+        raise services.session_expired()
     visit = services.take_open_visit(session) if session else None
     if visit is None:
         return {"hasActiveAssessment": False}
@@ -520,95 +500,42 @@ def resume(request: HttpRequest):
 def health(request: HttpRequest, response: HttpResponse):
     """Real checks (database, queue, HubSpot, e-mail) and rolling figures: `unhealthy` (503)
     when the database is down, `degraded` when the queue, HubSpot or e-mail is."""
-    from huey.contrib.djhuey import HUEY
-
-    from integrations import hubspot
-    from integrations.models import Delivery
-
-    services_state: dict[str, str] = {}
-    started = time.perf_counter()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        slow = (time.perf_counter() - started) > 0.5
-        services_state["database"] = "slow" if slow else "up"
-    except Exception:  # noqa: BLE001 - any failure is "down"
-        services_state["database"] = "down"
-    try:
-        HUEY.storage.queue_size()
-        queue = "up"
-    except Exception:  # noqa: BLE001
-        queue = "down"
-    if settings.REDIS_URL:
-        services_state["redis"] = queue
-    else:
-        services_state["queue"] = queue
-
-    def last(transport: str) -> Delivery | None:
-        if services_state["database"] == "down":
-            return None
-        return (
-            Delivery.objects.filter(transport=transport)
-            .exclude(attempt_count=0)
-            .order_by("-id")
-            .first()
-        )
-
-    if not hubspot.hubspot_configured():
-        services_state["hubspot"] = "down"
-    else:
-        latest = last(Delivery.Transport.HUBSPOT)
-        services_state["hubspot"] = (
-            "rate_limited"
-            if latest is not None and "429" in latest.last_error
-            else "down"
-            if latest is not None and latest.status == "dead"
-            else "up"
-        )
-    latest_mail = last(Delivery.Transport.EMAIL)
-    services_state["email"] = (
-        "degraded" if latest_mail is not None and latest_mail.last_error else "up"
-    )
-    # Only the database makes the portal unusable: with the queue or HubSpot down, visitors
-    # still take and submit the scorecard (leads wait in the outbox), so that is "degraded".
-    if services_state["database"] == "down":
-        status = "unhealthy"
-    elif any(v not in {"up"} for k, v in services_state.items() if k != "hubspot") or (
-        hubspot.hubspot_configured() and services_state["hubspot"] != "up"
-    ):
-        status = "degraded"
-    else:
-        status = "healthy"
-    body = {
-        "status": status,
-        "timestamp": iso(datetime.now(UTC)),
-        "version": VERSION,
-        "uptime": int(time.time() - STARTED),
-        "services": services_state,
-        "performance": metrics.figures(),
-    }
-    return Status(503 if status == "unhealthy" else 200, body)
+    body = portal_health.status_report(version=VERSION)
+    return Status(503 if body["status"] == "unhealthy" else 200, body)
 
 
 # --- development only: /api/test/* (404 unless DEBUG) -----------------------------------------
+# Their own router, in the scorecard's error format (portal.errors: /api/test/ is the
+# scorecard's). DEBUG is read per request, not when the router is mounted: a test or a shell
+# may turn it on in a running process.
+test_router = Router(tags=["Development only"])
 
 
-def _debug_only(request: HttpRequest) -> HttpResponse | None:
-    if settings.DEBUG:
-        return None
-    return error(request, ScorecardError("NOT_FOUND", "Not found.", status=404))
+def debug_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer the seed's 404 NOT_FOUND unless DEBUG is on."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if not settings.DEBUG:
+            raise ScorecardError("NOT_FOUND", "Not found.", status=404)
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
-@router.get("/test/sample-assessment", include_in_schema=False)
+# Inside the operation, so that its ScorecardError reaches the API's handler (api/main.py).
+test_router.add_decorator(debug_only, mode="operation")
+test_router.add_decorator(same_site_json, mode="view")
+
+
+@test_router.get("/test/sample-assessment", include_in_schema=False)
 def sample_assessment(request: HttpRequest):
     """Sample results for UI work: the active scorecard answered with middle answers."""
-    if (refused := _debug_only(request)) is not None:
-        return refused
     from portal.scorecards import selectors
 
     scorecard = selectors.active_scorecard()
     if scorecard is None:
-        return error(request, ScorecardError("SERVICE_UNAVAILABLE", "No scorecard.", status=503))
+        raise ScorecardError("SERVICE_UNAVAILABLE", "No scorecard.", status=503)
     visit = Visit(
         assessment_id="assess_sample",
         scorecard=scorecard,
@@ -627,14 +554,12 @@ def sample_assessment(request: HttpRequest):
     }
 
 
-@router.post("/test/simulate-hubspot-failure", include_in_schema=False)
+@test_router.post("/test/simulate-hubspot-failure", include_in_schema=False)
 def simulate_hubspot_failure(request: HttpRequest):
     """Mark this session's latest HubSpot sync as failed, to see how the UI reports it."""
-    if (refused := _debug_only(request)) is not None:
-        return refused
     from integrations.models import Delivery
 
-    session = services.current_session(request)
+    session = visitor.current_session(request)
     visit = Visit.objects.filter(session=session, hubspot_delivery__isnull=False).first()
     if session is None or visit is None:
         return {"simulated": False, "reason": "no HubSpot sync in this session"}
@@ -644,11 +569,9 @@ def simulate_hubspot_failure(request: HttpRequest):
     return {"simulated": True, "assessmentId": visit.assessment_id}
 
 
-@router.get("/test/clear-session", include_in_schema=False)
+@test_router.get("/test/clear-session", include_in_schema=False)
 def clear_session(request: HttpRequest, response: HttpResponse):
     """End the session on the server and forget its cookie, to start a fresh assessment."""
-    if (refused := _debug_only(request)) is not None:
-        return refused
-    services.end_session(request)
+    visitor.end_session(request)
     services.delete_cookie(response)
     return {"cleared": True}

@@ -282,7 +282,7 @@ def serve(conn: Connection, index: int, processes: int, port: int) -> None:
             tally = JOBS[job["kind"]](job, index, processes, port)
             tally.cpu = time.process_time() - cpu
             conn.send(tally.as_dict())
-        except Exception as error:  # noqa: BLE001 - reported to the runner, which stops
+        except Exception as error:
             conn.send({"crash": f"{type(error).__name__}: {error}"})
 
 

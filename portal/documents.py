@@ -1,10 +1,14 @@
 """Reading and writing the JSON content files of the operator commands (exams, clusters,
-scorecards): every failure becomes a CommandError with a message, never a traceback."""
+scorecards), and the import and export commands' shared body: every failure becomes a
+CommandError with a message, never a traceback."""
 
 import json
 import sys
+from collections.abc import Callable
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Model
 
 
 def read_document(path: str) -> dict:
@@ -40,3 +44,56 @@ def write_document(command: BaseCommand, data: dict, path: str | None, *, what: 
     except OSError as error:
         raise CommandError(f"Cannot write {path}: {error}") from error
     command.stdout.write(f"Exported {what} to {path}.")
+
+
+class ExportCommand(BaseCommand):
+    """What every export command does: find one record by the key it is named by, or say that
+    there is none; write its document to stdout or to -o FILE. A subclass only declares: the
+    key, the model and field it looks up, the messages, and the exporter."""
+
+    key: str  # the positional argument, e.g. "eurl"; its metavar is the key in capitals
+    key_type: type = str
+    key_help: str
+    model: type[Model]
+    lookup: str  # the model field the key is, e.g. "pk"
+    not_found: str  # formatted with key=, e.g. "No exam with eurl {key}."
+    what: str  # formatted with record=, for "Exported <what> to FILE."
+    exporter: Callable[[Any], dict]
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            self.key, type=self.key_type, metavar=self.key.upper(), help=self.key_help
+        )
+        parser.add_argument(
+            "-o", "--output", metavar="FILE", help="Write to FILE instead of stdout."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        key = options[self.key]
+        record = self.model._default_manager.filter(**{self.lookup: key}).first()
+        if record is None:
+            raise CommandError(self.not_found.format(key=key))
+        document = type(self).exporter(record)
+        write_document(self, document, options["output"], what=self.what.format(record=record))
+
+
+class ImportCommand(BaseCommand):
+    """What every import command does: read the document FILE (or stdin), load it, and turn
+    the format's own error into a CommandError with its precise message (never a traceback).
+    A subclass adds its options and says how to load; what `load` returns is printed."""
+
+    format_error: type[Exception]  # raised by the loader, with a `message` for the operator
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", metavar="FILE", help='JSON file, or "-" to read stdin.')
+
+    def load(self, data: Any, options: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        data = read_document(options["file"])
+        try:
+            output = self.load(data, options)
+        except self.format_error as error:
+            raise CommandError(getattr(error, "message", str(error))) from error
+        self.stdout.write(output)

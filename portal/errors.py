@@ -10,7 +10,8 @@ Django's handler400/404/500 (portal/urls.py) all answer through here. docs/secur
 
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -34,26 +35,144 @@ ROLEPLAY_START = "roleplay-start"
 SCORECARD = "scorecard"
 OTHER_API = "api"
 
-# Which contract a path speaks: a path ending in "/" is a prefix; any other names itself and
-# what lies below it. First match wins; paths outside /api/ are pages.
-_PATHS = (
-    ("/api/integration/exams/", EXAMS),
-    ("/api/launch/", EXAMS),
-    ("/api/integration/assessment-launch", ROLEPLAYS),
-    ("/api/integration/assessment-start", ROLEPLAY_START),
-    ("/api/assessment/", SCORECARD),
-    ("/api/health", SCORECARD),
-    ("/api/test/", SCORECARD),
-    ("/api/", OTHER_API),
-)
-# These answer people, not programs: an HTML page.
-PAGE_CONTRACTS = frozenset({None, ROLEPLAY_START})
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 RETRY_AFTER_SECONDS = 5
 
 
-def contract_for(path: str) -> str | None:
-    """The contract whose error format `path` answers in; None for the HTML pages."""
+def exam_language(request: HttpRequest) -> str:
+    """Persian, the exam contract's language, unless the caller prefers English."""
+    accept = request.headers.get("Accept-Language", "").strip().lower()
+    return "en" if accept.startswith("en") else "fa"
+
+
+def _english(request: HttpRequest) -> str:
+    return "en"
+
+
+def _json(body: dict[str, Any], status: int) -> HttpResponse:
+    return JsonResponse(
+        body,
+        status=status,
+        content_type=JSON_CONTENT_TYPE,
+        json_dumps_params={"ensure_ascii": False, "default": str},
+    )
+
+
+def _exam_envelope(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    details: Any,
+    retry_after: int | None,
+) -> HttpResponse:
+    body: dict[str, Any] = {"error": message, "code": code.lower()}
+    if details is not None:
+        body["details"] = details
+    return _json(body, status)
+
+
+def _roleplay_envelope(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    details: Any,
+    retry_after: int | None,
+) -> HttpResponse:
+    return _json({"success": False, "error_code": code, "detail": message}, status)
+
+
+def _scorecard_envelope(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    details: Any,
+    retry_after: int | None,
+) -> HttpResponse:
+    # The seed's envelope carries retryAfter in its body as well as in the header.
+    return ratelimit.error_response(
+        request,
+        status=status,
+        code=code,
+        message=message,
+        details=details,
+        retry_after=retry_after,
+    )
+
+
+def _ninja_envelope(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    details: Any,
+    retry_after: int | None,
+) -> HttpResponse:
+    return _json({"detail": message}, status)
+
+
+# (request, status, code, message, details, retry_after) → the response; Contract.error adds
+# the Retry-After header.
+Envelope = Callable[[HttpRequest, int, str, str, Any, int | None], HttpResponse]
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One wire contract an API router speaks: its name, the language of its error messages
+    and its error envelope (the body of one error). Each api/ router names its own
+    (api/exams.py, api/roleplays.py, api/scorecards.py); a path that no router answered (404,
+    405, 413, 500) finds its contract by path (`contract_of`)."""
+
+    name: str
+    language: Callable[[HttpRequest], str]
+    envelope: Envelope
+
+    def error(
+        self,
+        request: HttpRequest,
+        *,
+        status: int,
+        code: str,
+        message: Any,
+        details: Any = None,
+        retry_after: int | None = None,
+    ) -> HttpResponse:
+        """One error in this contract's envelope. `code` is written as the roleplay and
+        scorecard contracts write theirs (`INVALID_REQUEST`); the exam contract's are the same
+        in lower case. A lazy `message` is translated into the contract's language."""
+        with translation.override(self.language(request)):
+            message = str(message)
+        response = self.envelope(request, status, code, message, details, retry_after)
+        if retry_after is not None:
+            response["Retry-After"] = str(retry_after)
+        return response
+
+
+EXAM_CONTRACT = Contract(EXAMS, exam_language, _exam_envelope)
+ROLEPLAY_CONTRACT = Contract(ROLEPLAYS, _english, _roleplay_envelope)
+SCORECARD_CONTRACT = Contract(SCORECARD, _english, _scorecard_envelope)
+OTHER_API_CONTRACT = Contract(OTHER_API, _english, _ninja_envelope)
+
+# Which contract a path speaks: a path ending in "/" is a prefix; any other names itself and
+# what lies below it. First match wins; paths outside /api/ are pages. The roleplay start URL
+# (ROLEPLAY_START) is a browser's door: it answers pages, as the pages do.
+_PATHS: tuple[tuple[str, Contract | str], ...] = (
+    ("/api/integration/exams/", EXAM_CONTRACT),
+    ("/api/launch/", EXAM_CONTRACT),
+    ("/api/integration/assessment-launch", ROLEPLAY_CONTRACT),
+    ("/api/integration/assessment-start", ROLEPLAY_START),
+    ("/api/assessment/", SCORECARD_CONTRACT),
+    ("/api/health", SCORECARD_CONTRACT),
+    ("/api/test/", SCORECARD_CONTRACT),
+    ("/api/", OTHER_API_CONTRACT),
+)
+# These answer people, not programs: an HTML page.
+PAGE_CONTRACTS = frozenset({None, ROLEPLAY_START})
+
+
+def _match(path: str) -> Contract | str | None:
     for prefix, contract in _PATHS:
         if prefix.endswith("/"):
             if path.startswith(prefix) or path == prefix[:-1]:
@@ -63,21 +182,26 @@ def contract_for(path: str) -> str | None:
     return None
 
 
-def exam_language(request: HttpRequest) -> str:
-    """Persian, the exam contract's language, unless the caller prefers English."""
-    accept = request.headers.get("Accept-Language", "").strip().lower()
-    return "en" if accept.startswith("en") else "fa"
+def contract_of(path: str) -> Contract | None:
+    """The API contract whose error envelope `path` answers in; None for the pages (and the
+    roleplay start URL, which answers pages)."""
+    contract = _match(path)
+    return contract if isinstance(contract, Contract) else None
+
+
+def contract_for(path: str) -> str | None:
+    """The name of the contract whose error format `path` answers in; None for the pages."""
+    contract = _match(path)
+    return contract.name if isinstance(contract, Contract) else contract
 
 
 def language_of(request: HttpRequest) -> str:
     """The language of this request's error messages: the exam contract's, English for the
     other two contracts (their seeds are English), the visitor's own for a page."""
-    contract = contract_for(request.path)
-    if contract == EXAMS:
-        return exam_language(request)
-    if contract in PAGE_CONTRACTS:
+    contract = contract_of(request.path)
+    if contract is None:
         return translation.get_language_from_request(request)
-    return "en"
+    return contract.language(request)
 
 
 # --- JSON answers -----------------------------------------------------------------------------
@@ -92,42 +216,21 @@ def api_error(
     details: Any = None,
     retry_after: int | None = None,
 ) -> HttpResponse:
-    """One error in the format of the contract `request.path` speaks (a page for the pages).
-    `code` is written as the roleplay and scorecard contracts write theirs (`INVALID_REQUEST`);
-    the exam contract's are the same in lower case. A lazy `message` is translated into
-    `language_of(request)`."""
-    contract = contract_for(request.path)
-    with translation.override(language_of(request)):
-        message = str(message)
-    if contract in PAGE_CONTRACTS:
+    """One error in the envelope of the contract `request.path` speaks (Contract.error), a
+    page for the pages."""
+    contract = contract_of(request.path)
+    if contract is None:
+        with translation.override(language_of(request)):
+            message = str(message)
         return error_page(request, status=status, message=message)
-    if contract == SCORECARD:
-        response = ratelimit.error_response(
-            request,
-            status=status,
-            code=code,
-            message=message,
-            details=details,
-            retry_after=retry_after,
-        )
-    else:
-        if contract == EXAMS:
-            body: dict[str, Any] = {"error": message, "code": code.lower()}
-            if details is not None:
-                body["details"] = details
-        elif contract == ROLEPLAYS:
-            body = {"success": False, "error_code": code, "detail": message}
-        else:
-            body = {"detail": message}
-        response = JsonResponse(
-            body,
-            status=status,
-            content_type=JSON_CONTENT_TYPE,
-            json_dumps_params={"ensure_ascii": False, "default": str},
-        )
-    if retry_after is not None:
-        response["Retry-After"] = str(retry_after)
-    return response
+    return contract.error(
+        request,
+        status=status,
+        code=code,
+        message=message,
+        details=details,
+        retry_after=retry_after,
+    )
 
 
 def _joined(problems: list[tuple[str, str]]) -> str:

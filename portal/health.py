@@ -5,13 +5,16 @@ whether it can do its work now — the database answers, every migration is appl
 queue answers — and sends traffic elsewhere while it can't. Neither is rate-limited (a probe
 every second must never be refused), neither names a host, a secret or an error text, and
 neither is cached. The consumer's heartbeat is reported, not required: a web instance serves
-candidates while the consumers restart. The seed's `/api/health` (api/scorecards.py) is another
-thing: a status page with figures, in the seed's format.
+candidates while the consumers restart. The seed's `/api/health` is another thing: a status
+page with figures, in the seed's format, built by `status_report()` below and answered by
+api/scorecards.py.
 """
 
 import logging
 import time
+from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
@@ -19,12 +22,19 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from portal import metrics
+
 logger = logging.getLogger(__name__)
 
 # Consumers write their heartbeat this often (portal/tasks.py); older than STALE is "stale".
 HEARTBEAT_SECONDS = 60
 HEARTBEAT_STALE_SECONDS = 3 * HEARTBEAT_SECONDS
 HEARTBEAT_KEY = "consumer:heartbeat"
+
+# The process's start, for the status page's uptime.
+STARTED = time.time()
+# A database slower than this to answer `SELECT 1` is "slow" on the status page.
+SLOW_DATABASE_SECONDS = 0.5
 
 # Once every migration is applied it stays so for this process's life: checked until then.
 _migrated = False
@@ -117,3 +127,83 @@ def readyz(request: HttpRequest) -> JsonResponse:
     body = {"status": "ready" if ready else "not_ready", "checks": checks}
     body["consumer"] = consumer_state()
     return JsonResponse(body, status=200 if ready else 503)
+
+
+# --- the seed's status page (/api/health) ----------------------------------------------------
+
+
+def _last_attempted(transport: str):
+    from integrations.models import Delivery
+
+    return (
+        Delivery.objects.filter(transport=transport)
+        .exclude(attempt_count=0)
+        .order_by("-id")
+        .first()
+    )
+
+
+def status_report(*, version: str) -> dict:
+    """The seed's HealthResponse: real checks (database, queue, HubSpot, e-mail) and rolling
+    figures. `unhealthy` when the database is down, `degraded` when the queue, HubSpot (once
+    configured) or e-mail is; the caller answers 503 for `unhealthy`."""
+    # Imported here: this module is loaded with the logging configuration (portal.logs →
+    # portal.prometheus), before Django's apps, and a model can't be imported then.
+    from huey.contrib.djhuey import HUEY
+
+    from integrations import hubspot
+    from integrations.models import Delivery
+
+    services_state: dict[str, str] = {}
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        slow = (time.perf_counter() - started) > SLOW_DATABASE_SECONDS
+        services_state["database"] = "slow" if slow else "up"
+    except Exception:  # noqa: BLE001 - any failure is "down"
+        services_state["database"] = "down"
+    try:
+        HUEY.storage.queue_size()
+        queue = "up"
+    except Exception:  # noqa: BLE001
+        queue = "down"
+    if settings.REDIS_URL:
+        services_state["redis"] = queue
+    else:
+        services_state["queue"] = queue
+
+    database_up = services_state["database"] != "down"
+    if not hubspot.hubspot_configured():
+        services_state["hubspot"] = "down"
+    else:
+        latest = _last_attempted(Delivery.Transport.HUBSPOT) if database_up else None
+        services_state["hubspot"] = (
+            "rate_limited"
+            if latest is not None and "429" in latest.last_error
+            else "down"
+            if latest is not None and latest.status == "dead"
+            else "up"
+        )
+    latest_mail = _last_attempted(Delivery.Transport.EMAIL) if database_up else None
+    services_state["email"] = (
+        "degraded" if latest_mail is not None and latest_mail.last_error else "up"
+    )
+    # Only the database makes the portal unusable: with the queue or HubSpot down, visitors
+    # still take and submit the scorecard (leads wait in the outbox), so that is "degraded".
+    if not database_up:
+        status = "unhealthy"
+    elif any(v not in {"up"} for k, v in services_state.items() if k != "hubspot") or (
+        hubspot.hubspot_configured() and services_state["hubspot"] != "up"
+    ):
+        status = "degraded"
+    else:
+        status = "healthy"
+    return {
+        "status": status,
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "version": version,
+        "uptime": int(time.time() - STARTED),
+        "services": services_state,
+        "performance": metrics.figures(),
+    }

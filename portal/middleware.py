@@ -1,6 +1,7 @@
 """Portal-wide middleware: a request id on every request, the seed's security headers on every
 response, bad input refused before anything reads it, and the rate-limit headers of a view that
-counted its requests (portal.ratelimit)."""
+counted its requests (portal.ratelimit), and the scorecard's session cookie sent again after
+activity (portal.scorecards)."""
 
 from collections.abc import Callable, Iterator
 
@@ -11,6 +12,8 @@ from django.http.multipartparser import MultiPartParserError
 
 from portal import errors, ratelimit
 from portal.request_id import HEADER, current_request_id, request_id_for
+from portal.scorecards.services import COOKIE as SCORECARD_COOKIE
+from portal.scorecards.services import set_cookie as set_scorecard_cookie
 from portal.text import (
     control_character_reason,
     forbidden_character,
@@ -140,3 +143,19 @@ class BadInputMiddleware:
             return
         if "HTTP_TRANSFER_ENCODING" in request.META or request.META.get("CONTENT_LENGTH"):
             request.body  # noqa: B018 - reading it is the check
+
+
+class ScorecardCookieMiddleware:
+    """Activity extends the scorecard session by 24 hours on the server
+    (portal.scorecards.services); this sends the browser the cookie again so that its own
+    expiry moves too."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        session_id = getattr(request, "scorecard_session_id", None)
+        if session_id and SCORECARD_COOKIE not in response.cookies:
+            set_scorecard_cookie(response, session_id)
+        return response

@@ -268,7 +268,7 @@ def check(
     try:
         scope_key = SCOPES[scope](request) if isinstance(scope, str) else scope(request)
         state = hit(f"{name}|{scope_key}", limit, window)
-    except Exception:  # noqa: BLE001 - counting must never take the site down with its store
+    except Exception:
         logger.warning(
             "rate limit %s not counted: the counter store is unavailable", name, exc_info=True
         )

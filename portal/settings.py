@@ -90,7 +90,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "portal.scorecards.services.SessionCookieMiddleware",
+    "portal.middleware.ScorecardCookieMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

@@ -1,6 +1,6 @@
 """Roleplay scoring: competency marks from chosen options, 16PF stens, time and stakeholders.
 
-Rules (documented for partners in docs/roleplays.md):
+Rules (documented for content authors in docs/roleplay-format.md, "competencies[]"):
 - A situational-judgement competency earns the sum of the marks of the options the candidate
   chose, floored at 0 and capped at the competency's max_score.
 - A 16PF competency is measured by Likert items (1..5; reverse-keyed items count 6 - answer).

@@ -133,6 +133,30 @@ def make_cluster(*, partner_hosts: str = "q3.example.com") -> tuple:
     return cluster, partner, options
 
 
+def make_small_cluster(
+    cluster_id: str = "b4bf406c-4f9",
+    *,
+    cluster_name: str = "Leadership",
+    with_roleplay: bool = True,
+    **fields,
+):
+    """A cluster with one plain roleplay (or none), for tests about who may launch or see a
+    cluster rather than about taking it; make_cluster builds one worth taking."""
+    from portal.roleplays.models import Cluster, Roleplay
+
+    cluster = Cluster.objects.create(
+        cluster_id=cluster_id, cluster_name=cluster_name, cluster_type="Leadership", **fields
+    )
+    if with_roleplay:
+        Roleplay.objects.create(
+            cluster=cluster,
+            roleplay_name="The unhappy customer",
+            total_time_minutes=10,
+            scenario="A customer calls about a late delivery.",
+        )
+    return cluster
+
+
 def make_assessment(cluster, partner, *, user_id: str = "EMP_789"):
     from portal.roleplays.models import Assessment
 
@@ -144,6 +168,22 @@ def make_assessment(cluster, partner, *, user_id: str = "EMP_789"):
         return_url=f"{partner.base_url}/dashboard",
         results_url=partner.default_results_url(),
     )
+
+
+def sign_in_without_javascript(chromium, portal, user):
+    """A staff user signed in through the console's form in a browser with JavaScript off
+    (downloads accepted, for the exports); returns (context, page), the caller closes it."""
+    from tests.conftest import PASSWORD
+
+    context = chromium.new_context(java_script_enabled=False, accept_downloads=True)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"{portal.url}/staff/login/")
+    page.locator("input[name=username]").fill(user.get_username())
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form button.primary").click()
+    page.wait_for_url(f"{portal.url}/staff/")
+    return context, page
 
 
 def broken_database():

@@ -1,7 +1,6 @@
 """A customer is a partner company; its servers call the API with a client token."""
 
 import functools
-import hashlib
 import secrets
 import uuid
 from datetime import timedelta
@@ -12,6 +11,7 @@ from django.utils import timezone
 
 from portal.customers.validators import validate_callback_hosts
 from portal.db import hot_cursor
+from portal.hashing import sha256_hex as hash_token
 
 # last_used_at is written at most this often per token, so that a busy token does not turn
 # every API read into a write.
@@ -20,10 +20,6 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 def new_signing_secret() -> str:
     return secrets.token_urlsafe(32)
-
-
-def hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def parse_client_token(raw: str | None) -> str | None:

@@ -11,6 +11,7 @@ from django.db import transaction
 from pydantic import ValidationError as DeclarationError
 
 from portal import audit
+from portal.admin import RecordInline
 from portal.exams import authoring, schema
 from portal.exams.models import Exam, Launch, Question, Quiz, QuizQuestion, Student
 from portal.exams.schema import QUESTION_FIELDS, SETTINGS_FIELDS, ExamIn, ExamSettingsIn, QuestionIn
@@ -151,26 +152,14 @@ class StudentAdmin(admin.ModelAdmin):
     search_fields = ("uuid", "mobile")
 
 
-class QuizQuestionInline(admin.TabularInline):
+class QuizQuestionInline(RecordInline):
     model = QuizQuestion
-    extra = 0
-    can_delete = False
     fields = ("position", "question", "choice_order", "answer", "done", "answered_at")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
-class LaunchInline(admin.TabularInline):
+class LaunchInline(RecordInline):
     model = Launch
-    extra = 0
-    can_delete = False
     fields = ("launch_id", "callback_url", "created_at")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Quiz)

@@ -6,7 +6,7 @@ from django.db.models.signals import post_migrate
 def _answer_history_trigger(sender: AppConfig, using: str, **kwargs) -> None:
     """After every migrate: SQLite drops the history trigger when a migration rebuilds the
     items' table (portal.exams.history)."""
-    from portal.exams import history  # noqa: PLC0415 - models are not ready at import
+    from portal.exams import history
 
     history.ensure_trigger(connections[using])
 

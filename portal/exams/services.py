@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.customers.models import LAST_USED_RESOLUTION, ClientToken, Customer
 from portal.db import hot_cursor
 from portal.exams.models import AnswerSave, Exam, Launch, Question, Quiz, QuizQuestion, Student
+from portal.hashing import sha256_hex as hash_browser_key
 from portal.text import normalize_digits
 from scoring import exams as exam_scoring
 
@@ -1029,10 +1030,6 @@ def finish_expired_quizzes() -> int:
 
 # ---------------------------------------------------------------------------------------------
 # The browser's key and the signed callback
-
-
-def hash_browser_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def holds_launch(launch: Launch, browser_key: str | None) -> bool:

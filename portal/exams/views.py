@@ -35,6 +35,7 @@ from django.views.decorators.http import (
 from portal.exams import rendering, services
 from portal.exams.models import Launch, Quiz, QuizQuestion
 from portal.exams.services import ExamError
+from portal.htmx import redirect as _go
 from portal.text import normalize_digits
 
 COOKIE_GRACE_SECONDS = 60 * 60 * 24  # the result page stays reachable for a day
@@ -460,14 +461,6 @@ def _late_numbers(request: HttpRequest, total: int) -> list[int]:
     parts = request.GET.get("late", "").split(",")[:total]
     numbers = {int(part) for part in parts if part.isascii() and part.isdigit() and len(part) < 6}
     return sorted(numbers & set(range(1, total + 1)))
-
-
-def _go(request: HttpRequest, url: str) -> HttpResponse:
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
 
 
 @require_GET

@@ -1,6 +1,7 @@
 """Roleplay partners in the admin: their launch secret is write-only, their webhook secret shown.
 
-A partner newly allowed to launch a cluster is sent that cluster's metadata (seed 000).
+A partner newly allowed to launch a cluster is sent that cluster's metadata (seed 000): that
+part is added in portal/roleplays/admin.py, since partners import nothing of roleplays.
 Secrets change through portal.partners.secrets, as in the staff console: the old one keeps
 working for the default grace period, and the change is written to the audit log.
 """
@@ -12,7 +13,6 @@ from django.http import HttpRequest
 
 from portal.partners import secrets
 from portal.partners.models import Partner, validate_jwt_secret
-from portal.roleplays import services
 
 
 class PartnerForm(forms.ModelForm):
@@ -122,15 +122,3 @@ class PartnerAdmin(admin.ModelAdmin):
         if settings.Q3_INTEGRATION_SECRET:
             return "not set: uses Q3_INTEGRATION_SECRET"
         return "not set, and Q3_INTEGRATION_SECRET is empty: launches will be refused"
-
-    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
-        partner = form.instance
-        before = set(partner.clusters.values_list("pk", flat=True)) if change else set()
-        super().save_related(request, form, formsets, change)
-        added = partner.clusters.exclude(pk__in=before)
-        if partner.is_active and added:
-            for cluster in added:
-                services.push_cluster_metadata(cluster, [partner])
-            messages.info(
-                request, f"Cluster metadata queued for {partner} ({len(added)} cluster(s))."
-            )

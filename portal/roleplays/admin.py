@@ -16,6 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest
 
+from portal.admin import RecordInline
+from portal.partners.admin import PartnerAdmin
+from portal.partners.models import Partner
 from portal.roleplays import payloads, services
 from portal.roleplays.format import (
     ID_PATTERN,
@@ -342,15 +345,9 @@ class TurnAdmin(admin.ModelAdmin):
 # What candidates did: records, not content
 
 
-class RoleplayAttemptInline(admin.TabularInline):
+class RoleplayAttemptInline(RecordInline):
     model = RoleplayAttempt
-    extra = 0
-    can_delete = False
     fields = ("roleplay", "started_at", "deadline_at", "finished_at", "finished_by")
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(Assessment)
@@ -376,3 +373,24 @@ class AssessmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# Partners are edited in portal/partners/admin.py; what giving one a cluster does is a roleplay
+# matter (seed 000: it is sent the metadata of each cluster it may launch), added here so that
+# partners import nothing of roleplays. Importing PartnerAdmin above has registered it.
+admin.site.unregister(Partner)
+
+
+@admin.register(Partner)
+class RoleplayPartnerAdmin(PartnerAdmin):
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        partner = form.instance
+        before = set(partner.clusters.values_list("pk", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        added = partner.clusters.exclude(pk__in=before)
+        if partner.is_active and added:
+            for cluster in added:
+                services.push_cluster_metadata(cluster, [partner])
+            messages.info(
+                request, f"Cluster metadata queued for {partner} ({len(added)} cluster(s))."
+            )

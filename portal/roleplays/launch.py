@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.http import UnsafeURL, check_url
+from portal.hashing import sha256_hex as sha256
 from portal.partners.models import Partner, validate_jwt_secret
 from portal.roleplays.models import Assessment, Cluster, LaunchTicket, UsedToken
 from portal.roleplays.services import record_activity
@@ -70,10 +71,6 @@ class TicketError(Exception):
 class Launch:
     assessment: Assessment
     redirect_url: str
-
-
-def sha256(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def token_fingerprint(token: str) -> str:

@@ -34,6 +34,10 @@ from scoring import roleplays as roleplay_scoring
 logger = logging.getLogger(__name__)
 
 
+# Where the browser's Django session keeps its assessment's id: written by the start URL
+# (api/roleplays.py) once the launch ticket is spent, read by the candidate's pages.
+SESSION_KEY = "roleplay_assessment_id"
+
 # An assessment left this long without activity is completed as it stands (see below).
 ABANDONED_AFTER = timedelta(hours=24)
 

@@ -15,11 +15,10 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from portal.htmx import redirect as htmx_redirect
 from portal.roleplays import services
 from portal.roleplays.models import Assessment, Roleplay, RoleplayAttempt
-from portal.roleplays.services import RoleplayContent, RoleplayError
-
-SESSION_KEY = "roleplay_assessment_id"
+from portal.roleplays.services import SESSION_KEY, RoleplayContent, RoleplayError
 
 LIKERT_SCALE = [
     (1, pgettext_lazy("likert", "Strongly disagree")),
@@ -246,8 +245,7 @@ def rate(request: HttpRequest, assessment: Assessment, roleplay_id: str) -> Http
 
 
 def _leave(request: HttpRequest) -> HttpResponse:
-    url = reverse("roleplays:overview")
-    return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
+    return htmx_redirect(request, reverse("roleplays:overview"))
 
 
 def _after_step(request: HttpRequest, assessment: Assessment, roleplay: Roleplay) -> HttpResponse:

@@ -9,13 +9,13 @@ from typing import Any
 from django.http import HttpRequest
 
 from portal import ratelimit
-from portal.scorecards import services
+from portal.scorecards import visitor
 
 
 def visitor_scope(request: HttpRequest) -> str:
     """Per session, for a cookie naming a live one; otherwise per IP (so made-up cookies can't
     buy fresh allowances or flood the counters)."""
-    session_id = services.live_session_id(request)
+    session_id = visitor.live_session_id(request)
     return f"visitor:{session_id}" if session_id else ratelimit.ip_scope(request)
 
 

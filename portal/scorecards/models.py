@@ -1,5 +1,7 @@
-"""AI Reality Check scorecard content: versioned questions, weights, bands, recommendation rules
-and resources, loaded from portal-scorecard/1 files and editable by staff. No visitor data."""
+"""AI Reality Check scorecard: the versioned content (questions, weights, bands, recommendation
+rules and resources, loaded from portal-scorecard/1 files and editable by staff), then what
+visitors leave (their cookie session and their visit with its answers, result and lead), and
+the shared rate-limit counter."""
 
 import secrets
 

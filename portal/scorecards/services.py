@@ -13,11 +13,10 @@ from django.conf import settings
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Value
 from django.db.models.functions import Greatest
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpResponseBase
 from django.utils import timezone
 
 from portal.db import Columns
-from portal.ratelimit import client_ip
 from portal.scorecards import results, rows, selectors
 from portal.scorecards.models import Scorecard, Visit, VisitorSession
 from scoring import scorecard as scoring
@@ -39,7 +38,8 @@ class ScorecardError(Exception):
         self.code, self.message, self.status, self.details = code, message, status, details
 
 
-def _expired() -> ScorecardError:
+def session_expired() -> ScorecardError:
+    """The refusal of a request whose cookie names no live session."""
     return ScorecardError(
         "SESSION_EXPIRED", "Your session has expired or is not valid.", status=401
     )
@@ -72,49 +72,29 @@ def delete_cookie(response: HttpResponseBase) -> None:
     )
 
 
-class SessionCookieMiddleware:
-    """Activity extends the session by 24 hours on the server; this sends the browser the
-    cookie again so that its own expiry moves too."""
-
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        response = self.get_response(request)
-        session_id = getattr(request, "scorecard_session_id", None)
-        if session_id and COOKIE not in response.cookies:
-            set_cookie(response, session_id)
-        return response
-
-
-# The cookie's session is read once per request (the rate limit's scope and the view both need
-# it). The scope reads it joined to its open visit and that visit's version row, which is all
-# save-progress needs. The statements are written by hand (portal.scorecards.rows): building
-# them with the ORM cost more than running them.
-_READ = "_scorecard_live_session"
+# The statements of the session reads are written by hand (portal.scorecards.rows): building
+# them with the ORM cost more than running them. Reading the cookie once per request is
+# portal.scorecards.visitor's work; these take the plain session id.
 _UNREAD = object()
 
 
-def _live_session(request: HttpRequest, *, with_visit: bool = False) -> VisitorSession | None:
-    """The cookie's live session, read once per request; `with_visit` reads its open visit
-    (or None) with it, kept for take_open_visit."""
-    if _READ in request.__dict__:
-        return request.__dict__[_READ]
-    session_id = request.COOKIES.get(COOKIE, "")
-    session = None
-    if session_id and not with_visit:
-        session = _session_by_cookie(session_id, timezone.now())
-    elif session_id:
-        now = timezone.now()
-        visit = _open_visit_by_cookie(session_id, now)
-        if visit is not None:
-            session = visit.session
-            session._open_visit = visit
-        else:
-            session = _session_by_cookie(session_id, now)
-            if session is not None:
-                session._open_visit = None
-    request.__dict__[_READ] = session
+def live_session(session_id: str, *, with_visit: bool = False) -> VisitorSession | None:
+    """The live session `session_id` (the cookie's value) names, with no side effects;
+    `with_visit` reads its open visit (or None) and that visit's version row with it, kept
+    for take_open_visit: all that save-progress needs."""
+    if not session_id:
+        return None
+    now = timezone.now()
+    if not with_visit:
+        return _session_by_cookie(session_id, now)
+    visit = _open_visit_by_cookie(session_id, now)
+    if visit is not None:
+        session = visit.session
+        session._open_visit = visit
+        return session
+    session = _session_by_cookie(session_id, now)
+    if session is not None:
+        session._open_visit = None
     return session
 
 
@@ -248,32 +228,21 @@ def take_open_visit(session: VisitorSession) -> Visit | None:
     return visit
 
 
-def live_session_id(request: HttpRequest) -> str | None:
-    """The cookie's session id when it names a live session (no side effects). Read with its
-    open visit: this is the rate limit's scope of save-progress, which needs that next."""
-    session = _live_session(request, with_visit=True)
-    return session.session_id if session is not None else None
+def touch_session(session_id: str) -> VisitorSession | None:
+    """The live session `session_id` names, its expiry extended by this activity (read and
+    extended in one statement)."""
+    return _extended_by_cookie(session_id, timezone.now()) if session_id else None
 
 
-def current_session(request: HttpRequest) -> VisitorSession | None:
-    """The visitor's live session from the cookie, its expiry extended by this activity."""
-    if _READ not in request.__dict__:
-        # Not read yet in this request: read and extended in one statement.
-        session_id = request.COOKIES.get(COOKIE, "")
-        session = _extended_by_cookie(session_id, timezone.now()) if session_id else None
-        request.__dict__[_READ] = session
-    else:
-        session = request.__dict__[_READ]
-        now = timezone.now()
-        # Extended at most once a minute: a visitor saves several times a minute, and on SQLite
-        # each write is a commit on the database's one write lock. The 24 hours then run from
-        # at most a minute before the latest activity.
-        if session is not None and now - session.last_activity >= SESSION_REFRESH:
-            session.last_activity, session.expires_at = now, now + SESSION_LIFETIME
-            _extend(session)
-    if session is not None:
-        request.scorecard_session_id = session.session_id
-    return session
+def keep_alive(session: VisitorSession) -> None:
+    """Extend a session already read in this request by this activity: at most once a minute,
+    since a visitor saves several times a minute and on SQLite each write is a commit on the
+    database's one write lock. The 24 hours then run from at most a minute before the latest
+    activity."""
+    now = timezone.now()
+    if now - session.last_activity >= SESSION_REFRESH:
+        session.last_activity, session.expires_at = now, now + SESSION_LIFETIME
+        _extend(session)
 
 
 def _extend_by_pk_sql(connection, name) -> tuple:
@@ -298,43 +267,31 @@ def _extend(session: VisitorSession) -> None:
         cursor.execute(sql, params)
 
 
-def open_session(request: HttpRequest) -> tuple[VisitorSession, bool]:
-    """The live session, or a new one (the caller sets the cookie when created)."""
-    session = current_session(request)
-    if session is not None:
-        return session, False
+def create_session(*, ip_address: str | None, user_agent: str) -> VisitorSession:
+    """A new session of a visitor at `ip_address` (the caller sets the cookie)."""
     now = timezone.now()
     session = VisitorSession(
         expires_at=now + SESSION_LIFETIME,
         last_activity=now,
-        ip_address=client_ip(request),
-        user_agent=request.headers.get("User-Agent", "")[:500],
+        ip_address=ip_address,
+        user_agent=user_agent[:500],
     )
     rows.insert(session, _connection(VisitorSession, write=True))
     session._open_visit = None  # a new session has no visit yet
-    request.__dict__[_READ] = session
-    return session, True
+    return session
 
 
-def end_session(request: HttpRequest) -> bool:
-    """End the cookie's session on the server: the cookie, if a client keeps or replays it, no
-    longer opens anything. Its visits stay (a completed one is a lead). True if one ended."""
-    session_id = request.COOKIES.get(COOKIE, "")
+def end_session(session_id: str) -> bool:
+    """End the session `session_id` names on the server: the cookie, if a client keeps or
+    replays it, no longer opens anything. Its visits stay (a completed one is a lead). True if
+    one ended."""
     if not session_id:
         return False
     now = timezone.now()
     ended = VisitorSession.objects.filter(session_id=session_id, expires_at__gt=now).update(
         expires_at=now, last_activity=now
     )
-    request.__dict__.pop(_READ, None)
     return ended > 0
-
-
-def require_session(request: HttpRequest) -> VisitorSession:
-    session = current_session(request)
-    if session is None:
-        raise _expired()
-    return session
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,9 +21,9 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
-from portal.scorecards import content, leads, limits, selectors, services
+from portal.htmx import redirect as _go
+from portal.scorecards import content, leads, limits, selectors, services, visitor
 from portal.scorecards import results as stored_results
 from portal.scorecards.models import Scorecard, Visit, VisitorSession
 from portal.scorecards.services import TOTAL_STEPS, ScorecardError, set_cookie
@@ -178,11 +178,6 @@ class ContactForm(forms.Form):
     )
 
 
-def _go(request: HttpRequest, url: str) -> HttpResponse:
-    """PRG for a plain post; htmx follows with a full page load."""
-    return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
-
-
 def _step_url(number: int) -> str:
     return reverse("scorecards:step", args=[number])
 
@@ -205,7 +200,7 @@ def _visits(session: VisitorSession | None) -> tuple[Visit | None, Visit | None]
 
 
 def _landing(request: HttpRequest, form: StartForm, *, error: str = "", status: int = 200):
-    open_visit, done = _visits(services.current_session(request))
+    open_visit, done = _visits(visitor.current_session(request))
     scorecard = selectors.active_scorecard()
     language = translation.get_language()
     context = {
@@ -236,7 +231,7 @@ def _over_limit(request: HttpRequest, limit: limits.Limit, *, refused: str):
     if not state.limited:
         return None
     in_progress = (
-        refused != REFUSED_START or _visits(services.current_session(request))[0] is not None
+        refused != REFUSED_START or _visits(visitor.current_session(request))[0] is not None
     )
     response = _page(
         request,
@@ -268,7 +263,7 @@ def start(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _landing(request, form, status=400)
     try:
-        session, _created = services.open_session(request)
+        session, _created = visitor.open_session(request)
         visit = services.start(
             session=session,
             email=form.cleaned_data["email"].strip(),
@@ -355,7 +350,7 @@ def _step_context(
 
 def _visitor_visit(request: HttpRequest) -> tuple[VisitorSession | None, Visit | None, str]:
     """(session, open visit, where to go instead when there is no open visit)."""
-    session = services.current_session(request)
+    session = visitor.current_session(request)
     open_visit, done = _visits(session)
     if open_visit is not None:
         return session, open_visit, ""
@@ -421,7 +416,7 @@ def choice(request: HttpRequest, number: int) -> HttpResponse:
         response = HttpResponse(status=429)
         response["Retry-After"] = str(state.retry_after)
         return response
-    session = services.current_session(request)
+    session = visitor.current_session(request)
     if session is None:
         return _go(request, reverse("scorecards:landing"))
     # The step's form, as htmx posts it: its chosen letters and the CSRF token. The service
@@ -591,7 +586,7 @@ def _owned_visit(request: HttpRequest, assessment_id: str) -> Visit | HttpRespon
     visit = Visit.objects.filter(assessment_id=assessment_id, completed_at__isnull=False).first()
     if visit is None:
         raise Http404("No completed assessment has this id.")
-    session = services.current_session(request)
+    session = visitor.current_session(request)
     if session is None or visit.session_id != session.pk:
         return _page(request, "scorecard/forbidden.html", {}, status=403)
     return visit

@@ -308,11 +308,15 @@
   // --- countdown -------------------------------------------------------------------------
   var timerValue = document.getElementById("timer-value");
   var timerBox = document.getElementById("timer");
-  var endsAt = performance.now() + Number(timerBox.dataset.remaining) * 1000;
+  var countdown = window.portalCountdown(timerBox, timerValue, Number(timerBox.dataset.remaining),
+    function (left) {
+      announceTime(left);
+      if (left === 0 && !over) timeUp();
+    });
   var deadlineTime = document.querySelector("#deadline-note time");
   function syncTimer(seconds) {
     if (typeof seconds !== "number") return;
-    endsAt = performance.now() + seconds * 1000;
+    countdown.sync(seconds);
     // Staff gave extra time: the deadline the page states moves with it.
     var at = new Date(Date.now() + seconds * 1000);
     var shown = deadlineTime && new Date(deadlineTime.getAttribute("datetime"));
@@ -359,7 +363,6 @@
       else syncTimer(data.remaining_seconds);
     });
   }
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
   var frozen = null; // the controls time-up disabled, to give back if time was added
   function freeze() {
     if (frozen) return;
@@ -414,15 +417,6 @@
         ? new Intl.ListFormat(document.documentElement.lang || "en").format(names) : names.join(", ");
       showTimeupBox(names.length ? d.msgStranded.replace("%(questions)s", list) : d.msgTimeupOffline);
     });
-  }
-  function tick() {
-    var left = Math.max(0, Math.round((endsAt - performance.now()) / 1000));
-    var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
-    timerValue.textContent = L.digits((h ? h + ":" + pad(m) : m) + ":" + pad(s));
-    timerBox.classList.toggle("low", left <= 60);
-    timerBox.classList.toggle("soon", left <= 300);
-    announceTime(left);
-    if (left === 0 && !over) timeUp();
   }
 
   // --- wiring ----------------------------------------------------------------------------
@@ -488,7 +482,6 @@
   window.setInterval(function () {
     if (stranded) timeUp(); else if (hasPending()) flush();
   }, 5000);
-  window.setInterval(tick, 1000);
   window.setInterval(followDeadline, Math.max(1, Number(d.timeSync) || 20) * 1000);
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden) followDeadline();
@@ -512,6 +505,6 @@
   show(firstOpen === -1 ? 0 : firstOpen);
   openFromHash();
   updateProgress();
-  tick();
+  countdown.start();
   flush();
 })();

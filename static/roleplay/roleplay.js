@@ -6,17 +6,10 @@
   "use strict";
   var box = document.getElementById("timer");
   if (box) {
-    var value = document.getElementById("timer-value");
-    var endsAt = performance.now() + Number(box.dataset.remaining) * 1000;
-    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
-    var tick = function () {
-      var left = Math.max(0, Math.round((endsAt - performance.now()) / 1000));
-      value.textContent = Math.floor(left / 60) + ":" + pad(left % 60);
-      box.classList.toggle("low", left <= 60);
-      if (left === 0) { window.clearInterval(timer); window.location.reload(); }
-    };
-    var timer = window.setInterval(tick, 1000);
-    tick();
+    var countdown = window.portalCountdown(
+      box, document.getElementById("timer-value"), Number(box.dataset.remaining),
+      function (left) { if (left === 0) { countdown.stop(); window.location.reload(); } });
+    countdown.start();
   }
   // htmx:load, not afterSwap: the form that asked is swapped out with the old stage, so
   // events it fires no longer reach the body; the new stage's load does.

@@ -10,7 +10,8 @@ import jwt
 import pytest
 
 from portal.partners.models import Partner
-from portal.roleplays.models import Cluster, Roleplay
+from portal.roleplays.models import Cluster
+from tests.factories import make_small_cluster
 
 Q3_SECRET = "q3-launch-secret-0123456789abcdefghijklmnop"  # 43 bytes
 OTHER_SECRET = "other-partner-secret-0123456789abcdefghijkl"
@@ -42,26 +43,10 @@ def fake_dns(monkeypatch) -> dict[str, str]:
     return DNS
 
 
-def _make_cluster(cluster_id: str = "b4bf406c-4f9", **fields) -> Cluster:
-    cluster = Cluster.objects.create(
-        cluster_id=cluster_id,
-        cluster_name=fields.pop("cluster_name", "Leadership"),
-        cluster_type="Leadership",
-        **fields,
-    )
-    Roleplay.objects.create(
-        cluster=cluster,
-        roleplay_name="The unhappy customer",
-        total_time_minutes=10,
-        scenario="A customer calls about a late delivery.",
-    )
-    return cluster
-
-
 @pytest.fixture
 def make_cluster(db) -> Callable[..., Cluster]:
     """A minimal cluster: one roleplay."""
-    return _make_cluster
+    return make_small_cluster
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from portal.customers.models import ClientToken
 from portal.exams import services
 from portal.exams import views as exam_views
 from portal.exams.models import Quiz
-from tests.conftest import PASSWORD
-from tests.factories import make_exam
+from tests.factories import make_exam, sign_in_without_javascript
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,18 +91,6 @@ def test_an_operator_gives_10_minutes_and_the_candidates_countdown_grows(
     candidate.locator(f"#q-{item.question_id} input[value='2']").check()
     expect(candidate.locator("#save-state")).to_have_attribute("data-state", "saved")
     assert violations == []
-
-
-def sign_in_without_javascript(chromium, portal, user):
-    context = chromium.new_context(java_script_enabled=False)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"{portal.url}/staff/login/")
-    page.locator("input[name=username]").fill(user.get_username())
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form button.primary").click()
-    page.wait_for_url(f"{portal.url}/staff/")
-    return context, page
 
 
 def test_reopen_and_the_callback_link_without_javascript(chromium, portal, operator, customer):

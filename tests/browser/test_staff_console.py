@@ -14,8 +14,8 @@ from portal.audit.models import AuditEntry
 from portal.roleplays.models import Assessment, Roleplay
 from portal.staff import roles
 from tests.browser.test_csp import REPORT_VIOLATIONS
-from tests.conftest import PASSWORD, make_staff
-from tests.factories import make_cluster
+from tests.conftest import make_staff
+from tests.factories import make_cluster, sign_in_without_javascript
 from tests.staff.test_staff_roleplays import complete
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -143,15 +143,8 @@ def test_resend_without_javascript(chromium, portal, receiver):
     assessment = completed_assessment(results_url=receiver.url())
     receiver.wait_for(1)
     operator = staff_user(roles.OPERATOR)
-    context = chromium.new_context(java_script_enabled=False)
-    context.set_default_timeout(15_000)
+    context, page = sign_in_without_javascript(chromium, portal, operator)
     try:
-        page = context.new_page()
-        page.goto(f"{portal.url}/staff/login/")
-        page.locator("input[name=username]").fill(operator.get_username())
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.locator("form button.primary").click()
-        page.wait_for_url(f"{portal.url}/staff/")
         url = f"{portal.url}/staff/roleplays/assessments/{assessment.pk}/"
         page.goto(url)
         page.get_by_role("button", name="Re-send results").click()

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from integrations import signing
 from integrations.models import Delivery, DeliveryAttempt
 from portal.partners.models import RESULTS_PATH, Partner
-from tests.conftest import PASSWORD
+from tests.factories import sign_in_without_javascript
 from tests.receivers import WebhookReceiver
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -88,18 +88,6 @@ def test_operator_replays_a_dead_delivery_and_sees_it_delivered(
     # Still the same page (a reload would have cleared the message): the polling did it.
     expect(page.locator("#messages")).to_contain_text("Replayed")
     assert_received_signed(receiver, delivery, partner)
-
-
-def sign_in_without_javascript(chromium, portal, user):
-    context = chromium.new_context(java_script_enabled=False)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"{portal.url}/staff/login/")
-    page.locator("input[name=username]").fill(user.get_username())
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form button.primary").click()
-    page.wait_for_url(f"{portal.url}/staff/")
-    return context, page
 
 
 @pytest.mark.usefixtures("huey_consumer")

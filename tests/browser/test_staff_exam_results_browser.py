@@ -13,8 +13,7 @@ from playwright.sync_api import expect
 
 from portal.customers.models import ClientToken
 from portal.exams.models import Question
-from tests.conftest import PASSWORD
-from tests.factories import make_exam
+from tests.factories import make_exam, sign_in_without_javascript
 from tests.staff.test_staff_exam_results import CHOSEN, take
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,18 +26,6 @@ def known(customer):
     Question.objects.filter(exam=exam, position=4).update(can_shuffle=True)
     token, _ = ClientToken.issue(customer=customer)
     return exam, {student: take(exam, token, student, chosen) for student, chosen in CHOSEN.items()}
-
-
-def sign_in_without_javascript(chromium, portal, user):
-    context = chromium.new_context(java_script_enabled=False, accept_downloads=True)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"{portal.url}/staff/login/")
-    page.locator("input[name=username]").fill(user.get_username())
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form button.primary").click()
-    page.wait_for_url(f"{portal.url}/staff/")
-    return context, page
 
 
 def downloaded(page, link) -> Path:

@@ -19,7 +19,8 @@ from portal.scorecards.content import load_scorecard
 from portal.scorecards.models import Visit
 from portal.staff import roles
 from tests.browser.test_csp import REPORT_VIOLATIONS
-from tests.conftest import PASSWORD, make_staff
+from tests.conftest import make_staff
+from tests.factories import sign_in_without_javascript
 from tests.integrations.conftest import HubSpotStandIn
 from tests.staff.test_staff_leads import complete_visit
 
@@ -86,18 +87,6 @@ def wait_until(condition, timeout: float = 45) -> None:
 def wait_for_contacts(stand_in: HubSpotStandIn, count: int) -> dict:
     wait_until(lambda: len(stand_in.contacts) >= count)
     return stand_in.contacts
-
-
-def sign_in_without_javascript(chromium, portal, user):
-    context = chromium.new_context(java_script_enabled=False, accept_downloads=True)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"{portal.url}/staff/login/")
-    page.locator("input[name=username]").fill(user.get_username())
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form button.primary").click()
-    page.wait_for_url(f"{portal.url}/staff/")
-    return context, page
 
 
 def test_operator_resyncs_a_lead_to_the_hubspot_stand_in(

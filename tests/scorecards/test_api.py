@@ -312,9 +312,9 @@ def test_health_is_degraded_not_down_when_only_the_queue_is_down(client, scoreca
 
 
 def test_health_is_503_unhealthy_when_the_database_is_down(client, scorecard, monkeypatch):
-    import api.scorecards
+    from portal import health
 
-    monkeypatch.setattr(api.scorecards, "connection", broken_database())
+    monkeypatch.setattr(health, "connection", broken_database())
     response = client.get("/api/health")
     assert response.status_code == 503
     assert response.json()["status"] == "unhealthy"

@@ -18,6 +18,7 @@ from integrations.models import Delivery
 from portal.audit.models import AuditEntry
 from portal.partners.models import Partner
 from portal.roleplays.models import Cluster
+from tests.factories import make_small_cluster
 
 HTMX = {"HX-Request": "true"}
 DAY = 24 * 3600
@@ -37,20 +38,14 @@ def csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
-def make_cluster(name: str) -> Cluster:
-    return Cluster.objects.create(
-        cluster_id=f"cl-{name.lower()}", cluster_name=name, cluster_type="Leadership"
-    )
-
-
 @pytest.fixture
 def leadership(db) -> Cluster:
-    return make_cluster("Leadership")
+    return make_small_cluster("cl-leadership", cluster_name="Leadership", with_roleplay=False)
 
 
 @pytest.fixture
 def sales(db) -> Cluster:
-    return make_cluster("Sales")
+    return make_small_cluster("cl-sales", cluster_name="Sales", with_roleplay=False)
 
 
 @pytest.fixture

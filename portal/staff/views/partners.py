@@ -1,7 +1,7 @@
 """Roleplay partners (seed 000): list, create and edit them (settings, allowed hosts, clusters),
 rotate their webhook and JWT secrets with a grace period, and push cluster metadata now.
 
-Operators only change; viewers read. Changes go through portal.partners.services and
+Operators only change; viewers read. Changes go through portal.roleplays.partners and
 portal.partners.secrets, which write the audit rows. A new secret is shown once. Without
 JavaScript each action is a form that posts and redirects back; with htmx it swaps the
 partner's page body in place.
@@ -22,8 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from integrations.models import Delivery
-from portal.partners import secrets, services
+from portal.partners import secrets
 from portal.partners.models import Partner, validate_jwt_secret
+from portal.roleplays import partners as partner_services
 from portal.roleplays.models import Cluster
 from portal.staff import roles
 from portal.staff.access import staff_view
@@ -207,7 +208,7 @@ def partner_create(request: HttpRequest) -> HttpResponse:
     form = PartnerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        partner = services.partner_create(
+        partner = partner_services.partner_create(
             name=data["name"],
             base_url=data["base_url"],
             aio_callback_url=data["aio_callback_url"],
@@ -273,7 +274,7 @@ def partner_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = PartnerForm(request.POST or None, instance=partner)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        queued = services.partner_update(
+        queued = partner_services.partner_update(
             partner=partner,
             name=data["name"],
             base_url=data["base_url"],
@@ -358,7 +359,7 @@ def partner_end_grace(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def partner_push_metadata(request: HttpRequest, pk: int) -> HttpResponse:
     partner = get_object_or_404(Partner, pk=pk)
-    queued = services.partner_push_metadata(partner=partner, actor=request.user)
+    queued = partner_services.partner_push_metadata(partner=partner, actor=request.user)
     if queued:
         messages.success(
             request,

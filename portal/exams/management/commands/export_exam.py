@@ -1,25 +1,13 @@
 """`manage.py export_exam EURL`: write an exam and its question bank as portal-exam/1 JSON."""
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-
-from portal.documents import write_document
+from portal.documents import ExportCommand
 from portal.exams.models import Exam
 from portal.exams.transfer import export_exam
 
 
-class Command(BaseCommand):
+class Command(ExportCommand):
     help = "Write an exam and its whole question bank as portal-exam/1 JSON (stdout by default)."
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("eurl", type=int, metavar="EURL", help="The exam's id.")
-        parser.add_argument(
-            "-o", "--output", metavar="FILE", help="Write to FILE instead of stdout."
-        )
-
-    def handle(self, *args, **options) -> None:
-        exam = Exam.objects.filter(pk=options["eurl"]).first()
-        if exam is None:
-            raise CommandError(f"No exam with eurl {options['eurl']}.")
-        write_document(
-            self, export_exam(exam), options["output"], what=f"exam {exam.pk} ({exam.title})"
-        )
+    key, key_type, key_help = "eurl", int, "The exam's id."
+    model, lookup, exporter = Exam, "pk", export_exam
+    not_found = "No exam with eurl {key}."
+    what = "exam {record.pk} ({record.title})"

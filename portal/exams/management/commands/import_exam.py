@@ -1,24 +1,26 @@
 """`manage.py import_exam FILE --customer NAME`: load a portal-exam/1 JSON file as an exam."""
 
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from portal.customers.models import Customer
-from portal.documents import read_document
+from portal.documents import ImportCommand
 from portal.exams.models import Exam
 from portal.exams.transfer import ExamFormatError, import_exam
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import an exam and its question bank from a portal-exam/1 JSON file (or - for stdin) "
         "for a customer, and print its eurl. With --eurl, replace that exam's settings and "
         "bank instead, keeping its eurl (questions quizzes drew are retired, not deleted)."
     )
+    format_error = ExamFormatError
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", metavar="FILE", help='JSON file, or "-" to read stdin.')
+        super().add_arguments(parser)
         parser.add_argument(
             "--customer", required=True, metavar="NAME", help="Name of the owning customer."
         )
@@ -34,8 +36,7 @@ class Command(BaseCommand):
             help='Print {"eurl": .., "title": .., "questions": n} instead of the bare eurl.',
         )
 
-    def handle(self, *args, **options) -> None:
-        data = read_document(options["file"])
+    def load(self, data: Any, options: dict[str, Any]) -> str:
         customer = Customer.objects.filter(name=options["customer"]).first()
         if customer is None:
             raise CommandError(
@@ -47,13 +48,8 @@ class Command(BaseCommand):
             exam = Exam.objects.filter(customer=customer, pk=options["eurl"]).first()
             if exam is None:
                 raise CommandError(f"Customer {customer} has no exam with eurl {options['eurl']}.")
-        try:
-            exam = import_exam(data, customer=customer, exam=exam)
-        except ExamFormatError as error:
-            raise CommandError(error.message) from error
-
+        exam = import_exam(data, customer=customer, exam=exam)
         if options["json"]:
             summary = {"eurl": exam.pk, "title": exam.title, "questions": exam.questions.count()}
-            self.stdout.write(json.dumps(summary, ensure_ascii=False))
-        else:
-            self.stdout.write(str(exam.pk))
+            return json.dumps(summary, ensure_ascii=False)
+        return str(exam.pk)

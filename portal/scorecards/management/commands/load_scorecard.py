@@ -1,22 +1,24 @@
 """`manage.py load_scorecard [FILE]`: load a portal-scorecard/1 file as a new scorecard version."""
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
-from portal.documents import read_document
+from portal.documents import ImportCommand
 from portal.scorecards.content import ScorecardFormatError, load_scorecard, validate
 from portal.scorecards.models import Scorecard
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "fixtures" / "scorecard_v1.json"
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Load AI Reality Check scorecard content from a portal-scorecard/1 JSON file (default: "
         "the bundled scorecard_v1.json; - for stdin) as a new version, and make it the active "
         "one. A version that is already loaded is left as it is (safe to run again)."
     )
+    format_error = ScorecardFormatError
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -28,24 +30,17 @@ class Command(BaseCommand):
             help="Load the version without making it the active one.",
         )
 
-    def handle(self, *args, **options) -> None:
-        data = read_document(options["file"])
-        try:
-            validate(data)
-            existing = Scorecard.objects.filter(version=data["version"]).first()
-            if existing is not None:
-                # Idempotent, so that seed_demo and `make run` can call it every time. Staff
-                # edits to a loaded version are kept; a new file needs a new version.
-                self.stdout.write(
-                    f"Scorecard version {existing.version} is already loaded; nothing to do."
-                )
-                return
-            scorecard = load_scorecard(data, activate=not options["inactive"])
-        except ScorecardFormatError as error:
-            raise CommandError(error.message) from error
+    def load(self, data: Any, options: dict[str, Any]) -> str:
+        validate(data)
+        existing = Scorecard.objects.filter(version=data["version"]).first()
+        if existing is not None:
+            # Idempotent, so that seed_demo and `make run` can call it every time. Staff
+            # edits to a loaded version are kept; a new file needs a new version.
+            return f"Scorecard version {existing.version} is already loaded; nothing to do."
+        scorecard = load_scorecard(data, activate=not options["inactive"])
         state = "active" if scorecard.is_active else "inactive"
         questions = sum(len(section["questions"]) for section in data["sections"])
-        self.stdout.write(
+        return (
             f"Loaded scorecard version {scorecard.version} ({state}): "
             f"{len(data['sections'])} sections, {questions} questions, "
             f"{len(data['recommendations'])} recommendation rules."

@@ -1,6 +1,10 @@
 """Creating and editing roleplay partners, and pushing them cluster metadata; each change writes
 its audit row in its transaction.
 
+Here, in the roleplays app, because giving a partner clusters sends it their metadata: the
+partners app knows nothing of clusters' content, so that roleplays (launch, results routes)
+import partners and never the other way round.
+
 A partner given a cluster is sent that cluster's metadata (seed 000), as the admin does; the
 deliveries are routed ("partner:<id>:metadata"), so they follow the partner's URL and secrets
 at the time they are sent. Secret rotation is in portal.partners.secrets.

@@ -1,0 +1,73 @@
+"""The scorecard visitor of a request: the session its `assessment-session` cookie names, read
+once per request (the rate limit's scope and the view both need it).
+
+The API (api/scorecards.py), the pages (views.py) and the rate limit's scope (limits.py) ask
+here; portal.scorecards.services, which these call, takes plain values (a session id, an
+address, a user agent). A session read here is marked on the request, so that
+portal.middleware.ScorecardCookieMiddleware sends the browser its cookie again.
+"""
+
+from django.http import HttpRequest
+
+from portal.ratelimit import client_ip
+from portal.scorecards import services
+from portal.scorecards.models import VisitorSession
+from portal.scorecards.services import COOKIE
+
+_READ = "_scorecard_live_session"
+
+
+def _cookie(request: HttpRequest) -> str:
+    return request.COOKIES.get(COOKIE, "")
+
+
+def live_session_id(request: HttpRequest) -> str | None:
+    """The cookie's session id when it names a live session (no side effects). Read with its
+    open visit: this is the rate limit's scope of save-progress, which needs that next."""
+    if _READ in request.__dict__:
+        session = request.__dict__[_READ]
+    else:
+        session = services.live_session(_cookie(request), with_visit=True)
+        request.__dict__[_READ] = session
+    return session.session_id if session is not None else None
+
+
+def current_session(request: HttpRequest) -> VisitorSession | None:
+    """The visitor's live session from the cookie, its expiry extended by this activity."""
+    if _READ not in request.__dict__:
+        session = services.touch_session(_cookie(request))
+        request.__dict__[_READ] = session
+    else:
+        session = request.__dict__[_READ]
+        if session is not None:
+            services.keep_alive(session)
+    if session is not None:
+        request.scorecard_session_id = session.session_id
+    return session
+
+
+def require_session(request: HttpRequest) -> VisitorSession:
+    """The live session, or the seed's 401 SESSION_EXPIRED."""
+    session = current_session(request)
+    if session is None:
+        raise services.session_expired()
+    return session
+
+
+def open_session(request: HttpRequest) -> tuple[VisitorSession, bool]:
+    """The live session, or a new one (the caller sets the cookie when created)."""
+    session = current_session(request)
+    if session is not None:
+        return session, False
+    session = services.create_session(
+        ip_address=client_ip(request), user_agent=request.headers.get("User-Agent", "")
+    )
+    request.__dict__[_READ] = session
+    return session, True
+
+
+def end_session(request: HttpRequest) -> bool:
+    """End the cookie's session on the server (services.end_session); True if one ended."""
+    ended = services.end_session(_cookie(request))
+    request.__dict__.pop(_READ, None)
+    return ended

@@ -1,0 +1,28 @@
+// The countdown of a timed page (an exam, a roleplay): the time left to a deadline the server
+// states in seconds, shown as [h:]m:ss and counted on the monotonic clock, so a changed system
+// clock moves nothing. The box gets "soon" at 5 minutes and "low" at 1 minute left.
+// portalCountdown(box, value, seconds, onTick) -> {start(), sync(seconds), stop()}: start()
+// shows the time and ticks every second, calling onTick(secondsLeft) each time; sync() sets
+// the time left again (the server moved the deadline); stop() ends the ticking.
+(function () {
+  "use strict";
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  window.portalCountdown = function (box, value, seconds, onTick) {
+    var endsAt = performance.now() + seconds * 1000;
+    var digits = (window.portalLocalize && window.portalLocalize.digits) || String;
+    var timer = null;
+    function tick() {
+      var left = Math.max(0, Math.round((endsAt - performance.now()) / 1000));
+      var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
+      value.textContent = digits((h ? h + ":" + pad(m) : m) + ":" + pad(s));
+      box.classList.toggle("low", left <= 60);
+      box.classList.toggle("soon", left <= 300);
+      if (onTick) onTick(left);
+    }
+    return {
+      start: function () { timer = window.setInterval(tick, 1000); tick(); },
+      sync: function (secondsLeft) { endsAt = performance.now() + secondsLeft * 1000; },
+      stop: function () { window.clearInterval(timer); }
+    };
+  };
+})();
