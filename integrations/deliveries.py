@@ -48,6 +48,7 @@ steps keeps its progress in `Delivery.state` (saved at once with `save_state()`,
 with the attempt), so a retry skips what is already done.
 """
 
+import functools
 import json
 import logging
 import random
@@ -163,8 +164,9 @@ class WebhookTransport(Transport):
         return send(delivery)
 
 
+@functools.cache
 def transports() -> dict[str, Transport]:
-    """The transports by `Delivery.transport` name."""
+    """The transports by `Delivery.transport` name (made once: they keep no state)."""
     # Imported here: those modules build on this one.
     from integrations.email import EmailTransport
     from integrations.hubspot import HubSpotTransport
@@ -358,80 +360,95 @@ def attempt_delivery(delivery_id: int) -> str:
 
     Returns "skipped" when the delivery is not due, not pending, claimed by another worker, or
     waiting for a worker that holds an older delivery of its group; "superseded" when a newer
-    delivery of its group replaced it after this worker claimed it (nothing is sent).
+    delivery of its group replaced it between the claim and the attempt row (on SQLite, where
+    they are two statements; nothing is sent).
 
     Its statements are written by hand (_AttemptSql), once per process: building them with the
     ORM cost three times the HTTP request. A first attempt is the claim, the attempt row and
-    the ending (two statements in a transaction on SQLite, one on PostgreSQL).
+    the ending: on PostgreSQL two statements (the claim and the attempt row are one), on
+    SQLite four (the ending is two, in a transaction). A routed delivery reads its route
+    besides (integrations.routes).
     """
     sql = _AttemptSql.of(connection)
     now = timezone.now()
     claim = now + timedelta(seconds=settings.DELIVERY_CLAIM_SECONDS)
     adapt = connection.ops.adapt_datetimefield_value
     params = {"id": delivery_id, "now": adapt(now), "claim": adapt(claim)}
+    # One cursor for the attempt's own statements, before and after sending.
     with hot_cursor() as cursor:
-        # Due, unheld, pending, no older delivery of its group held (see _AttemptSql.CLAIM),
-        # and its task taken: until this attempt schedules the next one, none is queued.
-        cursor.execute(sql.claim, params)
-        # Every row fetched: SQLite finishes (and commits) a statement with RETURNING only then.
-        rows = cursor.fetchall()
-        if not rows:
-            return "skipped"
-        delivery = sql.delivery(connection, rows[0])
-        if delivery.attempt_count > 1:
-            # Only a claim that was not the first since creation or replay can find an attempt
-            # left "sending" (every attempt that ends records its outcome), so a first attempt
-            # saves the statement.
-            cursor.execute(sql.interrupt, params)
-        # Written before sending, so an attempt cut short by a dying worker still shows; and
-        # only while the claim is ours and the delivery pending: superseded since the claim
-        # (before anything was sent), nothing is written and nothing is sent.
-        cursor.execute(sql.start, params)
-        rows = cursor.fetchall()
-    if not rows:
-        # Give the claim back and wake the newer delivery, which was waiting for it.
-        return "superseded" if _release_superseded(delivery, claim, attempted=False) else "skipped"
-    attempt_id = rows[0][0]
-    started = time.monotonic()
-    try:
-        result = dispatch(delivery)
-    except Exception as error:  # a bug must not leave the delivery claimed and unrecorded
-        logger.exception("Delivery %s: unexpected error while sending", delivery_id)
-        result = AttemptResult(Outcome.FAILED, error=f"Internal error: {error!r}")
-    duration_ms = round((time.monotonic() - started) * 1000)
-    changes = _after(delivery.attempt_count, result, timezone.now())
-    # A retry's task is scheduled for its next attempt (on commit, below).
-    next_at = changes["next_attempt_at"]
-    field = Delivery._meta.get_field
-    params |= {
-        "attempt": attempt_id,
-        "attempt_url": result.target_url or delivery.target_url,
-        "duration_ms": duration_ms,
-        "status_code": result.status_code,
-        "excerpt": result.excerpt,
-        "error": result.error,
-        "outcome": result.outcome,
-        "status": changes["status"],
-        "delivered_at": adapt(changes.get("delivered_at")),
-        "next_attempt_at": adapt(next_at),
-        "last_error": changes["last_error"],
-        "state": field("state").get_db_prep_save(delivery.state, connection),
-        # Lists show where the delivery goes now, not where it was first meant to go.
-        "target_url": result.target_url or None,
-    }
-    # One transaction: the attempt's outcome and the delivery's new state are written together.
-    # On PostgreSQL that is one statement, atomic on its own.
-    with transaction.atomic() if len(sql.end) > 1 else nullcontext():
-        with hot_cursor() as cursor:
+        if sql.claim_and_start:
+            # Claimed and its attempt row written at one instant: nothing can supersede it
+            # in between, and a claim that fails writes nothing.
+            cursor.execute(sql.claim_and_start, params)
+            rows = cursor.fetchall()
+            if not rows:
+                return "skipped"
+            delivery = sql.delivery(connection, rows[0][:-1])
+            attempt_id = rows[0][-1]
+        else:
+            # Due, unheld, pending, no older delivery of its group held (_AttemptSql.CLAIM),
+            # and its task taken: until this attempt schedules the next one, none is queued.
+            cursor.execute(sql.claim, params)
+            # Every row fetched: SQLite finishes (and commits) a statement with RETURNING
+            # only then.
+            rows = cursor.fetchall()
+            if not rows:
+                return "skipped"
+            delivery = sql.delivery(connection, rows[0])
+            if delivery.attempt_count > 1:
+                # Only a claim that was not the first since creation or replay can find an
+                # attempt left "sending" (every attempt that ends records its outcome), so a
+                # first attempt saves the statement.
+                cursor.execute(sql.interrupt, params)
+            # Written before sending, so an attempt cut short by a dying worker still shows;
+            # and only while the claim is ours and the delivery pending: superseded since the
+            # claim (before anything was sent), nothing is written and nothing is sent.
+            cursor.execute(sql.start, params)
+            rows = cursor.fetchall()
+            if not rows:
+                # Give the claim back and wake the newer delivery, which was waiting for it.
+                released = _release_superseded(delivery, claim, attempted=False)
+                return "superseded" if released else "skipped"
+            attempt_id = rows[0][0]
+        started = time.monotonic()
+        try:
+            result = dispatch(delivery)
+        except Exception as error:  # a bug must not leave the delivery claimed and unrecorded
+            logger.exception("Delivery %s: unexpected error while sending", delivery_id)
+            result = AttemptResult(Outcome.FAILED, error=f"Internal error: {error!r}")
+        duration_ms = round((time.monotonic() - started) * 1000)
+        changes = _after(delivery.attempt_count, result, timezone.now())
+        # A retry's task is scheduled for its next attempt (on commit, below).
+        next_at = changes["next_attempt_at"]
+        field = Delivery._meta.get_field
+        params |= {
+            "attempt": attempt_id,
+            "attempt_url": result.target_url or delivery.target_url,
+            "duration_ms": duration_ms,
+            "status_code": result.status_code,
+            "excerpt": result.excerpt,
+            "error": result.error,
+            "outcome": result.outcome,
+            "status": changes["status"],
+            "delivered_at": adapt(changes.get("delivered_at")),
+            "next_attempt_at": adapt(next_at),
+            "last_error": changes["last_error"],
+            "state": field("state").get_db_prep_save(delivery.state, connection),
+            # Lists show where the delivery goes now, not where it was first meant to go.
+            "target_url": result.target_url or None,
+        }
+        # One transaction: the attempt's outcome and the delivery's new state are written together.
+        # On PostgreSQL that is one statement, atomic on its own.
+        with transaction.atomic() if len(sql.end) > 1 else nullcontext():
             for statement in sql.end:
                 cursor.execute(statement, params)
             # Only the holder of this claim may move the delivery on.
             still_ours = bool(cursor.fetchall())
-        if still_ours and changes["status"] == Status.PENDING:
-            transaction.on_commit(partial(enqueue_task, delivery_id, eta=next_at))
-        superseded = not still_ours and _release_superseded(
-            delivery, claim, attempted=True, delivered=result.outcome == Outcome.DELIVERED
-        )
+            if still_ours and changes["status"] == Status.PENDING:
+                transaction.on_commit(partial(enqueue_task, delivery_id, eta=next_at))
+            superseded = not still_ours and _release_superseded(
+                delivery, claim, attempted=True, delivered=result.outcome == Outcome.DELIVERED
+            )
     if superseded:
         logger.info("Delivery %s was superseded while it was being sent", delivery_id)
     elif not still_ours:
@@ -447,7 +464,7 @@ class _AttemptSql:
 
     # The claim: Delivery.objects.due() (pending, due, unheld), looked up by its key, and no
     # older delivery of its group held by a worker (that one goes first, so a partner never
-    # gets the older state after the newer one). It returns the whole row: no SELECT after.
+    # gets the older state after the newer one). It returns the row (FIELDS): no SELECT after.
     CLAIM = """
         UPDATE {delivery} AS d SET {locked_until} = %(claim)s,
             {attempt_count} = {attempt_count} + 1, {queued_at} = NULL
@@ -472,6 +489,31 @@ class _AttemptSql:
         WHERE {id} = %(id)s AND {locked_until} = %(claim)s AND {status} = {pending}
         RETURNING {id}
     """
+    # PostgreSQL: the claim, the "interrupted" mark and the attempt row as one statement (a
+    # data-modifying CTE); the delivery's row and then the attempt's id come back. Its parts
+    # see the same snapshot, so the mark never touches the attempt row written beside it.
+    CLAIM_AND_START = """
+        WITH claimed AS ({claim}),
+        interrupted AS (
+            UPDATE {attempt} SET {outcome} = {interrupted},
+                {error} = 'The worker stopped before this attempt finished.'
+            WHERE {delivery_id} IN (SELECT {id} FROM claimed) AND {outcome} = {sending}),
+        started AS (
+            INSERT INTO {attempt} ({delivery_id}, {started_at}, {target_url},
+                {response_excerpt}, {error}, {outcome})
+            SELECT {id}, %(now)s, {target_url}, '', '', {sending} FROM claimed
+            RETURNING {id}, {lazy_commit})
+        SELECT claimed.*, started.{id} FROM claimed, started
+    """
+    # PostgreSQL: an attempt's two writes are committed without waiting for the WAL to reach
+    # the disk (synchronous_commit off for that statement's transaction only; a function call,
+    # so no statement is added). Every session sees them at once, as any commit; only a crash
+    # of the database server itself can forget the last fraction of a second of them, and
+    # then those deliveries are sent again (same webhook-id, which receivers deduplicate) —
+    # never lost: the delivery was written, durably, by its cause's own transaction. SQLite
+    # makes the same trade for every commit (synchronous=NORMAL). Two disk flushes per
+    # attempt were the consumer's longest waits on a busy disk.
+    LAZY_COMMIT = "set_config('synchronous_commit', 'off', true)"
     END_ATTEMPT = """
         UPDATE {attempt} SET {target_url} = %(attempt_url)s, {duration_ms} = %(duration_ms)s,
             {status_code} = %(status_code)s, {response_excerpt} = %(excerpt)s,
@@ -487,6 +529,26 @@ class _AttemptSql:
         WHERE {id} = %(id)s AND {locked_until} = %(claim)s AND {status} = {pending}
         RETURNING {id}
     """
+
+    # What an attempt and the transports read of the claimed delivery: the claim returns only
+    # these, the others are left deferred (read from the database should anything use one).
+    # Fewer columns to convert: a datetime read from SQLite is parsed from its text.
+    FIELDS = (
+        "webhook_id",
+        "kind",
+        "transport",
+        "target_url",
+        "route",
+        "payload",
+        "signing_secret",
+        "allowed_hosts",
+        "require_success_flag",
+        "status",
+        "attempt_count",
+        "locked_until",
+        "group_key",
+        "state",
+    )
 
     _built: ClassVar[dict[str, "_AttemptSql"]] = {}
 
@@ -511,14 +573,19 @@ class _AttemptSql:
         def sql(text: str, **more: str) -> str:
             return " ".join(text.format(**names, **tables, **literals, **more).split())
 
-        # The claimed row comes back whole, and into a Delivery as the ORM makes it.
-        self.columns = Columns(Delivery, None, connection)
+        # The claimed row comes back (its FIELDS), and into a Delivery as the ORM makes it.
+        self.columns = Columns(Delivery, None, connection, only=self.FIELDS)
         self.claim = sql(self.CLAIM, columns=self.columns.sql)
         self.interrupt = sql(self.INTERRUPT)
         self.start = sql(self.START)
+        self.claim_and_start = ""
         if connection.vendor == "postgresql":
-            # Data-modifying CTE: both rows in one statement.
-            end = f"WITH a AS ({sql(self.END_ATTEMPT)}) {sql(self.END_DELIVERY)}"
+            # Data-modifying CTEs: claim and attempt row in one statement, the ending in one.
+            self.claim_and_start = sql(
+                self.CLAIM_AND_START, claim=self.claim, lazy_commit=self.LAZY_COMMIT
+            )
+            end_attempt = f"{sql(self.END_ATTEMPT)} RETURNING {self.LAZY_COMMIT}"
+            end = f"WITH a AS ({end_attempt}) {sql(self.END_DELIVERY)}"
             self.end: tuple[str, ...] = (end,)
         else:
             self.end = (sql(self.END_ATTEMPT), sql(self.END_DELIVERY))

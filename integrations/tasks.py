@@ -1,14 +1,20 @@
 """Huey tasks of the outbox: send one delivery, and sweep up those whose task was lost."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task
 
 from integrations import deliveries
+from portal.queue import db_task
 
 
-@db_task()
+@db_task(logs_itself=True)
 def deliver(delivery_id: int) -> None:
-    """Send one attempt of a delivery, if it is due and no other worker holds it."""
+    """Send one attempt of a delivery, if it is due and no other worker holds it.
+
+    One task per attempt: portal.queue's db_task, which spares each the connection health
+    check and runs it once more if its connection was broken (safe: the attempt's first
+    statement claims the delivery, so a second run never sends what the first one sent). Each
+    attempt logs its own line, so Huey's two lines per run are left out."""
     deliveries.attempt_delivery(delivery_id)
 
 

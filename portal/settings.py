@@ -306,7 +306,11 @@ LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "portal.request_id.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "portal.request_id.RequestIdFilter"},
+        # Huey's two lines per run of a task that logs its own (a delivery attempt) are left out.
+        "quiet_tasks": {"()": "portal.queue.QuietTasks"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
         "json": {"()": "portal.logs.JsonFormatter"},
@@ -322,7 +326,12 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         # Configured here, so that run_huey adds no handler of its own (each line came twice).
-        "huey": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "huey": {
+            "handlers": ["console"],
+            "level": LOG_LEVEL,
+            "propagate": False,
+            "filters": ["quiet_tasks"],
+        },
         # httpx logs every request at INFO; each delivery attempt has its own line already.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},

@@ -1,16 +1,19 @@
 """A roleplay partner (e.g. Q3): how we verify its launches and where we send its webhooks."""
 
+import functools
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 from integrations import routes
 from integrations.signing import new_webhook_secret
 from portal.customers.validators import validate_callback_hosts
+from portal.db import Columns, hot_cursor
 
 RESULTS_PATH = "/api/receive-assessment-results"
 METADATA_PATH = "/api/receive-cluster-metadata"
@@ -154,18 +157,78 @@ class Partner(models.Model):
         return routes.make("partner", self.pk, target)
 
 
+# What a delivery's route takes from its partner (resolve_route): every field that
+# metadata_url(), default_results_url(), hosts and webhook_secrets read, since the values read
+# are what the per-process cache is keyed by.
+ROUTE_FIELDS = (
+    "base_url",
+    "aio_callback_url",
+    "allowed_hosts",
+    "webhook_secret",
+    "previous_webhook_secret",
+    "previous_webhook_secret_expires_at",
+)
+
+
 def resolve_route(owner_id: str, target: str, delivery) -> routes.Route | None:
     """A partner delivery's target, secrets and hosts from the partner's settings now (the
-    resolver registered for "partner:" routes); None when the partner is gone."""
-    partner = Partner.objects.filter(pk=owner_id).first() if owner_id.isdigit() else None
-    if partner is None:
+    resolver registered for "partner:" routes); None when the partner is gone.
+
+    Every attempt asks this, so it is cheap: one prepared statement reads the partner's
+    ROUTE_FIELDS (the ORM built that query anew each time, at more cost than the HTTP request
+    it served), and what they make (URLs, hosts, secrets) is kept per process keyed by the
+    values read. The row read is the cache's version: a URL fixed or a secret rotated in any
+    process (the console, the admin, a bulk update) applies to the very next attempt, and
+    there is nothing to invalidate.
+    """
+    if not owner_id.isdigit():
         return None
+    with hot_cursor() as cursor:
+        cursor.execute(_route_sql(connection.vendor)[0], [int(owner_id)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    parts = _route_parts(tuple(row))
     if target == ROUTE_METADATA:
-        url = partner.metadata_url()
+        url = parts.metadata_url
     elif target == ROUTE_RESULTS:
-        url = partner.default_results_url()
+        url = parts.results_url
     else:  # ROUTE_URL: the URL the launch named stays; hosts and secrets are the partner's
         url = delivery.target_url
+    # The secrets are picked now: the previous one signs only while its grace period lasts.
     return routes.Route(
-        target_url=url, secrets=partner.webhook_secrets, allowed_hosts=tuple(partner.hosts)
+        target_url=url, secrets=parts.partner.webhook_secrets, allowed_hosts=parts.hosts
+    )
+
+
+@dataclass(frozen=True)
+class _RouteParts:
+    """What a partner's routes take from one version of its row (the partner as read, only
+    its ROUTE_FIELDS loaded: never saved, nor read further)."""
+
+    partner: "Partner"
+    metadata_url: str
+    results_url: str
+    hosts: tuple[str, ...]
+
+
+@functools.cache
+def _route_sql(vendor: str) -> tuple[str, Columns]:
+    """The route read for the connection's database, written once per process."""
+    columns = Columns(Partner, None, connection, only=ROUTE_FIELDS)
+    table = connection.ops.quote_name(Partner._meta.db_table)
+    pk = connection.ops.quote_name(Partner._meta.pk.column)
+    return f"SELECT {columns.sql} FROM {table} WHERE {pk} = %s", columns
+
+
+@functools.lru_cache(maxsize=256)
+def _route_parts(row: tuple) -> _RouteParts:
+    """The partner's routes as its row (as read by _route_sql) makes them, through the model's
+    own methods: one rule for a partner's URLs, hosts and secrets."""
+    partner = _route_sql(connection.vendor)[1].build(connection, row)
+    return _RouteParts(
+        partner=partner,
+        metadata_url=partner.metadata_url(),
+        results_url=partner.default_results_url(),
+        hosts=tuple(partner.hosts),
     )

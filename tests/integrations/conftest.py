@@ -178,11 +178,11 @@ def queue(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def fresh_connections():
-    """Each test starts without the process's shared clients: no connection (nor a client a
+    """Each test starts without the process's shared transports: no connection (nor one a
     test made with its own SSL context) outlives the test that opened it."""
-    http.forget_clients()
+    http.forget_transports()
     yield
-    http.forget_clients()
+    http.forget_transports()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ shared per process (a connection only for the same host name at the same checked
 the sweep doesn't queue again what is already queued, and an attempt's statements are few."""
 
 import socket
+import threading
 from datetime import timedelta
 
 import httpx
@@ -13,6 +14,7 @@ from django.utils import timezone
 from integrations import http
 from integrations.deliveries import TASK_LEASE, attempt_delivery, enqueue_task, sweep_deliveries
 from integrations.models import Delivery
+from portal.partners.models import ROUTE_RESULTS, Partner
 from tests.receivers import WebhookReceiver
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +76,35 @@ def test_the_ssl_context_is_made_once_per_process(receiver, loopback_names, outb
         http.post(f"http://{name}:{receiver.port}/hook", content=b"{}", headers={})
 
     assert made == [1]
+
+
+class CookieSetter(WebhookReceiver):
+    """A receiver whose every reply sets a cookie."""
+
+    def __init__(self) -> None:
+        super().__init__(keep_alive=True)
+        handler_class = self._server.RequestHandlerClass
+        plain = handler_class.end_headers
+
+        def end_headers(handler) -> None:
+            handler.send_header("Set-Cookie", "session=partner-a; Path=/")
+            plain(handler)
+
+        handler_class.end_headers = end_headers
+
+
+def test_a_cookie_one_reply_sets_is_never_sent_back(outbound):
+    """Sent without a client (its transport has no cookie jar): what one partner's reply sets
+    never rides along with the next delivery, to it or to anyone."""
+    server = CookieSetter()
+    try:
+        for _ in range(2):
+            response = http.post(f"{server.base_url}/hook", content=b"{}", headers={})
+            assert response.headers["set-cookie"].startswith("session=")
+        assert [headers.get("Cookie") for _path, headers, _body in server.requests] == [None] * 2
+        assert server.connections() == 1
+    finally:
+        server.close()
 
 
 def test_a_refused_address_is_still_refused_with_a_connection_open(receiver, outbound):
@@ -144,10 +175,11 @@ class TestStatements:
     def test_a_first_attempt(self, receiver, make_delivery, outbound, django_assert_num_queries):
         delivery = make_delivery(f"http://127.0.0.1:{receiver.port}/hook")
 
-        # The claim (UPDATE … RETURNING the row), the attempt INSERT, and the ending: on
-        # PostgreSQL one statement, on SQLite SAVEPOINT, attempt UPDATE, delivery UPDATE,
-        # RELEASE. No "interrupted" UPDATE: a first attempt can't have left one sending.
-        with django_assert_num_queries(3 if connection.vendor == "postgresql" else 6):
+        # On PostgreSQL the claim and the attempt row (one statement), and the ending (one).
+        # On SQLite the claim (UPDATE … RETURNING the row), the attempt INSERT, and the
+        # ending: SAVEPOINT, attempt UPDATE, delivery UPDATE, RELEASE. No "interrupted"
+        # UPDATE on SQLite: a first attempt can't have left one sending.
+        with django_assert_num_queries(2 if connection.vendor == "postgresql" else 6):
             assert attempt_delivery(delivery.pk) == "delivered"
 
     def test_a_retry(
@@ -166,9 +198,26 @@ class TestStatements:
         )
         make_due(delivery)
 
-        # The same, and the UPDATE marking "interrupted" any attempt a dead worker left sending.
-        with django_assert_num_queries(4 if connection.vendor == "postgresql" else 7):
+        # The same, and the UPDATE marking "interrupted" any attempt a dead worker left
+        # sending: part of the claim's statement on PostgreSQL, one more on SQLite.
+        with django_assert_num_queries(2 if connection.vendor == "postgresql" else 7):
             assert attempt_delivery(delivery.pk) == "delivered"
+
+    def test_a_routed_delivery_reads_its_partner_in_one_statement(
+        self, receiver, make_delivery, outbound, django_assert_num_queries
+    ):
+        partner = Partner.objects.create(
+            name="Q3", base_url=f"http://127.0.0.1:{receiver.port}", allowed_hosts="127.0.0.1"
+        )
+        deliveries = [
+            make_delivery(partner.default_results_url(), route=partner.route(ROUTE_RESULTS))
+            for _ in range(2)
+        ]
+
+        for delivery in deliveries:  # the second from what the first one's read made
+            with django_assert_num_queries(3 if connection.vendor == "postgresql" else 7):
+                assert attempt_delivery(delivery.pk) == "delivered"
+        assert len(receiver.requests) == 2
 
     def test_a_duplicate_task_is_one_statement(
         self, receiver, make_delivery, outbound, django_assert_num_queries
@@ -203,3 +252,36 @@ class TestQueue:
         connection = queue.storage.conn
         assert connection.execute("pragma journal_mode").fetchone()[0] == "wal"
         assert connection.execute("pragma synchronous").fetchone()[0] == 1  # NORMAL
+
+    def test_the_sqlite_queue_hands_out_each_task_once_in_order(self, tmp_path):
+        """One statement takes a task: highest priority first, then oldest; two consumers on
+        one file, each with several threads, never get the same task."""
+        from portal.queue import PortalSqliteHuey
+
+        path = str(tmp_path / "q.sqlite3")
+        one, other = PortalSqliteHuey("t", filename=path), PortalSqliteHuey("t", filename=path)
+        for name, priority in [(b"first", 0), (b"second", 0), (b"urgent", 5)]:
+            one.storage.enqueue(name, priority)
+        taken = [queue.storage.dequeue() for queue in (one, other, one, other)]
+        assert [bytes(t) if t is not None else None for t in taken] == [
+            b"urgent",
+            b"first",
+            b"second",
+            None,
+        ]
+
+        sent = [str(n).encode() for n in range(300)]
+        for data in sent:
+            one.storage.enqueue(data)
+        got: list[bytes] = []
+
+        def drain(queue) -> None:
+            while (data := queue.storage.dequeue()) is not None:
+                got.append(bytes(data))
+
+        workers = [threading.Thread(target=drain, args=(q,)) for q in (one, other) * 3]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert sorted(got) == sorted(sent)

@@ -92,6 +92,8 @@ def test_no_group_key_supersedes_nothing(partner, outbound):
 def test_a_delivery_superseded_after_its_worker_claimed_it_is_not_sent(partner, outbound, queue):
     """The worker checks under its claim: superseded between the claim and the sending, it
     gives the claim back and sends nothing; the newer one is then sent."""
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL claims and writes the attempt row in one statement: no gap")
     old = metadata(partner.url("/ok"), 1)
     newer = []
 

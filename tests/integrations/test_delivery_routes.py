@@ -4,16 +4,26 @@ stays. Over real HTTP to receivers on 127.0.0.1, verified as the partner would
 (`standardwebhooks`)."""
 
 import time
+from datetime import timedelta
 
 import jwt
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from standardwebhooks import Webhook
 
 from integrations import routes
 from integrations.deliveries import attempt_delivery, replay_delivery, send_now
 from integrations.models import Delivery
-from portal.partners.models import METADATA_PATH, RESULTS_PATH, Partner
+from portal.partners.models import (
+    METADATA_PATH,
+    RESULTS_PATH,
+    ROUTE_METADATA,
+    ROUTE_RESULTS,
+    ROUTE_URL,
+    Partner,
+    resolve_route,
+)
 from portal.roleplays import launch, services
 from tests.factories import make_cluster
 from tests.integrations.conftest import Partner as Receiver
@@ -219,3 +229,46 @@ def test_route_strings_have_three_parts():
         routes.register("part:ner", lambda *args: None)
     with pytest.raises(ValueError):
         Partner(pk=3).route("elsewhere")
+
+
+def test_a_partners_route_is_read_in_one_statement_and_is_what_its_model_says(
+    world, secret, django_assert_num_queries
+):
+    """Every attempt reads its partner's route with one prepared statement (and what that row
+    makes is kept per process): the URLs, hosts and secrets are the model's own, every field
+    they use read, none left to fetch later."""
+    cluster, q3 = world
+    Partner.objects.filter(pk=q3.pk).update(
+        aio_callback_url="https://hooks.example.org/results",
+        allowed_hosts="extra.example.com, other.example.net",
+        previous_webhook_secret=secret,
+        previous_webhook_secret_expires_at=timezone.now() + timedelta(hours=1),
+    )
+    q3 = Partner.objects.get(pk=q3.pk)
+    stored = Delivery(target_url="https://named.example.com/hook", route="")
+    expected = {
+        ROUTE_METADATA: q3.metadata_url(),
+        ROUTE_RESULTS: q3.default_results_url(),
+        ROUTE_URL: "https://named.example.com/hook",
+    }
+
+    for target, url in expected.items():
+        with django_assert_num_queries(1):
+            route = resolve_route(str(q3.pk), target, stored)
+        assert route == routes.Route(url, q3.webhook_secrets, tuple(q3.hosts))
+    assert len(route.secrets) == 2 and len(route.allowed_hosts) == 4
+
+
+def test_a_kept_route_stops_signing_with_the_previous_secret_when_its_grace_ends(
+    world, secret, monkeypatch
+):
+    cluster, q3 = world
+    ends = timezone.now() + timedelta(minutes=5)
+    Partner.objects.filter(pk=q3.pk).update(
+        previous_webhook_secret=secret, previous_webhook_secret_expires_at=ends
+    )
+    assert resolve_route(str(q3.pk), ROUTE_METADATA, None).secrets == (q3.webhook_secret, secret)
+
+    later = ends + timedelta(seconds=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)  # the same row, read again
+    assert resolve_route(str(q3.pk), ROUTE_METADATA, None).secrets == (q3.webhook_secret,)

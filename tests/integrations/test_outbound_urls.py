@@ -247,8 +247,7 @@ def test_https_checks_the_certificate_of_the_name_not_the_pinned_ip(
     partner = tls_partner(server_tls)
     fake_dns(monkeypatch, {"partner.test": ["127.0.0.1"]})
     trusting = ssl.create_default_context(cafile=cert)  # our CA: the self-signed certificate
-    real_client = http.client
-    monkeypatch.setattr(http, "client", lambda **kwargs: real_client(verify=trusting, **kwargs))
+    monkeypatch.setattr(http, "ssl_context", lambda: trusting)
     url = f"https://partner.test:{partner.port}/ok"
     if works:
         response = http.post(url, content=b"{}", headers={})
