@@ -43,9 +43,10 @@ def watch(context, violations: list[str]) -> None:
     )
 
 
-def watched_context(chromium, *, javascript: bool):
+def watched_context(chromium, *, javascript: bool, **options):
+    """A browser context whose CSP violations are recorded (`options` go to new_context)."""
     violations: list[str] = []
-    context = chromium.new_context(locale="en-GB", java_script_enabled=javascript)
+    context = chromium.new_context(**{"locale": "en-GB", **options}, java_script_enabled=javascript)
     context.set_default_timeout(15_000)
     if javascript:
         context.expose_binding("reportCspViolation", lambda source, text: violations.append(text))

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.scorecards.models import Visit
-from tests.browser.test_scorecard_flow import REPORT_VIOLATIONS, qids, scorecard, watch
+from tests.browser.test_scorecard_flow import qids, scorecard, watched_context
 
 pytestmark = pytest.mark.django_db(transaction=True)
 __all__ = ["scorecard"]  # the fixture, used by name
@@ -19,18 +19,12 @@ FOCUSED = "selector => !!document.activeElement && document.activeElement.matche
 
 def phone_context(chromium, *, language: str, javascript: bool):
     """A phone-sized window in the visitor's language, its CSP violations recorded."""
-    violations: list[str] = []
-    context = chromium.new_context(
+    return watched_context(
+        chromium,
+        javascript=javascript,
         locale="fa-IR" if language == "fa" else "en-GB",
-        java_script_enabled=javascript,
         viewport=PHONE,
     )
-    context.set_default_timeout(15_000)
-    if javascript:
-        context.expose_binding("reportCspViolation", lambda source, text: violations.append(text))
-        context.add_init_script(REPORT_VIOLATIONS)
-    watch(context, violations)
-    return context, violations
 
 
 def tab_to(page, selector: str, *, most: int = 40) -> None:
