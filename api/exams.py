@@ -504,9 +504,9 @@ def launch_shortcut(request: HttpRequest) -> HttpResponse:
     """POST /api/integration/exams/launch/ — a plainly valid launch by a valid token, made
     before Django Ninja's operation runs (its parsing, auth and rendering cost a fifth of a
     launch); the body is validated by the operation's own schema and the launch made by the
-    same function. Anything else — a bad body, no usable token, any refusal of the launch —
-    goes on to the `launch` operation, which answers the contract's errors (a refused launch
-    changed nothing, so asking twice is safe)."""
+    same function. A refused launch gets the API's own answer to its ExamError; anything else
+    (a bad body, no usable token) goes on to the `launch` operation, which answers the
+    contract's errors."""
     if request.method == "POST" and request.content_type == "application/json":
         raw = _shortcut_raw_token(request)
         token = ClientToken.authenticate(raw) if raw else None
@@ -522,11 +522,10 @@ def launch_shortcut(request: HttpRequest) -> HttpResponse:
             with translation.override(errors.exam_language(request)):
                 try:
                     body = _launched(token, payload)
-                except services.ExamError:
-                    pass
-                else:
-                    body = LaunchOut.model_validate(body).model_dump(mode="json")
-                    return api.create_response(request, body, status=201)
+                except services.ExamError as error:
+                    return api.on_exception(request, error)
+                body = LaunchOut.model_validate(body).model_dump(mode="json")
+                return api.create_response(request, body, status=201)
     return _operation("integration/exams/launch/")(request)
 
 

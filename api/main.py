@@ -85,7 +85,7 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     if errors.contract_of(request.path) is exams.CONTRACT:
         message = _("A valid client token is required in X-Client-Token or Authorization: Token.")
-        return errors.api_error(request, status=401, code="INVALID_TOKEN", message=message)
+        return exams.CONTRACT.error(request, status=401, code="INVALID_TOKEN", message=message)
     return errors.api_error(request, status=401, code="UNAUTHORIZED", message="Unauthorized")
 
 

@@ -22,7 +22,7 @@ from ninja.renderers import JSONRenderer
 from pydantic import BaseModel, StringConstraints, field_validator
 
 from api.fields import EmailOrBlank, Int, Line, RequestModel, Text
-from portal import errors, ratelimit
+from portal import errors
 from portal import health as portal_health
 from portal.scorecards import leads, limits, services, visitor
 from portal.scorecards import results as stored_results
@@ -366,7 +366,7 @@ LIMITED = {429: ScorecardErrorOut, 503: ScorecardErrorOut}
 def start(request: HttpRequest, payload: StartIn):
     """Start an assessment (or resume the session's open one); sets the session cookie.
     At most 10 an hour per IP address."""
-    session, created = visitor.open_session(request)
+    session = visitor.open_session(request)
     visit = services.start(
         session=session,
         email=(payload.email or "").strip(),
@@ -496,7 +496,7 @@ def resume(request: HttpRequest):
     response={200: HealthOut, 503: HealthOut, 429: ScorecardErrorOut},
     exclude_unset=True,
 )
-@ratelimit.rate_limit("ip", 100, 60, name="health")
+@limits.HEALTH.rate_limit()
 def health(request: HttpRequest, response: HttpResponse):
     """Real checks (database, queue, HubSpot, e-mail) and rolling figures: `unhealthy` (503)
     when the database is down, `degraded` when the queue, HubSpot or e-mail is."""

@@ -13,13 +13,12 @@ from django.views.decorators.http import require_POST
 
 from integrations.deliveries import replay_delivery
 from integrations.models import Delivery, DeliveryAttempt
+from portal.admin import RecordInline
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(RecordInline):
     model = DeliveryAttempt
-    extra = 0
-    can_delete = False
-    fields = readonly_fields = (
+    fields = (
         "started_at",
         "target_url",
         "outcome",
@@ -28,9 +27,6 @@ class DeliveryAttemptInline(admin.TabularInline):
         "error",
         "response_excerpt",
     )
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

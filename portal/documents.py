@@ -10,6 +10,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Model
 
+from portal.jsonformat import FormatError
+
 
 def read_document(path: str) -> dict:
     """Parse the JSON in `path` ("-" for stdin)."""
@@ -82,8 +84,6 @@ class ImportCommand(BaseCommand):
     the format's own error into a CommandError with its precise message (never a traceback).
     A subclass adds its options and says how to load; what `load` returns is printed."""
 
-    format_error: type[Exception]  # raised by the loader, with a `message` for the operator
-
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", metavar="FILE", help='JSON file, or "-" to read stdin.')
 
@@ -94,6 +94,6 @@ class ImportCommand(BaseCommand):
         data = read_document(options["file"])
         try:
             output = self.load(data, options)
-        except self.format_error as error:
-            raise CommandError(getattr(error, "message", str(error))) from error
+        except FormatError as error:  # the loader's refusal, worded for the operator
+            raise CommandError(error.message) from error
         self.stdout.write(output)

@@ -67,6 +67,11 @@ class ExamResult:
     scores: tuple[float, ...]
 
 
+def most_to_earn(weights: Sequence[float]) -> float:
+    """The most a quiz of questions with these weights can earn: every answer right."""
+    return round(sum(weights), 4)
+
+
 def grade(items: Sequence[Item], accept_score: float) -> ExamResult:
     """Weighted grading: a right answer earns its weight, a wrong or missing one earns 0.
 
@@ -77,7 +82,7 @@ def grade(items: Sequence[Item], accept_score: float) -> ExamResult:
     answered = sum(1 for item in items if item.chosen is not None)
     correct = sum(1 for item in items if item.chosen is not None and item.chosen == item.correct)
     total_score = round(sum(scores), 4)
-    max_score = round(sum(item.weight for item in items), 4)
+    max_score = most_to_earn([item.weight for item in items])
     percentage = round(total_score / max_score * 100, 2) if max_score > 0 else 0.0
     return ExamResult(
         total_questions=len(items),

@@ -1,7 +1,7 @@
 """Each save's history row (AnswerSave), written by the database itself on SQLite.
 
 The autosave is then one statement and one commit on SQLite's single write lock, where the
-save and its history row were two (services.save_answer_fast, services.history_by_trigger).
+save and its history row were two (services.save_answer_fast).
 Every path that saves an answer sets `answered_at` to the moment of the save, and only a save
 does: that is the trigger's condition. PostgreSQL writes the row in the saving statement itself
 (a data-modifying CTE), so it has no trigger.
@@ -23,9 +23,15 @@ END
 """
 
 
+def by_trigger(connection: BaseDatabaseWrapper) -> bool:
+    """Whether this database writes each save's history row itself (the saving code must not
+    write it too)."""
+    return connection.vendor == "sqlite"
+
+
 def ensure_trigger(connection: BaseDatabaseWrapper) -> None:
-    """Create the history trigger on SQLite if it is missing (nothing elsewhere)."""
-    if connection.vendor != "sqlite":
+    """Create the history trigger where by_trigger says so, if it is missing."""
+    if not by_trigger(connection):
         return
     tables = connection.introspection.table_names()
     if "exams_quizquestion" in tables and "exams_answersave" in tables:
@@ -34,6 +40,6 @@ def ensure_trigger(connection: BaseDatabaseWrapper) -> None:
 
 
 def drop_trigger(connection: BaseDatabaseWrapper) -> None:
-    if connection.vendor == "sqlite":
+    if by_trigger(connection):
         with connection.cursor() as cursor:
             cursor.execute("DROP TRIGGER IF EXISTS exams_answer_saved")

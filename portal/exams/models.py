@@ -243,7 +243,7 @@ class QuizQuestion(models.Model):
     @property
     def is_committed(self) -> bool:
         """Answered, and not as a draft: in an exam without going back, final."""
-        return self.answer is not None and self.done != self.DRAFT
+        return self.answer is not None and self.done != QuizQuestion.DRAFT
 
     @property
     def shown_answer(self) -> int | None:

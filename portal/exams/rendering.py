@@ -48,9 +48,11 @@ class PageItem(NamedTuple):
     done: str = ""  # QuizQuestion.DRAFT: chosen, not confirmed
     flagged: bool = False
 
+    is_committed = QuizQuestion.is_committed
+
     def is_final(self, *, can_back: bool) -> bool:
         """Answered for good: in an exam without going back, an answer but a draft."""
-        return not can_back and self.answer is not None and self.done != QuizQuestion.DRAFT
+        return not can_back and self.is_committed
 
     def is_open(self, *, can_back: bool) -> bool:
         """Still to be answered, the question a candidate resumes at: unanswered (with going

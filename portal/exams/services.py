@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.customers.models import LAST_USED_RESOLUTION, ClientToken, Customer
 from portal.db import hot_cursor
+from portal.exams import history
 from portal.exams.models import AnswerSave, Exam, Launch, Question, Quiz, QuizQuestion, Student
 from portal.hashing import sha256_hex as hash_browser_key
 from portal.text import normalize_digits
@@ -501,6 +502,7 @@ class QuizItem(_Row):
 
     shown_answer = QuizQuestion.shown_answer
     shown_choices = QuizQuestion.shown_choices
+    is_committed = QuizQuestion.is_committed
 
 
 # What quiz_items reads, in the order it unpacks each row: the item's columns (its slots up
@@ -602,7 +604,7 @@ def _apply(item: QuizQuestion, shown: int, done: str, *, can_back: bool, now) ->
     saved with another `done` (the page's "Confirm and next"), and never reopens a final one.
     """
     original = exam_scoring.to_original(item.order, shown)
-    final = not can_back and item.answer is not None and item.done != QuizQuestion.DRAFT
+    final = not can_back and item.is_committed
     if final and done == QuizQuestion.DRAFT:
         done = ""  # the same answer again changes nothing; another one is refused below
     if item.answer == original and (not done or item.done == done):
@@ -639,7 +641,7 @@ def save_answer(
                 QuizQuestion.objects.filter(pk=item.pk).update(
                     answer=item.answer, done=item.done, answered_at=item.answered_at
                 )
-                if not history_by_trigger():
+                if not history.by_trigger(connection):
                     AnswerSave.objects.create(**_save_record(item))
     except ExamError as error:
         _finish_if_overdue(launch.quiz_id, error)
@@ -723,7 +725,7 @@ history AS (
 )
 SELECT (SELECT count(*) FROM saved) + (SELECT count(*) FROM target WHERE {_FAST_UNCHANGED})
 """
-# SQLite has no data-modifying CTEs: its trigger writes the history row (history_by_trigger),
+# SQLite has no data-modifying CTEs: its trigger writes the history row (portal.exams.history),
 # so the save is one statement in autocommit, one commit, and the database's one write lock is
 # never held across Python (a transaction around a save and a separate history INSERT, with one
 # worker preempted while holding it, stalled every other: 0.52 of the floor under load).
@@ -862,7 +864,7 @@ def _write_answers(items: list[QuizQuestion | QuizItem], now: datetime) -> None:
                 },
             )
         return
-    # SQLite: the history rows are the trigger's (history_by_trigger).
+    # SQLite: the history rows are the trigger's (portal.exams.history).
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {QuizQuestion._meta.db_table}"
@@ -885,13 +887,6 @@ _WRITE_ANSWERS_POSTGRESQL = f"""
     INSERT INTO {AnswerSave._meta.db_table} (item_id, answer, done, saved_at)
     SELECT id, answer, done, %(at)s FROM v
 """
-
-
-def history_by_trigger() -> bool:
-    """Whether the database writes each save's history row (AnswerSave) itself: on SQLite a
-    trigger does (exams migration 0005, on `answered_at` changing, which every save sets and
-    only a save does); on PostgreSQL the saving statement or code writes it."""
-    return connection.vendor == "sqlite"
 
 
 def _save_record(item: QuizQuestion) -> dict:
@@ -1005,6 +1000,20 @@ def pass_mark(quiz: Quiz) -> float:
     """The pass mark the quiz is graded against: as it was at launch (the exam's for quizzes
     launched before it was recorded)."""
     return quiz.accept_score if quiz.accept_score is not None else quiz.exam.accept_score
+
+
+def score_explained(quiz: Quiz) -> dict:
+    """What explains a finished quiz's score to the candidate: the lightest and heaviest
+    question weights, the most there was to earn, and the pass mark it was graded against."""
+    weights = list(
+        QuizQuestion.objects.filter(quiz=quiz).values_list("question__weight", flat=True)
+    )
+    return {
+        "max_score": exam_scoring.most_to_earn(weights),
+        "lightest": min(weights, default=0),
+        "heaviest": max(weights, default=0),
+        "pass_mark": pass_mark(quiz),
+    }
 
 
 def grade(quiz: Quiz, items: list[QuizItem]) -> exam_scoring.ExamResult:
@@ -1129,12 +1138,12 @@ def flag_question(*, launch: Launch, question_id: int, flagged: bool) -> bool:
         with transaction.atomic():
             quiz = _lock_open_quiz(launch.quiz_id)
             items = QuizQuestion.objects.filter(quiz=quiz, question_id=question_id)
-            if not items.exists():
+            changed = items.exclude(flagged=flagged).update(flagged=flagged)
+            if not changed and not items.exists():  # asked only when nothing changed
                 raise ExamError(
                     _("Question %(id)s is not part of this exam.") % {"id": question_id},
                     code="unknown_question",
                 )
-            changed = items.exclude(flagged=flagged).update(flagged=flagged)
     except ExamError as error:
         _finish_if_overdue(launch.quiz_id, error)
         raise

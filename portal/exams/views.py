@@ -396,7 +396,7 @@ def _review_rows(launch: Launch, items: list[rendering.PageItem]) -> list[dict]:
     for n, item in enumerate(items, start=1):
         if item.answer is None:
             state = "unanswered"
-        elif not can_back and not item.is_final(can_back=False):
+        elif not can_back and item.done == QuizQuestion.DRAFT:
             state = "draft"  # chosen, not confirmed: counts as it stands, and may still change
         else:
             state = "answered"
@@ -478,24 +478,9 @@ def result(request: HttpRequest, launch_id: UUID) -> HttpResponse:
             "exam": launch.quiz.exam,
             "redirect_seconds": 8,
             "late": _late_numbers(request, launch.quiz.total_questions),
-            **_score_explained(launch.quiz),
+            **services.score_explained(launch.quiz),
         },
     )
-
-
-def _score_explained(quiz: Quiz) -> dict:
-    """What the result page needs to explain the score (issue 12: "Score 4" and "18.18 %" for 3
-    right answers said nothing of weights): the questions' weights, the most there was to earn,
-    and the pass mark the quiz was graded against (scoring.exams.grade's rule)."""
-    weights = list(
-        QuizQuestion.objects.filter(quiz=quiz).values_list("question__weight", flat=True)
-    )
-    return {
-        "max_score": round(sum(weights), 4),
-        "lightest": min(weights, default=0),
-        "heaviest": max(weights, default=0),
-        "pass_mark": services.pass_mark(quiz),
-    }
 
 
 @require_GET

@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from portal.admin import RecordInline
 from portal.partners.admin import PartnerAdmin
 from portal.partners.models import Partner
-from portal.roleplays import payloads, services
+from portal.roleplays import partners, payloads, services
 from portal.roleplays.format import (
     ID_PATTERN,
     ID_RULE,
@@ -387,10 +387,6 @@ class RoleplayPartnerAdmin(PartnerAdmin):
         partner = form.instance
         before = set(partner.clusters.values_list("pk", flat=True)) if change else set()
         super().save_related(request, form, formsets, change)
-        added = partner.clusters.exclude(pk__in=before)
-        if partner.is_active and added:
-            for cluster in added:
-                services.push_cluster_metadata(cluster, [partner])
-            messages.info(
-                request, f"Cluster metadata queued for {partner} ({len(added)} cluster(s))."
-            )
+        queued = partners.queue_metadata(partner, partner.clusters.exclude(pk__in=before))
+        if queued:
+            messages.info(request, f"Cluster metadata queued for {partner} ({queued} cluster(s)).")

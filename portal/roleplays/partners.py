@@ -30,7 +30,7 @@ AUDITED_FIELDS = (
 )
 
 
-def _queue_metadata(partner: Partner, clusters: Iterable[Cluster]) -> int:
+def queue_metadata(partner: Partner, clusters: Iterable[Cluster]) -> int:
     """One metadata delivery per cluster, to an active partner only."""
     if not partner.is_active:
         return 0
@@ -59,7 +59,7 @@ def partner_create(
             is_active=is_active,
         )
         partner.clusters.set(clusters)
-        queued = _queue_metadata(partner, clusters)
+        queued = queue_metadata(partner, clusters)
         audit.record(
             actor=actor,
             action="partner.create",
@@ -95,7 +95,7 @@ def partner_update(
             update_fields=["name", "base_url", "aio_callback_url", "allowed_hosts", "is_active"]
         )
         partner.clusters.set(clusters)
-        queued = _queue_metadata(partner, [c for c in clusters if c.pk not in had])
+        queued = queue_metadata(partner, [c for c in clusters if c.pk not in had])
         after = audit.snapshot(partner, AUDITED_FIELDS)
         if before != after:
             audit.record(
@@ -113,7 +113,7 @@ def partner_push_metadata(*, partner: Partner, actor) -> int:
     """Queue every cluster of the partner's metadata to it now, one delivery each; return how
     many (0 for an inactive partner, which is sent nothing)."""
     with transaction.atomic():
-        queued = _queue_metadata(partner, partner.clusters.order_by("cluster_name", "pk"))
+        queued = queue_metadata(partner, partner.clusters.order_by("cluster_name", "pk"))
         if queued:
             audit.record(
                 actor=actor,

@@ -14,6 +14,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Prefetch
 
+from portal.jsonformat import FormatError
 from portal.scorecards.models import (
     BAND_KEYS,
     LETTERS,
@@ -96,12 +97,8 @@ MAY_BE_EMPTY = {("document", "description"), ("section", "description")}
 BRIEFING_PREFIX = "briefing_"
 
 
-class ScorecardFormatError(Exception):
+class ScorecardFormatError(FormatError):
     """The JSON is not a valid portal-scorecard/1 document, or its version exists already."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # ---------------------------------------------------------------------------------------------

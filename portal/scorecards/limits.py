@@ -43,6 +43,7 @@ SAVE = Limit(visitor_scope, 100, 3600, "scorecard-save")
 SUBMIT = Limit("ip", 5, 3600, "scorecard-submit")
 RESULTS = Limit("ip", 50, 3600, "scorecard-results")
 RESUME = Limit("ip", 20, 3600, "scorecard-resume")
+HEALTH = Limit("ip", 100, 60, "health")
 # The step page saves each choice as it is made (htmx): a visitor who changes their mind a few
 # times per question would exhaust SAVE's 100, so the per-choice saves have their own, generous
 # allowance. A step's Next or Back still counts on SAVE, as the API's save-progress does.

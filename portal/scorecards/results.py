@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from portal.scorecards.content import TRANSLATIONS, translated
 from portal.scorecards.models import Scorecard, Visit
 from scoring import scorecard as scoring
 
@@ -203,8 +204,6 @@ def localized(result: dict[str, Any], scorecard: Scorecard, language: str) -> di
     (portal.scorecards.content.translated), else as stored. The stored document is not
     changed (the API, e-mail and HubSpot read it as it is): a version with visits cannot be
     edited, so its texts in another language are those of the visitor's very result."""
-    from portal.scorecards.content import TRANSLATIONS, translated
-
     if language not in TRANSLATIONS:  # the content's own language
         return result
     sections = list(scorecard.sections.all())
@@ -298,8 +297,6 @@ def band_of(bands: tuple[Band, ...], score: int) -> Band:
 def picture(result: dict[str, Any], scorecard: Scorecard, language: str) -> Picture:
     """The result (as localized() shows it) on the bands of its version, whose thresholds
     cannot have changed since (a version with visits is read-only)."""
-    from portal.scorecards.content import translated
-
     rows = sorted(scorecard.bands.all(), key=lambda band: band.min_score)
     bands = tuple(
         Band(

@@ -263,7 +263,7 @@ def start(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _landing(request, form, status=400)
     try:
-        session, _created = visitor.open_session(request)
+        session = visitor.open_session(request)
         visit = services.start(
             session=session,
             email=form.cleaned_data["email"].strip(),
@@ -336,12 +336,10 @@ def _step_context(
     ]
     return {
         **_progress_context(scorecard, visit.responses, number),
-        "visit": visit,
         "section_name": content.translated(section, "name", language),
         "section_description": content.translated(section, "description", language),
         "step_names": [content.translated(s, "name", language) for s in sections],
         "questions": questions,
-        "steps_before": number - 1,
         "missing_count": len(missing),
         "error": error,
         "is_last": number == TOTAL_STEPS,
@@ -452,12 +450,12 @@ def contact(request: HttpRequest) -> HttpResponse:
         return _go(request, _resume_url(visit))
     if request.method == "GET":
         form = ContactForm(initial={"email": visit.email, "company": visit.company})
-        return _page(request, "scorecard/contact.html", {"form": form, "visit": visit})
+        return _page(request, "scorecard/contact.html", {"form": form})
     if (limited := _over_limit(request, limits.SUBMIT, refused=REFUSED_SUBMIT)) is not None:
         return limited
     form = ContactForm(request.POST)
     if not form.is_valid():
-        context = {"form": form, "visit": visit}
+        context = {"form": form}
         return _page(request, "scorecard/contact.html", context, status=400)
     data = form.cleaned_data
     try:
@@ -477,7 +475,7 @@ def contact(request: HttpRequest) -> HttpResponse:
             feedback=data["feedback"].strip(),
         )
     except ScorecardError as exc:
-        context = {"form": form, "visit": visit, "error": _refusal(exc)}
+        context = {"form": form, "error": _refusal(exc)}
         return _page(request, "scorecard/contact.html", context, status=exc.status)
     return _go(request, reverse("scorecards:results", args=[submitted.visit.assessment_id]))
 

@@ -54,16 +54,16 @@ def require_session(request: HttpRequest) -> VisitorSession:
     return session
 
 
-def open_session(request: HttpRequest) -> tuple[VisitorSession, bool]:
-    """The live session, or a new one (the caller sets the cookie when created)."""
+def open_session(request: HttpRequest) -> VisitorSession:
+    """The live session, or a new one (marked, as a live one is, for the cookie middleware)."""
     session = current_session(request)
     if session is not None:
-        return session, False
+        return session
     session = services.create_session(
         ip_address=client_ip(request), user_agent=request.headers.get("User-Agent", "")
     )
     request.__dict__[_READ] = session
-    return session, True
+    return session
 
 
 def end_session(request: HttpRequest) -> bool:

@@ -16,11 +16,9 @@
   var prevButton = document.getElementById("prev");
   var nextButton = document.getElementById("next");
   var skipLink = document.getElementById("skip-to-question");
-  // Digits and plurals as the page's language writes them (static/js/localize.js).
-  var L = window.portalLocalize || {
-    digits: String, plural: function (n, one, other) { return n === 1 ? one : other; },
-    format: function () { return null; }
-  };
+  // Digits and plurals as the page's language writes them (static/js/localize.js, which the
+  // page loads first).
+  var L = window.portalLocalize;
   var pending = load(); // question id -> answer not yet acknowledged by the server
   var savedCount = Number(stateEl.dataset.saved) || 0; // answers the server holds
   var late = []; // numbers of questions whose answer reached the server after the time was up

@@ -80,7 +80,7 @@ def test_autosave_is_one_statement_with_its_history_row(
 ):
     item = first_item(launch)
     fresh_token(token_pair)
-    # On SQLite the history row is its trigger's (services.history_by_trigger).
+    # On SQLite the history row is its trigger's (portal.exams.history).
     with django_assert_num_queries(1):
         response = answer(client, token, launch["launch_id"], item.question_id, "2")
     assert response.status_code == 200 and response.json() == {"message": "Saved."}

@@ -14,10 +14,9 @@ from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from integrations.models import Delivery, DeliveryAttempt
-from portal import outbox
+from portal import htmx, outbox
 from portal.partners.models import Partner
 from portal.staff import deliveries_selectors as selectors
 from portal.staff import roles
@@ -352,9 +351,7 @@ def deliveries_replay(request: HttpRequest) -> HttpResponse:
             "Replayed %(count)s delivery.", "Replayed %(count)s deliveries.", replayed
         ) % {"count": num(replayed)}
     messages.success(request, text)
-    if request.htmx:
-        return HttpResponseClientRedirect(back)
-    return HttpResponseRedirect(back)
+    return htmx.redirect(request, back)
 
 
 urlpatterns = [

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError, CommandParser
 from portal.customers.models import Customer
 from portal.documents import ImportCommand
 from portal.exams.models import Exam
-from portal.exams.transfer import ExamFormatError, import_exam
+from portal.exams.transfer import import_exam
 
 
 class Command(ImportCommand):
@@ -17,7 +17,6 @@ class Command(ImportCommand):
         "for a customer, and print its eurl. With --eurl, replace that exam's settings and "
         "bank instead, keeping its eurl (questions quizzes drew are retired, not deleted)."
     )
-    format_error = ExamFormatError
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)

@@ -10,7 +10,7 @@ from portal.documents import ImportCommand
 from portal.roleplays.models import Cluster
 from portal.roleplays.payloads import cluster_metadata
 from portal.roleplays.services import push_cluster_metadata
-from portal.roleplays.transfer import ClusterFormatError, import_cluster
+from portal.roleplays.transfer import import_cluster
 
 
 class Command(ImportCommand):
@@ -20,7 +20,6 @@ class Command(ImportCommand):
         "cluster's content (only while it has no assessments) and sends the new metadata to "
         "the partners allowed to launch it."
     )
-    format_error = ClusterFormatError
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)

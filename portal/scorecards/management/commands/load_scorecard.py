@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from portal.documents import ImportCommand
-from portal.scorecards.content import ScorecardFormatError, load_scorecard, validate
+from portal.scorecards.content import load_scorecard, validate
 from portal.scorecards.models import Scorecard
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "fixtures" / "scorecard_v1.json"
@@ -18,7 +18,6 @@ class Command(ImportCommand):
         "the bundled scorecard_v1.json; - for stdin) as a new version, and make it the active "
         "one. A version that is already loaded is left as it is (safe to run again)."
     )
-    format_error = ScorecardFormatError
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
