@@ -1,5 +1,6 @@
 """The JSON Schemas of the roleplay contract: the seed's own examples pass, wrong payloads don't."""
 
+import ast
 import copy
 import json
 from pathlib import Path
@@ -110,22 +111,66 @@ def test_every_example_of_the_seed_passes_its_schema():
         schemas.validate(name, example)
 
 
+def _reaches_outside(source: str, depth: int) -> list[str]:
+    """Where a test module's source names a place above the repository: a path literal that
+    climbs out ("../…"), `parents[n]` past the repository's root for a module `depth` parts
+    below it (tests/x/test_y.py: 3, whose parents[2] is the root), or a `.parent` chain as
+    long, or any parent of ROOT."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value.startswith("..") and "/" in node.value:
+                found.append(f"{node.lineno}: {node.value!r}")
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute):
+            index = node.slice
+            if (
+                node.value.attr == "parents"
+                and isinstance(index, ast.Constant)
+                and isinstance(index.value, int)
+                and index.value >= depth
+            ):
+                found.append(f"{node.lineno}: parents[{index.value}]")
+        elif isinstance(node, ast.Attribute) and node.attr == "parent":
+            chain, inner = 1, node.value
+            while isinstance(inner, ast.Attribute) and inner.attr == "parent":
+                chain, inner = chain + 1, inner.value
+            if chain > depth or (isinstance(inner, ast.Name) and inner.id == "ROOT"):
+                found.append(f"{node.lineno}: .parent x{chain}")
+    return found
+
+
 def test_the_seed_examples_are_read_from_the_repository():
-    """A checkout alone runs the tests: no test reads the seeds beside the repository."""
-    # Spelt in pieces, so that this file doesn't find itself.
-    outside = (
-        '"shared"' + ' / "seeds"',
-        "shared" + "/seeds",
-        "ROOT" + ".parent",
-        "parents" + "[3]",
-    )
-    readers = [
-        str(path.relative_to(ROOT))
+    """A checkout alone runs the tests: no test module reaches above the repository (the
+    seeds' examples it needs are copied into tests/fixtures/)."""
+    readers = {
+        str(path.relative_to(ROOT)): places
         for path in (ROOT / "tests").rglob("*.py")
-        if any(sign in path.read_text(encoding="utf-8") for sign in outside)
-    ]
-    assert readers == []
+        if (
+            places := _reaches_outside(
+                path.read_text(encoding="utf-8"), len(path.relative_to(ROOT).parts)
+            )
+        )
+    }
+    assert readers == {}
     assert SEED_EXAMPLES.is_relative_to(ROOT)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'open("../elsewhere/file.txt")',
+        "HERE.parents[3]",
+        "Path(__file__).parent.parent.parent.parent",
+        'ROOT.parent / "elsewhere"',
+    ],
+)
+def test_the_outside_check_finds_a_climbing_path(source):
+    assert _reaches_outside(source, depth=3)
+
+
+def test_the_outside_check_lets_the_repository_be():
+    source = 'ROOT = Path(__file__).resolve().parents[2]\nopen("fixtures/a.json")'
+    assert _reaches_outside(source, depth=3) == []
 
 
 def test_launch_request():
