@@ -1,5 +1,5 @@
 """A fast webhook receiver in its own process: it takes every POST with the reply
-integrations.deliveries.judge() counts as delivered (HTTP 200, `{"success": true}`), and
+integrations.transports.webhook.judge() counts as delivered (HTTP 200, `{"success": true}`), and
 keeps when each `webhook-id` first arrived (time.time(), to compare with commit times).
 
 HTTP/1.1 with keep-alive, so a client that reuses its connection (the plain httpx loop) can;

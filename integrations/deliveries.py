@@ -1,15 +1,16 @@
-"""Outbound deliveries: the transactional outbox, its transports, retries and replay.
+"""Outbound deliveries: the transactional outbox, its attempts, retries and replay.
 
 A caller writes its own rows and `enqueue_delivery()` in one transaction; the Huey task
-`deliver` is enqueued only once that transaction commits, and the per-minute sweep re-enqueues
+`deliver` (integrations.tasks, handed to this module by `use_task()` when the app is ready)
+is enqueued only once that transaction commits, and the per-minute sweep re-enqueues
 anything due whose task was lost (Redis down, a consumer killed mid-task), so nothing is lost.
 `Delivery.queued_at` says when a delivery's task is ready on the queue (written by the same
 statements that make it due); the sweep leaves alone a due delivery whose task is queued,
 and takes it once its task is missing or older than TASK_LEASE.
 
-Success: an HTTP 2xx reply and, when the delivery requires it (the seed-000 contracts do), a
-JSON object body with `"success": true`. Anything else is a failure; redirects are not
-followed (a 3xx is a failure), 410 Gone and a refused URL (see integrations.http) stop at once.
+Success, failure and a permanent refusal are the transport's to judge (for a webhook: a 2xx
+with `"success": true` when required; 410 Gone and a refused URL stop at once; see
+integrations.transports.webhook).
 
 Schedule: 8 attempts over about a day. Attempt 1 is sent at once; after failed attempt n the
 next waits RETRY_GAPS[n - 1], each ±10 % jitter, so attempts land about
@@ -40,28 +41,24 @@ after fresh. An older one a worker is sending at that moment finishes its attemp
 delivery of a group is claimed while an older one of it is held, and the worker checks under
 its claim, before sending, that it has not been superseded.
 
-Transports: `Delivery.transport` says how a delivery is sent — a signed webhook (here),
-a HubSpot sync (integrations.hubspot) or an e-mail (integrations.email). Each is a Transport
-whose `send()` returns an AttemptResult or raises TransportError(message, permanent=...);
-claims, attempts, the schedule and replay are the same for all. A transport with several
-steps keeps its progress in `Delivery.state` (saved at once with `save_state()`, and again
-with the attempt), so a retry skips what is already done.
+Transports: `Delivery.transport` says how a delivery is sent — a signed webhook, a HubSpot
+sync or an e-mail, declared in integrations.transports. Each is a Transport whose `send()`
+returns an AttemptResult or raises TransportError(message, permanent=...); claims, attempts,
+the schedule and replay are the same for all and live here. A transport with several steps
+keeps its progress in `Delivery.state` (saved at once with integrations.transports.base's
+`save_state()`, and again with the attempt), so a retry skips what is already done.
 """
 
-import functools
 import json
 import logging
 import random
 import time
 from collections.abc import Iterable
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import httpx
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
@@ -69,9 +66,14 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q
 from django.utils import timezone
 
-from integrations import http, routes, signing
+from integrations import signing
 from integrations.models import Delivery, DeliveryAttempt
+from integrations.transports import TRANSPORTS, transport_for
+from integrations.transports.base import AttemptResult, TransportError
 from portal.db import Columns, hot_cursor
+
+if TYPE_CHECKING:
+    from huey.api import TaskWrapper
 
 logger = logging.getLogger(__name__)
 
@@ -87,102 +89,14 @@ RETRY_GAPS = (
     timedelta(hours=12),
 )
 JITTER = 0.10
-MAX_RETRY_AFTER = timedelta(hours=24)
-EXCERPT_CHARS = 2048
 # A due delivery whose task has been ready on the queue this long without a worker taking it
 # is presumed lost (Redis lost it, its consumer was killed) and is enqueued again by the sweep.
 # Longer than a backlog takes to drain, so a backlog is not queued twice; a duplicate task
 # would only find nothing to claim.
 TASK_LEASE = timedelta(minutes=5)
-USER_AGENT = "AssessmentPortal-Webhooks/1.0 (+https://www.standardwebhooks.com)"
 
 Outcome = DeliveryAttempt.Outcome
 Status = Delivery.Status
-
-
-@dataclass(frozen=True)
-class AttemptResult:
-    """What one attempt came to, in plain data."""
-
-    outcome: str  # Outcome.DELIVERED, FAILED or REFUSED (permanent)
-    status_code: int | None = None
-    excerpt: str = ""
-    error: str = ""
-    retry_after: timedelta | None = None
-    # Where the attempt went, when the transport decided it at sending (a routed webhook).
-    target_url: str = ""
-
-
-class TransportError(Exception):
-    """An attempt failed: retried on the schedule, or the delivery is dead if `permanent`."""
-
-    def __init__(
-        self,
-        message: str,
-        permanent: bool = False,
-        *,
-        status_code: int | None = None,
-        excerpt: str = "",
-        retry_after: timedelta | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
-        self.status_code = status_code
-        self.excerpt = excerpt
-        self.retry_after = retry_after
-
-    def result(self) -> AttemptResult:
-        return AttemptResult(
-            Outcome.REFUSED if self.permanent else Outcome.FAILED,
-            status_code=self.status_code,
-            excerpt=self.excerpt[:EXCERPT_CHARS],
-            error=self.message,
-            retry_after=self.retry_after,
-        )
-
-
-class Transport:
-    """How one kind of delivery leaves the portal. `send()` makes one attempt."""
-
-    # What a delivered delivery of this transport is called in the portal's own statuses.
-    done_status = "delivered"
-
-    def send(self, delivery: Delivery) -> AttemptResult:
-        """One attempt: return its result, or raise TransportError."""
-        raise NotImplementedError
-
-    def replay_state(self, state: dict) -> dict:
-        """The progress a replay starts from (by default all of it: nothing is done twice)."""
-        return state
-
-
-class WebhookTransport(Transport):
-    """A Standard Webhooks POST of the payload to the delivery's target URL."""
-
-    def send(self, delivery: Delivery) -> AttemptResult:
-        return send(delivery)
-
-
-@functools.cache
-def transports() -> dict[str, Transport]:
-    """The transports by `Delivery.transport` name (made once: they keep no state)."""
-    # Imported here: those modules build on this one.
-    from integrations.email import EmailTransport
-    from integrations.hubspot import HubSpotTransport
-
-    return {
-        Delivery.Transport.WEBHOOK: WebhookTransport(),
-        Delivery.Transport.HUBSPOT: HubSpotTransport(),
-        Delivery.Transport.EMAIL: EmailTransport(),
-    }
-
-
-def transport_for(delivery: Delivery) -> Transport:
-    try:
-        return transports()[delivery.transport]
-    except KeyError:
-        raise TransportError(f"Unknown transport {delivery.transport!r}", permanent=True) from None
 
 
 def dispatch(delivery: Delivery) -> AttemptResult:
@@ -193,21 +107,13 @@ def dispatch(delivery: Delivery) -> AttemptResult:
         return error.result()
 
 
-def save_state(delivery: Delivery) -> None:
-    """Record a transport's progress now, before its next step, while this worker holds the
-    claim: a worker dying after a step that must not be repeated then loses nothing."""
-    Delivery.objects.filter(pk=delivery.pk, locked_until=delivery.locked_until).update(
-        state=delivery.state
-    )
-
-
 def delivery_status(delivery: Delivery | None) -> str:
     """The portal's word for a delivery: "synced"/"sent" (its transport's), "pending",
     "failed" or "skipped" (there is none)."""
     if delivery is None:
         return "skipped"
     if delivery.status == Status.DELIVERED:
-        transport = transports().get(delivery.transport)
+        transport = TRANSPORTS.get(delivery.transport)
         return transport.done_status if transport else "delivered"
     if delivery.status == Status.DEAD:
         return "failed"
@@ -315,6 +221,18 @@ def supersede_older(delivery: Delivery) -> int:
     return superseded
 
 
+# The Huey task that sends one attempt (see use_task()).
+_deliver: "TaskWrapper | None" = None
+
+
+def use_task(task: "TaskWrapper") -> None:
+    """Send deliveries with `task`, the Huey task that makes one attempt (integrations.tasks
+    `deliver`, handed over by IntegrationsConfig.ready(): the tasks module builds on this one,
+    so this one does not import it)."""
+    global _deliver
+    _deliver = task
+
+
 def enqueue_task(delivery_id: int, *, eta: datetime | None = None) -> bool:
     """Put a `deliver` task on the queue; False (logged) if the queue is unreachable.
 
@@ -322,13 +240,13 @@ def enqueue_task(delivery_id: int, *, eta: datetime | None = None) -> bool:
     a task that can't be enqueued clears it, so the next sweep sends the delivery. A task lost
     later costs only time: the sweep takes it once TASK_LEASE has passed.
     """
-    from integrations.tasks import deliver  # the tasks module imports this one
-
     try:
+        if _deliver is None:
+            raise RuntimeError("No delivery task: the integrations app is not ready")
         if eta is None:
-            deliver(delivery_id)
+            _deliver(delivery_id)
         else:
-            deliver.schedule((delivery_id,), eta=eta)
+            _deliver.schedule((delivery_id,), eta=eta)
     except Exception:
         logger.warning(
             "Could not enqueue delivery %s; the sweep will send it", delivery_id, exc_info=True
@@ -653,85 +571,6 @@ def _release_superseded(
     return True
 
 
-def send(delivery: Delivery) -> AttemptResult:
-    """POST the delivery's payload once, signed, and judge the reply (the webhook transport).
-
-    The target, the signing secrets and the allowed hosts are resolved now (integrations.routes),
-    so a partner's fixed URL or rotated secret applies to queued deliveries and replays.
-    """
-    route = routes.resolve(delivery)
-    result = partial(AttemptResult, target_url=route.target_url)
-    body = delivery.body
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        **signing.webhook_headers(
-            webhook_id=str(delivery.webhook_id), body=body, secrets=route.secrets
-        ),
-    }
-    try:
-        response = http.post(
-            route.target_url,
-            content=body,
-            headers=headers,
-            allowed_hosts=route.allowed_hosts,
-        )
-    except http.UnsafeURL as error:
-        if error.permanent:
-            return result(Outcome.REFUSED, error=f"Refused: {error.message}")
-        return result(Outcome.FAILED, error=error.message)
-    except httpx.TimeoutException as error:
-        return result(
-            Outcome.FAILED,
-            error=f"Timed out ({type(error).__name__}, {settings.HTTP_TIMEOUT_SECONDS:g} s)",
-        )
-    except httpx.HTTPError as error:
-        return result(Outcome.FAILED, error=f"{type(error).__name__}: {error}")
-    judged = judge(response, require_success_flag=delivery.require_success_flag)
-    return replace(judged, target_url=route.target_url)
-
-
-def judge(response: http.Response, *, require_success_flag: bool) -> AttemptResult:
-    """Classify a reply: delivered, failed (retry) or refused (stop)."""
-    code = response.status_code
-    excerpt = response.body[:EXCERPT_CHARS].decode("utf-8", "replace")[:EXCERPT_CHARS]
-    result = partial(AttemptResult, status_code=code, excerpt=excerpt)
-    if 200 <= code < 300:
-        if not require_success_flag or _success_flag(response.body):
-            return result(Outcome.DELIVERED)
-        return result(Outcome.FAILED, error=f'HTTP {code} without "success": true in a JSON body')
-    if code == 410:
-        return result(Outcome.REFUSED, error="HTTP 410 Gone: the receiver asked us to stop")
-    if 300 <= code < 400:
-        location = response.headers.get("location", "")
-        return result(
-            Outcome.FAILED,
-            error=f"HTTP {code} redirect to {location!r}; redirects are not followed",
-        )
-    retry_after = None
-    if code in (429, 503):
-        retry_after = retry_after_delay(response.headers.get("retry-after"))
-    return result(Outcome.FAILED, error=f"HTTP {code}", retry_after=retry_after)
-
-
-def retry_after_delay(value: str | None, now: datetime | None = None) -> timedelta | None:
-    """A Retry-After header (delay-seconds or HTTP-date) as a delay, capped at 24 hours."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        delay = timedelta(seconds=int(value))
-    else:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        delay = when - (now or timezone.now())
-    return min(max(delay, timedelta(0)), MAX_RETRY_AFTER)
-
-
 def retry_delay(attempts_made: int, retry_after: timedelta | None = None) -> timedelta:
     """How long to wait after failed attempt number `attempts_made` (1-based), with jitter."""
     gap = RETRY_GAPS[min(attempts_made, len(RETRY_GAPS)) - 1]
@@ -821,11 +660,3 @@ def _after(attempts_made: int, result: AttemptResult, now: datetime) -> dict:
         "locked_until": None,
         "last_error": result.error,
     }
-
-
-def _success_flag(body: bytes) -> bool:
-    try:
-        reply = json.loads(body)
-    except ValueError:
-        return False
-    return isinstance(reply, dict) and reply.get("success") is True

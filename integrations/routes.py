@@ -11,10 +11,8 @@ with an unknown prefix, or when the owner is gone, the delivery's stored values 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from integrations.models import Delivery
+from integrations.models import Delivery
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +29,7 @@ class Route:
 
 # A resolver gets the route's parts after the prefix ("7", "results") and the delivery; it
 # returns the Route, or None when the owner no longer exists (the stored values apply).
-Resolver = Callable[[str, str, "Delivery"], Route | None]
+Resolver = Callable[[str, str, Delivery], Route | None]
 
 _resolvers: dict[str, Resolver] = {}
 
@@ -48,7 +46,7 @@ def make(prefix: str, owner_id: object, target: str) -> str:
     return f"{prefix}:{owner_id}:{target}"
 
 
-def stored(delivery: "Delivery") -> Route:
+def stored(delivery: Delivery) -> Route:
     """The route as recorded on the delivery when it was queued."""
     secret = delivery.signing_secret
     return Route(
@@ -58,7 +56,7 @@ def stored(delivery: "Delivery") -> Route:
     )
 
 
-def resolve(delivery: "Delivery") -> Route:
+def resolve(delivery: Delivery) -> Route:
     """Where the delivery goes now, and what signs it (see the module docstring)."""
     if not delivery.route:
         return stored(delivery)

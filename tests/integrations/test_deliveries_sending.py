@@ -11,15 +11,15 @@ import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from integrations import deliveries
 from integrations.deliveries import (
     MAX_ATTEMPTS,
     RETRY_GAPS,
     attempt_delivery,
     replay_delivery,
-    retry_after_delay,
 )
 from integrations.models import Delivery, DeliveryAttempt
+from integrations.transports import webhook
+from integrations.transports.base import retry_after_delay
 
 pytestmark = pytest.mark.django_db
 
@@ -257,7 +257,7 @@ def test_an_unexpected_error_is_recorded_and_retried(partner, make_delivery, out
     def broken(delivery):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(deliveries, "send", broken)
+    monkeypatch.setattr(webhook, "send", broken)
     delivery = make_delivery(partner.url("/ok"))
 
     assert attempt_delivery(delivery.pk) == Outcome.FAILED
