@@ -492,7 +492,7 @@ def answer_shortcut(request: HttpRequest, launch_id: str) -> HttpResponse:
 def _saved_response(language: str) -> tuple[bytes, str]:
     """The `answer` operation's 200 ("Saved.") in `language`, rendered once by the API's own
     renderer: the same bytes on every save, which rendering cost a tenth of."""
-    from api.main import api  # noqa: PLC0415 - api.main imports this module
+    from api.main import api  # api.main imports this module
 
     with translation.override(language):
         response = api.create_response(HttpRequest(), {"message": _("Saved.")}, status=200)
@@ -517,7 +517,7 @@ def launch_shortcut(request: HttpRequest) -> HttpResponse:
             except (ValueError, ValidationError):  # not JSON, or not a valid launch
                 payload = None
         if payload is not None:
-            from api.main import api  # noqa: PLC0415 - api.main imports this module
+            from api.main import api  # api.main imports this module
 
             with translation.override(errors.exam_language(request)):
                 try:
@@ -532,6 +532,6 @@ def launch_shortcut(request: HttpRequest) -> HttpResponse:
 @functools.cache
 def _operation(pattern: str) -> Callable[..., HttpResponse]:
     """The view of the API's operation at `pattern`, as the API mounts it."""
-    from api.main import api  # noqa: PLC0415
+    from api.main import api
 
     return next(p.callback for p in api.urls[0] if str(p.pattern) == pattern)

@@ -14,7 +14,7 @@ from ninja import Field, Form, Query, Router, Schema
 
 from api.fields import Line, RequestSchema
 from portal import errors
-from portal.roleplays import launch
+from portal.roleplays import launch as roleplay_launch
 from portal.roleplays.services import SESSION_KEY
 
 router = Router(tags=["Roleplay clusters (seed 000)"])
@@ -26,7 +26,7 @@ CONTRACT = errors.ROLEPLAY_CONTRACT
 
 class LaunchErrorOut(Schema):
     success: bool = Field(False, examples=[False])
-    error_code: str = Field(..., description=", ".join(launch.ERROR_STATUS))
+    error_code: str = Field(..., description=", ".join(roleplay_launch.ERROR_STATUS))
     detail: str = Field(..., examples=["auth_token has expired."])
 
 
@@ -68,12 +68,14 @@ class AssessmentLaunchOut(Schema):
 
 # --- endpoints --------------------------------------------------------------------------------
 
-LAUNCH_ERRORS = dict.fromkeys(sorted(set(launch.ERROR_STATUS.values())), LaunchErrorOut)
+LAUNCH_ERRORS = dict.fromkeys(sorted(set(roleplay_launch.ERROR_STATUS.values())), LaunchErrorOut)
 LAUNCH_RESPONSES = {
     status: {
         "description": "error_code: "
         + ", ".join(
-            code for code, code_status in launch.ERROR_STATUS.items() if code_status == status
+            code
+            for code, code_status in roleplay_launch.ERROR_STATUS.items()
+            if code_status == status
         )
     }
     for status in LAUNCH_ERRORS
@@ -117,7 +119,7 @@ def assessment_launch(request: HttpRequest, payload: AssessmentLaunchIn) -> dict
 
     A refused launch creates nothing and does not spend the token.
     """
-    launched = launch.assessment_launch(
+    launched = roleplay_launch.assessment_launch(
         user_id=payload.user_id,
         user_name=payload.user_name,
         assessment_cluster_id=payload.assessment_cluster_id,
@@ -154,10 +156,10 @@ def assessment_start(
     launch again from the partner's site.
     """
     try:
-        assessment = launch.assessment_start(
+        assessment = roleplay_launch.assessment_start(
             ticket=ticket, assessment_cluster_id=assessment_cluster_id
         )
-    except launch.TicketError as error:
+    except roleplay_launch.TicketError as error:
         response = render(
             request,
             "roleplay/launch_error.html",

@@ -8,12 +8,9 @@ site, or with a body that is not JSON, are refused first (portal.scorecards.orig
 """
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import wraps
 from typing import Annotated, Any, Literal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse
@@ -26,7 +23,7 @@ from portal import errors
 from portal import health as portal_health
 from portal.scorecards import leads, limits, services, visitor
 from portal.scorecards import results as stored_results
-from portal.scorecards.models import Visit
+from portal.scorecards.models import Visit  # the seed's assessment, by its assessmentId
 from portal.scorecards.origin import same_site_json
 from portal.scorecards.results import iso
 from portal.scorecards.services import COOKIE, ScorecardError, set_cookie
@@ -441,7 +438,7 @@ def submit(request: HttpRequest, payload: SubmitIn):
     exclude_unset=True,
 )
 @limits.RESULTS.rate_limit()
-def results(request: HttpRequest, assessmentId: Line):  # noqa: N803 - the seed's name
+def results(request: HttpRequest, assessmentId: Line):  # the seed's name
     """Detailed results of the session's own completed assessment (403 for another's)."""
     visit = Visit.objects.filter(assessment_id=assessmentId).first()
     session = visitor.current_session(request)
@@ -504,27 +501,11 @@ def health(request: HttpRequest, response: HttpResponse):
     return Status(503 if body["status"] == "unhealthy" else 200, body)
 
 
-# --- development only: /api/test/* (404 unless DEBUG) -----------------------------------------
-# Their own router, in the scorecard's error format (portal.errors: /api/test/ is the
-# scorecard's). DEBUG is read per request, not when the router is mounted: a test or a shell
-# may turn it on in a running process.
+# --- development only: /api/test/* ----------------------------------------------------------------
+# Their own router, mounted only when DEBUG is on (api.main.build_api): in production the
+# paths are the scorecard's 404 (portal.errors: /api/test/ is the scorecard's) and the OpenAPI
+# document never names them.
 test_router = Router(tags=["Development only"])
-
-
-def debug_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Answer the seed's 404 NOT_FOUND unless DEBUG is on."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if not settings.DEBUG:
-            raise ScorecardError("NOT_FOUND", "Not found.", status=404)
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-# Inside the operation, so that its ScorecardError reaches the API's handler (api/main.py).
-test_router.add_decorator(debug_only, mode="operation")
 test_router.add_decorator(same_site_json, mode="view")
 
 

@@ -658,6 +658,6 @@ if __name__ == "__main__":
     settings = json.loads(sys.argv[1])
     try:
         outcome = main(settings)
-    except Exception:  # noqa: BLE001 - the parent reports it and goes on to the next database
+    except Exception:  # the parent reports it and goes on to the next database
         outcome = {"database": settings["database"], "crash": traceback.format_exc()}
     Path(settings["result"]).write_text(json.dumps(outcome))

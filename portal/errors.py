@@ -10,14 +10,13 @@ Django's handler400/404/500 (portal/urls.py) all answer through here. docs/secur
 
 import logging
 import sys
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.db import DatabaseError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
@@ -29,12 +28,6 @@ from portal import ratelimit
 
 logger = logging.getLogger(__name__)
 
-EXAMS = "exams"
-ROLEPLAYS = "roleplays"
-ROLEPLAY_START = "roleplay-start"
-SCORECARD = "scorecard"
-OTHER_API = "api"
-
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 RETRY_AFTER_SECONDS = 5
 
@@ -43,10 +36,6 @@ def exam_language(request: HttpRequest) -> str:
     """Persian, the exam contract's language, unless the caller prefers English."""
     accept = request.headers.get("Accept-Language", "").strip().lower()
     return "en" if accept.startswith("en") else "fa"
-
-
-def _english(request: HttpRequest) -> str:
-    return "en"
 
 
 def _json(body: dict[str, Any], status: int) -> HttpResponse:
@@ -58,76 +47,50 @@ def _json(body: dict[str, Any], status: int) -> HttpResponse:
     )
 
 
-def _exam_envelope(
-    request: HttpRequest,
-    status: int,
-    code: str,
-    message: str,
-    details: Any,
-    retry_after: int | None,
-) -> HttpResponse:
-    body: dict[str, Any] = {"error": message, "code": code.lower()}
-    if details is not None:
-        body["details"] = details
-    return _json(body, status)
+def _joined(problems: list[tuple[str, str]]) -> str:
+    return "; ".join(f"{field}: {reason}" for field, reason in problems)
 
 
-def _roleplay_envelope(
-    request: HttpRequest,
-    status: int,
-    code: str,
-    message: str,
-    details: Any,
-    retry_after: int | None,
-) -> HttpResponse:
-    return _json({"success": False, "error_code": code, "detail": message}, status)
+Problems = list[tuple[str, str]]
 
 
-def _scorecard_envelope(
-    request: HttpRequest,
-    status: int,
-    code: str,
-    message: str,
-    details: Any,
-    retry_after: int | None,
-) -> HttpResponse:
-    # The seed's envelope carries retryAfter in its body as well as in the header.
-    return ratelimit.error_response(
-        request,
-        status=status,
-        code=code,
-        message=message,
-        details=details,
-        retry_after=retry_after,
-    )
-
-
-def _ninja_envelope(
-    request: HttpRequest,
-    status: int,
-    code: str,
-    message: str,
-    details: Any,
-    retry_after: int | None,
-) -> HttpResponse:
-    return _json({"detail": message}, status)
-
-
-# (request, status, code, message, details, retry_after) → the response; Contract.error adds
-# the Retry-After header.
-Envelope = Callable[[HttpRequest, int, str, str, Any, int | None], HttpResponse]
-
-
-@dataclass(frozen=True)
 class Contract:
-    """One wire contract an API router speaks: its name, the language of its error messages
-    and its error envelope (the body of one error). Each api/ router names its own
-    (api/exams.py, api/roleplays.py, api/scorecards.py); a path that no router answered (404,
-    405, 413, 500) finds its contract by path (`contract_of`)."""
+    """How one family of paths answers its errors: an API contract's JSON envelope, or the
+    pages' HTML. This base is Django Ninja's own `{"detail": ...}`, for an /api/ path of no
+    contract; each contract is a subclass that overrides what its seed says differently, so a
+    new contract is a new subclass and a line in `_PATHS`, and nothing else branches on it.
 
-    name: str
-    language: Callable[[HttpRequest], str]
-    envelope: Envelope
+    Each api/ router names its own (api/exams.py, api/roleplays.py, api/scorecards.py) for its
+    domain errors; an error of no router (bad input, 404, 405, 413, 500) finds its contract by
+    path (`contract_of`). `code` is written as the roleplay and scorecard contracts write
+    theirs (`INVALID_REQUEST`); the exam contract's are the same in lower case."""
+
+    name = "api"
+
+    def __repr__(self) -> str:
+        return f"<Contract {self.name}>"
+
+    def language(self, request: HttpRequest) -> str:
+        """The language of this contract's error messages: English, as the seeds are."""
+        return "en"
+
+    def text(self, request: HttpRequest, message: Any, **params: Any) -> str:
+        """`message` (lazy, with `%(name)s` params) in this contract's language."""
+        with translation.override(self.language(request)):
+            return str(message) % params if params else str(message)
+
+    def envelope(
+        self,
+        request: HttpRequest,
+        *,
+        status: int,
+        code: str,
+        message: str,
+        details: Any,
+        retry_after: int | None,
+    ) -> HttpResponse:
+        """The body of one error (Contract.error adds the Retry-After header)."""
+        return _json({"detail": message}, status)
 
     def error(
         self,
@@ -139,26 +102,291 @@ class Contract:
         details: Any = None,
         retry_after: int | None = None,
     ) -> HttpResponse:
-        """One error in this contract's envelope. `code` is written as the roleplay and
-        scorecard contracts write theirs (`INVALID_REQUEST`); the exam contract's are the same
-        in lower case. A lazy `message` is translated into the contract's language."""
-        with translation.override(self.language(request)):
-            message = str(message)
-        response = self.envelope(request, status, code, message, details, retry_after)
+        """One error in this contract's envelope; a lazy `message` is translated into the
+        contract's language."""
+        message = self.text(request, message)
+        response = self.envelope(
+            request,
+            status=status,
+            code=code,
+            message=message,
+            details=details,
+            retry_after=retry_after,
+        )
         if retry_after is not None:
             response["Retry-After"] = str(retry_after)
         return response
 
+    def bad_input(self, request: HttpRequest, problems: Problems) -> HttpResponse:
+        """A request whose data is refused, each problem `(field, reason)`."""
+        message = f"Invalid request: {_joined(problems)}"
+        return self.error(request, status=400, code="INVALID_REQUEST", message=message)
 
-EXAM_CONTRACT = Contract(EXAMS, exam_language, _exam_envelope)
-ROLEPLAY_CONTRACT = Contract(ROLEPLAYS, _english, _roleplay_envelope)
-SCORECARD_CONTRACT = Contract(SCORECARD, _english, _scorecard_envelope)
-OTHER_API_CONTRACT = Contract(OTHER_API, _english, _ninja_envelope)
+    def bad_request(self, request: HttpRequest, exception: Exception) -> HttpResponse:
+        """A request Django itself refused (a bad Host...). The reason may name our settings
+        (ALLOWED_HOSTS): not for the client."""
+        return self.bad_input(request, [("request", "the request could not be read")])
+
+    def too_large(self, request: HttpRequest) -> HttpResponse:
+        """A body over DATA_UPLOAD_MAX_MEMORY_SIZE (or with more fields than Django reads)."""
+        message = self._too_large_message(request)
+        return self.error(request, status=413, code="REQUEST_TOO_LARGE", message=message)
+
+    def _too_large_message(self, request: HttpRequest) -> str:
+        return self.text(
+            request,
+            _("The request is too large: at most %(limit)s bytes of data are accepted."),
+            limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+        )
+
+    def unauthorized(self, request: HttpRequest) -> HttpResponse:
+        """A request without the credentials an operation needs."""
+        return self.error(request, status=401, code="UNAUTHORIZED", message="Unauthorized")
+
+    def not_found(self, request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+        """A path that names nothing."""
+        return self.error(request, status=404, code="NOT_FOUND", message=_("Not found."))
+
+    def method_not_allowed(
+        self, request: HttpRequest, refused: HttpResponseNotAllowed
+    ) -> HttpResponse:
+        """A method the path does not take, in place of Django's bare 405 `refused`."""
+        allowed = refused.get("Allow", "")
+        message = self.text(
+            request,
+            _("The method %(method)s is not allowed here; allowed: %(allowed)s."),
+            method=request.method,
+            allowed=allowed,
+        )
+        response = self.error(request, status=405, code="METHOD_NOT_ALLOWED", message=message)
+        response["Allow"] = allowed
+        return response
+
+    def failure(self, request: HttpRequest, exc: BaseException | None) -> HttpResponse:
+        """A failure on our side: the database (retryable) or anything else."""
+        if isinstance(exc, DatabaseError):
+            return self.error(
+                request,
+                status=503,
+                code="SERVICE_UNAVAILABLE",
+                message=_("The service is briefly unavailable; please try again."),
+                retry_after=RETRY_AFTER_SECONDS,
+            )
+        return self.error(
+            request,
+            status=500,
+            code="INTERNAL_ERROR",
+            message=_("Something went wrong on our side."),
+        )
+
+
+class ExamContract(Contract):
+    """Seed 001: `{"error", "code"}`, codes in lower case, Persian unless the caller asks for
+    English; bad input is a 400 that names each field (`details: [{loc, msg}]`)."""
+
+    name = "exams"
+
+    def language(self, request: HttpRequest) -> str:
+        return exam_language(request)
+
+    def envelope(
+        self,
+        request: HttpRequest,
+        *,
+        status: int,
+        code: str,
+        message: str,
+        details: Any,
+        retry_after: int | None,
+    ) -> HttpResponse:
+        body: dict[str, Any] = {"error": message, "code": code.lower()}
+        if details is not None:
+            body["details"] = details
+        return _json(body, status)
+
+    def bad_input(self, request: HttpRequest, problems: Problems) -> HttpResponse:
+        message = self.text(request, _("Invalid request: %(errors)s"), errors=_joined(problems))
+        details = [{"loc": field.split("."), "msg": reason} for field, reason in problems]
+        return self.error(
+            request, status=400, code="INVALID_REQUEST", message=message, details=details
+        )
+
+    def unauthorized(self, request: HttpRequest) -> HttpResponse:
+        message = _("A valid client token is required in X-Client-Token or Authorization: Token.")
+        return self.error(request, status=401, code="INVALID_TOKEN", message=message)
+
+
+class RoleplayContract(Contract):
+    """Seed 000 (DESIGN §4): `{"success": false, "error_code", "detail"}`; bad input is 422."""
+
+    name = "roleplays"
+
+    def envelope(
+        self,
+        request: HttpRequest,
+        *,
+        status: int,
+        code: str,
+        message: str,
+        details: Any,
+        retry_after: int | None,
+    ) -> HttpResponse:
+        return _json({"success": False, "error_code": code, "detail": message}, status)
+
+    def bad_input(self, request: HttpRequest, problems: Problems) -> HttpResponse:
+        message = f"Invalid request: {_joined(problems)}"
+        return self.error(request, status=422, code="INVALID_REQUEST", message=message)
+
+
+class ScorecardContract(Contract):
+    """Seed 002: `{"error": {code, message, details, timestamp, requestId, retryAfter}}` (the
+    envelope of its 429 too, portal.ratelimit); bad input is 422 VALIDATION_ERROR with
+    `details: [{field, reason}]`, a database failure its own 500 DATABASE_ERROR."""
+
+    name = "scorecard"
+
+    def envelope(
+        self,
+        request: HttpRequest,
+        *,
+        status: int,
+        code: str,
+        message: str,
+        details: Any,
+        retry_after: int | None,
+    ) -> HttpResponse:
+        # The seed's envelope carries retryAfter in its body as well as in the header.
+        return ratelimit.error_response(
+            request,
+            status=status,
+            code=code,
+            message=message,
+            details=details,
+            retry_after=retry_after,
+        )
+
+    def bad_input(self, request: HttpRequest, problems: Problems) -> HttpResponse:
+        details = [{"field": field, "reason": reason} for field, reason in problems]
+        return self.error(
+            request,
+            status=422,
+            code="VALIDATION_ERROR",
+            message="Request data validation failed",
+            details=details,
+        )
+
+    def too_large(self, request: HttpRequest) -> HttpResponse:
+        return self.error(
+            request,
+            status=413,
+            code="PAYLOAD_TOO_LARGE",
+            message=self._too_large_message(request),
+            details={"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+        )
+
+    def failure(self, request: HttpRequest, exc: BaseException | None) -> HttpResponse:
+        if isinstance(exc, DatabaseError):
+            return self.error(
+                request,
+                status=500,
+                code="DATABASE_ERROR",
+                message="A database operation failed; please try again.",
+                retry_after=RETRY_AFTER_SECONDS,
+            )
+        return super().failure(request, exc)
+
+
+class Pages(Contract):
+    """The pages answer people, not programs: an HTML page in the visitor's own language
+    (templates/400.html with a way back, Django's 404 and 500 pages); a 405 stays Django's."""
+
+    name = "pages"
+
+    def language(self, request: HttpRequest) -> str:
+        return translation.get_language_from_request(request)
+
+    def error(
+        self,
+        request: HttpRequest,
+        *,
+        status: int,
+        code: str,
+        message: Any,
+        details: Any = None,
+        retry_after: int | None = None,
+    ) -> HttpResponse:
+        return self.page(request, status=status, message=self.text(request, message))
+
+    def page(self, request: HttpRequest, *, status: int, message: str) -> HttpResponse:
+        """The page of a refused form or request (templates/400.html), with a way back."""
+        back = request.headers.get("Referer", "")
+        try:
+            own = url_has_allowed_host_and_scheme(
+                back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            )
+        except DisallowedHost:
+            own = False
+        with translation.override(self.language(request)):
+            return render(
+                request,
+                "400.html",
+                {"message": message, "back": back if own else ""},
+                status=status,
+            )
+
+    def bad_input(self, request: HttpRequest, problems: Problems) -> HttpResponse:
+        return self.page(request, status=400, message=_joined(problems))
+
+    def bad_request(self, request: HttpRequest, exception: Exception) -> HttpResponse:
+        return defaults.bad_request(request, exception)
+
+    def not_found(self, request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+        with translation.override(self.language(request)):
+            return defaults.page_not_found(request, exception or Http404())
+
+    def method_not_allowed(
+        self, request: HttpRequest, refused: HttpResponseNotAllowed
+    ) -> HttpResponse:
+        return refused
+
+    def failure(self, request: HttpRequest, exc: BaseException | None) -> HttpResponse:
+        return defaults.server_error(request)
+
+
+class RoleplayStart(Pages):
+    """The roleplay start URL (seed 000's assessment-start) is a browser's door under /api/:
+    it answers pages, and its refusals the page that asks to launch again from the partner's
+    site (templates/roleplay/launch_error.html)."""
+
+    name = "roleplay-start"
+
+    def _launch_error(self, request: HttpRequest, reason: str, status: int) -> HttpResponse:
+        response = render(request, "roleplay/launch_error.html", {"reason": reason}, status=status)
+        add_never_cache_headers(response)
+        return response
+
+    def page(self, request: HttpRequest, *, status: int, message: str) -> HttpResponse:
+        return self._launch_error(request, "invalid", status)
+
+    def method_not_allowed(
+        self, request: HttpRequest, refused: HttpResponseNotAllowed
+    ) -> HttpResponse:
+        # A browser that opens the start URL itself (a bookmark, a reload after the POST).
+        response = self._launch_error(request, "get", 405)
+        response["Allow"] = refused.get("Allow", "")
+        return response
+
+
+EXAM_CONTRACT = ExamContract()
+ROLEPLAY_CONTRACT = RoleplayContract()
+SCORECARD_CONTRACT = ScorecardContract()
+OTHER_API_CONTRACT = Contract()
+ROLEPLAY_START = RoleplayStart()
+PAGES = Pages()
 
 # Which contract a path speaks: a path ending in "/" is a prefix; any other names itself and
-# what lies below it. First match wins; paths outside /api/ are pages. The roleplay start URL
-# (ROLEPLAY_START) is a browser's door: it answers pages, as the pages do.
-_PATHS: tuple[tuple[str, Contract | str], ...] = (
+# what lies below it. First match wins; paths outside /api/ are pages.
+_PATHS: tuple[tuple[str, Contract], ...] = (
     ("/api/integration/exams/", EXAM_CONTRACT),
     ("/api/launch/", EXAM_CONTRACT),
     ("/api/integration/assessment-launch", ROLEPLAY_CONTRACT),
@@ -168,43 +396,26 @@ _PATHS: tuple[tuple[str, Contract | str], ...] = (
     ("/api/test/", SCORECARD_CONTRACT),
     ("/api/", OTHER_API_CONTRACT),
 )
-# These answer people, not programs: an HTML page.
-PAGE_CONTRACTS = frozenset({None, ROLEPLAY_START})
 
 
-def _match(path: str) -> Contract | str | None:
+def contract_of(path: str) -> Contract:
+    """The contract whose errors `path` answers in (PAGES for a page)."""
     for prefix, contract in _PATHS:
         if prefix.endswith("/"):
             if path.startswith(prefix) or path == prefix[:-1]:
                 return contract
         elif path == prefix or path.startswith(prefix + "/"):
             return contract
-    return None
-
-
-def contract_of(path: str) -> Contract | None:
-    """The API contract whose error envelope `path` answers in; None for the pages (and the
-    roleplay start URL, which answers pages)."""
-    contract = _match(path)
-    return contract if isinstance(contract, Contract) else None
-
-
-def contract_for(path: str) -> str | None:
-    """The name of the contract whose error format `path` answers in; None for the pages."""
-    contract = _match(path)
-    return contract.name if isinstance(contract, Contract) else contract
+    return PAGES
 
 
 def language_of(request: HttpRequest) -> str:
     """The language of this request's error messages: the exam contract's, English for the
     other two contracts (their seeds are English), the visitor's own for a page."""
-    contract = contract_of(request.path)
-    if contract is None:
-        return translation.get_language_from_request(request)
-    return contract.language(request)
+    return contract_of(request.path).language(request)
 
 
-# --- JSON answers -----------------------------------------------------------------------------
+# --- each error, in the contract of the request's path ----------------------------------------
 
 
 def api_error(
@@ -218,12 +429,7 @@ def api_error(
 ) -> HttpResponse:
     """One error in the envelope of the contract `request.path` speaks (Contract.error), a
     page for the pages."""
-    contract = contract_of(request.path)
-    if contract is None:
-        with translation.override(language_of(request)):
-            message = str(message)
-        return error_page(request, status=status, message=message)
-    return contract.error(
+    return contract_of(request.path).error(
         request,
         status=status,
         code=code,
@@ -233,135 +439,41 @@ def api_error(
     )
 
 
-def _joined(problems: list[tuple[str, str]]) -> str:
-    return "; ".join(f"{field}: {reason}" for field, reason in problems)
-
-
 def bad_input(request: HttpRequest, problems: Iterable[tuple[str, str]]) -> HttpResponse:
     """A request whose data is refused, each problem `(field, reason)`: exam 400
     `invalid_request`, roleplay 422 `INVALID_REQUEST`, scorecard 422 `VALIDATION_ERROR` with
     `details: [{field, reason}]`, a page 400 saying what was wrong."""
-    problems = list(problems)
-    contract = contract_for(request.path)
-    if contract in PAGE_CONTRACTS:
-        return error_page(request, status=400, message=_joined(problems))
-    if contract == SCORECARD:
-        details = [{"field": field, "reason": reason} for field, reason in problems]
-        return api_error(
-            request,
-            status=422,
-            code="VALIDATION_ERROR",
-            message="Request data validation failed",
-            details=details,
-        )
-    if contract == EXAMS:
-        with translation.override(language_of(request)):
-            message = _("Invalid request: %(errors)s") % {"errors": _joined(problems)}
-        details = [{"loc": field.split("."), "msg": reason} for field, reason in problems]
-        return api_error(
-            request, status=400, code="INVALID_REQUEST", message=message, details=details
-        )
-    status = 422 if contract == ROLEPLAYS else 400
-    message = f"Invalid request: {_joined(problems)}"
-    return api_error(request, status=status, code="INVALID_REQUEST", message=message)
+    return contract_of(request.path).bad_input(request, list(problems))
 
 
 def too_large(request: HttpRequest) -> HttpResponse:
     """A body over DATA_UPLOAD_MAX_MEMORY_SIZE (or with more fields than Django reads): 413."""
-    with translation.override(language_of(request)):
-        message = _("The request is too large: at most %(limit)s bytes of data are accepted.") % {
-            "limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        }
-    details = {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
-    if contract_for(request.path) == SCORECARD:
-        return api_error(
-            request, status=413, code="PAYLOAD_TOO_LARGE", message=message, details=details
-        )
-    return api_error(request, status=413, code="REQUEST_TOO_LARGE", message=message)
+    return contract_of(request.path).too_large(request)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """A path that names nothing: JSON under /api/, templates/404.html for a page."""
-    if contract_for(request.path) in PAGE_CONTRACTS:
-        with translation.override(language_of(request)):
-            return defaults.page_not_found(request, exception or Http404())
-    return api_error(request, status=404, code="NOT_FOUND", message=_("Not found."))
+    return contract_of(request.path).not_found(request, exception)
 
 
-def method_not_allowed(request: HttpRequest, allowed: str) -> HttpResponse:
-    """A method the path does not take; `allowed` is the Allow header's value."""
-    if contract_for(request.path) == ROLEPLAY_START:
-        # A browser that opens the start URL itself (a bookmark, a reload after the POST)
-        # gets the page that asks to launch again from the partner's site.
-        response = render(request, "roleplay/launch_error.html", {"reason": "get"}, status=405)
-        add_never_cache_headers(response)
-    else:
-        with translation.override(language_of(request)):
-            message = _("The method %(method)s is not allowed here; allowed: %(allowed)s.") % {
-                "method": request.method,
-                "allowed": allowed,
-            }
-        response = api_error(request, status=405, code="METHOD_NOT_ALLOWED", message=message)
-    response["Allow"] = allowed
-    return response
+def method_not_allowed(request: HttpRequest, refused: HttpResponseNotAllowed) -> HttpResponse:
+    """Django's bare 405 `refused`, answered in the path's contract (a page keeps it)."""
+    return contract_of(request.path).method_not_allowed(request, refused)
+
+
+def unauthorized(request: HttpRequest) -> HttpResponse:
+    """A request without the credentials its operation needs: 401."""
+    return contract_of(request.path).unauthorized(request)
 
 
 def server_error(request: HttpRequest, exc: BaseException | None, *, log: bool) -> HttpResponse:
-    """An /api/ request that failed on our side: the database (exam and roleplay 503,
-    retryable; the scorecard's own 500 DATABASE_ERROR) or anything else (500). `log` when
-    Django has not logged the exception already. A page gets templates/500.html."""
-    contract = contract_for(request.path)
-    if contract in PAGE_CONTRACTS:
-        if log:
-            logger.error("unexpected error on %s", request.path, exc_info=exc)
-        return defaults.server_error(request)
-    if isinstance(exc, DatabaseError):
-        if log:
-            logger.error("database error on %s", request.path, exc_info=exc)
-        if contract == SCORECARD:
-            return api_error(
-                request,
-                status=500,
-                code="DATABASE_ERROR",
-                message="A database operation failed; please try again.",
-                retry_after=RETRY_AFTER_SECONDS,
-            )
-        return api_error(
-            request,
-            status=503,
-            code="SERVICE_UNAVAILABLE",
-            message=_("The service is briefly unavailable; please try again."),
-            retry_after=RETRY_AFTER_SECONDS,
-        )
+    """A request that failed on our side: the database (exam and roleplay 503, retryable; the
+    scorecard's own 500 DATABASE_ERROR) or anything else (500); a page gets templates/500.html.
+    `log` when Django has not logged the exception already."""
     if log:
-        logger.error("unexpected error on %s", request.path, exc_info=exc)
-    return api_error(
-        request, status=500, code="INTERNAL_ERROR", message=_("Something went wrong on our side.")
-    )
-
-
-# --- HTML pages -------------------------------------------------------------------------------
-
-
-def error_page(request: HttpRequest, *, status: int, message: str) -> HttpResponse:
-    """The page of a refused form or request (templates/400.html), with a way back."""
-    if contract_for(request.path) == ROLEPLAY_START:
-        response = render(
-            request, "roleplay/launch_error.html", {"reason": "invalid"}, status=status
-        )
-        add_never_cache_headers(response)
-        return response
-    back = request.headers.get("Referer", "")
-    try:
-        own = url_has_allowed_host_and_scheme(
-            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-    except DisallowedHost:
-        own = False
-    with translation.override(language_of(request)):
-        return render(
-            request, "400.html", {"message": message, "back": back if own else ""}, status=status
-        )
+        what = "database error" if isinstance(exc, DatabaseError) else "unexpected error"
+        logger.error("%s on %s", what, request.path, exc_info=exc)
+    return contract_of(request.path).failure(request, exc)
 
 
 # --- Django's error handlers (portal/urls.py) -------------------------------------------------
@@ -371,10 +483,7 @@ def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
     """A request Django itself refused (SuspiciousOperation: a body too large, a bad Host...)."""
     if isinstance(exception, RequestDataTooBig):
         return too_large(request)
-    if contract_for(request.path) in PAGE_CONTRACTS:
-        return defaults.bad_request(request, exception)
-    # The reason may name our settings (ALLOWED_HOSTS): not for the client.
-    return bad_input(request, [("request", "the request could not be read")])
+    return contract_of(request.path).bad_request(request, exception)
 
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -130,8 +130,8 @@ class BadInputMiddleware:
         if problems:
             return errors.bad_input(request, problems)
         response = self.get_response(request)
-        if isinstance(response, HttpResponseNotAllowed) and errors.contract_for(request.path):
-            return errors.method_not_allowed(request, response.get("Allow", ""))
+        if isinstance(response, HttpResponseNotAllowed):
+            return errors.method_not_allowed(request, response)
         return response
 
     @staticmethod

@@ -19,7 +19,9 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 from portal.db import hot_cursor
@@ -51,10 +53,22 @@ def _redis() -> RedisCache | None:
     return cache if isinstance(cache, RedisCache) else None
 
 
-def _counter_table():
-    from portal.scorecards.models import Counter  # models import late: this module is early
+# The table of the database counters (key, count, expires) is an app's model, given when
+# Django starts (portal.scorecards.apps): this module, below every app, imports none of them.
+_counter_model: type[Model] | None = None
 
-    return Counter
+
+def use_counter_model(model: type[Model]) -> None:
+    """Count in `model`'s table when no Redis is configured."""
+    global _counter_model
+    _counter_model = model
+    _UPSERTS.clear()
+
+
+def _counter_table() -> type[Model]:
+    if _counter_model is None:
+        raise ImproperlyConfigured("No counter model: portal.scorecards is not installed.")
+    return _counter_model
 
 
 _UPSERTS: dict[tuple[str, int, bool], str] = {}
@@ -134,8 +148,8 @@ def counts(keys: list[str]) -> dict[str, int]:
         made = [redis.make_and_validate_key(key) for key in keys]
         values = redis._cache.get_client(None).mget(made)
         return {key: int(value) for key, value in zip(keys, values, strict=True) if value}
-    model = _counter_table()
-    return dict(model.objects.filter(key__in=keys).values_list("key", "count"))
+    rows = _counter_table()._default_manager.filter(key__in=keys)
+    return dict(rows.values_list("key", "count"))
 
 
 def prune_expired(now: float | None = None) -> int:
@@ -144,7 +158,7 @@ def prune_expired(now: float | None = None) -> int:
     if _redis() is not None:
         return 0
     moment = CLOCK() if now is None else now
-    deleted, _ = _counter_table().objects.filter(expires__lt=moment).delete()
+    deleted, _ = _counter_table()._default_manager.filter(expires__lt=moment).delete()
     return deleted
 
 

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
+from ninja import NinjaAPI
 
 from api.exams import answer_shortcut, launch_shortcut
 from api.main import api
@@ -22,24 +23,30 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
     return HttpResponseRedirect(static("favicon.svg"))
 
 
-urlpatterns = [
-    path("", home),
-    path("favicon.ico", favicon),
-    # Probes for load balancers (docs/operations.md): never rate-limited, never cached.
-    path("healthz", health.healthz, name="healthz"),
-    path("readyz", health.readyz, name="readyz"),
-    path("metrics", prometheus.metrics_view, name="metrics"),
-    # Exam day's two hottest requests, their common case in front of the API (api/exams.py).
-    path("api/launch/<str:launch_id>/answer/", answer_shortcut),
-    path("api/integration/exams/launch/", launch_shortcut),
-    path("api/", api.urls),
-    path("exam/", include("portal.exams.urls")),
-    path("assessment/", include("portal.scorecards.urls")),
-    path("roleplay/", include("portal.roleplays.urls")),
-    path("sandbox/", include("portal.sandbox.urls")),
-    path("staff/", include("portal.staff.urls")),
-    path("admin/", admin.site.urls),
-]
+def patterns(partner_api: NinjaAPI) -> list[URLPattern | URLResolver]:
+    """The URL map with `partner_api` at /api/: the one api.main built for this process, or in
+    a test the development one (tests/development_urls.py)."""
+    return [
+        path("", home),
+        path("favicon.ico", favicon),
+        # Probes for load balancers (docs/operations.md): never rate-limited, never cached.
+        path("healthz", health.healthz, name="healthz"),
+        path("readyz", health.readyz, name="readyz"),
+        path("metrics", prometheus.metrics_view, name="metrics"),
+        # Exam day's two hottest requests, their common case in front of the API (api/exams.py).
+        path("api/launch/<str:launch_id>/answer/", answer_shortcut),
+        path("api/integration/exams/launch/", launch_shortcut),
+        path("api/", partner_api.urls),
+        path("exam/", include("portal.exams.urls")),
+        path("assessment/", include("portal.scorecards.urls")),
+        path("roleplay/", include("portal.roleplays.urls")),
+        path("sandbox/", include("portal.sandbox.urls")),
+        path("staff/", include("portal.staff.urls")),
+        path("admin/", admin.site.urls),
+    ]
+
+
+urlpatterns = patterns(api)
 
 # Errors in the format of the contract the path belongs to (JSON under /api/), pages otherwise.
 handler400 = "portal.errors.handler400"

@@ -68,7 +68,9 @@ class TicketError(Exception):
 
 
 @dataclass(frozen=True)
-class Launch:
+class RoleplayLaunch:
+    """An opened launch: the assessment and where to send the user's browser."""
+
     assessment: Assessment
     redirect_url: str
 
@@ -92,7 +94,7 @@ def assessment_launch(
     auth_token: str,
     return_url: str,
     results_url: str | None = None,
-) -> Launch:
+) -> RoleplayLaunch:
     """Verify the partner's token and open (or resume) the user's assessment of the cluster.
 
     Checks run in this order, so that nothing about clusters is told to a caller whose token
@@ -148,7 +150,7 @@ def assessment_launch(
         )
     start = reverse("api:roleplay_assessment_start")
     redirect_url = f"{settings.PUBLIC_BASE_URL}{start}?{urlencode({'ticket': ticket})}"
-    return Launch(assessment=assessment, redirect_url=redirect_url)
+    return RoleplayLaunch(assessment=assessment, redirect_url=redirect_url)
 
 
 def verify_launch_token(*, token: str, cluster_id: str) -> tuple[Partner, dict]:

@@ -260,12 +260,17 @@ class VisitorSession(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
 
+    # Not a column: the open visit, read with the session (services.live_session(with_visit=True)).
+    _open_visit: "Visit | None"
+
     def __str__(self) -> str:
         return self.session_id
 
 
 class Visit(models.Model):
-    """One visitor's AI Reality Check: answers by step, then the scored result and the lead."""
+    """One visitor's AI Reality Check: answers by step, then the scored result and the lead.
+    The seed calls it an assessment (`assessmentId` is `assessment_id`); it is no kin of the
+    roleplays' Assessment."""
 
     assessment_id = models.CharField(max_length=64, unique=True, default=new_assessment_id)
     scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="visits")

@@ -162,15 +162,36 @@ def test_numbers_in_requests_are_integers(document):
 
 def test_every_documented_path_speaks_a_contract(document):
     contracts = {
-        path: errors.contract_for(path.replace("{", "x").replace("}", ""))
+        path: errors.contract_of(path.replace("{", "x").replace("}", ""))
         for path in document["paths"]
     }
     assert not [
-        path for path, contract in contracts.items() if contract in (None, errors.OTHER_API)
+        path
+        for path, contract in contracts.items()
+        if contract in (errors.PAGES, errors.OTHER_API_CONTRACT)
     ]
     assert set(contracts.values()) == {
-        errors.EXAMS,
-        errors.ROLEPLAYS,
+        errors.EXAM_CONTRACT,
+        errors.ROLEPLAY_CONTRACT,
         errors.ROLEPLAY_START,
-        errors.SCORECARD,
+        errors.SCORECARD_CONTRACT,
     }
+
+
+def test_the_development_router_is_mounted_only_when_debug(client):
+    """/api/test/* is a development API's (api.main.build_api(development=True)), never
+    production's: not routed, not documented, and its paths are the scorecard's 404."""
+    from api.main import build_api
+
+    def routes(built) -> set[str]:
+        return {str(pattern.pattern) for pattern in built.urls[0]}
+
+    assert not {route for route in routes(api) if route.startswith("test/")}
+    assert "test/sample-assessment" in routes(build_api(development=True))
+    for built in (api, build_api(development=True)):
+        paths = built.get_openapi_schema()["paths"]
+        assert not [path for path in paths if path.startswith("/api/test/")]
+    response = client.get("/api/openapi.json")
+    assert not [path for path in response.json()["paths"] if "/test/" in path]
+    missing = client.get("/api/test/clear-session")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"

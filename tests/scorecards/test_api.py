@@ -205,10 +205,15 @@ def test_health_reports_real_checks_and_figures(client, scorecard):
     assert set(body["performance"]) == {"avgResponseTime", "requestsPerMinute", "errorRate"}
 
 
-def test_development_endpoints_are_absent_unless_debug(client, scorecard, settings):
-    settings.DEBUG = False
-    assert client.get("/api/test/sample-assessment").status_code == 404
-    settings.DEBUG = True
+def test_development_endpoints_are_absent_unless_debug(client, scorecard):
+    # The suite's URL map is production's: the API was built with DEBUG off.
+    missing = client.get("/api/test/sample-assessment")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.urls("tests.development_urls")
+def test_development_endpoints_answer_under_debug(client, scorecard):
     sample = client.get("/api/test/sample-assessment")
     assert sample.status_code == 200 and 0 <= sample.json()["totalScore"] <= 100
 
@@ -283,9 +288,9 @@ def test_the_results_email_is_queued_with_text_and_html(visitor, scorecard):
     assert "/assessment/shared/" in mail["text"] and "<table" in mail["html"]
 
 
+@pytest.mark.urls("tests.development_urls")
 def test_a_failed_hubspot_sync_is_a_200_with_the_seeds_warning(visitor, scorecard, settings):
     settings.HUBSPOT_ACCESS_TOKEN = "pat-test"
-    settings.DEBUG = True
     start(visitor, email="ceo@company.com", company="Acme Corp")
     answer_all(visitor, scorecard, "B")
     first = visitor.post("/api/assessment/submit", {"completionTime": 90}, content_type=JSON)

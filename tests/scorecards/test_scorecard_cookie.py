@@ -78,9 +78,9 @@ def test_over_plain_http_every_call_after_start_keeps_the_session(live_server, s
     assert resumed["assessment"]["assessmentId"] == started["assessmentId"]
 
 
+@pytest.mark.urls("tests.development_urls")
 def test_the_cookie_domain_is_a_setting(scorecard, settings):
     settings.SCORECARD_COOKIE_DOMAIN = "aireadycheck.com"
-    settings.DEBUG = True
     visitor = Client()
     cookie = visitor.post("/api/assessment/start", {}, content_type=JSON).cookies[
         "assessment-session"
@@ -91,8 +91,8 @@ def test_the_cookie_domain_is_a_setting(scorecard, settings):
     assert cleared["max-age"] == 0
 
 
-def test_clear_session_ends_the_session_on_the_server(scorecard, settings):
-    settings.DEBUG = True
+@pytest.mark.urls("tests.development_urls")
+def test_clear_session_ends_the_session_on_the_server(scorecard):
     visitor = Client()
     visitor.post("/api/assessment/start", {}, content_type=JSON)
     session_id = visitor.cookies["assessment-session"].value
