@@ -2,13 +2,13 @@
 recommendation rules and resources. New versions come from portal-scorecard/1 files or from a
 copy of an existing one.
 
-Every save is checked by the content's one rule (portal.scorecards.content: the format's
-validation, and no change to a version that has visits) before it commits; a refused save is
-rolled back and the form shown again, as posted, with the reason. A version with visits is
-read-only here: "Copy as a new version" makes an editable copy.
+Every save is checked by the content's one rule (portal.scorecards.content: the version,
+exported, validated by the format's declaration, and no change to a version that has visits)
+before it commits; a refused save is rolled back and the form shown again, as posted, with
+the reason. A version with visits is read-only here: "Copy as a new version" makes an editable
+copy.
 """
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import ValidationError
@@ -141,23 +141,8 @@ class ScoreBandInline(LockedInlineMixin, admin.TabularInline):
     fields = ("key", "name", "min_score", "description")
 
 
-class RecommendationForm(forms.ModelForm):
-    class Meta:
-        model = Recommendation
-        fields = "__all__"
-
-    def clean_action_items(self) -> list:
-        items = self.cleaned_data.get("action_items")
-        if not isinstance(items, list) or not items:
-            raise ValidationError('Action items are a non-empty list of strings: ["…", "…"].')
-        if not all(isinstance(item, str) and item.strip() for item in items):
-            raise ValidationError("Every action item must be a non-empty string.")
-        return items
-
-
 class RecommendationInline(LockedInlineMixin, admin.StackedInline):
     model = Recommendation
-    form = RecommendationForm
     extra = 0
     fields = (
         ("position", "section", "priority"),

@@ -11,12 +11,12 @@ from django.conf import settings
 from django.test import Client
 
 from portal.scorecards.content import (
-    TRANSLATED_FIELDS,
     ScorecardFormatError,
     export_scorecard,
     load_scorecard,
     validate,
 )
+from portal.scorecards.format import TRANSLATED_FIELDS
 from portal.scorecards.models import Visit
 
 pytestmark = pytest.mark.django_db

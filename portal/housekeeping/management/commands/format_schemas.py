@@ -3,22 +3,26 @@ generated from the pydantic models that declare them (or, with --check, say whic
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from pydantic import BaseModel
 
 from portal.exams.schema import ExamFile
 from portal.jsonformat import json_schema_text
 from portal.roleplays.format import ClusterFile
+from portal.scorecards.format import ScorecardFile
 
 # File in schemas/ → the declaration it is generated from.
-SCHEMAS = {
+SCHEMAS: dict[str, type[BaseModel]] = {
     "roleplay-cluster.schema.json": ClusterFile,
     "exam.schema.json": ExamFile,
+    "scorecard.schema.json": ScorecardFile,
 }
 
 
 class Command(BaseCommand):
     help = (
-        "Write schemas/roleplay-cluster.schema.json and schemas/exam.schema.json, the JSON "
-        "Schemas of the portal-cluster/1 and portal-exam/1 files, from their declarations. "
+        "Write schemas/roleplay-cluster.schema.json, schemas/exam.schema.json and "
+        "schemas/scorecard.schema.json, the JSON Schemas of the portal-cluster/1, portal-exam/1 "
+        "and portal-scorecard/1 files, from their declarations. "
         "Run it after changing a format; --check only reports files that differ (exit 1)."
     )
 

@@ -30,17 +30,17 @@ class Command(ImportCommand):
         )
 
     def load(self, data: Any, options: dict[str, Any]) -> str:
-        validate(data)
-        existing = Scorecard.objects.filter(version=data["version"]).first()
+        document = validate(data)
+        existing = Scorecard.objects.filter(version=document.version).first()
         if existing is not None:
             # Idempotent, so that seed_demo and `make run` can call it every time. Staff
             # edits to a loaded version are kept; a new file needs a new version.
             return f"Scorecard version {existing.version} is already loaded; nothing to do."
-        scorecard = load_scorecard(data, activate=not options["inactive"])
+        scorecard = load_scorecard(document, activate=not options["inactive"])
         state = "active" if scorecard.is_active else "inactive"
-        questions = sum(len(section["questions"]) for section in data["sections"])
+        questions = sum(len(section.questions) for section in document.sections)
         return (
             f"Loaded scorecard version {scorecard.version} ({state}): "
-            f"{len(data['sections'])} sections, {questions} questions, "
-            f"{len(data['recommendations'])} recommendation rules."
+            f"{len(document.sections)} sections, {questions} questions, "
+            f"{len(document.recommendations)} recommendation rules."
         )
