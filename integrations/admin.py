@@ -3,6 +3,7 @@
 import json
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
@@ -85,28 +86,8 @@ class DeliveryAdmin(admin.ModelAdmin):
         ),
     )
     # The signing secret is never shown: it is the partner's, and signs every attempt.
-    readonly_fields = (
-        "kind",
-        "transport",
-        "route",
-        "target_url",
-        "status",
-        "last_error",
-        "group_key",
-        "superseded_by",
-        "attempt_count",
-        "next_attempt_at",
-        "locked_until",
-        "created_at",
-        "delivered_at",
-        "webhook_id",
-        "signed",
-        "require_success_flag",
-        "allowed_hosts",
-        "dedupe_key",
-        "pretty_payload",
-        "pretty_state",
-    )
+    # Everything shown is read-only.
+    readonly_fields = tuple(flatten_fieldsets(fieldsets))
 
     class Media:
         # Classes, not style attributes: the CSP (default-src 'self') refuses inline styles.

@@ -11,6 +11,7 @@ Django's handler400/404/500 (portal/urls.py) all answer through here. docs/secur
 import logging
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -54,6 +55,17 @@ def _joined(problems: list[tuple[str, str]]) -> str:
 Problems = list[tuple[str, str]]
 
 
+@dataclass(frozen=True)
+class Failure:
+    """One error as a contract's envelope writes it: the message already in its language."""
+
+    status: int
+    code: str
+    message: str
+    details: Any = None
+    retry_after: int | None = None
+
+
 class Contract:
     """How one family of paths answers its errors: an API contract's JSON envelope, or the
     pages' HTML. This base is Django Ninja's own `{"detail": ...}`, for an /api/ path of no
@@ -79,18 +91,9 @@ class Contract:
         with translation.override(self.language(request)):
             return str(message) % params if params else str(message)
 
-    def envelope(
-        self,
-        request: HttpRequest,
-        *,
-        status: int,
-        code: str,
-        message: str,
-        details: Any,
-        retry_after: int | None,
-    ) -> HttpResponse:
+    def envelope(self, request: HttpRequest, failure: Failure) -> HttpResponse:
         """The body of one error (Contract.error adds the Retry-After header)."""
-        return _json({"detail": message}, status)
+        return _json({"detail": failure.message}, failure.status)
 
     def error(
         self,
@@ -104,15 +107,8 @@ class Contract:
     ) -> HttpResponse:
         """One error in this contract's envelope; a lazy `message` is translated into the
         contract's language."""
-        message = self.text(request, message)
-        response = self.envelope(
-            request,
-            status=status,
-            code=code,
-            message=message,
-            details=details,
-            retry_after=retry_after,
-        )
+        failure = Failure(status, code, self.text(request, message), details, retry_after)
+        response = self.envelope(request, failure)
         if retry_after is not None:
             response["Retry-After"] = str(retry_after)
         return response
@@ -189,20 +185,11 @@ class ExamContract(Contract):
     def language(self, request: HttpRequest) -> str:
         return exam_language(request)
 
-    def envelope(
-        self,
-        request: HttpRequest,
-        *,
-        status: int,
-        code: str,
-        message: str,
-        details: Any,
-        retry_after: int | None,
-    ) -> HttpResponse:
-        body: dict[str, Any] = {"error": message, "code": code.lower()}
-        if details is not None:
-            body["details"] = details
-        return _json(body, status)
+    def envelope(self, request: HttpRequest, failure: Failure) -> HttpResponse:
+        body: dict[str, Any] = {"error": failure.message, "code": failure.code.lower()}
+        if failure.details is not None:
+            body["details"] = failure.details
+        return _json(body, failure.status)
 
     def bad_input(self, request: HttpRequest, problems: Problems) -> HttpResponse:
         message = self.text(request, _("Invalid request: %(errors)s"), errors=_joined(problems))
@@ -221,17 +208,9 @@ class RoleplayContract(Contract):
 
     name = "roleplays"
 
-    def envelope(
-        self,
-        request: HttpRequest,
-        *,
-        status: int,
-        code: str,
-        message: str,
-        details: Any,
-        retry_after: int | None,
-    ) -> HttpResponse:
-        return _json({"success": False, "error_code": code, "detail": message}, status)
+    def envelope(self, request: HttpRequest, failure: Failure) -> HttpResponse:
+        body = {"success": False, "error_code": failure.code, "detail": failure.message}
+        return _json(body, failure.status)
 
     def bad_input(self, request: HttpRequest, problems: Problems) -> HttpResponse:
         message = f"Invalid request: {_joined(problems)}"
@@ -245,24 +224,15 @@ class ScorecardContract(Contract):
 
     name = "scorecard"
 
-    def envelope(
-        self,
-        request: HttpRequest,
-        *,
-        status: int,
-        code: str,
-        message: str,
-        details: Any,
-        retry_after: int | None,
-    ) -> HttpResponse:
+    def envelope(self, request: HttpRequest, failure: Failure) -> HttpResponse:
         # The seed's envelope carries retryAfter in its body as well as in the header.
         return ratelimit.error_response(
             request,
-            status=status,
-            code=code,
-            message=message,
-            details=details,
-            retry_after=retry_after,
+            status=failure.status,
+            code=failure.code,
+            message=failure.message,
+            details=failure.details,
+            retry_after=failure.retry_after,
         )
 
     def bad_input(self, request: HttpRequest, problems: Problems) -> HttpResponse:
@@ -305,17 +275,8 @@ class Pages(Contract):
     def language(self, request: HttpRequest) -> str:
         return translation.get_language_from_request(request)
 
-    def error(
-        self,
-        request: HttpRequest,
-        *,
-        status: int,
-        code: str,
-        message: Any,
-        details: Any = None,
-        retry_after: int | None = None,
-    ) -> HttpResponse:
-        return self.page(request, status=status, message=self.text(request, message))
+    def envelope(self, request: HttpRequest, failure: Failure) -> HttpResponse:
+        return self.page(request, status=failure.status, message=failure.message)
 
     def page(self, request: HttpRequest, *, status: int, message: str) -> HttpResponse:
         """The page of a refused form or request (templates/400.html), with a way back."""

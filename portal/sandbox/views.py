@@ -13,20 +13,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations import http
+from portal.exams.services import CALLBACK_PARAMS
 from portal.sandbox import q3
 from portal.sandbox.models import ExamCustomerAccount
 
-RESULT_PARAMS = (
-    "student_uuid",
-    "mobile",
-    "eurl",
-    "quiz_id",
-    "percentage",
-    "total_score",
-    "is_accept",
-    "state",
-    "launch_id",
-)
+# The seed's callback parameters, as the exam service writes them.
+RESULT_PARAMS = CALLBACK_PARAMS
 
 
 def _api(account: ExamCustomerAccount) -> httpx.Client:

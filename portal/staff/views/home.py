@@ -1,5 +1,6 @@
 """Signing in and out, and the console's language."""
 
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
@@ -10,9 +11,9 @@ from django.views.decorators.http import require_POST
 from portal.staff.access import LANGUAGE_SESSION_KEY, LANGUAGES, staff_language
 
 
-class StaffLoginView(auth_views.LoginView):
-    template_name = "staff/login.html"
-    redirect_authenticated_user = False
+class StaffLanguage:
+    """A view of Django's auth that answers in the console's language, its template rendered
+    inside it (a TemplateResponse would otherwise render later, in the request's language)."""
 
     def dispatch(self, request, *args, **kwargs):
         with translation.override(staff_language(request)):
@@ -22,7 +23,12 @@ class StaffLoginView(auth_views.LoginView):
             return response
 
 
-class SetPasswordView(auth_views.PasswordResetConfirmView):
+class StaffLoginView(StaffLanguage, auth_views.LoginView):
+    template_name = "staff/login.html"
+    redirect_authenticated_user = False
+
+
+class SetPasswordView(StaffLanguage, auth_views.PasswordResetConfirmView):
     """The one-time link `create_staff_user` prints: choose a password, then sign in."""
 
     template_name = "staff/set_password.html"
@@ -31,18 +37,11 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
     def get_success_url(self) -> str:
         return reverse("staff:overview")
 
-    def dispatch(self, request, *args, **kwargs):
-        with translation.override(staff_language(request)):
-            response = super().dispatch(request, *args, **kwargs)
-            if hasattr(response, "render"):
-                response.render()
-            return response
-
 
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
     language = staff_language(request)
-    auth_views.auth_logout(request)
+    auth_logout(request)
     request.session[LANGUAGE_SESSION_KEY] = language
     return HttpResponseRedirect(reverse("staff:login"))
 
