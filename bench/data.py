@@ -6,6 +6,7 @@ inside the functions: the load client's processes import this module too, and st
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -32,7 +33,7 @@ class Fixture:
     submits: dict[int, list[Launched]] = field(default_factory=dict)  # consumed, one per submit
     pages: dict[int, list[Launched]] = field(default_factory=dict)  # claimed for page GETs
     cookies: dict[str, str] = field(default_factory=dict)  # launch id → browser cookie header
-    steps: list[list[str]] = field(default_factory=list)  # scorecard question ids per step
+    steps: Sequence[Sequence[str]] = field(default_factory=list)  # scorecard question ids per step
     partner_id: int | None = None
 
 
@@ -106,7 +107,7 @@ def create(
     return fixture
 
 
-def load_scorecard() -> list[list[str]]:
+def load_scorecard() -> Sequence[Sequence[str]]:
     from portal.scorecards import services
     from portal.scorecards.content import load_scorecard as load
     from portal.scorecards.management.commands.load_scorecard import DEFAULT_FILE

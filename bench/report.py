@@ -1,6 +1,7 @@
 """Figures and the printed table (plain Python: the parent process prints what runners measured)."""
 
 import statistics
+from collections.abc import Iterable
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -14,9 +15,9 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def median(values: list[float]) -> float | None:
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
+def median(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
 
 
 def ms(seconds: float | None) -> str:

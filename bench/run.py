@@ -337,6 +337,7 @@ def start_consumer(run: Run, env: dict, workdir: Path) -> None:
     from portal.partners.models import Partner
 
     run.consumer = Consumer(env, workdir / "consumer.log")
+    assert run.fixture.partner_id is not None  # made with the receiver the deliveries go to
     # Warm-up: the consumer is up and has sent one (its start is not what we measure).
     ids, _warm, _t = enqueue(Partner.objects.get(pk=run.fixture.partner_id), 1, 0)
     deadline = time.monotonic() + 90
@@ -357,6 +358,7 @@ def deliveries(run: Run, receiver: Receiver) -> None:
     from portal.partners.models import Partner
 
     config = run.config
+    assert run.fixture.partner_id is not None  # made with the receiver the deliveries go to
     partner = Partner.objects.get(pk=run.fixture.partner_id)
     log(config, "commit → first attempt")
     singles: list[tuple[str, float]] = []

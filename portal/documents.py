@@ -5,7 +5,7 @@ CommandError with a message, never a traceback."""
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Model
@@ -60,7 +60,7 @@ class ExportCommand(BaseCommand):
     lookup: str  # the model field the key is, e.g. "pk"
     not_found: str  # formatted with key=, e.g. "No exam with eurl {key}."
     what: str  # formatted with record=, for "Exported <what> to FILE."
-    exporter: Callable[[Any], dict]
+    exporter: ClassVar[Callable[[Any], dict]]  # a plain function, called unbound
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponseBase, HttpResponseNotAllowed
 from django.http.multipartparser import MultiPartParserError
 
 from portal import errors, ratelimit
+from portal.http import PortalRequest
 from portal.request_id import HEADER, current_request_id, request_id_for
 from portal.scorecards.services import COOKIE as SCORECARD_COOKIE
 from portal.scorecards.services import set_cookie as set_scorecard_cookie
@@ -30,7 +31,7 @@ class RequestIdMiddleware:
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+    def __call__(self, request: PortalRequest) -> HttpResponseBase:
         request.request_id = request_id_for(request)
         token = current_request_id.set(request.request_id)
         try:

@@ -4,7 +4,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -31,7 +31,7 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def private_queue() -> str:
+def private_queue() -> Iterator[str]:
     """This test process's own Huey queue (on the configured storage: SQLite file or Redis), so
     tasks enqueued by tests never reach the developer's queue or another test process. A
     consumer a test starts joins it with HUEY_NAME."""
@@ -205,9 +205,10 @@ def together() -> Callable[..., list[httpx.Response]]:
             thread.start()
         for thread in threads:
             thread.join(timeout=60)
+        responses = [r for r in results if isinstance(r, httpx.Response)]
         errors = [r for r in results if not isinstance(r, httpx.Response)]
         assert not errors, errors
-        return results
+        return responses
 
     return run_all
 

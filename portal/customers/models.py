@@ -83,7 +83,12 @@ def _from_db(name: str, value):
     if name == "is_active":
         return bool(value)
     if name.endswith("_at"):
-        return connection.ops.convert_datetimefield_value(value, None, connection)
+        # Loaded already: the connection is SQLite's (imported first, it would be circular).
+        from django.db.backends.sqlite3.operations import DatabaseOperations
+
+        ops = connection.ops
+        assert isinstance(ops, DatabaseOperations)
+        return ops.convert_datetimefield_value(value, None, connection)
     return value
 
 

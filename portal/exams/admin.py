@@ -2,6 +2,7 @@
 saved through the authoring services (drawn questions are versioned, never edited); quizzes
 are read-only records."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -26,11 +27,16 @@ class QuestionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         schema.loosen(self, QuestionIn)
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
         defaults = {name: getattr(self.instance, name) for name in QUESTION_FIELDS}
         self.declared = schema.check_form(self, QuestionIn, defaults)
         return cleaned
+
+
+def _rows(bank: Iterable[forms.BaseForm]) -> list[QuestionForm]:
+    """The bank's rows as what they are: QuestionInline's forms are QuestionForms."""
+    return [row for row in bank if isinstance(row, QuestionForm)]
 
 
 class QuestionFormSet(forms.BaseInlineFormSet):
@@ -50,16 +56,18 @@ class QuestionFormSet(forms.BaseInlineFormSet):
             return  # the exam's own form shows what is wrong with it
         kept = [
             form
-            for form in self.forms
-            if not self._should_delete_form(form) and (form.instance.pk or form.has_changed())
+            for form in _rows(self.forms)
+            if not self._should_delete_form(form)  # type: ignore[attr-defined]  # see _save_bank
+            and (form.instance.pk or form.has_changed())
         ]
-        if any(form.declared is None for form in kept):
+        declared = [form.declared for form in kept if form.declared is not None]
+        if len(declared) < len(kept):
             return  # each invalid row shows its own errors
         try:
             ExamIn.model_validate(
                 {
                     **settings.model_dump(),
-                    "questions": [form.declared.model_dump() for form in kept],
+                    "questions": [question.model_dump() for question in declared],
                 }
             )
         except DeclarationError as error:
@@ -96,7 +104,7 @@ class ExamForm(forms.ModelForm):
         # bank's check put its message on this form's field.
         self.instance._admin_form = self
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
         schema.check_form(self, ExamSettingsIn)
         return cleaned
@@ -192,13 +200,15 @@ def _save_bank(request, exam: Exam, formset: QuestionFormSet) -> None:
     the end state)."""
     formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
     removed, changed = [], []
-    for row in formset.initial_forms:
-        if formset._should_delete_form(row):
+    # _should_delete_form is BaseFormSet's own, which django-stubs leaves out.
+    for row in _rows(formset.initial_forms):
+        if formset._should_delete_form(row):  # type: ignore[attr-defined]
             removed.append(row)
         elif row.has_changed():
             changed.append(row)
-    for row in formset.extra_forms:
-        if row.has_changed() and not formset._should_delete_form(row):
+    for row in _rows(formset.extra_forms):
+        if row.has_changed() and not formset._should_delete_form(row):  # type: ignore[attr-defined]
+            assert row.declared is not None  # the formset is valid: each row kept is declared
             question = authoring.question_add(exam=exam, data=row.declared, actor=request.user)
             _place(question, row)
             formset.new_objects.append(question)
@@ -206,6 +216,7 @@ def _save_bank(request, exam: Exam, formset: QuestionFormSet) -> None:
         content = [name for name in row.changed_data if name in QUESTION_FIELDS]
         question = row.instance
         if content:
+            assert row.declared is not None  # the formset is valid: each row kept is declared
             question = authoring.question_update(
                 question=question, data=row.declared, actor=request.user
             )

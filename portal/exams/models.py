@@ -87,6 +87,10 @@ class Question(models.Model):
 
     objects = QuestionQuerySet.as_manager()
 
+    # Not columns: the console's question editor (portal.staff.views.exams) sets them.
+    used_by: int  # how many quizzes drew the question
+    choice_rows: list[tuple[int, str, bool]]  # (number, text, correct)
+
     class Meta:
         ordering = ["position", "id"]
         constraints = [

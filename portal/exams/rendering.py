@@ -48,7 +48,10 @@ class PageItem(NamedTuple):
     done: str = ""  # QuizQuestion.DRAFT: chosen, not confirmed
     flagged: bool = False
 
-    is_committed = QuizQuestion.is_committed
+    @property
+    def is_committed(self) -> bool:
+        """QuizQuestion.is_committed, on the tuple (a NamedTuple cannot borrow the property)."""
+        return self.answer is not None and self.done != QuizQuestion.DRAFT
 
     def is_final(self, *, can_back: bool) -> bool:
         """Answered for good: in an exam without going back, an answer but a draft."""

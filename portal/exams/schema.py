@@ -193,7 +193,7 @@ def problems(error: ValidationError, *, prefix: tuple[str | int, ...] = ()) -> l
     return found
 
 
-def _message(kind: str, loc: tuple, item: dict) -> str:
+def _message(kind: str, loc: tuple, item: Mapping[str, object]) -> str:
     if kind == "missing":
         return _("This field is required.")
     if kind == "extra_forbidden":
@@ -295,8 +295,9 @@ def loosen(form: forms.BaseForm, model: type[BaseModel]) -> None:
             "help_text": field.help_text,
             "initial": field.initial,
         }
-        if info.annotation in (int, float):
-            form.fields[name] = LooseNumber(kind=info.annotation, **common)
+        if info.annotation is int or info.annotation is float:
+            number = int if info.annotation is int else float
+            form.fields[name] = LooseNumber(kind=number, **common)
         else:
             # A plain text field (a select's choices stay on its widget): the declaration
             # says which values are valid, and how to say they are not.

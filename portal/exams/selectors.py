@@ -105,9 +105,8 @@ def _median(scored: QuerySet[Quiz], n: int) -> float | None:
     if n == 0:
         return None
     low = (n - 1) // 2
-    middle = list(
-        scored.order_by("percentage", "pk").values_list("percentage", flat=True)[low : n // 2 + 1]
-    )
+    rows = scored.order_by("percentage", "pk").values_list("percentage", flat=True)
+    middle = [p for p in rows[low : n // 2 + 1] if p is not None]  # scored: none is None
     return sum(middle) / len(middle)
 
 

@@ -15,7 +15,6 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.http import (
     Http404,
-    HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
@@ -36,6 +35,7 @@ from portal.exams import rendering, services
 from portal.exams.models import Launch, Quiz, QuizQuestion
 from portal.exams.services import ExamError
 from portal.htmx import redirect as _go
+from portal.http import PortalRequest
 from portal.text import normalize_digits
 
 COOKIE_GRACE_SECONDS = 60 * 60 * 24  # the result page stays reachable for a day
@@ -48,7 +48,7 @@ def browser_cookie_name(launch_id: UUID) -> str:
     return f"exam-{launch_id}"
 
 
-def _candidate_launch(request: HttpRequest, launch_id) -> Launch:
+def _candidate_launch(request: PortalRequest, launch_id) -> Launch:
     """The launch, if this browser is the one that started it; 404 otherwise (never claims)."""
     try:
         key = UUID(str(launch_id))
@@ -63,12 +63,12 @@ def _candidate_launch(request: HttpRequest, launch_id) -> Launch:
     return launch
 
 
-def _render(request: HttpRequest, launch: Launch, template: str, context: dict, **kwargs):
+def _render(request: PortalRequest, launch: Launch, template: str, context: dict, **kwargs):
     with translation.override(launch.quiz.exam.language):
         return render(request, template, {"launch": launch, **context}, **kwargs)
 
 
-def _render_page(request: HttpRequest, launch: Launch, context: dict, **kwargs) -> HttpResponse:
+def _render_page(request: PortalRequest, launch: Launch, context: dict, **kwargs) -> HttpResponse:
     """exam/page.html, with its palette and questions rendered in the exam's language."""
     with translation.override(launch.quiz.exam.language):
         regions = rendering.page_regions(
@@ -104,7 +104,7 @@ def _page_context(launch: Launch) -> dict:
     }
 
 
-def _unavailable(request: HttpRequest, launch: Launch | None) -> HttpResponse:
+def _unavailable(request: PortalRequest, launch: Launch | None) -> HttpResponse:
     """The refusal page: an unknown launch (404), or one another browser started (403)."""
     if launch is None:
         return render(request, "exam/unavailable.html", {"reason": "not_found"}, status=404)
@@ -126,7 +126,7 @@ def _start_context(launch: Launch) -> dict:
 
 @require_safe
 @never_cache
-def page(request: HttpRequest) -> HttpResponse:
+def page(request: PortalRequest) -> HttpResponse:
     """exam_url: /exam/?launch=<launch_id>.
 
     Safe for link previews and scanners: until the candidate presses Start it shows the start
@@ -154,7 +154,7 @@ def page(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def start(request: HttpRequest, launch_id: UUID) -> HttpResponse:
+def start(request: PortalRequest, launch_id: UUID) -> HttpResponse:
     """The start page's Start button: claim the launch for this browser, then the questions.
 
     Pressing it again in the same browser (a double click, the back button) just goes on.
@@ -193,7 +193,7 @@ def _question_id(raw: str) -> int:
     return int(raw) if valid else 0
 
 
-def _answer_fast(request: HttpRequest, launch_id: UUID) -> HttpResponse | None:
+def _answer_fast(request: PortalRequest, launch_id: UUID) -> HttpResponse | None:
     """The autosave when everything is in order: the save in one statement (as the API's, with
     this browser's key in place of a client token), then the progress in one more. None when
     it did not save: the full path then gives the exact refusal, as it always has."""
@@ -227,7 +227,7 @@ def _answer_fast(request: HttpRequest, launch_id: UUID) -> HttpResponse | None:
     )
 
 
-def _posted_done(request: HttpRequest) -> str:
+def _posted_done(request: PortalRequest) -> str:
     """The `done` of a save from the page's script: a draft (chosen, not confirmed) or a
     confirmed answer in an exam without going back; the seed's in_progress otherwise, as the
     page has always sent. What each means is services._apply's rule."""
@@ -236,7 +236,7 @@ def _posted_done(request: HttpRequest) -> str:
 
 
 @require_POST
-def answer(request: HttpRequest, launch_id: UUID) -> HttpResponse:
+def answer(request: PortalRequest, launch_id: UUID) -> HttpResponse:
     """Autosave of one answer (JSON for the page's script)."""
     fast = _answer_fast(request, launch_id)
     if fast is not None:
@@ -273,7 +273,7 @@ def answer(request: HttpRequest, launch_id: UUID) -> HttpResponse:
 
 @require_GET
 @never_cache
-def time_left(request: HttpRequest, launch_id: UUID) -> HttpResponse:
+def time_left(request: PortalRequest, launch_id: UUID) -> HttpResponse:
     """The seconds left (JSON), for the page's countdown to follow a deadline staff moved."""
     launch = _candidate_launch(request, launch_id)
     return JsonResponse(
@@ -282,7 +282,7 @@ def time_left(request: HttpRequest, launch_id: UUID) -> HttpResponse:
 
 
 def _posted_responses(
-    request: HttpRequest, launch: Launch, *, done: str = "in_progress", confirm: int = 0
+    request: PortalRequest, launch: Launch, *, done: str = "in_progress", confirm: int = 0
 ) -> list[services.ResponseIn]:
     """The chosen answers of the page's form, saved with `done` (the one to `confirm` with
     "completed")."""
@@ -290,7 +290,7 @@ def _posted_responses(
     for name, value in request.POST.items():
         number = name[1:]
         wanted = name.startswith("q") and number.isascii() and number.isdigit()
-        if wanted and len(number) < 10 and value:
+        if wanted and len(number) < 10 and isinstance(value, str) and value:
             question_id = int(number)
             responses.append(
                 services.ResponseIn(
@@ -300,7 +300,7 @@ def _posted_responses(
     return responses
 
 
-def _posted_flag(request: HttpRequest) -> tuple[int, bool] | None:
+def _posted_flag(request: PortalRequest) -> tuple[int, bool] | None:
     """A flag toggle of the form without JavaScript: "<question id>:1" flags, ":0" clears."""
     question_id, _sep, state = request.POST.get("flag", "").partition(":")
     number = _question_id(question_id)
@@ -320,7 +320,7 @@ def _next_open(launch: Launch, after: int) -> str:
 
 
 @require_POST
-def save(request: HttpRequest, launch_id: UUID) -> HttpResponse:
+def save(request: PortalRequest, launch_id: UUID) -> HttpResponse:
     """The page's form without JavaScript: save every chosen answer, then go on.
 
     In an exam without going back the answers are saved as drafts, and the question whose
@@ -350,8 +350,8 @@ def save(request: HttpRequest, launch_id: UUID) -> HttpResponse:
         )
         with translation.override(launch.quiz.exam.language):
             message = _("Choose an answer to question %(n)s before you confirm it.") % {"n": number}
-        error = ExamError(message, code="nothing_to_confirm")
-        return _render_page(request, launch, {**context, "error": error}, status=400)
+        refused = ExamError(message, code="nothing_to_confirm")
+        return _render_page(request, launch, {**context, "error": refused}, status=400)
     if "finish" in request.POST:
         return redirect("exams:finish", launch_id=launch.launch_id)
     if confirm:
@@ -364,7 +364,7 @@ def save(request: HttpRequest, launch_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def flag(request: HttpRequest, launch_id: UUID) -> HttpResponse:
+def flag(request: PortalRequest, launch_id: UUID) -> HttpResponse:
     """The page's script's "Flag for review" toggle (JSON): flagged=1 flags, 0 clears."""
     launch = _candidate_launch(request, launch_id)
     with translation.override(launch.quiz.exam.language):
@@ -413,7 +413,7 @@ def _review_rows(launch: Launch, items: list[rendering.PageItem]) -> list[dict]:
 
 
 @require_http_methods(["GET", "POST"])
-def finish(request: HttpRequest, launch_id: UUID) -> HttpResponse:
+def finish(request: PortalRequest, launch_id: UUID) -> HttpResponse:
     """Review, confirm, then submit. GET shows the review page (as Moodle's quiz summary:
     every question's state, a link back to each that can still be opened) ending in the
     confirmation; its partial `confirm` alone for htmx. POST submits."""
@@ -455,7 +455,7 @@ def _result_url(launch: Launch, late: list[int]) -> str:
     return f"{url}?late={','.join(map(str, late))}" if late else url
 
 
-def _late_numbers(request: HttpRequest, total: int) -> list[int]:
+def _late_numbers(request: PortalRequest, total: int) -> list[int]:
     """?late=3,7 (from _result_url, or the page's script for answers still queued at time-up),
     as question numbers."""
     parts = request.GET.get("late", "").split(",")[:total]
@@ -464,7 +464,7 @@ def _late_numbers(request: HttpRequest, total: int) -> list[int]:
 
 
 @require_GET
-def result(request: HttpRequest, launch_id: UUID) -> HttpResponse:
+def result(request: PortalRequest, launch_id: UUID) -> HttpResponse:
     """The result, then on to the customer's callback (automatically after a few seconds)."""
     launch = _candidate_launch(request, launch_id)
     if not launch.quiz.is_finished:
@@ -484,7 +484,7 @@ def result(request: HttpRequest, launch_id: UUID) -> HttpResponse:
 
 
 @require_GET
-def continue_to_customer(request: HttpRequest, launch_id: UUID) -> HttpResponse:
+def continue_to_customer(request: PortalRequest, launch_id: UUID) -> HttpResponse:
     """302 to the customer's callback_url with the signed result."""
     launch = _candidate_launch(request, launch_id)
     if not launch.quiz.is_finished:

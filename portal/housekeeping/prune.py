@@ -5,7 +5,7 @@ Only finished things go: a pending delivery, a live session, a rate-limit window
 or a ticket still usable is never touched. Each retention is a setting (in days).
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
@@ -19,7 +19,7 @@ from portal.sandbox.models import ReceivedWebhook
 FINISHED = (Delivery.Status.DELIVERED, Delivery.Status.DEAD, Delivery.Status.SUPERSEDED)
 
 
-def _before(days: int) -> timezone.datetime:
+def _before(days: int) -> datetime:
     return timezone.now() - timedelta(days=days)
 
 

@@ -43,7 +43,8 @@ class PartnerForm(forms.ModelForm):
         return secret
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean() returns
         if data.get("new_jwt_secret") and data.get("clear_jwt_secret"):
             raise forms.ValidationError("Either set a new JWT secret or clear it, not both.")
         return data

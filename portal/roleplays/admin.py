@@ -165,7 +165,8 @@ class CompetencyForm(IdentifiersForm):
         return self.cleaned_data.get("norm_table") or []
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean() returns
         kind = data.get("kind")
         if kind == Competency.Kind.PF16:
             # Its Likert items are edited below, in the same request: their count is unknown
@@ -319,6 +320,7 @@ class OptionInline(admin.StackedInline):
         formset = super().get_formset(request, obj, **kwargs)
         # A conversation only continues with the same stakeholder, and never back to itself.
         field = formset.form.base_fields["next_turn"]
+        assert isinstance(field, forms.ModelChoiceField)
         field.queryset = (
             Turn.objects.filter(stakeholder=obj.stakeholder_id).exclude(pk=obj.pk)
             if obj is not None

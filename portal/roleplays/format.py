@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Self
 
 from annotated_types import MaxLen, MinLen
+from django.db.models import Field as ModelField
 from django.db.models import Model
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
 from portal.jsonformat import INT_MAX, Language, NotBlank, Number, is_number, language_codes
@@ -42,7 +44,10 @@ NORM_CUTS = STEN_MAX - 1  # a 16PF norm table: the raw-score cut-offs of stens 2
 
 def _column(model: type[Model], name: str) -> int:
     """The database column's length: the file and the table never disagree."""
-    return model._meta.get_field(name).max_length
+    field = model._meta.get_field(name)
+    if not isinstance(field, ModelField) or field.max_length is None:
+        raise TypeError(f"{model.__name__}.{name} is not a column with a length")
+    return field.max_length
 
 
 def _refuse(message: str, at: tuple[str | int, ...] = ()) -> PydanticCustomError:
@@ -234,7 +239,7 @@ class LikertItemIn(_Strict):
 
 
 # What depends on the kind, for editors that check files against the JSON Schema.
-_KIND_SCHEMA = {
+_KIND_SCHEMA: JsonDict = {
     "if": {"properties": {"kind": {"const": PF16}}, "required": ["kind"]},
     "then": {
         "properties": {
@@ -622,7 +627,7 @@ def _field_problem(name: str, value: Any, place: _Place) -> str:
         case "marks":
             code = place.rest[1] if len(place.rest) > 1 else None
             if isinstance(code, str):  # a mark that is not a number
-                scales = {
+                scales: dict[Any, tuple[Any, Any]] = {  # keys as the file has them
                     c.get("code"): (c.get("kind", SJT), c.get("max_score"))
                     for c in place.roleplay["competencies"]
                     if isinstance(c, dict)

@@ -34,6 +34,9 @@ class Cluster(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Not a column: annotated by the admin's list (portal.roleplays.admin).
+    roleplay_total: int
+
     class Meta:
         ordering = ["cluster_name"]
 
@@ -188,6 +191,9 @@ class Assessment(models.Model):
     # The candidate's last sign of life (launch, start, a roleplay begun, an answer): the daily
     # sweep completes an assessment only after a day without any (services.touch).
     last_activity_at = models.DateTimeField(default=timezone.now)
+
+    # Not a column: the queued results by roleplay_id, parsed once (selectors.sent_results).
+    _sent_results: dict[str, dict]
 
     class Meta:
         indexes = [

@@ -7,7 +7,7 @@ docs/roleplay-format.md.
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, ProtectedError
+from django.db.models import Model, Prefetch, ProtectedError, QuerySet
 from pydantic import ValidationError
 
 from portal.jsonformat import FormatError, plain_number
@@ -33,9 +33,9 @@ class ClusterFormatError(FormatError):
 # Export
 
 
-def _by_position(model: type) -> Any:
+def _by_position(model: type[Model]) -> QuerySet:
     # Explicit, so that the prefetch queries don't join the parent only to order by it.
-    return model.objects.order_by("position", "id")
+    return model._default_manager.order_by("position", "id")
 
 
 def export_cluster(cluster: Cluster) -> dict:

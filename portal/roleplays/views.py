@@ -6,7 +6,7 @@ pages speak the cluster's language (the launch carries none), right-to-left in f
 from collections.abc import Callable
 from functools import wraps
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from portal.htmx import redirect as htmx_redirect
+from portal.http import PortalRequest
 from portal.roleplays import services
 from portal.roleplays.models import Assessment, Roleplay, RoleplayAttempt
 from portal.roleplays.services import SESSION_KEY, RoleplayContent, RoleplayError
@@ -39,14 +40,14 @@ REFUSALS = {
 }
 
 
-def _assessment(request: HttpRequest) -> Assessment | None:
+def _assessment(request: PortalRequest) -> Assessment | None:
     assessment_id = request.session.get(SESSION_KEY)
     if assessment_id is None:
         return None
     return Assessment.objects.select_related("cluster", "partner").filter(pk=assessment_id).first()
 
 
-def _no_session(request: HttpRequest) -> HttpResponse:
+def _no_session(request: PortalRequest) -> HttpResponse:
     return render(request, "roleplay/no_session.html", status=403)
 
 
@@ -55,7 +56,7 @@ def candidate_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     in the session included, in the language of the assessment's cluster."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: PortalRequest, *args, **kwargs) -> HttpResponse:
         assessment = _assessment(request)
         if assessment is None:
             return _no_session(request)
@@ -75,10 +76,10 @@ def _remaining(attempt: RoleplayAttempt) -> int:
 
 @require_GET
 @candidate_page
-def overview(request: HttpRequest, assessment: Assessment) -> HttpResponse:
+def overview(request: PortalRequest, assessment: Assessment) -> HttpResponse:
     attempts = services.attempts_of(assessment)
-    for attempt in attempts.values():
-        services.refresh_on_access(attempt)
+    for each in attempts.values():
+        services.refresh_on_access(each)
     assessment.refresh_from_db()
     roleplays = services.roleplays_of(assessment)
     upcoming = services.next_roleplay(assessment)
@@ -137,7 +138,7 @@ def _anchor(state: services.Progress) -> str:
 
 @require_GET
 @candidate_page
-def play(request: HttpRequest, assessment: Assessment, roleplay_id: str) -> HttpResponse:
+def play(request: PortalRequest, assessment: Assessment, roleplay_id: str) -> HttpResponse:
     roleplay = _roleplay(assessment, roleplay_id)
     if roleplay is None:
         return redirect("roleplays:overview")
@@ -153,7 +154,7 @@ def play(request: HttpRequest, assessment: Assessment, roleplay_id: str) -> Http
 
 
 def _back_to_play(
-    request: HttpRequest,
+    request: PortalRequest,
     assessment: Assessment,
     roleplay: Roleplay,
     attempt: RoleplayAttempt,
@@ -175,7 +176,7 @@ def _back_to_play(
 
 @require_POST
 @candidate_page
-def start(request: HttpRequest, assessment: Assessment, roleplay_id: str) -> HttpResponse:
+def start(request: PortalRequest, assessment: Assessment, roleplay_id: str) -> HttpResponse:
     roleplay = _roleplay(assessment, roleplay_id)
     if roleplay is None:
         return redirect("roleplays:overview")
@@ -190,7 +191,7 @@ def _attempt_or_none(assessment: Assessment, roleplay: Roleplay) -> RoleplayAtte
     return RoleplayAttempt.objects.filter(assessment=assessment, roleplay=roleplay).first()
 
 
-def _step(request: HttpRequest, assessment: Assessment, roleplay_id: str, act) -> HttpResponse:
+def _step(request: PortalRequest, assessment: Assessment, roleplay_id: str, act) -> HttpResponse:
     """Run one candidate step (`act(attempt)` → an error message or "") on their own started
     roleplay, and answer as the page expects: the next stage, or the overview when it ended."""
     roleplay = _roleplay(assessment, roleplay_id)
@@ -212,7 +213,7 @@ def _step(request: HttpRequest, assessment: Assessment, roleplay_id: str, act) -
 
 @require_POST
 @candidate_page
-def respond(request: HttpRequest, assessment: Assessment, roleplay_id: str) -> HttpResponse:
+def respond(request: PortalRequest, assessment: Assessment, roleplay_id: str) -> HttpResponse:
     def act(attempt: RoleplayAttempt) -> str:
         try:
             option_id = int(request.POST.get("option", ""))
@@ -226,13 +227,13 @@ def respond(request: HttpRequest, assessment: Assessment, roleplay_id: str) -> H
 
 @require_POST
 @candidate_page
-def rate(request: HttpRequest, assessment: Assessment, roleplay_id: str) -> HttpResponse:
+def rate(request: PortalRequest, assessment: Assessment, roleplay_id: str) -> HttpResponse:
     def act(attempt: RoleplayAttempt) -> str:
         try:
             values = {
                 int(name.removeprefix("item-")): int(value)
                 for name, value in request.POST.items()
-                if name.startswith("item-") and value
+                if name.startswith("item-") and isinstance(value, str) and value
             }
         except ValueError:
             return str(REFUSALS["invalid_rating"])
@@ -244,11 +245,11 @@ def rate(request: HttpRequest, assessment: Assessment, roleplay_id: str) -> Http
     return _step(request, assessment, roleplay_id, act)
 
 
-def _leave(request: HttpRequest) -> HttpResponse:
+def _leave(request: PortalRequest) -> HttpResponse:
     return htmx_redirect(request, reverse("roleplays:overview"))
 
 
-def _after_step(request: HttpRequest, assessment: Assessment, roleplay: Roleplay) -> HttpResponse:
+def _after_step(request: PortalRequest, assessment: Assessment, roleplay: Roleplay) -> HttpResponse:
     attempt = _attempt_or_none(assessment, roleplay)
     if attempt is None or attempt.is_finished:
         return _leave(request)
@@ -257,7 +258,7 @@ def _after_step(request: HttpRequest, assessment: Assessment, roleplay: Roleplay
 
 @require_GET
 @candidate_page
-def thanks(request: HttpRequest, assessment: Assessment) -> HttpResponse:
+def thanks(request: PortalRequest, assessment: Assessment) -> HttpResponse:
     if assessment.status != Assessment.Status.COMPLETED:
         return redirect("roleplays:overview")
     return render(request, "roleplay/thanks.html", {"assessment": assessment, "seconds": 8})

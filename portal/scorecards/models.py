@@ -4,11 +4,16 @@ visitors leave (their cookie session and their visit with its answers, result an
 the shared rate-limit counter."""
 
 import secrets
+from typing import TYPE_CHECKING, Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
+from django.utils.functional import Promise
+
+if TYPE_CHECKING:
+    from scoring.scorecard import Definition
 
 # The contract (seed 002) fixes the four steps, their scoreBreakdown keys and the categories;
 # their names, weights, questions and thresholds are content.
@@ -66,6 +71,13 @@ class Scorecard(models.Model):
     # band, rule or resource draws a new one (the signals below).
     content_version = models.CharField(max_length=32, default=new_content_version, editable=False)
     translations = translations_field()
+
+    # Not columns: what a version kept in memory (portal.scorecards.selectors) holds besides its
+    # prefetched content. Read with `__dict__.get`: a row that is not kept has none of them.
+    content_steps: tuple[tuple[str, ...], ...]  # the question ids of each step
+    content_raw_row: tuple[str, tuple[Any, ...]]  # (database alias, the row's values)
+    content_definition: "Definition"
+    content_texts: tuple[dict, dict, dict]  # portal.scorecards.results._texts
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -305,6 +317,18 @@ class Visit(models.Model):
     share_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
     share_recommendations = models.BooleanField(default=False)
 
+    # Not columns: what the console's lead pages show (portal.staff.views.leads.shown).
+    name: str
+    phone: str
+    hubspot_status: str
+    email_status: str
+    hubspot_label: str | Promise
+    email_label: str | Promise
+    category_label: str | Promise
+    quality_label: str | Promise
+    deliveries: list[tuple[str, Any, str, str | Promise]]  # (channel, delivery, status, label)
+    scores: list[tuple[str, str | Promise, Any]]  # (area key, label, score)
+
     class Meta:
         ordering = ["-started_at"]
         constraints = [
@@ -358,7 +382,7 @@ class Counter(models.Model):
     """A count shared by every web worker in a fixed window: a rate limit's hits, a minute's
     request figures (portal.ratelimit, portal.metrics). Counted here when no Redis is configured,
     with one upsert per hit; a row past `expires` (Unix seconds) is dead and pruned by
-    portal.ratelimit.prune_expired."""
+    portal.ratelimit.prune_expired. portal.ratelimit is given this model at start (apps.py)."""
 
     key = models.CharField(max_length=120, primary_key=True)
     count = models.BigIntegerField(default=0)

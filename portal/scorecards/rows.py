@@ -9,7 +9,7 @@ PostgreSQL prepared once per connection (portal.db.hot_cursor).
 
 from django.db import DEFAULT_DB_ALIAS
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Model
+from django.db.models import Field, Model
 
 from portal.db import hot_cursor
 
@@ -20,6 +20,15 @@ def cursor(connection) -> CursorWrapper:
     if connection.vendor == "postgresql" and connection.alias == DEFAULT_DB_ALIAS:
         return hot_cursor()
     return connection.cursor()
+
+
+def column_field(model: type[Model], name: str) -> Field:
+    """`model`'s field `name`, which has a column (get_field() also answers reverse relations,
+    which have none)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{model.__name__}.{name} is a reverse relation, not a column")
+    return field
 
 
 _INSERTS: dict[tuple, tuple[str, list, list[str]]] = {}
@@ -42,7 +51,7 @@ def insert(
         fields = [field for field in model._meta.concrete_fields if not field.primary_key]
         values = [f"({computed[f.attname][0]})" if f.attname in computed else "%s" for f in fields]
         back = [model._meta.pk.attname, *computed]
-        returning = [model._meta.pk.column] + [model._meta.get_field(n).column for n in back[1:]]
+        returning = [model._meta.pk.column] + [column_field(model, n).column for n in back[1:]]
         sql = (
             f"INSERT INTO {name(model._meta.db_table)} "
             f"({', '.join(name(field.column) for field in fields)}) "

@@ -14,7 +14,7 @@ from functools import wraps
 
 from django import forms
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.htmx import redirect as _go
+from portal.http import PortalRequest
 from portal.scorecards import content, leads, limits, selectors, services, visitor
 from portal.scorecards import results as stored_results
 from portal.scorecards.models import Scorecard, Visit, VisitorSession
@@ -72,12 +73,12 @@ def _refusal(exc: ScorecardError) -> str:
 LANGUAGE_PARAMETER = "lang"
 
 
-def _chosen_language(request: HttpRequest) -> str | None:
+def _chosen_language(request: PortalRequest) -> str | None:
     chosen = request.GET.get(LANGUAGE_PARAMETER, "")
     return chosen if chosen in dict(settings.LANGUAGES) else None
 
 
-def visitor_language(request: HttpRequest) -> str:
+def visitor_language(request: PortalRequest) -> str:
     """The pages' language: the one picked with `?lang=` (then kept in Django's language
     cookie), else the cookie's, else the browser's Accept-Language, else English. After `?lang=`
     it is the rule Django and the error pages (portal.errors.language_of) apply to any page, so
@@ -89,7 +90,7 @@ def scorecard_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     """Run `view` in the visitor's language; keep a language picked with `?lang=`."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: PortalRequest, *args, **kwargs) -> HttpResponse:
         with translation.override(visitor_language(request)):
             response = view(request, *args, **kwargs)
         if chosen := _chosen_language(request):
@@ -109,7 +110,7 @@ def scorecard_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapper
 
 
-def _page(request: HttpRequest, template: str, context: dict, *, status: int = 200):
+def _page(request: PortalRequest, template: str, context: dict, *, status: int = 200):
     """Render a page with what every scorecard page needs: where the language switch leads
     (this page, or the landing for a page shown after a post that has no page of its own)."""
     match = request.resolver_match
@@ -199,7 +200,7 @@ def _visits(session: VisitorSession | None) -> tuple[Visit | None, Visit | None]
 # Landing and start
 
 
-def _landing(request: HttpRequest, form: StartForm, *, error: str = "", status: int = 200):
+def _landing(request: PortalRequest, form: StartForm, *, error: str = "", status: int = 200):
     open_visit, done = _visits(visitor.current_session(request))
     scorecard = selectors.active_scorecard()
     language = translation.get_language()
@@ -225,7 +226,7 @@ REFUSED_START, REFUSED_STEP, REFUSED_SUBMIT = "start", "step", "submit"
 CSRF_FIELD = "csrfmiddlewaretoken"
 
 
-def _over_limit(request: HttpRequest, limit: limits.Limit, *, refused: str):
+def _over_limit(request: PortalRequest, limit: limits.Limit, *, refused: str):
     """A 429 page when this request is over its limit; the rate-limit headers either way."""
     state = limit.check(request)
     if not state.limited:
@@ -249,13 +250,13 @@ def _over_limit(request: HttpRequest, limit: limits.Limit, *, refused: str):
 
 @require_GET
 @scorecard_page
-def landing(request: HttpRequest) -> HttpResponse:
+def landing(request: PortalRequest) -> HttpResponse:
     return _landing(request, StartForm())
 
 
 @require_POST
 @scorecard_page
-def start(request: HttpRequest) -> HttpResponse:
+def start(request: PortalRequest) -> HttpResponse:
     """Start (or resume) the assessment, set the session cookie, go to the step to resume."""
     if (limited := _over_limit(request, limits.START, refused=REFUSED_START)) is not None:
         return limited
@@ -346,7 +347,7 @@ def _step_context(
     }
 
 
-def _visitor_visit(request: HttpRequest) -> tuple[VisitorSession | None, Visit | None, str]:
+def _visitor_visit(request: PortalRequest) -> tuple[VisitorSession | None, Visit | None, str]:
     """(session, open visit, where to go instead when there is no open visit)."""
     session = visitor.current_session(request)
     open_visit, done = _visits(session)
@@ -364,7 +365,7 @@ def _step_answers(scorecard: Scorecard, number: int, data) -> dict[str, str]:
 
 @require_http_methods(["GET", "POST"])
 @scorecard_page
-def step(request: HttpRequest, number: int) -> HttpResponse:
+def step(request: PortalRequest, number: int) -> HttpResponse:
     """One section's questions. A post saves whatever is chosen (never losing an answer): a
     complete step moves on, an incomplete one is shown again with a message by each gap."""
     if not 1 <= number <= TOTAL_STEPS:
@@ -375,6 +376,7 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
     first_open = min(visit.steps_completed, TOTAL_STEPS - 1) + 1
     if number > first_open:
         return _go(request, _step_url(first_open))
+    assert session is not None  # an open visit is read through its session
     scorecard = selectors.scorecard_by_id(visit.scorecard_id)
     template = "scorecard/step.html#step" if request.htmx else "scorecard/step.html"
     if request.method == "GET":
@@ -400,7 +402,7 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_POST
 @scorecard_page
-def choice(request: HttpRequest, number: int) -> HttpResponse:
+def choice(request: PortalRequest, number: int) -> HttpResponse:
     """Save the step's choices as they are made (htmx posts the step's form on each change)
     and answer the new progress. The statements of the API's save-progress: the session with
     its open visit (read for the rate limit's scope), the counter, the answers merged in one
@@ -441,13 +443,14 @@ def choice(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @scorecard_page
-def contact(request: HttpRequest) -> HttpResponse:
+def contact(request: PortalRequest) -> HttpResponse:
     """Optional contact details and feedback; "See my results" scores the assessment."""
     session, visit, elsewhere = _visitor_visit(request)
     if visit is None:
         return _go(request, elsewhere)
     if visit.steps_completed < TOTAL_STEPS:
         return _go(request, _resume_url(visit))
+    assert session is not None  # an open visit is read through its session
     if request.method == "GET":
         form = ContactForm(initial={"email": visit.email, "company": visit.company})
         return _page(request, "scorecard/contact.html", {"form": form})
@@ -455,7 +458,7 @@ def contact(request: HttpRequest) -> HttpResponse:
         return limited
     form = ContactForm(request.POST)
     if not form.is_valid():
-        context = {"form": form}
+        context: dict[str, object] = {"form": form}
         return _page(request, "scorecard/contact.html", context, status=400)
     data = form.cleaned_data
     try:
@@ -580,7 +583,7 @@ def follow_up_words(visit: Visit) -> list[str]:
     return words
 
 
-def _owned_visit(request: HttpRequest, assessment_id: str) -> Visit | HttpResponse:
+def _owned_visit(request: PortalRequest, assessment_id: str) -> Visit | HttpResponse:
     visit = Visit.objects.filter(assessment_id=assessment_id, completed_at__isnull=False).first()
     if visit is None:
         raise Http404("No completed assessment has this id.")
@@ -597,7 +600,7 @@ def _share_context(visit: Visit) -> dict:
 
 @require_GET
 @scorecard_page
-def results(request: HttpRequest, assessment_id: str) -> HttpResponse:
+def results(request: PortalRequest, assessment_id: str) -> HttpResponse:
     """The owner's results: score on the band scale, areas, recommendations, benchmarks, next
     steps, sharing; laid out for print (a PDF) too."""
     visit = _owned_visit(request, assessment_id)
@@ -617,7 +620,7 @@ def results(request: HttpRequest, assessment_id: str) -> HttpResponse:
 
 @require_POST
 @scorecard_page
-def share(request: HttpRequest, assessment_id: str) -> HttpResponse:
+def share(request: PortalRequest, assessment_id: str) -> HttpResponse:
     """The owner decides whether the shared page also shows the recommendations."""
     visit = _owned_visit(request, assessment_id)
     if isinstance(visit, HttpResponse):
@@ -635,7 +638,7 @@ def share(request: HttpRequest, assessment_id: str) -> HttpResponse:
 
 @require_GET
 @scorecard_page
-def shared(request: HttpRequest, token: str) -> HttpResponse:
+def shared(request: PortalRequest, token: str) -> HttpResponse:
     """Anyone with the link: total, band, chart, and recommendations if the owner allows."""
     visit = Visit.objects.filter(share_token=token, completed_at__isnull=False).first()
     if visit is None:

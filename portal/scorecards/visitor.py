@@ -9,6 +9,7 @@ portal.middleware.ScorecardCookieMiddleware sends the browser its cookie again.
 
 from django.http import HttpRequest
 
+from portal.http import PortalRequest
 from portal.ratelimit import client_ip
 from portal.scorecards import services
 from portal.scorecards.models import VisitorSession
@@ -32,7 +33,7 @@ def live_session_id(request: HttpRequest) -> str | None:
     return session.session_id if session is not None else None
 
 
-def current_session(request: HttpRequest) -> VisitorSession | None:
+def current_session(request: PortalRequest) -> VisitorSession | None:
     """The visitor's live session from the cookie, its expiry extended by this activity."""
     if _READ not in request.__dict__:
         session = services.touch_session(_cookie(request))
@@ -46,7 +47,7 @@ def current_session(request: HttpRequest) -> VisitorSession | None:
     return session
 
 
-def require_session(request: HttpRequest) -> VisitorSession:
+def require_session(request: PortalRequest) -> VisitorSession:
     """The live session, or the seed's 401 SESSION_EXPIRED."""
     session = current_session(request)
     if session is None:
@@ -54,7 +55,7 @@ def require_session(request: HttpRequest) -> VisitorSession:
     return session
 
 
-def open_session(request: HttpRequest) -> VisitorSession:
+def open_session(request: PortalRequest) -> VisitorSession:
     """The live session, or a new one (marked, as a live one is, for the cookie middleware)."""
     session = current_session(request)
     if session is not None:

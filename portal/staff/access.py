@@ -9,6 +9,7 @@ language (English or Persian) is the staff member's choice, kept in the session.
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import Concatenate
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +18,7 @@ from django.urls import reverse
 from django.utils import translation
 from django_htmx.http import HttpResponseClientRedirect
 
+from portal.http import StaffRequest
 from portal.staff import roles
 
 LANGUAGE_SESSION_KEY = "staff_language"
@@ -49,12 +51,20 @@ def forbidden(request: HttpRequest, message: str = "") -> HttpResponse:
     return render(request, "staff/forbidden.html", {"message": message}, status=403)
 
 
-def staff_view(permission: str = roles.VIEW) -> Callable:
+def staff_view[**P](
+    permission: str = roles.VIEW,
+) -> Callable[
+    [Callable[Concatenate[StaffRequest, P], HttpResponse]],
+    Callable[Concatenate[StaffRequest, P], HttpResponse],
+]:
     """Require a console user holding `permission` (roles.VIEW, roles.OPERATE, roles.AUTHOR)."""
 
-    def decorator(view: Callable) -> Callable:
+    def decorator(
+        view: Callable[Concatenate[StaffRequest, P], HttpResponse],
+    ) -> Callable[Concatenate[StaffRequest, P], HttpResponse]:
+        # `request` is a StaffRequest once `rights` is set below, before the view runs.
         @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapped(request: StaffRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
             with translation.override(staff_language(request)):
                 user = request.user
                 if not user.is_authenticated:
@@ -69,7 +79,7 @@ def staff_view(permission: str = roles.VIEW) -> Callable:
                 )
                 return view(request, *args, **kwargs)
 
-        wrapped.staff_permission = permission  # the permission matrix test reads it
+        wrapped.__dict__["staff_permission"] = permission  # the permission matrix test reads it
         return wrapped
 
     return decorator

@@ -12,7 +12,7 @@ that changed.
 from django import forms
 from django.contrib import messages
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.translation import gettext
@@ -23,6 +23,7 @@ from portal.customers.models import Customer
 from portal.exams import staff_services
 from portal.exams.models import Quiz, Student
 from portal.exams.services import ExamError
+from portal.http import StaffRequest
 from portal.staff import roles
 from portal.staff.access import staff_view
 from portal.staff.listing import Column, FilterForm, Listing, wants_export
@@ -70,7 +71,7 @@ class AccommodationForm(forms.ModelForm):
 # --- an attempt
 
 
-def _attempt_context(request: HttpRequest, pk: int, **extra) -> dict:
+def _attempt_context(request: StaffRequest, pk: int, **extra) -> dict:
     review = staff_services.attempt_review(pk)
     quiz = review.quiz
     return {
@@ -87,14 +88,14 @@ def _attempt_context(request: HttpRequest, pk: int, **extra) -> dict:
 
 
 @staff_view()
-def attempt(request: HttpRequest, pk: int) -> HttpResponse:
+def attempt(request: StaffRequest, pk: int) -> HttpResponse:
     context = _attempt_context(
         request, pk, callback_link=take_once(request, f"quiz:{pk}:callback_link")
     )
     return render(request, ATTEMPT, context)
 
 
-def _after_action(request: HttpRequest, pk: int, part: str = "summary", **extra) -> HttpResponse:
+def _after_action(request: StaffRequest, pk: int, part: str = "summary", **extra) -> HttpResponse:
     """Post/redirect/get without JavaScript; with htmx the updated part and the message."""
     if not request.htmx:
         anchor = "#callback" if part == "callback" else ""
@@ -102,7 +103,7 @@ def _after_action(request: HttpRequest, pk: int, part: str = "summary", **extra)
     return partial_response(request, (f"{ATTEMPT}#{part}", _attempt_context(request, pk, **extra)))
 
 
-def _refused(request: HttpRequest, pk: int, form: forms.Form, name: str) -> HttpResponse:
+def _refused(request: StaffRequest, pk: int, form: forms.Form, name: str) -> HttpResponse:
     """A form the action refused: its errors on the page (400), or in place with htmx."""
     context = _attempt_context(request, pk, **{name: form})
     if request.htmx:
@@ -116,7 +117,7 @@ def _quiz_or_404(pk: int) -> Quiz:
 
 @staff_view(roles.OPERATE)
 @require_POST
-def attempt_extend(request: HttpRequest, pk: int) -> HttpResponse:
+def attempt_extend(request: StaffRequest, pk: int) -> HttpResponse:
     quiz = _quiz_or_404(pk)
     form = ExtendForm(request.POST)
     if not form.is_valid():
@@ -137,7 +138,7 @@ def attempt_extend(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view(roles.OPERATE)
 @require_POST
-def attempt_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+def attempt_reopen(request: StaffRequest, pk: int) -> HttpResponse:
     quiz = _quiz_or_404(pk)
     form = ReopenForm(request.POST)
     if not form.is_valid():
@@ -162,7 +163,7 @@ def attempt_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view(roles.OPERATE)
 @require_POST
-def attempt_callback_link(request: HttpRequest, pk: int) -> HttpResponse:
+def attempt_callback_link(request: StaffRequest, pk: int) -> HttpResponse:
     """Show the signed callback link of one launch, to copy (recorded in the audit log)."""
     quiz = _quiz_or_404(pk)
     launch_id = request.POST.get("launch", "")
@@ -227,7 +228,7 @@ def student_rows() -> QuerySet[Student]:
 
 
 @staff_view()
-def students(request: HttpRequest) -> HttpResponse:
+def students(request: StaffRequest) -> HttpResponse:
     rows = student_rows()
     if wants_export(request):
         return STUDENTS_LISTING.export(request, rows, "students")
@@ -267,7 +268,7 @@ STUDENT_ATTEMPTS = Listing(
 )
 
 
-def _student_context(request: HttpRequest, student: Student, **extra) -> dict:
+def _student_context(request: StaffRequest, student: Student, **extra) -> dict:
     return {
         "student": student,
         "listing": STUDENT_ATTEMPTS.page(request, student.quizzes.select_related("exam")),
@@ -281,7 +282,7 @@ def _student_or_404(pk: int) -> Student:
 
 
 @staff_view()
-def student(request: HttpRequest, pk: int) -> HttpResponse:
+def student(request: StaffRequest, pk: int) -> HttpResponse:
     found = _student_or_404(pk)
     attempts = found.quizzes.select_related("exam")
     if wants_export(request):
@@ -294,7 +295,7 @@ def student(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view(roles.OPERATE)
 @require_POST
-def student_accommodation(request: HttpRequest, pk: int) -> HttpResponse:
+def student_accommodation(request: StaffRequest, pk: int) -> HttpResponse:
     found = _student_or_404(pk)
     form = AccommodationForm(request.POST, instance=Student.objects.get(pk=pk))
     if not form.is_valid():

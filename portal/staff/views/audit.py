@@ -1,12 +1,13 @@
 """The audit log: every change staff made, filterable by who, what, target and date."""
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit.models import AuditEntry
+from portal.http import StaffRequest
 from portal.staff.access import staff_view
 from portal.staff.listing import Column, DateRangeMixin, FilterForm, Listing, wants_export
 
@@ -46,7 +47,7 @@ LISTING = Listing(
 
 
 @staff_view()
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: StaffRequest) -> HttpResponse:
     entries = AuditEntry.objects.all()
     if wants_export(request):
         return LISTING.export(request, entries, "audit-log")

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Max, OuterRef, QuerySet, Subquery, When
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.translation import gettext
@@ -21,6 +21,7 @@ from portal.customers import services
 from portal.customers.models import ClientToken, Customer
 from portal.customers.validators import normalise_callback_hosts
 from portal.exams.models import Exam
+from portal.http import StaffRequest
 from portal.staff import roles
 from portal.staff.access import staff_view
 from portal.staff.listing import (
@@ -108,7 +109,7 @@ def customer_rows() -> QuerySet[Customer]:
 
 
 @staff_view()
-def customers(request: HttpRequest) -> HttpResponse:
+def customers(request: StaffRequest) -> HttpResponse:
     rows = customer_rows()
     if wants_export(request):
         return CUSTOMERS.export(request, rows, "customers")
@@ -118,7 +119,7 @@ def customers(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(roles.OPERATE)
-def customer_create(request: HttpRequest) -> HttpResponse:
+def customer_create(request: StaffRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         customer = services.customer_create(name=form.cleaned_data["name"], actor=request.user)
@@ -162,7 +163,7 @@ TOKENS = Listing(
 )
 
 
-def _detail_context(request: HttpRequest, customer: Customer, **extra) -> dict:
+def _detail_context(request: StaffRequest, customer: Customer, **extra) -> dict:
     return {
         "customer": customer,
         "exam_count": customer.exams.count(),
@@ -177,7 +178,7 @@ def _customer_or_404(pk: int) -> Customer:
 
 
 @staff_view()
-def customer(request: HttpRequest, pk: int) -> HttpResponse:
+def customer(request: StaffRequest, pk: int) -> HttpResponse:
     customer = _customer_or_404(pk)
     if wants_export(request):
         return TOKENS.export(request, customer.tokens.all(), f"client-tokens-{customer.pk}")
@@ -195,7 +196,7 @@ def customer(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, DETAIL, context)
 
 
-def _back(request: HttpRequest, customer: Customer, tokens: bool = False, **extra) -> HttpResponse:
+def _back(request: StaffRequest, customer: Customer, tokens: bool = False, **extra) -> HttpResponse:
     """After an action: the customer page again. With htmx: its updated summary, and the
     tokens table too when `tokens` (it changed)."""
     if not request.htmx:
@@ -209,7 +210,7 @@ def _back(request: HttpRequest, customer: Customer, tokens: bool = False, **extr
 
 @staff_view(roles.OPERATE)
 @require_POST
-def customer_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_set_active(request: StaffRequest, pk: int) -> HttpResponse:
     customer = _customer_or_404(pk)
     active = request.POST.get("is_active") == "true"
     if services.customer_set_active(customer=customer, is_active=active, actor=request.user):
@@ -222,7 +223,7 @@ def customer_set_active(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view(roles.OPERATE)
-def customer_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_rotate_secret(request: StaffRequest, pk: int) -> HttpResponse:
     """GET: ask to confirm; POST: rotate and show the new secret once."""
     customer = _customer_or_404(pk)
     if request.method != "POST":
@@ -252,7 +253,7 @@ def customer_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view(roles.OPERATE)
 @require_POST
-def token_issue(request: HttpRequest, pk: int) -> HttpResponse:
+def token_issue(request: StaffRequest, pk: int) -> HttpResponse:
     customer = _customer_or_404(pk)
     form = ClientTokenForm(request.POST)
     if not form.is_valid():
@@ -283,7 +284,7 @@ def _token_or_404(pk: int, token_pk: int) -> ClientToken:
 
 
 @staff_view(roles.OPERATE)
-def token_edit(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
+def token_edit(request: StaffRequest, pk: int, token_pk: int) -> HttpResponse:
     """Edit a token's label and allowed hosts: a page of its own, or (htmx) its row in place."""
     token = _token_or_404(pk, token_pk)
     form = ClientTokenForm(request.POST or None, instance=token)
@@ -311,7 +312,7 @@ def token_edit(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
     return render(request, "staff/customers/token_edit.html", context)
 
 
-def _row_or_back(request: HttpRequest, token: ClientToken) -> HttpResponse:
+def _row_or_back(request: StaffRequest, token: ClientToken) -> HttpResponse:
     if request.htmx:
         token.refresh_from_db()
         context = {"customer": token.customer, "token": token}
@@ -320,7 +321,7 @@ def _row_or_back(request: HttpRequest, token: ClientToken) -> HttpResponse:
 
 
 @staff_view(roles.OPERATE)
-def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
+def token_revoke(request: StaffRequest, pk: int, token_pk: int) -> HttpResponse:
     """GET: ask to confirm; POST: revoke (it stops authenticating at once)."""
     token = _token_or_404(pk, token_pk)
     if request.method != "POST":

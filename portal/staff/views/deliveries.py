@@ -11,12 +11,14 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from integrations.models import Delivery, DeliveryAttempt
 from portal import htmx, outbox
+from portal.http import StaffRequest
 from portal.partners.models import Partner
 from portal.staff import deliveries_selectors as selectors
 from portal.staff import roles
@@ -24,19 +26,19 @@ from portal.staff.access import staff_view
 from portal.staff.listing import Column, DateRangeMixin, FilterForm, Listing, wants_export
 from portal.staff.templatetags.staff import num
 
-STATE_LABELS = {
+STATE_LABELS: dict[str, str | Promise] = {
     selectors.Status.PENDING: _("pending"),
     selectors.RETRYING: _("retrying"),
     selectors.Status.DEAD: _("dead"),
     selectors.Status.DELIVERED: _("delivered"),
     selectors.Status.SUPERSEDED: _("superseded"),
 }
-TRANSPORT_LABELS = {
+TRANSPORT_LABELS: dict[str, str | Promise] = {
     Delivery.Transport.WEBHOOK: _("signed webhook"),
     Delivery.Transport.HUBSPOT: _("HubSpot CRM"),
     Delivery.Transport.EMAIL: _("e-mail"),
 }
-OUTCOME_LABELS = {
+OUTCOME_LABELS: dict[str, str | Promise] = {
     DeliveryAttempt.Outcome.SENDING: _("sending"),
     DeliveryAttempt.Outcome.INTERRUPTED: _("interrupted (the worker stopped)"),
     DeliveryAttempt.Outcome.DELIVERED: _("delivered"),
@@ -114,6 +116,11 @@ COLUMNS = (
 
 def export_columns(partner_names: dict[int, str]) -> tuple[Column, ...]:
     """Every column an export writes; never the signing secret."""
+
+    def partner_name(delivery: Delivery) -> str | None:
+        partner_id = selectors.partner_id_of(delivery)
+        return partner_names.get(partner_id) if partner_id is not None else None
+
     return (
         Column("id", _("ID"), "pk"),
         Column("created", _("Created"), "created_at"),
@@ -121,7 +128,7 @@ def export_columns(partner_names: dict[int, str]) -> tuple[Column, ...]:
         Column("transport", _("Transport")),
         Column("target", _("Target"), "target_url"),
         Column("route", _("Route")),
-        Column("partner", _("Partner"), lambda d: partner_names.get(selectors.partner_id_of(d))),
+        Column("partner", _("Partner"), partner_name),
         Column("state", _("State"), selectors.state_of),
         Column("attempts", _("Attempts"), "attempt_count"),
         Column("next_attempt", _("Next attempt"), "next_attempt_at"),
@@ -146,8 +153,8 @@ class Row:
 
     delivery: Delivery
     state: str
-    state_label: str
-    transport_label: str
+    state_label: str | Promise
+    transport_label: str | Promise
     target: str
     partner_id: int | None
     partner_name: str | None
@@ -179,23 +186,23 @@ def filtered_by_query(query: str):
     for name in BULK_IGNORED:
         params.pop(name, None)
     request = HttpRequest()
-    request.GET = params
+    request.GET = params  # type: ignore[assignment]  # the stubs allow only an immutable one
     queryset, _form, _q = LISTING.filtered(request, selectors.deliveries_for_list())
     return queryset, params.urlencode()
 
 
 @staff_view()
-def deliveries(request: HttpRequest) -> HttpResponse:
+def deliveries(request: StaffRequest) -> HttpResponse:
     queryset = selectors.deliveries_for_list()
     if wants_export(request):
         listing = dataclasses.replace(
             LISTING, export_columns=export_columns(selectors.all_partner_names())
         )
         return listing.export(request, queryset, "deliveries")
-    listing = LISTING.page(request, queryset)
+    page = LISTING.page(request, queryset)
     context = {
-        "listing": listing,
-        "rows": list_rows(listing.rows),
+        "listing": page,
+        "rows": list_rows(page.rows),
         "kinds": selectors.known_kinds(),
         "bulk_query": _bulk_query(request.GET),
         "search_hint": gettext("URL, kind, webhook id, dedupe key"),
@@ -213,10 +220,13 @@ def _bulk_query(params: QueryDict) -> str:
 
 def pretty_json(text: str | dict) -> str:
     """JSON indented for reading (the text as it is when it isn't JSON)."""
-    try:
-        value = json.loads(text) if isinstance(text, str) else text
-    except ValueError:
-        return text
+    if isinstance(text, str):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return text
+    else:
+        value = text
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
 
 
@@ -247,7 +257,7 @@ def _detail_context(delivery: Delivery) -> dict:
 
 
 @staff_view()
-def delivery(request: HttpRequest, pk: int) -> HttpResponse:
+def delivery(request: StaffRequest, pk: int) -> HttpResponse:
     found = selectors.delivery_detail(pk)
     context = _detail_context(found)
     if request.htmx and not request.htmx.boosted:
@@ -255,7 +265,7 @@ def delivery(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "staff/delivery.html", context)
 
 
-def _after_action(request: HttpRequest, pk: int) -> HttpResponse:
+def _after_action(request: StaffRequest, pk: int) -> HttpResponse:
     """Post/redirect/get without JavaScript; with htmx, the refreshed progress and the message."""
     if request.htmx:
         context = _detail_context(selectors.delivery_detail(pk)) | {"with_messages": True}
@@ -265,7 +275,7 @@ def _after_action(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view(roles.OPERATE)
 @require_POST
-def delivery_send_now(request: HttpRequest, pk: int) -> HttpResponse:
+def delivery_send_now(request: StaffRequest, pk: int) -> HttpResponse:
     found = get_object_or_404(Delivery, pk=pk)
     was_pending = found.status == selectors.Status.PENDING
     if outbox.delivery_send_now(delivery=found, actor=request.user):
@@ -280,7 +290,7 @@ def delivery_send_now(request: HttpRequest, pk: int) -> HttpResponse:
     return _after_action(request, pk)
 
 
-def _refused_as_superseded(request: HttpRequest, pk: int) -> bool:
+def _refused_as_superseded(request: StaffRequest, pk: int) -> bool:
     """Tell why a superseded delivery was not sent; False when it is not superseded."""
     found = list(
         Delivery.objects.filter(selectors.superseded_q(), pk=pk).values_list(
@@ -303,7 +313,7 @@ def _refused_as_superseded(request: HttpRequest, pk: int) -> bool:
 
 @staff_view(roles.OPERATE)
 @require_POST
-def delivery_replay(request: HttpRequest, pk: int) -> HttpResponse:
+def delivery_replay(request: StaffRequest, pk: int) -> HttpResponse:
     found = get_object_or_404(Delivery, pk=pk)
     if outbox.delivery_replay(delivery=found, actor=request.user):
         messages.success(request, gettext("Replayed: it is being sent again."))
@@ -317,7 +327,7 @@ def delivery_replay(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view(roles.OPERATE)
 @require_POST
-def deliveries_replay(request: HttpRequest) -> HttpResponse:
+def deliveries_replay(request: StaffRequest) -> HttpResponse:
     """Replay the list's filtered set: first a confirmation of how many, then do it."""
     queryset, query = filtered_by_query(request.POST.get("query", ""))
     back = reverse("staff:deliveries") + (f"?{query}" if query else "")

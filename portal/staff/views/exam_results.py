@@ -5,7 +5,8 @@ histogram, exports of the attempts and of every answer) and the item analysis of
 from dataclasses import replace
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.customers.models import Customer
 from portal.exams import selectors
 from portal.exams.models import Exam, Quiz
+from portal.http import StaffRequest
 from portal.staff.access import staff_view
 from portal.staff.listing import (
     ANY,
@@ -35,7 +37,7 @@ class ItemFilters(DateRangeMixin, FilterForm):
     are those with attempts at this exam (set per exam by `for_exam`)."""
 
     date_field = "start_at"
-    field_order = ("customer", "since", "until")
+    field_order: tuple[str, ...] = ("customer", "since", "until")
     exam_id: int | None = None
 
     customer = forms.ModelChoiceField(
@@ -44,8 +46,11 @@ class ItemFilters(DateRangeMixin, FilterForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = (
-            Customer.objects.filter(students__quizzes__exam_id=self.exam_id)
+        customer = self.fields["customer"]
+        assert isinstance(customer, forms.ModelChoiceField)
+        customer.queryset = (
+            # None (no exam given) is valid: Django reads `exam_id=None` as IS NULL.
+            Customer.objects.filter(students__quizzes__exam_id=self.exam_id)  # type: ignore[misc]
             .distinct()
             .order_by("name")
         )
@@ -163,7 +168,9 @@ def _exam(pk: int) -> Exam:
 
 
 def _for(listing: Listing, exam: Exam) -> Listing:
-    return replace(listing, filter_form=listing.filter_form.for_exam(exam))
+    filters = listing.filter_form
+    assert filters is not None and issubclass(filters, ItemFilters)  # this module's listings
+    return replace(listing, filter_form=filters.for_exam(exam))
 
 
 def _histogram(summary: selectors.ResultsSummary, pass_mark: float) -> list[tuple[str, int, str]]:
@@ -180,7 +187,7 @@ def _histogram(summary: selectors.ResultsSummary, pass_mark: float) -> list[tupl
 
 
 @staff_view()
-def exam_results(request: HttpRequest, pk: int) -> HttpResponse:
+def exam_results(request: StaffRequest, pk: int) -> HttpResponse:
     """The exam's attempts, one row each, with the totals of the filtered set."""
     exam = _exam(pk)
     listing = _for(LISTING, exam)
@@ -188,7 +195,9 @@ def exam_results(request: HttpRequest, pk: int) -> HttpResponse:
     if wants_export(request):
         return listing.export(request, quizzes, f"exam-{exam.pk}-attempts")
     page = listing.page(request, quizzes)
-    summary = selectors.results_summary(page.page.paginator.object_list)  # the filtered set
+    filtered = page.page.paginator.object_list  # the filtered set
+    assert isinstance(filtered, QuerySet)
+    summary = selectors.results_summary(filtered)
     context = {
         "exam": exam,
         "listing": page,
@@ -201,7 +210,7 @@ def exam_results(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view()
-def exam_answers(request: HttpRequest, pk: int) -> HttpResponse:
+def exam_answers(request: StaffRequest, pk: int) -> HttpResponse:
     """Every answer of the filtered attempts, one row each, as CSV or XLSX (same filters)."""
     exam = _exam(pk)
     if not wants_export(request):
@@ -213,13 +222,14 @@ def exam_answers(request: HttpRequest, pk: int) -> HttpResponse:
     filtered, _form, _q = listing.filtered(request, selectors.attempts(exam))
     sort = listing.sort_of(request)
     column = next(c for c in listing.columns if c.key == sort.lstrip("-"))
+    assert column.order_by is not None, "sort_of() names a sortable column"
     order = f"-{column.order_by}" if sort.startswith("-") else column.order_by
     rows = selectors.answers(filtered, order_by=(order,))
     return download(request, ANSWER_COLUMNS, rows, f"exam-{exam.pk}-answers")
 
 
 @staff_view()
-def exam_items(request: HttpRequest, pk: int) -> HttpResponse:
+def exam_items(request: StaffRequest, pk: int) -> HttpResponse:
     """Item analysis of the exam's completed attempts (filtered by date and customer)."""
     exam = _exam(pk)
     listing = _for(ITEM_LISTING, exam)

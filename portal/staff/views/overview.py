@@ -1,11 +1,12 @@
 """The console's front page: live figures of the three products and the outbox."""
 
 import jdatetime
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 
+from portal.http import StaffRequest
 from portal.staff import figures
 from portal.staff.access import staff_view
 from portal.staff.templatetags.staff import in_persian, persian
@@ -23,7 +24,7 @@ def chart(per_day) -> list[tuple[str, int]]:
 
 
 @staff_view()
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: StaffRequest) -> HttpResponse:
     try:
         days = int(request.GET.get("days", ""))
     except ValueError:

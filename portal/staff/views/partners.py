@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models import CharField, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from integrations.models import Delivery
+from portal.http import StaffRequest
 from portal.partners import secrets
 from portal.partners.models import Partner, validate_jwt_secret
 from portal.roleplays import partners as partner_services
@@ -78,7 +79,9 @@ class PartnerForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["clusters"].queryset = Cluster.objects.order_by("cluster_name", "pk")
+        clusters = self.fields["clusters"]
+        assert isinstance(clusters, forms.ModelMultipleChoiceField)
+        clusters.queryset = Cluster.objects.order_by("cluster_name", "pk")
 
 
 class GraceForm(forms.Form):
@@ -179,7 +182,7 @@ def partner_rows() -> QuerySet[Partner]:
 
 
 @staff_view()
-def partners(request: HttpRequest) -> HttpResponse:
+def partners(request: StaffRequest) -> HttpResponse:
     rows = partner_rows()
     if wants_export(request):
         return PARTNERS.export(request, rows, "partners")
@@ -192,7 +195,7 @@ def _shared_secret() -> bool:
     return bool(settings.Q3_INTEGRATION_SECRET)
 
 
-def _saved_message(request: HttpRequest, partner: Partner, queued: int, verb: str) -> None:
+def _saved_message(request: StaffRequest, partner: Partner, queued: int, verb: str) -> None:
     text = verb % {"name": partner.name}
     if queued:
         text += " " + ngettext(
@@ -204,7 +207,7 @@ def _saved_message(request: HttpRequest, partner: Partner, queued: int, verb: st
 
 
 @staff_view(roles.OPERATE)
-def partner_create(request: HttpRequest) -> HttpResponse:
+def partner_create(request: StaffRequest) -> HttpResponse:
     form = PartnerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -227,7 +230,7 @@ def partner_create(request: HttpRequest) -> HttpResponse:
 # --- one partner
 
 
-def _detail_context(request: HttpRequest, partner: Partner, **extra) -> dict:
+def _detail_context(request: StaffRequest, partner: Partner, **extra) -> dict:
     counts = Delivery.objects.filter(route__startswith=f"partner:{partner.pk}:").aggregate(
         pending=Count("pk", filter=Q(status=Delivery.Status.PENDING)),
         dead=Count("pk", filter=Q(status=Delivery.Status.DEAD)),
@@ -245,7 +248,7 @@ def _detail_context(request: HttpRequest, partner: Partner, **extra) -> dict:
 
 
 @staff_view()
-def partner(request: HttpRequest, pk: int) -> HttpResponse:
+def partner(request: StaffRequest, pk: int) -> HttpResponse:
     partner = get_object_or_404(Partner, pk=pk)
     context = _detail_context(
         request,
@@ -256,7 +259,7 @@ def partner(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, DETAIL, context)
 
 
-def _back(request: HttpRequest, partner: Partner, status: int = 200, **extra) -> HttpResponse:
+def _back(request: StaffRequest, partner: Partner, status: int = 200, **extra) -> HttpResponse:
     """After an action: the partner's page (htmx: its updated body, with the messages).
 
     With `extra` forms carrying errors, the page is rendered rather than redirected to."""
@@ -269,7 +272,7 @@ def _back(request: HttpRequest, partner: Partner, status: int = 200, **extra) ->
 
 
 @staff_view(roles.OPERATE)
-def partner_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def partner_edit(request: StaffRequest, pk: int) -> HttpResponse:
     partner = get_object_or_404(Partner, pk=pk)
     form = PartnerForm(request.POST or None, instance=partner)
     if request.method == "POST" and form.is_valid():
@@ -291,7 +294,7 @@ def partner_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view(roles.OPERATE)
 @require_POST
-def partner_rotate_webhook_secret(request: HttpRequest, pk: int) -> HttpResponse:
+def partner_rotate_webhook_secret(request: StaffRequest, pk: int) -> HttpResponse:
     partner = get_object_or_404(Partner, pk=pk)
     form = WebhookSecretForm(request.POST)
     if not form.is_valid():
@@ -317,7 +320,7 @@ def partner_rotate_webhook_secret(request: HttpRequest, pk: int) -> HttpResponse
 
 @staff_view(roles.OPERATE)
 @require_POST
-def partner_set_jwt_secret(request: HttpRequest, pk: int) -> HttpResponse:
+def partner_set_jwt_secret(request: StaffRequest, pk: int) -> HttpResponse:
     partner = get_object_or_404(Partner, pk=pk)
     form = JwtSecretForm(request.POST)
     if not form.is_valid():
@@ -345,7 +348,7 @@ def partner_set_jwt_secret(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view(roles.OPERATE)
 @require_POST
-def partner_end_grace(request: HttpRequest, pk: int) -> HttpResponse:
+def partner_end_grace(request: StaffRequest, pk: int) -> HttpResponse:
     partner = get_object_or_404(Partner, pk=pk)
     secrets.partner_end_grace(partner=partner, actor=request.user)
     messages.success(
@@ -357,7 +360,7 @@ def partner_end_grace(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view(roles.OPERATE)
 @require_POST
-def partner_push_metadata(request: HttpRequest, pk: int) -> HttpResponse:
+def partner_push_metadata(request: StaffRequest, pk: int) -> HttpResponse:
     partner = get_object_or_404(Partner, pk=pk)
     queued = partner_services.partner_push_metadata(partner=partner, actor=request.user)
     if queued:

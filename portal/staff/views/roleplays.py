@@ -7,7 +7,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from integrations.models import Delivery
 from portal import outbox
+from portal.http import StaffRequest
 from portal.partners.models import Partner
 from portal.roleplays import selectors
 from portal.roleplays.models import Assessment, Cluster, Competency
@@ -45,7 +46,7 @@ class AssessmentFilters(DateRangeMixin, FilterForm):
     date_field = "created_at"
     field_order = ("cluster", "partner", "state", "results", "since", "until")
 
-    cluster = forms.ModelChoiceField(
+    cluster: forms.ModelChoiceField | None = forms.ModelChoiceField(  # None in a subclass: no field
         label=gettext_lazy("Cluster"),
         queryset=Cluster.objects.order_by("cluster_name"),
         required=False,
@@ -171,7 +172,7 @@ def result_columns(competencies: list[Competency]) -> list[Column]:
     return columns
 
 
-def _export(request: HttpRequest, listing: Listing, queryset: QuerySet, filename: str):
+def _export(request: StaffRequest, listing: Listing, queryset: QuerySet, filename: str):
     """The filtered assessments, one row each, with the marks their results delivery carries
     (read from its JSON body in the row, so no query per row)."""
     filtered, _form, _q = listing.filtered(request, queryset)
@@ -181,7 +182,7 @@ def _export(request: HttpRequest, listing: Listing, queryset: QuerySet, filename
 
 
 def _list_response(
-    request: HttpRequest, listing: Listing, queryset: QuerySet, template: str, context: dict
+    request: StaffRequest, listing: Listing, queryset: QuerySet, template: str, context: dict
 ) -> HttpResponse:
     page = listing.page(request, queryset)
     context = context | {"listing": page, "search_hint": _("Candidate id or name, cluster")}
@@ -189,7 +190,7 @@ def _list_response(
 
 
 @staff_view()
-def roleplays(request: HttpRequest) -> HttpResponse:
+def roleplays(request: StaffRequest) -> HttpResponse:
     """Every assessment, any cluster; the clusters above it with their counts."""
     if wants_export(request):
         assessments = selectors.assessments(with_payload=True)
@@ -205,7 +206,7 @@ def roleplays(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view()
-def roleplay_cluster(request: HttpRequest, pk: int) -> HttpResponse:
+def roleplay_cluster(request: StaffRequest, pk: int) -> HttpResponse:
     """One cluster: its roleplays and competencies, and its assessments."""
     cluster = get_object_or_404(Cluster, pk=pk)
     if wants_export(request):
@@ -236,7 +237,7 @@ def _assessment(pk: int) -> Assessment:
 
 
 @staff_view()
-def assessment(request: HttpRequest, pk: int) -> HttpResponse:
+def assessment(request: StaffRequest, pk: int) -> HttpResponse:
     """One assessment: its roleplays with marks, stakeholders met and time taken, and the
     delivery of its results."""
     found = _assessment(pk)
@@ -248,7 +249,7 @@ def assessment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view(roles.OPERATE)
 @require_POST
-def assessment_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def assessment_resend(request: StaffRequest, pk: int) -> HttpResponse:
     """Send the assessment's results to the partner again, now (audited)."""
     found = _assessment(pk)
     delivery = selectors.results_delivery(found)

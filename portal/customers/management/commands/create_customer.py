@@ -48,10 +48,9 @@ class Command(BaseCommand):
             raise CommandError("The customer name must not be empty.")
         hosts = parse_hosts(options["allowed_callback_hosts"])
         with transaction.atomic():
-            customer = Customer.objects.filter(name=name).first()
-            created = customer is None
-            if created:
-                customer = customer_create(name=name, actor=None, note=NOTE)
+            found = Customer.objects.filter(name=name).first()
+            created = found is None
+            customer = customer_create(name=name, actor=None, note=NOTE) if found is None else found
             if not customer.is_active:
                 raise CommandError(
                     f"Customer {name!r} is deactivated, so a new token would not authenticate. "

@@ -43,10 +43,9 @@ class Command(BaseCommand):
         User = get_user_model()
         password = options.get("password")
         with transaction.atomic():
-            user = User.objects.filter(username__iexact=email).first()
-            created = user is None
-            if created:
-                user = User(username=email, email=email)
+            found = User.objects.filter(username__iexact=email).first()
+            created = found is None
+            user = User(username=email, email=email) if found is None else found
             user.is_staff = True
             user.is_active = True
             user.is_superuser = superuser or user.is_superuser
