@@ -19,9 +19,10 @@ from ninja.renderers import JSONRenderer
 from pydantic import BaseModel, StringConstraints, field_validator
 
 from api.fields import EmailOrBlank, Int, Line, RequestModel, Text
+from integrations.models import Delivery
 from portal import errors
 from portal import health as portal_health
-from portal.scorecards import leads, limits, services, visitor
+from portal.scorecards import leads, limits, selectors, services, visitor
 from portal.scorecards import results as stored_results
 from portal.scorecards.models import Visit  # the seed's assessment, by its assessmentId
 from portal.scorecards.origin import same_site_json
@@ -512,8 +513,6 @@ test_router.add_decorator(same_site_json, mode="view")
 @test_router.get("/test/sample-assessment", include_in_schema=False)
 def sample_assessment(request: HttpRequest):
     """Sample results for UI work: the active scorecard answered with middle answers."""
-    from portal.scorecards import selectors
-
     scorecard = selectors.active_scorecard()
     if scorecard is None:
         raise ScorecardError("SERVICE_UNAVAILABLE", "No scorecard.", status=503)
@@ -524,7 +523,7 @@ def sample_assessment(request: HttpRequest):
         email="sample@example.com",
         company="Sample Corp",
     )
-    result = services.score(scorecard, visit)
+    result = selectors.score_visit(scorecard, visit)
     return {
         "assessmentId": visit.assessment_id,
         "totalScore": result.total,
@@ -538,8 +537,6 @@ def sample_assessment(request: HttpRequest):
 @test_router.post("/test/simulate-hubspot-failure", include_in_schema=False)
 def simulate_hubspot_failure(request: HttpRequest):
     """Mark this session's latest HubSpot sync as failed, to see how the UI reports it."""
-    from integrations.models import Delivery
-
     session = visitor.current_session(request)
     visit = Visit.objects.filter(session=session, hubspot_delivery__isnull=False).first()
     if session is None or visit is None:

@@ -22,6 +22,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from integrations import hubspot
+from integrations.models import Delivery
 from portal import metrics
 
 logger = logging.getLogger(__name__)
@@ -132,9 +134,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
 # --- the seed's status page (/api/health) ----------------------------------------------------
 
 
-def _last_attempted(transport: str):
-    from integrations.models import Delivery
-
+def _last_attempted(transport: str) -> Delivery | None:
     return (
         Delivery.objects.filter(transport=transport)
         .exclude(attempt_count=0)
@@ -147,12 +147,7 @@ def status_report(*, version: str) -> dict:
     """The seed's HealthResponse: real checks (database, queue, HubSpot, e-mail) and rolling
     figures. `unhealthy` when the database is down, `degraded` when the queue, HubSpot (once
     configured) or e-mail is; the caller answers 503 for `unhealthy`."""
-    # Imported here: this module is loaded with the logging configuration (portal.logs →
-    # portal.prometheus), before Django's apps, and a model can't be imported then.
     from huey.contrib.djhuey import HUEY
-
-    from integrations import hubspot
-    from integrations.models import Delivery
 
     services_state: dict[str, str] = {}
     started = time.perf_counter()

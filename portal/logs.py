@@ -1,15 +1,13 @@
-"""What the portal writes to its logs: one line per request, and the JSON format for machines.
+"""What the portal writes to its logs: one line per request.
 
 Every line carries the request id (portal.request_id): the served request's, or in a Huey task
 the id of the request that enqueued it (portal.queue). `LOG_FORMAT=json` writes one JSON object
-per line (docs/operations.md, "Logs").
+per line (portal.logformat; docs/operations.md, "Logs").
 """
 
-import json
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
@@ -17,28 +15,6 @@ from django.http import HttpRequest, HttpResponseBase
 from portal import prometheus
 
 request_logger = logging.getLogger("portal.request")
-
-# The LogRecord's own attributes: anything else on a record was passed in `extra=` and is a field.
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request"}
-
-
-class JsonFormatter(logging.Formatter):
-    """{"time", "level", "logger", "request_id", "message", …extra fields, "exc_info"?}."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "request_id": getattr(record, "request_id", "-"),
-            "message": record.getMessage(),
-        }
-        for key, value in vars(record).items():
-            if key not in _STANDARD and key not in entry:
-                entry[key] = value if isinstance(value, str | int | float | bool) else str(value)
-        if record.exc_info:
-            entry["exc_info"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
 
 
 def route_of(request: HttpRequest) -> str:

@@ -13,7 +13,7 @@ local agent). Two kinds of figures:
 import hmac
 import ipaddress
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 from django.db.models import Count, Min
@@ -28,11 +28,13 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from integrations.models import Delivery
 from portal import health
+from portal.exams.models import Quiz
 
 # Counted per process; in multiprocess mode the values live in files, not in this registry.
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -61,9 +63,6 @@ class StateCollector(Collector):
     """Gauges read at scrape time, so that every scrape (from any worker) sees the same state."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from integrations.models import Delivery
-        from portal.exams.models import Quiz
-
         deliveries = GaugeMetricFamily(
             "portal_deliveries",
             "Deliveries in the outbox, by status and kind.",
@@ -135,7 +134,7 @@ class _Forward(Collector):
     def __init__(self, source: CollectorRegistry) -> None:
         self.source = source
 
-    def collect(self) -> Iterator:
+    def collect(self) -> Iterable[Metric]:
         return self.source.collect()
 
 

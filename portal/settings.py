@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -123,8 +124,10 @@ DB_CONN_MAX_AGE = int(os.environ.get("DB_CONN_MAX_AGE", "600"))
 # PostgreSQL only: a pool per process (psycopg's) of at most this many connections, shared by its
 # threads, instead of one persistent connection per thread. Unset: no pool.
 DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", "0"))
+# The settings dicts hold values of several kinds: typed as django-stubs types Django's own.
+DATABASES: dict[str, dict[str, Any]]
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE)}
+    DATABASES = {"default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE))}
     if DB_POOL_MAX_SIZE:
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them instead
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
@@ -165,7 +168,7 @@ LOGIN_URL = "staff:login"
 LOGIN_REDIRECT_URL = "staff:overview"
 
 REDIS_URL = os.environ.get("HUEY_REDIS_URL", "")
-HUEY = {
+HUEY: dict[str, Any] = {
     "name": os.environ.get("HUEY_NAME", "portal"),
     "immediate": env_bool("HUEY_IMMEDIATE", False),
     "utc": True,
@@ -256,6 +259,7 @@ SECURITY_EXTRA_HEADERS = {"X-XSS-Protection": "1; mode=block"}
 # makes it). The default cache is shared by every web worker: Redis, or the database
 # (`manage.py createcachetable` makes its table; the test runner does so itself). Never
 # per-process memory.
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -313,7 +317,7 @@ LOGGING = {
     },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
-        "json": {"()": "portal.logs.JsonFormatter"},
+        "json": {"()": "portal.logformat.JsonFormatter"},
     },
     "handlers": {
         "console": {
@@ -352,6 +356,7 @@ DELIVERY_CLAIM_SECONDS = float(os.environ.get("DELIVERY_CLAIM_SECONDS", "300"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "AI Reality Check <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+MAILERS: dict[str, dict[str, Any]]
 if os.environ.get("EMAIL_BACKEND") or (DEBUG and not EMAIL_HOST):
     MAILERS = {
         "default": {

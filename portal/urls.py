@@ -7,8 +7,8 @@ from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
 from ninja import NinjaAPI
 
-from api.exams import answer_shortcut, launch_shortcut
 from api.main import api
+from api.shortcuts import answer_shortcut, launch_shortcut
 from portal import health, prometheus
 
 
@@ -33,7 +33,7 @@ def patterns(partner_api: NinjaAPI) -> list[URLPattern | URLResolver]:
         path("healthz", health.healthz, name="healthz"),
         path("readyz", health.readyz, name="readyz"),
         path("metrics", prometheus.metrics_view, name="metrics"),
-        # Exam day's two hottest requests, their common case in front of the API (api/exams.py).
+        # Exam day's two hottest requests, their common case in front of the API (api/shortcuts.py).
         path("api/launch/<str:launch_id>/answer/", answer_shortcut),
         path("api/integration/exams/launch/", launch_shortcut),
         path("api/", partner_api.urls),

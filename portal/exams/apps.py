@@ -2,12 +2,12 @@ from django.apps import AppConfig
 from django.db import connections
 from django.db.models.signals import post_migrate
 
+from portal.exams import history  # no model: safe before the apps are ready
+
 
 def _answer_history_trigger(sender: AppConfig, using: str, **kwargs) -> None:
     """After every migrate: SQLite drops the history trigger when a migration rebuilds the
     items' table (portal.exams.history)."""
-    from portal.exams import history
-
     history.ensure_trigger(connections[using])
 
 

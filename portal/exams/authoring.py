@@ -37,7 +37,6 @@ __all__ = [
     "ExamSettingsIn",
     "QuestionIn",
     "exam_create",
-    "exam_export",
     "exam_import",
     "exam_set_active",
     "exam_update_settings",
@@ -377,13 +376,6 @@ def exam_import(
         )
     _refresh(exam, locked)
     return exam
-
-
-def exam_export(exam: Exam) -> dict:
-    """The exam and its live bank, in order, as a portal-exam/1 document."""
-    from portal.exams.transfer import export_exam
-
-    return export_exam(exam)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ authoring services (portal/exams/authoring.py), like the console and the admin.
 from typing import Any
 
 from portal.customers.models import Customer
+from portal.exams.authoring import AuthoringError, exam_import, parse
 from portal.exams.models import Exam
 from portal.exams.schema import FORMAT, QUESTION_FIELDS, ExamFile
 from portal.jsonformat import FormatError, plain_number
@@ -49,8 +50,6 @@ def export_exam(exam: Exam) -> dict:
 
 def validate(data: Any) -> ExamFile:
     """The document checked against the format, before anything is written."""
-    from portal.exams.authoring import AuthoringError, parse
-
     if not isinstance(data, dict):
         raise ExamFormatError("The document must be a JSON object.")
     try:
@@ -65,8 +64,6 @@ def import_exam(data: dict, *, customer: Customer, exam: Exam | None = None) -> 
     All or nothing. An exam that has quizzes keeps its id and its drawn questions (retired,
     so the quizzes keep what they saw); see authoring.exam_import. Audited as the system.
     """
-    from portal.exams.authoring import AuthoringError, exam_import
-
     try:
         return exam_import(customer=customer, document=data, actor=None, exam=exam)
     except AuthoringError as error:

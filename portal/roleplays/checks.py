@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
 from django.db import DatabaseError
 
+from portal.partners.models import Partner  # loaded from RoleplaysConfig.ready()
+
 
 def check_partner_jwt_secrets(
     app_configs: Sequence[AppConfig] | None = None,
@@ -19,8 +21,6 @@ def check_partner_jwt_secrets(
     Q3_INTEGRATION_SECRET, the default, is refused by the settings already. A database that
     is not there yet (before the first migrate) is not this check's business.
     """
-    from portal.partners.models import Partner
-
     minimum = settings.MIN_JWT_SECRET_BYTES
     try:
         partners = list(
@@ -49,8 +49,6 @@ def check_partner_secrets_are_distinct(
 ) -> list[CheckMessage]:
     """The request names no partner: the secret that verifies a token says who sent it. Two
     active partners signing with one secret could launch as each other."""
-    from portal.partners.models import Partner
-
     try:
         partners = list(Partner.objects.filter(is_active=True).only("name", "jwt_secret"))
     except DatabaseError:

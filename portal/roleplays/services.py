@@ -14,8 +14,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from integrations.deliveries import enqueue_delivery
 from portal.jsonformat import plain_number
 from portal.partners.models import ROUTE_METADATA, ROUTE_RESULTS, ROUTE_URL
+from portal.roleplays import payloads
 from portal.roleplays.models import (
     Assessment,
     Cluster,
@@ -139,7 +141,8 @@ def progress(content: RoleplayContent, attempt: RoleplayAttempt) -> Progress:
         while turn is not None and turn.pk not in seen:
             seen.add(turn.pk)
             options = {o.pk: o for o in content.options[turn.pk]}
-            option = options.get(chosen.get(turn.pk))
+            option_id = chosen.get(turn.pk)
+            option = options.get(option_id) if option_id is not None else None
             conversation.exchanges.append(Exchange(turn, option))
             if option is None:
                 if current_turn is None:
@@ -461,8 +464,6 @@ def results_dedupe_key(assessment_pk: int) -> str:
 def complete_assessment(assessment: Assessment, *, idle_since: datetime | None = None) -> bool:
     """Mark complete and put the results in the outbox, in the same transaction. With
     `idle_since`, only when the candidate has shown no sign of life since then."""
-    from integrations.deliveries import enqueue_delivery
-
     still_open = Assessment.objects.filter(pk=assessment.pk, status=Assessment.Status.IN_PROGRESS)
     if idle_since is not None:
         still_open = still_open.filter(last_activity_at__lt=idle_since)
@@ -495,9 +496,6 @@ def push_cluster_metadata(cluster: Cluster, partners=None) -> int:
     """Queue the cluster's metadata for each partner allowed to launch it (call inside the
     transaction that changed the cluster). Older metadata of the cluster still pending for a
     partner is superseded: never sent."""
-    from integrations.deliveries import enqueue_delivery
-    from portal.roleplays import payloads
-
     partners = cluster.partners.filter(is_active=True) if partners is None else partners
     payload = payloads.cluster_metadata(cluster)
     count = 0

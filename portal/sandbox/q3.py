@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations import http, signing
+from portal.roleplays import schemas  # the published JSON Schemas of seed 000
 from portal.sandbox.models import Q3Account, ReceivedWebhook
 
 TOKEN_LIFETIME_SECONDS = 15 * 60
@@ -44,8 +45,6 @@ def _receive(request: HttpRequest, kind: str, reply) -> JsonResponse:
     if account is None or not signing.verify(account.webhook_secret, request.headers, request.body):
         return JsonResponse({"success": False, "detail": "Invalid webhook signature"}, status=401)
     webhook_id = request.headers.get("webhook-id", "")
-    from portal.roleplays import schemas  # the published JSON Schemas of seed 000
-
     try:
         payload = json.loads(request.body)
         schemas.validate(kind, payload)
@@ -96,7 +95,8 @@ def _clusters() -> dict[str, dict]:
         kind="cluster_metadata_sync", signature_valid=True, payload__isnull=False
     )
     for hook in received:
-        known.setdefault(hook.payload["cluster_id"], hook.payload)
+        if hook.payload is not None:  # filtered above; says so to the type checker
+            known.setdefault(hook.payload["cluster_id"], hook.payload)
     return known
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from portal.scorecards import selectors
 from portal.scorecards.content import TRANSLATIONS, translated
 from portal.scorecards.models import Scorecard, Visit
 from scoring import scorecard as scoring
@@ -118,10 +119,8 @@ def stored(visit: Visit) -> dict[str, Any]:
         return visit.result
     if visit.completed_at is None:
         raise ValueError("only a completed visit has a result")
-    from portal.scorecards import selectors, services  # both import this module
-
     scorecard = selectors.scorecard_by_id(visit.scorecard_id)
-    return build(scorecard, services.score(scorecard, visit))
+    return build(scorecard, selectors.score_visit(scorecard, visit))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,11 +158,10 @@ def iso(moment: datetime | None) -> str | None:
 def benchmarks(visit: Visit) -> dict[str, float | int]:
     """From real completed assessments of this scorecard version: the count always, the
     average and this visit's percentile only once there are BENCHMARK_MINIMUM of them."""
-    scores = list(
-        Visit.objects.filter(
-            scorecard_id=visit.scorecard_id, completed_at__isnull=False
-        ).values_list("total_score", flat=True)
-    )
+    totals = Visit.objects.filter(
+        scorecard_id=visit.scorecard_id, completed_at__isnull=False
+    ).values_list("total_score", flat=True)
+    scores = [s for s in totals if s is not None]  # a completed visit has its score
     figures: dict[str, float | int] = {"similarCompanies": len(scores)}
     if len(scores) >= BENCHMARK_MINIMUM and visit.total_score is not None:
         figures["industryAverage"] = round(sum(scores) / len(scores))
@@ -323,3 +321,81 @@ def picture(result: dict[str, Any], scorecard: Scorecard, language: str) -> Pict
         for section in result["sections"]
     )
     return Picture(total=result["totalScore"], band=yours, bands=bands, areas=areas)
+
+
+# ---------------------------------------------------------------------------------------------
+# A result as the staff console's lead page reviews it
+
+
+@dataclass(frozen=True)
+class Answer:
+    qid: str
+    question: str
+    letter: str  # "" when unanswered
+    answer: str
+    points: int
+    max_points: int
+
+
+@dataclass(frozen=True)
+class StepReview:
+    number: int  # 1-based, as the visitor saw it
+    name: str
+    weight: int  # per cent
+    score: int
+    answers: tuple[Answer, ...]
+
+
+@dataclass(frozen=True)
+class RecommendationShown:
+    section: str
+    priority: str
+    title: str
+    description: str
+    action_items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VisitReview:
+    """A completed visit as its visitor answered it, step by step, and what they were told."""
+
+    steps: tuple[StepReview, ...]
+    recommendations: tuple[RecommendationShown, ...]
+
+
+def visit_review(visit: Visit) -> VisitReview:
+    """The visit's answers with each question's and answer's text, and the recommendations its
+    results page shows: its stored result, as the visitor saw it at submit."""
+    result = stored(visit)
+    names = section_names(result)
+    steps = tuple(
+        StepReview(
+            number=index + 1,
+            name=section["name"],
+            weight=round(section["weight"] * 100),
+            score=section["score"],
+            answers=tuple(
+                Answer(
+                    qid=q["id"],
+                    question=q["question"],
+                    letter=q["answer"],
+                    answer=q["answerText"],
+                    points=q["points"],
+                    max_points=q["maxPoints"],
+                )
+                for q in section["questions"]
+            ),
+        )
+        for index, section in enumerate(result["sections"])
+    )
+    recommendations = tuple(
+        RecommendationShown(
+            section=names.get(r["category"], r["category"]),
+            priority=r["priority"],
+            title=r["title"],
+            description=r["description"],
+            action_items=tuple(r["actionItems"]),
+        )
+        for r in result["recommendations"]
+    )
+    return VisitReview(steps=steps, recommendations=recommendations)

@@ -2,14 +2,13 @@
 reading leads (completed visits) for the staff console."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from django.db import connections, router
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from integrations.models import Delivery
 from portal.db import Columns
-from portal.scorecards import results, rows
+from portal.scorecards import rows
 from portal.scorecards.models import (
     Choice,
     Question,
@@ -91,7 +90,9 @@ def content_of_row(columns: Columns, connection, values: Sequence) -> Scorecard:
     cached = _CONTENT.get(raw[1][columns.pk_index])
     if cached is not None and cached.__dict__.get("content_raw_row") == raw:
         return cached
-    scorecard = with_content(columns.build(connection, raw[1]))
+    row = columns.build(connection, raw[1])
+    assert isinstance(row, Scorecard)  # `columns` are Scorecard's
+    scorecard = with_content(row)
     scorecard.content_raw_row = raw
     return scorecard
 
@@ -196,8 +197,14 @@ def score_answers(
     )
 
 
+def score_visit(scorecard: Scorecard, visit: Visit) -> scoring.ScorecardResult:
+    """Score a visit's answers with the contact it gave (its company first from the visit)."""
+    contact = {"company": visit.company, **visit.contact_info}
+    return score_answers(scorecard, visit.responses, email=visit.email, contact=contact)
+
+
 # ---------------------------------------------------------------------------------------------
-# Leads, for the staff console: completed visits, their deliveries' states, their answers
+# Leads, for the staff console: completed visits and their deliveries' states
 
 
 def completed_visits() -> QuerySet[Visit]:
@@ -232,77 +239,3 @@ def contact_name(visit: Visit) -> str:
     """The lead's first and last name as they gave them ("" when they gave neither)."""
     contact = visit.contact_info or {}
     return " ".join(p for p in (contact.get("firstName"), contact.get("lastName")) if p)
-
-
-@dataclass(frozen=True)
-class Answer:
-    qid: str
-    question: str
-    letter: str  # "" when unanswered
-    answer: str
-    points: int
-    max_points: int
-
-
-@dataclass(frozen=True)
-class StepReview:
-    number: int  # 1-based, as the visitor saw it
-    name: str
-    weight: int  # per cent
-    score: int
-    answers: tuple[Answer, ...]
-
-
-@dataclass(frozen=True)
-class RecommendationShown:
-    section: str
-    priority: str
-    title: str
-    description: str
-    action_items: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class VisitReview:
-    """A completed visit as its visitor answered it, step by step, and what they were told."""
-
-    steps: tuple[StepReview, ...]
-    recommendations: tuple[RecommendationShown, ...]
-
-
-def visit_review(visit: Visit) -> VisitReview:
-    """The visit's answers with each question's and answer's text, and the recommendations its
-    results page shows: its stored result, as the visitor saw it at submit."""
-    result = results.stored(visit)
-    names = results.section_names(result)
-    steps = tuple(
-        StepReview(
-            number=index + 1,
-            name=section["name"],
-            weight=round(section["weight"] * 100),
-            score=section["score"],
-            answers=tuple(
-                Answer(
-                    qid=q["id"],
-                    question=q["question"],
-                    letter=q["answer"],
-                    answer=q["answerText"],
-                    points=q["points"],
-                    max_points=q["maxPoints"],
-                )
-                for q in section["questions"]
-            ),
-        )
-        for index, section in enumerate(result["sections"])
-    )
-    recommendations = tuple(
-        RecommendationShown(
-            section=names.get(r["category"], r["category"]),
-            priority=r["priority"],
-            title=r["title"],
-            description=r["description"],
-            action_items=tuple(r["actionItems"]),
-        )
-        for r in result["recommendations"]
-    )
-    return VisitReview(steps=steps, recommendations=recommendations)

@@ -7,6 +7,7 @@ import secrets
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -17,9 +18,8 @@ from django.http import HttpResponseBase
 from django.utils import timezone
 
 from portal.db import Columns
-from portal.scorecards import results, rows, selectors
+from portal.scorecards import leads, results, rows, selectors
 from portal.scorecards.models import Scorecard, Visit, VisitorSession
-from scoring import scorecard as scoring
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +92,10 @@ def live_session(session_id: str, *, with_visit: bool = False) -> VisitorSession
         session = visit.session
         session._open_visit = visit
         return session
-    session = _session_by_cookie(session_id, now)
-    if session is not None:
-        session._open_visit = None
-    return session
+    found = _session_by_cookie(session_id, now)
+    if found is not None:
+        found._open_visit = None
+    return found
 
 
 def _connection(model, *, write: bool = False):
@@ -152,7 +152,7 @@ def _extended_by_cookie(session_id: str, now) -> VisitorSession | None:
     connection = _connection(VisitorSession, write=True)
     sql, columns = _prepared("extend", connection, _extend_sql)
     moment = _moment(now, connection)
-    field = VisitorSession._meta.get_field
+    field = partial(rows.column_field, VisitorSession)
     params = [
         field("last_activity").get_db_prep_value(now, connection),
         field("expires_at").get_db_prep_value(now + SESSION_LIFETIME, connection),
@@ -257,7 +257,7 @@ def _extend(session: VisitorSession) -> None:
     """Store the session's new last_activity and expires_at."""
     connection = _connection(VisitorSession, write=True)
     (sql,) = _prepared("extend by pk", connection, _extend_by_pk_sql)
-    field = VisitorSession._meta.get_field
+    field = partial(rows.column_field, VisitorSession)
     params = [
         field("last_activity").get_db_prep_value(session.last_activity, connection),
         field("expires_at").get_db_prep_value(session.expires_at, connection),
@@ -537,8 +537,6 @@ def submit(
     """Score the visit, store the result as shown (portal.scorecards.results) and queue the
     lead (HubSpot) and the results e-mail, all in one transaction. A second submit (double
     click) answers the same stored result."""
-    from portal.scorecards import leads
-
     session.__dict__.pop("_open_visit", None)  # read again, locked
     connection = _connection(Visit, write=True)
     with transaction.atomic(using=connection.alias):
@@ -573,7 +571,7 @@ def submit(
         visit.completion_time = completion_time
         visit.steps_completed = TOTAL_STEPS
         try:
-            result = score(scorecard, visit)
+            result = selectors.score_visit(scorecard, visit)
         except ValueError as error:
             # Only content that breaks the format's rules gets here (validated answers cannot):
             # content edited outside the loader and the admin, which both validate.
@@ -647,7 +645,7 @@ SUBMITTED_FIELDS = (
 
 
 def _submitted_sql(connection, name) -> tuple:
-    fields = [Visit._meta.get_field(field) for field in SUBMITTED_FIELDS]
+    fields = [rows.column_field(Visit, field) for field in SUBMITTED_FIELDS]
     sets = ", ".join(f"{name(field.column)} = %s" for field in fields)
     sql = f"UPDATE {name(Visit._meta.db_table)} SET {sets} WHERE {name('id')} = %s"
     return sql, fields
@@ -659,8 +657,3 @@ def _store_submitted(visit: Visit, connection) -> None:
     params = [field.get_db_prep_save(getattr(visit, field.attname), connection) for field in fields]
     with rows.cursor(connection) as cursor:
         cursor.execute(sql, [*params, visit.pk])
-
-
-def score(scorecard: Scorecard, visit: Visit) -> scoring.ScorecardResult:
-    contact = {"company": visit.company, **visit.contact_info}
-    return selectors.score_answers(scorecard, visit.responses, email=visit.email, contact=contact)

@@ -5,6 +5,11 @@ manages customers, tokens and partners; author also edits exams, clusters and sc
 content. A superuser can do everything. The data migration 0002 creates the groups.
 """
 
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+
+from portal.staff.models import Console
+
 VIEW = "staff.view_console"
 OPERATE = "staff.operate"
 AUTHOR = "staff.author"
@@ -27,11 +32,6 @@ def role_names(user) -> list[str]:
 def ensure_roles() -> None:
     """Create the role groups with their permissions if they are missing (the data migration
     does this; a database flushed by a test loses them)."""
-    from django.contrib.auth.models import Group, Permission
-    from django.contrib.contenttypes.models import ContentType
-
-    from portal.staff.models import Console
-
     content_type = ContentType.objects.get_for_model(Console, for_concrete_model=False)
     for codename, name in Console._meta.permissions:
         Permission.objects.get_or_create(

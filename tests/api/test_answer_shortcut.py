@@ -1,4 +1,4 @@
-"""The autosave's shortcut (api/exams.py, answer_shortcut) answers exactly as the API operation
+"""The autosave's shortcut (api/shortcuts.py, answer_shortcut) answers exactly as the API operation
 does: the same body, status and headers whether the common case is saved by the shortcut or a
 less common body goes on to the operation; and everything it can't save goes on."""
 

@@ -10,7 +10,7 @@ from portal.audit.models import AuditEntry
 from portal.exams import authoring, services
 from portal.exams.authoring import AuthoringError
 from portal.exams.models import Exam, Question, Quiz, QuizQuestion
-from portal.exams.transfer import import_exam
+from portal.exams.transfer import export_exam, import_exam
 from tests.factories import CALLBACK, make_exam
 
 LAUNCH_PATH = "/api/integration/exams/launch/"
@@ -76,7 +76,7 @@ def actions(exam: Exam) -> list[str]:
 
 
 def live_texts(exam: Exam) -> list[str]:
-    return [q["description"] for q in authoring.exam_export(exam)["exam"]["questions"]]
+    return [q["description"] for q in export_exam(exam)["exam"]["questions"]]
 
 
 @pytest.fixture
@@ -401,7 +401,7 @@ def test_import_over_a_quizzed_exam_keeps_its_eurl_and_old_attempts(
     finished = launch(client, token, exam, "finished")
     submit_all_right(client, token, finished)
     shown = seen(client, token, finished)
-    document = authoring.exam_export(exam)
+    document = export_exam(exam)
     kept = exam.questions.get(description="Question 1?")
     document["exam"]["questions"][1]["description"] = "Reworded 2?"
     document["exam"]["questions"][2:] = [
@@ -412,7 +412,7 @@ def test_import_over_a_quizzed_exam_keeps_its_eurl_and_old_attempts(
     same = authoring.exam_import(customer=customer, document=document, actor=author, exam=exam)
 
     assert same.pk == exam.pk and Exam.objects.count() == 1
-    assert authoring.exam_export(exam) == document
+    assert export_exam(exam) == document
     assert exam.questions.live().get(position=1).pk == kept.pk, "an unchanged question stays"
     assert seen(client, token, finished) == shown
     assert Quiz.objects.get(pk=finished["quiz_id"]).percentage == 100
@@ -437,7 +437,7 @@ def test_import_of_another_customers_exam_is_refused(customer, other_customer, a
     with pytest.raises(AuthoringError, match="does not belong to customer"):
         authoring.exam_import(
             customer=customer,
-            document=authoring.exam_export(theirs),
+            document=export_exam(theirs),
             actor=author,
             exam=theirs,
         )
@@ -447,7 +447,7 @@ def test_import_of_another_customers_exam_is_refused(customer, other_customer, a
 def test_the_command_import_is_audited_as_the_system(customer):
     exam = make_exam(customer, questions=2)
 
-    created = import_exam(authoring.exam_export(exam), customer=customer)
+    created = import_exam(export_exam(exam), customer=customer)
 
     entry = AuditEntry.objects.get(action="exam.import")
     assert entry.actor is None and entry.actor_label == "system"

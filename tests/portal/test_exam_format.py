@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from pydantic import ValidationError
 
-from portal.exams import authoring
+from portal.exams import authoring, transfer
 from portal.exams.models import Exam, Question
 from portal.exams.schema import ExamFile, ExamIn, ExamSettingsIn, QuestionIn, problems
 from tests.factories import make_exam
@@ -233,7 +233,7 @@ def bank(customer) -> Exam:
 
 
 def snapshot(exam: Exam) -> dict:
-    return authoring.exam_export(Exam.objects.get(pk=exam.pk))
+    return transfer.export_exam(Exam.objects.get(pk=exam.pk))
 
 
 @pytest.mark.django_db

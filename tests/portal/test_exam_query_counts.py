@@ -246,9 +246,9 @@ def test_launch_new_and_resumed(client, token, token_pair, exam, django_assert_n
 
 
 def test_the_launch_shortcut_answers_as_the_api_operation_does(rf, token, exam):
-    """A plainly valid launch is made in front of Django Ninja (api/exams.py, launch_shortcut):
+    """A plainly valid launch is made in front of Django Ninja (api/shortcuts.py, launch_shortcut):
     its 201 is the operation's, byte for byte but for the new launch's own values."""
-    from api.exams import _operation
+    from api.shortcuts import _operation
 
     body = json.dumps(launch_body(exam.pk, "stu-same"))
     headers = {"HTTP_X_CLIENT_TOKEN": token, "HTTP_ACCEPT_LANGUAGE": "en"}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.logs import JsonFormatter
+from portal.logformat import JsonFormatter
 from portal.request_id import RequestIdFilter
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from portal.audit.models import AuditEntry
 from portal.customers.models import Customer
-from portal.exams import authoring
+from portal.exams import authoring, transfer
 from portal.exams.models import Exam, Launch, Question, Quiz, QuizQuestion, Student
 from portal.exams.schema import bank_too_small_message, rule
 from tests.factories import make_exam
@@ -585,14 +585,14 @@ def test_export_downloads_the_exam_file_named_after_the_exam(viewer_client, exam
     assert response["Content-Type"].startswith("application/json")
     assert response["Content-Disposition"] == f'attachment; filename="sample-exam-{exam.pk}.json"'
     document = json.loads(response.content)
-    assert document == authoring.exam_export(exam)
+    assert document == transfer.export_exam(exam)
     assert len(document["exam"]["questions"]) == 5
 
 
 def test_import_makes_a_new_exam_for_the_chosen_customer(
     author_client, author, exam, other_customer
 ):
-    document = authoring.exam_export(exam)
+    document = transfer.export_exam(exam)
     document["exam"]["title"] = "Imported"
     response = author_client.post(
         "/staff/exams/import/", {"customer": other_customer.pk, "file": upload(document)}
@@ -604,7 +604,7 @@ def test_import_makes_a_new_exam_for_the_chosen_customer(
 
 
 def test_import_lists_every_problem_in_the_importers_words(author_client, exam):
-    document = authoring.exam_export(exam)
+    document = transfer.export_exam(exam)
     document["exam"]["questions"][1]["correct"] = 5
     document["exam"]["questions"][3]["weight"] = "heavy"
     document["exam"]["colour"] = "blue"
@@ -632,7 +632,7 @@ def test_import_says_when_the_file_is_not_json(author_client, exam):
 
 def test_import_over_an_exam_replaces_its_bank_and_keeps_what_attempts_saw(author_client, exam):
     quiz = draw(exam)
-    document = authoring.exam_export(exam)
+    document = transfer.export_exam(exam)
     document["exam"]["questions"][0]["description"] = "Question 1, revised?"
     document["exam"]["questions"].append({**document["exam"]["questions"][1], "c1": "extra"})
     page = html_of(author_client.get(f"/staff/exams/{exam.pk}/import/"))

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import OuterRef, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone, translation
@@ -32,10 +32,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.customers.models import Customer
-from portal.exams import authoring, rendering, schema
+from portal.exams import authoring, rendering, schema, transfer
 from portal.exams.authoring import AuthoringError
 from portal.exams.models import Exam, Question, Quiz, QuizQuestion
 from portal.exams.schema import ExamSettingsIn, Problem, QuestionIn
+from portal.http import StaffRequest
 from portal.staff import roles
 from portal.staff.access import staff_view
 from portal.staff.listing import (
@@ -212,7 +213,9 @@ class ExamFilters(ActiveMixin, FilterForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [*ANY, *settings.LANGUAGES]
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        language.choices = [*ANY, *settings.LANGUAGES]
 
     def filter(self, queryset, data):
         if "customer" in data:
@@ -266,7 +269,7 @@ def exam_rows() -> QuerySet[Exam]:
 
 
 @staff_view()
-def exams(request: HttpRequest) -> HttpResponse:
+def exams(request: StaffRequest) -> HttpResponse:
     rows = exam_rows()
     if wants_export(request):
         return EXAMS.export(request, rows, "exams")
@@ -287,7 +290,7 @@ def _grown(data, prefix: str, count: int):
 
 
 @staff_view(roles.AUTHOR)
-def exam_new(request: HttpRequest) -> HttpResponse:
+def exam_new(request: StaffRequest) -> HttpResponse:
     """GET: the form (customer chosen by ?customer=); POST: create, or add a question slot."""
     if request.method != "POST":
         form = NewExamForm(initial={"customer": request.GET.get("customer"), "language": "en"})
@@ -317,7 +320,7 @@ def exam_new(request: HttpRequest) -> HttpResponse:
     return render(request, "staff/exams/new.html", context, status=400)
 
 
-def _create_exam(request: HttpRequest, form: NewExamForm, questions) -> Exam | None:
+def _create_exam(request: StaffRequest, form: NewExamForm, questions) -> Exam | None:
     if not (form.is_valid() and questions.is_valid()):
         return None
     kept = [q for q in questions.forms if q.has_changed()]
@@ -388,7 +391,7 @@ def _bank(exam: Exam) -> list[Question]:
     return [_shown(question) for question in questions]
 
 
-def _editor_context(request: HttpRequest, exam: Exam, **extra: Any) -> dict:
+def _editor_context(request: StaffRequest, exam: Exam, **extra: Any) -> dict:
     bank = _bank(exam)
     context = {
         "exam": exam,
@@ -408,12 +411,12 @@ def _editor_context(request: HttpRequest, exam: Exam, **extra: Any) -> dict:
 
 @staff_view()
 @require_GET
-def exam(request: HttpRequest, pk: int) -> HttpResponse:
+def exam(request: StaffRequest, pk: int) -> HttpResponse:
     exam = _exam_or_404(pk)
     return render(request, EDITOR, _editor_context(request, exam))
 
 
-def _back(request: HttpRequest, exam: Exam, *parts: str, **extra: Any) -> HttpResponse:
+def _back(request: StaffRequest, exam: Exam, *parts: str, **extra: Any) -> HttpResponse:
     """After an action: the editor again (no JS), or (htmx) its partials `parts`, the first
     swapped into the target and the others out of band, plus the messages."""
     if not request.htmx:
@@ -423,7 +426,7 @@ def _back(request: HttpRequest, exam: Exam, *parts: str, **extra: Any) -> HttpRe
     return partial_response(request, *rendered)
 
 
-def _refused(request: HttpRequest, exam: Exam, *parts: str, **extra: Any) -> HttpResponse:
+def _refused(request: StaffRequest, exam: Exam, *parts: str, **extra: Any) -> HttpResponse:
     """A form refused: the editor with its errors (400 without JS; htmx swaps the partials)."""
     if request.htmx:
         return _back(request, exam, *parts, **extra)
@@ -432,7 +435,7 @@ def _refused(request: HttpRequest, exam: Exam, *parts: str, **extra: Any) -> Htt
 
 @staff_view(roles.AUTHOR)
 @require_POST
-def exam_settings(request: HttpRequest, pk: int) -> HttpResponse:
+def exam_settings(request: StaffRequest, pk: int) -> HttpResponse:
     exam = _exam_or_404(pk)
     form = ExamSettingsForm(request.POST, instance=exam)
     data = form.declared()
@@ -449,7 +452,7 @@ def exam_settings(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view(roles.AUTHOR)
 @require_POST
-def exam_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+def exam_set_active(request: StaffRequest, pk: int) -> HttpResponse:
     exam = _exam_or_404(pk)
     active = request.POST.get("is_active") == "true"
     try:
@@ -497,7 +500,7 @@ def _number_of(question: Question) -> int:
 
 @staff_view(roles.AUTHOR)
 @require_POST
-def question_add(request: HttpRequest, pk: int) -> HttpResponse:
+def question_add(request: StaffRequest, pk: int) -> HttpResponse:
     exam = _exam_or_404(pk)
     form = QuestionForm(request.POST, prefix="new")
     data = form.declared({"type": True})
@@ -518,7 +521,7 @@ def question_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view(roles.AUTHOR)
-def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
+def question_edit(request: StaffRequest, pk: int, question_pk: int) -> HttpResponse:
     """Edit a question: a page of its own, or (htmx) its card in place."""
     question = _question_or_404(pk, question_pk)
     exam = question.exam
@@ -550,7 +553,7 @@ def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
 
 
 def _card_or_back(
-    request: HttpRequest, exam: Exam, question: Question, *, summary: bool = False
+    request: StaffRequest, exam: Exam, question: Question, *, summary: bool = False
 ) -> HttpResponse:
     """After editing: the editor at the question (no JS), or (htmx) its card, and the exam's
     summary out of band when `summary` (a new version adds to the earlier versions kept)."""
@@ -574,7 +577,7 @@ def _card_or_back(
 
 
 @staff_view(roles.AUTHOR)
-def question_remove(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
+def question_remove(request: StaffRequest, pk: int, question_pk: int) -> HttpResponse:
     """GET: ask to confirm; POST: take it out of the bank (kept for attempts that drew it)."""
     question = _question_or_404(pk, question_pk)
     exam = question.exam
@@ -600,7 +603,7 @@ def question_remove(request: HttpRequest, pk: int, question_pk: int) -> HttpResp
 
 @staff_view(roles.AUTHOR)
 @require_POST
-def question_move(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
+def question_move(request: StaffRequest, pk: int, question_pk: int) -> HttpResponse:
     """Move a question one place up or down in the bank (`direction`: up or down)."""
     question = _question_or_404(pk, question_pk)
     exam = question.exam
@@ -671,7 +674,7 @@ class ImportForm(forms.Form):
         return None
 
 
-def _import(request: HttpRequest, exam: Exam | None) -> HttpResponse:
+def _import(request: StaffRequest, exam: Exam | None) -> HttpResponse:
     initial = {"customer": request.GET.get("customer")}
     form = ImportForm(request.POST or None, request.FILES or None, exam=exam, initial=initial)
     context: dict[str, Any] = {"form": form, "exam": exam, "problems": []}
@@ -697,13 +700,13 @@ def _import(request: HttpRequest, exam: Exam | None) -> HttpResponse:
 
 
 @staff_view(roles.AUTHOR)
-def exam_import(request: HttpRequest) -> HttpResponse:
+def exam_import(request: StaffRequest) -> HttpResponse:
     """Upload an exam file as a new exam of a customer."""
     return _import(request, None)
 
 
 @staff_view(roles.AUTHOR)
-def exam_replace(request: HttpRequest, pk: int) -> HttpResponse:
+def exam_replace(request: StaffRequest, pk: int) -> HttpResponse:
     """Upload an exam file over this exam: its settings and bank (earlier attempts keep what
     they saw)."""
     return _import(request, _exam_or_404(pk))
@@ -711,10 +714,10 @@ def exam_replace(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view()
 @require_GET
-def exam_export(request: HttpRequest, pk: int) -> HttpResponse:
+def exam_export(request: StaffRequest, pk: int) -> HttpResponse:
     """The exam and its live bank as a portal-exam/1 file, named after the exam."""
     exam = _exam_or_404(pk)
-    document = authoring.exam_export(exam)
+    document = transfer.export_exam(exam)
     body = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     name = slugify(exam.title, allow_unicode=True) or "exam"
@@ -757,7 +760,7 @@ def _preview_items(exam: Exam, seed: int) -> tuple[list[rendering.PageItem], int
     return items, len(bank)
 
 
-def _preview_seed(request: HttpRequest) -> int:
+def _preview_seed(request: StaffRequest) -> int:
     raw = request.GET.get("seed", "")
     if raw.isascii() and raw.isdigit() and len(raw) < 19:
         return int(raw)
@@ -766,7 +769,7 @@ def _preview_seed(request: HttpRequest) -> int:
 
 @staff_view()
 @require_GET
-def exam_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def exam_preview(request: StaffRequest, pk: int) -> HttpResponse:
     """The candidate's page as a student would see it (?language=en|fa, ?seed= for a draw)."""
     exam = _exam_or_404(pk)
     codes = [code for code, _name in settings.LANGUAGES]
@@ -814,7 +817,7 @@ def exam_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view()
-def exam_preview_sync(request: HttpRequest, pk: int) -> HttpResponse:
+def exam_preview_sync(request: StaffRequest, pk: int) -> HttpResponse:
     """What the preview's script talks to instead of the exam's endpoints: an answer is
     "taken" and forgotten, the time left is left to the page's own countdown."""
     if not Exam.objects.filter(pk=pk).exists():

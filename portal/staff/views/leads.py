@@ -5,7 +5,7 @@ from collections import Counter
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from integrations.deliveries import delivery_status
+from portal.http import StaffRequest
 from portal.scorecards import leads as lead_services
-from portal.scorecards import selectors
+from portal.scorecards import results, selectors
 from portal.scorecards.leads import LeadOutcome
 from portal.scorecards.models import Visit
 from portal.staff import roles
@@ -166,14 +167,14 @@ LISTING = Listing(
 NOT_CARRIED = ("page", "export")
 
 
-def _set_query(request: HttpRequest) -> str:
+def _set_query(request: StaffRequest) -> str:
     query = request.GET.copy()
     for name in NOT_CARRIED:
         query.pop(name, None)
     return query.urlencode()
 
 
-def _list_url(request: HttpRequest) -> str:
+def _list_url(request: StaffRequest) -> str:
     query = _set_query(request)
     return reverse("staff:leads") + (f"?{query}" if query else "")
 
@@ -199,12 +200,12 @@ def shown(visit: Visit) -> Visit:
     return visit
 
 
-def _bulk_url(request: HttpRequest) -> str:
+def _bulk_url(request: StaffRequest) -> str:
     query = _set_query(request)
     return reverse("staff:leads_bulk") + (f"?{query}" if query else "")
 
 
-def _list_context(request: HttpRequest) -> dict:
+def _list_context(request: StaffRequest) -> dict:
     listing = LISTING.page(request, selectors.completed_visits())
     for visit in listing.rows:  # the page's rows, evaluated once and kept by its queryset
         shown(visit)
@@ -216,7 +217,7 @@ def _list_context(request: HttpRequest) -> dict:
 
 
 @staff_view()
-def leads(request: HttpRequest) -> HttpResponse:
+def leads(request: StaffRequest) -> HttpResponse:
     if wants_export(request):
         return LISTING.export(request, selectors.completed_visits(), "scorecard-leads")
     template = "staff/leads/list.html#results" if request.htmx else "staff/leads/list.html"
@@ -235,10 +236,10 @@ def _lead_context(visit: Visit) -> dict:
 
 
 @staff_view()
-def lead(request: HttpRequest, pk: int) -> HttpResponse:
+def lead(request: StaffRequest, pk: int) -> HttpResponse:
     visit = _lead_or_404(pk)
     context = _lead_context(visit) | {
-        "review": selectors.visit_review(visit),
+        "review": results.visit_review(visit),
         "back": _safe_next(request, request.GET.get("back", "")),
         "here": request.get_full_path(),
     }
@@ -256,7 +257,7 @@ def _who(visit: Visit) -> str:
 
 def _one_message(channel: str, outcome: str, who: str) -> tuple[int, str]:
     hubspot = channel == lead_services.HUBSPOT
-    words = {
+    words: dict[str, str] = {
         LeadOutcome.SENT: (
             gettext("%(who)s: the HubSpot sync is being sent now.")
             if hubspot
@@ -335,7 +336,7 @@ def _set_message(channel: str, counts: Counter) -> tuple[int, str]:
     return (messages.SUCCESS if good else messages.WARNING), text
 
 
-def _safe_next(request: HttpRequest, target: str) -> str:
+def _safe_next(request: StaffRequest, target: str) -> str:
     if target and url_has_allowed_host_and_scheme(
         target, {request.get_host()}, request.is_secure()
     ):
@@ -354,7 +355,7 @@ BULK = {
 ACTIONS = {"resync_hubspot": lead_services.HUBSPOT, "resend_email": lead_services.EMAIL}
 
 
-def _act_on_one(request: HttpRequest, pk: int, channel: str) -> HttpResponse:
+def _act_on_one(request: StaffRequest, pk: int, channel: str) -> HttpResponse:
     visit = _lead_or_404(pk)
     outcome = SINGLE[channel](visit=visit, actor=request.user)
     level, text = _one_message(channel, outcome, _who(visit))
@@ -372,19 +373,19 @@ def _act_on_one(request: HttpRequest, pk: int, channel: str) -> HttpResponse:
 
 @staff_view(roles.OPERATE)
 @require_POST
-def lead_resync(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_resync(request: StaffRequest, pk: int) -> HttpResponse:
     return _act_on_one(request, pk, lead_services.HUBSPOT)
 
 
 @staff_view(roles.OPERATE)
 @require_POST
-def lead_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_resend(request: StaffRequest, pk: int) -> HttpResponse:
     return _act_on_one(request, pk, lead_services.EMAIL)
 
 
 @staff_view(roles.OPERATE)
 @require_POST
-def leads_bulk(request: HttpRequest) -> HttpResponse:
+def leads_bulk(request: StaffRequest) -> HttpResponse:
     """Re-sync or re-send the leads the list's query string selects (the query is the POST
     URL's): first a confirmation that says how many, then the action."""
     channel = ACTIONS.get(request.POST.get("action", ""))

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.urls import reverse
@@ -26,6 +27,7 @@ from portal.scorecards.management.commands.load_scorecard import (
     DEFAULT_FILE as SCORECARD_FIXTURE,
 )
 from portal.scorecards.models import Scorecard
+from portal.staff.roles import ROLES
 
 DEMO_CUSTOMER = "Demo Academy"
 FIXTURES_DIR = Path(transfer.__file__).resolve().parent / "fixtures"
@@ -76,7 +78,7 @@ def sandbox_token(
     """The client token the sandbox uses, and its plain value: the stored one while it works."""
     hosts = sandbox_callback_hosts()
     token = ClientToken.authenticate(account.client_token) if account else None
-    if token is None or token.customer_id != customer.pk:
+    if account is None or token is None or token.customer_id != customer.pk:
         return ClientToken.issue(
             customer=customer, label=SANDBOX_TOKEN_LABEL, allowed_callback_hosts=",".join(hosts)
         )
@@ -223,10 +225,6 @@ DEMO_STAFF_DOMAIN = "demo.example.com"
 def staff_users() -> list[str]:
     """One demo staff user per console role (viewer@…, operator@…, author@…) with
     DEMO_STAFF_PASSWORD; say what happened."""
-    from django.contrib.auth.models import Group
-
-    from portal.staff.roles import ROLES
-
     password = os.environ.get("DEMO_STAFF_PASSWORD", "")
     if not password:
         return []
