@@ -4,6 +4,7 @@ import functools
 import secrets
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 from django.db import connection, models
@@ -12,6 +13,9 @@ from django.utils import timezone
 from portal.customers.validators import validate_callback_hosts
 from portal.db import hot_cursor
 from portal.hashing import sha256_hex as hash_token
+
+if TYPE_CHECKING:
+    from django.db.backends.sqlite3.operations import DatabaseOperations as SqliteOperations
 
 # last_used_at is written at most this often per token, so that a busy token does not turn
 # every API read into a write.
@@ -83,11 +87,8 @@ def _from_db(name: str, value):
     if name == "is_active":
         return bool(value)
     if name.endswith("_at"):
-        # Loaded already: the connection is SQLite's (imported first, it would be circular).
-        from django.db.backends.sqlite3.operations import DatabaseOperations
-
-        ops = connection.ops
-        assert isinstance(ops, DatabaseOperations)
+        # Only SQLite's rows come here (its datetimes are text).
+        ops = cast("SqliteOperations", connection.ops)
         return ops.convert_datetimefield_value(value, None, connection)
     return value
 
