@@ -4,6 +4,7 @@ import os
 
 from portal.customers.models import Customer
 from portal.exams.models import Exam, Question
+from portal.scorecards.models import Scorecard
 
 CALLBACK = "https://client.example.com/exam/callback"
 
@@ -208,6 +209,11 @@ def broken_database():
             "PORT": "",
         }
     )
+
+
+def qids(scorecard: Scorecard) -> list[list[str]]:
+    """The scorecard's question ids, a list per step."""
+    return [[q.qid for q in s.questions.all()] for s in scorecard.sections.order_by("step")]
 
 
 def results_payload(roleplays: list[dict] | None = None) -> dict:

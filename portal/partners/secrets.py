@@ -8,6 +8,7 @@ the audit log in its transaction; the log never holds a secret's value.
 """
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
@@ -62,6 +63,33 @@ def _refresh(partner: Partner, locked: Partner) -> None:
         setattr(partner, name, getattr(locked, name))
 
 
+def _save_locked(
+    partner: Partner, *, actor, action: str, change: Callable[[Partner], list[str]]
+) -> None:
+    """Apply `change` to the partner's row locked for this transaction, save the fields it
+    returns and write the audit row; `partner` then shows the result. No fields: nothing
+    changed, nothing is written."""
+    with transaction.atomic():
+        locked = _locked(partner)
+        before = _state(locked)
+        fields = change(locked)
+        if not fields:
+            return
+        locked.save(update_fields=fields)
+        audit.record(actor=actor, action=action, target=locked, before=before, after=_state(locked))
+    _refresh(partner, locked)
+
+
+def _keep_previous(partner: Partner, kind: str, old: str, grace: timedelta) -> list[str]:
+    """Keep `old` as the previous `kind` ("webhook", "jwt") secret for `grace`, or none at all
+    (no grace, or nothing to keep); the fields it set."""
+    fields = [f"previous_{kind}_secret", f"previous_{kind}_secret_expires_at"]
+    kept = grace > timedelta(0) and bool(old)
+    setattr(partner, fields[0], old if kept else "")
+    setattr(partner, fields[1], timezone.now() + grace if kept else None)
+    return fields
+
+
 def partner_rotate_webhook_secret(
     *, partner: Partner, actor, grace: timedelta = WEBHOOK_GRACE
 ) -> str:
@@ -72,31 +100,13 @@ def partner_rotate_webhook_secret(
     """
     _check_grace(grace)
     new = new_webhook_secret()
-    with transaction.atomic():
-        locked = _locked(partner)
-        before = _state(locked)
-        if grace > timedelta(0):
-            locked.previous_webhook_secret = locked.webhook_secret
-            locked.previous_webhook_secret_expires_at = timezone.now() + grace
-        else:
-            locked.previous_webhook_secret = ""
-            locked.previous_webhook_secret_expires_at = None
+
+    def rotate(locked: Partner) -> list[str]:
+        kept = _keep_previous(locked, "webhook", locked.webhook_secret, grace)
         locked.webhook_secret = new
-        locked.save(
-            update_fields=[
-                "webhook_secret",
-                "previous_webhook_secret",
-                "previous_webhook_secret_expires_at",
-            ]
-        )
-        audit.record(
-            actor=actor,
-            action="partner.rotate_webhook_secret",
-            target=locked,
-            before=before,
-            after=_state(locked),
-        )
-    _refresh(partner, locked)
+        return ["webhook_secret", *kept]
+
+    _save_locked(partner, actor=actor, action="partner.rotate_webhook_secret", change=rotate)
     return new
 
 
@@ -114,53 +124,30 @@ def partner_set_jwt_secret(
         validate_jwt_secret(secret)
     else:
         secret = secrets.token_urlsafe(JWT_SECRET_BYTES)
-    with transaction.atomic():
-        locked = _locked(partner)
-        before = _state(locked)
+
+    def replace(locked: Partner) -> list[str]:
         old = locked.effective_jwt_secret
-        if grace > timedelta(0) and old and old != secret:
-            locked.previous_jwt_secret = old
-            locked.previous_jwt_secret_expires_at = timezone.now() + grace
-        else:
-            locked.previous_jwt_secret = ""
-            locked.previous_jwt_secret_expires_at = None
+        kept = _keep_previous(locked, "jwt", old if old != secret else "", grace)
         locked.jwt_secret = secret
-        locked.save(
-            update_fields=["jwt_secret", "previous_jwt_secret", "previous_jwt_secret_expires_at"]
-        )
-        audit.record(
-            actor=actor,
-            action="partner.set_jwt_secret",
-            target=locked,
-            before=before,
-            after=_state(locked),
-        )
-    _refresh(partner, locked)
+        return ["jwt_secret", *kept]
+
+    _save_locked(partner, actor=actor, action="partner.set_jwt_secret", change=replace)
     return secret
 
 
 def partner_end_grace(*, partner: Partner, actor) -> None:
     """Stop the previous webhook and JWT secrets now (e.g. once the partner has switched)."""
-    with transaction.atomic():
-        locked = _locked(partner)
+
+    def end(locked: Partner) -> list[str]:
         if not (locked.previous_webhook_secret or locked.previous_jwt_secret):
-            return
-        before = _state(locked)
+            return []
         locked.previous_webhook_secret = locked.previous_jwt_secret = ""
         locked.previous_webhook_secret_expires_at = locked.previous_jwt_secret_expires_at = None
-        locked.save(
-            update_fields=[
-                "previous_webhook_secret",
-                "previous_webhook_secret_expires_at",
-                "previous_jwt_secret",
-                "previous_jwt_secret_expires_at",
-            ]
-        )
-        audit.record(
-            actor=actor,
-            action="partner.end_grace",
-            target=locked,
-            before=before,
-            after=_state(locked),
-        )
-    _refresh(partner, locked)
+        return [
+            "previous_webhook_secret",
+            "previous_webhook_secret_expires_at",
+            "previous_jwt_secret",
+            "previous_jwt_secret_expires_at",
+        ]
+
+    _save_locked(partner, actor=actor, action="partner.end_grace", change=end)

@@ -25,9 +25,11 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, IntegerField, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from portal.http import HtmxHttpRequest
+from portal.staff.responses import render_results
 
 EXPORT_FORMATS = ("csv", "xlsx")
 CHUNK = 500
@@ -167,19 +169,15 @@ class Listing:
         return download(request, self.export_columns or self.columns, _chunked(queryset), filename)
 
     def respond(
-        self, request: HttpRequest, queryset: QuerySet, template: str, filename: str, **context
+        self, request: HtmxHttpRequest, queryset: QuerySet, template: str, filename: str, **context
     ) -> HttpResponse:
         """A list view's answer: the filtered rows as a download when `?export=` asks for one,
         else the page (for htmx, its results region) with `listing` and `context`."""
         if wants_export(request):
             return self.export(request, queryset, filename)
-        return render_results(request, template, {"listing": self.page(request, queryset)} | context)
-
-
-def render_results(request: HttpRequest, template: str, context: dict) -> HttpResponse:
-    """A list's page, or only its `#results` region for an htmx request (a filter, a sort or
-    another page asked for in place)."""
-    return render(request, f"{template}#results" if request.htmx else template, context)
+        return render_results(
+            request, template, {"listing": self.page(request, queryset)} | context
+        )
 
 
 def count_per_row(queryset: QuerySet, group: str) -> Coalesce:

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from portal.scorecards.content import load_scorecard
 from portal.scorecards.models import Scorecard, Visit
+from tests.factories import qids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FIXTURE = Path(__file__).resolve().parents[2] / "portal/scorecards/fixtures/scorecard_v1.json"
@@ -27,10 +28,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
 @pytest.fixture
 def scorecard() -> Scorecard:
     return load_scorecard(json.loads(FIXTURE.read_text(encoding="utf-8")))
-
-
-def qids(scorecard: Scorecard) -> list[list[str]]:
-    return [[q.qid for q in s.questions.all()] for s in scorecard.sections.order_by("step")]
 
 
 def watch(context, violations: list[str]) -> None:

@@ -40,6 +40,15 @@ def api_answer(client, token: str, launch_id: str, question_id: int, answer: str
     )
 
 
+def api_submit(client, token: str, launch_id: str, responses: list | None = None):
+    return client.post(
+        f"/api/launch/{launch_id}/submit/",
+        {"responses": responses or []},
+        content_type="application/json",
+        headers=api(token),
+    )
+
+
 def api_detail(client, token: str, launch_id: str) -> dict:
     response = client.get(f"/api/launch/{launch_id}/", headers=api(token))
     assert response.status_code == 200
@@ -148,12 +157,7 @@ def test_a_deadline_finish_that_raced_an_extension_leaves_the_quiz_open(customer
 
 def test_extra_time_is_refused_for_a_completed_quiz(client, token, exam, operator):
     launch = api_launch(client, token, exam)
-    client.post(
-        f"/api/launch/{launch['launch_id']}/submit/",
-        {"responses": []},
-        content_type="application/json",
-        headers=api(token),
-    )
+    api_submit(client, token, launch["launch_id"])
     quiz = quiz_of(launch)
     with pytest.raises(ExamError) as refused:
         staff_services.quiz_extend(quiz=quiz, minutes=10, actor=operator)
@@ -222,12 +226,7 @@ def test_reopen_a_quiz_the_deadline_closed(client, token, exam, operator):
     for item in items[1:3]:
         ok = api_answer(client, token, launch["launch_id"], item.question_id, right_shown(item))
         assert ok.status_code == 200
-    submitted = client.post(
-        f"/api/launch/{launch['launch_id']}/submit/",
-        {"responses": []},
-        content_type="application/json",
-        headers=api(token),
-    )
+    submitted = api_submit(client, token, launch["launch_id"])
     assert submitted.status_code == 200
     assert submitted.json()["result"]["percentage"] == 60
     entry = AuditEntry.objects.get(action="quiz.reopen")
@@ -238,12 +237,7 @@ def test_reopen_a_quiz_the_deadline_closed(client, token, exam, operator):
 
 def test_reopen_refuses_a_quiz_the_candidate_submitted(client, token, exam, operator):
     launch = api_launch(client, token, exam)
-    client.post(
-        f"/api/launch/{launch['launch_id']}/submit/",
-        {"responses": []},
-        content_type="application/json",
-        headers=api(token),
-    )
+    api_submit(client, token, launch["launch_id"])
     quiz = quiz_of(launch)
     with pytest.raises(ExamError) as refused:
         staff_services.quiz_reopen(quiz=quiz, minutes=10, actor=operator)
@@ -382,12 +376,7 @@ def test_each_answer_save_is_recorded(client, token, exam):
         {"question_id": third.question_id, "answer": "4", "done": "completed"},
         {"question_id": first.question_id, "answer": "3"},  # unchanged
     ]
-    client.post(
-        f"/api/launch/{lid}/submit/",
-        {"responses": responses},
-        content_type="application/json",
-        headers=api(token),
-    )
+    api_submit(client, token, lid, responses)
     assert AnswerSave.objects.filter(item__quiz=quiz).count() == 4
     third_save = AnswerSave.objects.get(item=third)
     assert third_save.answer == third.order[3] and third_save.done == "completed"
@@ -401,12 +390,7 @@ def test_a_refused_submit_records_no_save(client, token, exam):
         {"question_id": items[0].question_id, "answer": "2"},
         {"question_id": items[1].question_id, "answer": "9"},
     ]
-    response = client.post(
-        f"/api/launch/{launch['launch_id']}/submit/",
-        {"responses": responses},
-        content_type="application/json",
-        headers=api(token),
-    )
+    response = api_submit(client, token, launch["launch_id"], responses)
     assert response.status_code == 400
     assert not AnswerSave.objects.exists()
 
@@ -478,12 +462,7 @@ def test_the_verdict_never_changes_when_the_exam_pass_mark_does(client, token, e
         api_answer(client, token, lid, response["question_id"], response["answer"])
     exam.accept_score = 80
     exam.save()
-    submitted = client.post(
-        f"/api/launch/{lid}/submit/",
-        {"responses": []},
-        content_type="application/json",
-        headers=api(token),
-    )
+    submitted = api_submit(client, token, lid)
     assert submitted.json()["result"]["percentage"] == 60
     assert submitted.json()["result"]["is_accept"] is True
     quiz.refresh_from_db()

@@ -1,9 +1,11 @@
-"""Scorecard fixtures: the bundled content as a document, loaded, and a staff member."""
+"""Scorecard fixtures: the bundled content as a document, loaded, a visitor and a staff
+member."""
 
 import json
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 from portal.scorecards.content import load_scorecard
 from portal.scorecards.models import Scorecard
@@ -20,6 +22,12 @@ def document() -> dict:
 @pytest.fixture
 def scorecard(db, document) -> Scorecard:
     return load_scorecard(document)
+
+
+@pytest.fixture
+def visitor(scorecard) -> Client:
+    """A visitor's browser, before the assessment starts (a module may start it in its own)."""
+    return Client(REMOTE_ADDR="203.0.113.7")
 
 
 @pytest.fixture

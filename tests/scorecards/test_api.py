@@ -1,22 +1,14 @@
 """The AI Reality Check API as a visitor's browser uses it (seed 002)."""
 
 import pytest
+from django.db import OperationalError, connection
 from django.test import Client
 
 from portal.scorecards.models import Visit
-from tests.factories import broken_database
+from tests.factories import broken_database, qids
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
-
-
-def qids(scorecard) -> list[list[str]]:
-    return [[q.qid for q in s.questions.all()] for s in scorecard.sections.order_by("step")]
-
-
-@pytest.fixture
-def visitor(scorecard) -> Client:
-    return Client(REMOTE_ADDR="203.0.113.7")
 
 
 def start(client, **body):
@@ -254,17 +246,20 @@ def test_without_scorecard_content_start_is_service_unavailable(client, db):
     assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
 
 
-def test_a_database_failure_is_the_seeds_database_error(visitor, scorecard):
-    from django.db import OperationalError, connection
+def failing_on_visits(error: Exception):
+    """While in use, every statement on the visits table raises `error`."""
 
-    start(visitor)
-
-    def refuse_visits(execute, sql, params, many, context):
+    def fail(execute, sql, params, many, context):
         if "scorecards_visit" in sql:
-            raise OperationalError("database is locked")
+            raise error
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(refuse_visits):
+    return connection.execute_wrapper(fail)
+
+
+def test_a_database_failure_is_the_seeds_database_error(visitor, scorecard):
+    start(visitor)
+    with failing_on_visits(OperationalError("database is locked")):
         response = visitor.post(
             "/api/assessment/save-progress", {"step": 0, "responses": {}}, content_type=JSON
         )
@@ -362,16 +357,8 @@ def test_save_progress_leaves_out_validation_errors_when_there_are_none(visitor,
 
 
 def test_an_unexpected_failure_still_answers_the_seeds_envelope(visitor, scorecard):
-    from django.db import connection
-
     start(visitor)
-
-    def explode(execute, sql, params, many, context):
-        if "scorecards_visit" in sql:
-            raise RuntimeError("boom")
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(explode):
+    with failing_on_visits(RuntimeError("boom")):
         response = visitor.get("/api/assessment/resume")
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "INTERNAL_ERROR"

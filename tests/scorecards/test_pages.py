@@ -6,18 +6,10 @@ import pytest
 from django.test import Client
 
 from portal.scorecards.models import Visit
+from tests.factories import qids
 
 pytestmark = pytest.mark.django_db
 COOKIE = "assessment-session"
-
-
-def qids(scorecard) -> list[list[str]]:
-    return [[q.qid for q in s.questions.all()] for s in scorecard.sections.order_by("step")]
-
-
-@pytest.fixture
-def visitor(scorecard) -> Client:
-    return Client(REMOTE_ADDR="203.0.113.7")
 
 
 @pytest.fixture

@@ -11,13 +11,10 @@ from portal import metrics, ratelimit
 from portal.scorecards import limits, selectors
 from portal.scorecards.content import load_scorecard
 from portal.scorecards.models import Visit
+from tests.factories import qids
 
 JSON = "application/json"
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def qids(scorecard) -> list[list[str]]:
-    return [[q.qid for q in s.questions.all()] for s in scorecard.sections.order_by("step")]
 
 
 @pytest.fixture

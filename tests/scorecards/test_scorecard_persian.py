@@ -18,13 +18,10 @@ from portal.scorecards.content import (
 )
 from portal.scorecards.format import TRANSLATED_FIELDS
 from portal.scorecards.models import Visit
+from tests.factories import qids
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
-
-
-def qids(scorecard) -> list[list[str]]:
-    return [[q.qid for q in s.questions.all()] for s in scorecard.sections.order_by("step")]
 
 
 def finish(client, scorecard, letter: str = "B") -> Visit:

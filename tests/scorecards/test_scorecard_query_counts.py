@@ -16,6 +16,7 @@ from portal import metrics, ratelimit
 from portal.scorecards import selectors
 from portal.scorecards.content import load_scorecard
 from portal.scorecards.models import Visit, VisitorSession
+from tests.factories import qids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 JSON = "application/json"
@@ -34,10 +35,6 @@ def flow(document, monkeypatch):
 
 def rate_limit_statements() -> int:
     return 0 if ratelimit._redis() is not None else 1
-
-
-def qids(scorecard) -> list[list[str]]:
-    return [[q.qid for q in s.questions.all()] for s in scorecard.sections.order_by("step")]
 
 
 def save(client, step, answers):

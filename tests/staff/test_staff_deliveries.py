@@ -331,18 +331,22 @@ def test_send_now_while_a_worker_holds_it_says_to_try_again(operator_client, out
     assert queue.pending_count() == 0 and not AuditEntry.objects.exists()
 
 
+# Send now of a dead delivery replays it, as the replay action does.
+@pytest.mark.parametrize(
+    ("action", "audited"), [("replay", "delivery.replay"), ("send-now", "delivery.send_now")]
+)
 def test_replay_of_a_dead_delivery_starts_it_again(
-    operator_client, outbox, queue, django_capture_on_commit_callbacks
+    operator_client, outbox, queue, django_capture_on_commit_callbacks, action, audited
 ):
     delivery = outbox["dead"]
     with django_capture_on_commit_callbacks(execute=True):
-        response = operator_client.post(f"/staff/deliveries/{delivery.pk}/replay/", follow=True)
+        response = operator_client.post(f"/staff/deliveries/{delivery.pk}/{action}/", follow=True)
     assert "Replayed: it is being sent again." in response.content.decode()
     delivery.refresh_from_db()
     assert delivery.status == Status.PENDING and delivery.attempt_count == 0
     assert delivery.last_error == ""
     assert queue.pending_count() == 1
-    entry = AuditEntry.objects.get(action="delivery.replay")
+    entry = AuditEntry.objects.get(action=audited)
     assert entry.changes["status"] == ["dead", "pending"]
 
 
@@ -461,16 +465,3 @@ def test_operator_sees_the_buttons(operator_client, outbox):
 
 def test_actions_are_post_only(operator_client, outbox):
     assert operator_client.get(f"/staff/deliveries/{outbox['dead'].pk}/replay/").status_code == 405
-
-
-def test_send_now_of_a_dead_delivery_replays_it(
-    operator_client, outbox, queue, django_capture_on_commit_callbacks
-):
-    delivery = outbox["dead"]
-    with django_capture_on_commit_callbacks(execute=True):
-        response = operator_client.post(f"/staff/deliveries/{delivery.pk}/send-now/", follow=True)
-    assert "Replayed: it is being sent again." in response.content.decode()
-    delivery.refresh_from_db()
-    assert delivery.status == Status.PENDING and delivery.attempt_count == 0
-    assert queue.pending_count() == 1
-    assert AuditEntry.objects.filter(action="delivery.send_now").count() == 1

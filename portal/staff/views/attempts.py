@@ -229,13 +229,9 @@ def student_rows() -> QuerySet[Student]:
 
 @staff_view()
 def students(request: StaffRequest) -> HttpResponse:
-    rows = student_rows()
-    if wants_export(request):
-        return STUDENTS_LISTING.export(request, rows, "students")
-    listing = STUDENTS_LISTING.page(request, rows)
-    template = f"{STUDENTS}#results" if request.htmx else STUDENTS
-    context = {"listing": listing, "search_hint": gettext("Student id or mobile")}
-    return render(request, template, context)
+    return STUDENTS_LISTING.respond(
+        request, student_rows(), STUDENTS, "students", search_hint=gettext("Student id or mobile")
+    )
 
 
 class AttemptFilters(FilterForm):

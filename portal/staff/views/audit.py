@@ -2,14 +2,13 @@
 
 from django import forms
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit.models import AuditEntry
 from portal.http import StaffRequest
 from portal.staff.access import staff_view
-from portal.staff.listing import Column, DateRangeMixin, FilterForm, Listing, wants_export
+from portal.staff.listing import Column, DateRangeMixin, FilterForm, Listing
 
 
 class AuditFilters(DateRangeMixin, FilterForm):
@@ -48,12 +47,7 @@ LISTING = Listing(
 
 @staff_view()
 def audit_log(request: StaffRequest) -> HttpResponse:
-    entries = AuditEntry.objects.all()
-    if wants_export(request):
-        return LISTING.export(request, entries, "audit-log")
-    listing = LISTING.page(request, entries)
-    template = "staff/audit.html#results" if request.htmx else "staff/audit.html"
-    return render(request, template, {"listing": listing})
+    return LISTING.respond(request, AuditEntry.objects.all(), "staff/audit.html", "audit-log")
 
 
 urlpatterns = [path("audit/", audit_log, name="audit")]

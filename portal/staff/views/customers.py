@@ -6,6 +6,8 @@ writes the audit row. Without JavaScript each action is a form that posts and re
 (confirmations are pages of their own); with htmx the same forms swap the part that changed.
 """
 
+from functools import partial
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -32,7 +34,7 @@ from portal.staff.listing import (
     count_per_row,
     wants_export,
 )
-from portal.staff.responses import partial_response, show_once, take_once
+from portal.staff.responses import answer_shown_once, partial_response, show_once, take_once
 
 DETAIL = "staff/customers/detail.html"
 
@@ -110,12 +112,7 @@ def customer_rows() -> QuerySet[Customer]:
 
 @staff_view()
 def customers(request: StaffRequest) -> HttpResponse:
-    rows = customer_rows()
-    if wants_export(request):
-        return CUSTOMERS.export(request, rows, "customers")
-    listing = CUSTOMERS.page(request, rows)
-    template = "staff/customers/list.html#results" if request.htmx else "staff/customers/list.html"
-    return render(request, template, {"listing": listing})
+    return CUSTOMERS.respond(request, customer_rows(), "staff/customers/list.html", "customers")
 
 
 @staff_view(roles.OPERATE)
@@ -245,10 +242,12 @@ def customer_rotate_secret(request: StaffRequest, pk: int) -> HttpResponse:
         )
         % {"name": customer.name},
     )
-    if request.htmx:
-        return _back(request, customer, new_signing_secret=secret)
-    show_once(request, f"customer:{pk}:signing_secret", secret)
-    return _back(request, customer)
+    return answer_shown_once(
+        request,
+        partial(_back, request, customer),
+        f"customer:{pk}:signing_secret",
+        new_signing_secret=secret,
+    )
 
 
 @staff_view(roles.OPERATE)
@@ -271,10 +270,8 @@ def token_issue(request: StaffRequest, pk: int) -> HttpResponse:
         request, gettext("Client token %(prefix)s… issued.") % {"prefix": token.prefix}
     )
     issued = {"token": raw, "prefix": token.prefix, "label": token.label}
-    if request.htmx:
-        return _back(request, customer, tokens=True, issued=issued)
-    show_once(request, f"customer:{pk}:token", issued)
-    return _back(request, customer)
+    back = partial(_back, request, customer, tokens=True)
+    return answer_shown_once(request, back, f"customer:{pk}:token", issued=issued)
 
 
 def _token_or_404(pk: int, token_pk: int) -> ClientToken:

@@ -24,6 +24,7 @@ from portal.staff import deliveries_selectors as selectors
 from portal.staff import roles
 from portal.staff.access import staff_view
 from portal.staff.listing import Column, DateRangeMixin, FilterForm, Listing, wants_export
+from portal.staff.responses import render_results
 from portal.staff.templatetags.staff import num
 
 STATE_LABELS: dict[str, str | Promise] = {
@@ -207,8 +208,7 @@ def deliveries(request: StaffRequest) -> HttpResponse:
         "bulk_query": _bulk_query(request.GET),
         "search_hint": gettext("URL, kind, webhook id, dedupe key"),
     }
-    template = "staff/deliveries.html#results" if request.htmx else "staff/deliveries.html"
-    return render(request, template, context)
+    return render_results(request, "staff/deliveries.html", context)
 
 
 def _bulk_query(params: QueryDict) -> str:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from django import forms
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +25,7 @@ from portal.staff.listing import (
     download,
     wants_export,
 )
+from portal.staff.responses import render_results
 from portal.staff.templatetags.staff import num
 from scoring import items as item_scoring
 
@@ -205,8 +206,7 @@ def exam_results(request: StaffRequest, pk: int) -> HttpResponse:
         "histogram": _histogram(summary, exam.accept_score),
         "search_hint": _("Student id or mobile"),
     }
-    template = "staff/exam_results/results.html"
-    return render(request, f"{template}#results" if request.htmx else template, context)
+    return render_results(request, "staff/exam_results/results.html", context)
 
 
 @staff_view()
@@ -244,8 +244,7 @@ def exam_items(request: StaffRequest, pk: int) -> HttpResponse:
         "flags": FLAGS,
         "search_hint": _("Student id or mobile"),
     }
-    template = "staff/exam_results/items.html"
-    return render(request, f"{template}#results" if request.htmx else template, context)
+    return render_results(request, "staff/exam_results/items.html", context)
 
 
 urlpatterns = [

@@ -46,7 +46,6 @@ from portal.staff.listing import (
     FilterForm,
     Listing,
     count_per_row,
-    wants_export,
 )
 from portal.staff.responses import partial_response
 from scoring import exams as exam_scoring
@@ -270,12 +269,7 @@ def exam_rows() -> QuerySet[Exam]:
 
 @staff_view()
 def exams(request: StaffRequest) -> HttpResponse:
-    rows = exam_rows()
-    if wants_export(request):
-        return EXAMS.export(request, rows, "exams")
-    listing = EXAMS.page(request, rows)
-    template = "staff/exams/list.html#results" if request.htmx else "staff/exams/list.html"
-    return render(request, template, {"listing": listing})
+    return EXAMS.respond(request, exam_rows(), "staff/exams/list.html", "exams")
 
 
 # --- creating an exam: customer, settings and its first questions (an exam is never saved

@@ -22,6 +22,7 @@ from portal.scorecards.models import Visit
 from portal.staff import roles
 from portal.staff.access import staff_view
 from portal.staff.listing import ANY, Column, DateRangeMixin, FilterForm, Listing, wants_export
+from portal.staff.responses import render_results
 from portal.staff.templatetags.staff import num
 
 CATEGORIES = {
@@ -220,8 +221,7 @@ def _list_context(request: StaffRequest) -> dict:
 def leads(request: StaffRequest) -> HttpResponse:
     if wants_export(request):
         return LISTING.export(request, selectors.completed_visits(), "scorecard-leads")
-    template = "staff/leads/list.html#results" if request.htmx else "staff/leads/list.html"
-    return render(request, template, _list_context(request))
+    return render_results(request, "staff/leads/list.html", _list_context(request))
 
 
 def _lead_or_404(pk: int) -> Visit:

@@ -8,6 +8,7 @@ partner's page body in place.
 """
 
 from datetime import timedelta
+from functools import partial
 
 from django import forms
 from django.conf import settings
@@ -29,8 +30,8 @@ from portal.roleplays import partners as partner_services
 from portal.roleplays.models import Cluster
 from portal.staff import roles
 from portal.staff.access import staff_view
-from portal.staff.listing import ActiveMixin, Column, FilterForm, Listing, wants_export
-from portal.staff.responses import partial_response, show_once, take_once
+from portal.staff.listing import ActiveMixin, Column, FilterForm, Listing
+from portal.staff.responses import answer_shown_once, partial_response, show_once, take_once
 from portal.staff.templatetags.staff import when
 
 DETAIL = "staff/partners/detail.html"
@@ -183,12 +184,13 @@ def partner_rows() -> QuerySet[Partner]:
 
 @staff_view()
 def partners(request: StaffRequest) -> HttpResponse:
-    rows = partner_rows()
-    if wants_export(request):
-        return PARTNERS.export(request, rows, "partners")
-    listing = PARTNERS.page(request, rows)
-    template = "staff/partners/list.html#results" if request.htmx else "staff/partners/list.html"
-    return render(request, template, {"listing": listing, "shared_secret": _shared_secret()})
+    return PARTNERS.respond(
+        request,
+        partner_rows(),
+        "staff/partners/list.html",
+        "partners",
+        shared_secret=_shared_secret(),
+    )
 
 
 def _shared_secret() -> bool:
@@ -312,10 +314,12 @@ def partner_rotate_webhook_secret(request: StaffRequest, pk: int) -> HttpRespons
             "name": partner.name
         }
     messages.success(request, text)
-    if request.htmx:
-        return _back(request, partner, new_webhook_secret=secret)
-    show_once(request, f"partner:{pk}:webhook_secret", secret)
-    return _back(request, partner)
+    return answer_shown_once(
+        request,
+        partial(_back, request, partner),
+        f"partner:{pk}:webhook_secret",
+        new_webhook_secret=secret,
+    )
 
 
 @staff_view(roles.OPERATE)
@@ -338,12 +342,12 @@ def partner_set_jwt_secret(request: StaffRequest, pk: int) -> HttpResponse:
         text = gettext("New JWT secret for %(name)s.") % {"name": partner.name}
     messages.success(request, text)
     # A pasted secret is known already; a generated one is shown once.
-    shown = "" if pasted else secret
-    if request.htmx:
-        return _back(request, partner, new_jwt_secret=shown)
-    if shown:
-        show_once(request, f"partner:{pk}:jwt_secret", shown)
-    return _back(request, partner)
+    return answer_shown_once(
+        request,
+        partial(_back, request, partner),
+        f"partner:{pk}:jwt_secret",
+        new_jwt_secret="" if pasted else secret,
+    )
 
 
 @staff_view(roles.OPERATE)

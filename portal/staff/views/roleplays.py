@@ -24,6 +24,7 @@ from portal.roleplays.models import Assessment, Cluster, Competency
 from portal.staff import figures, roles
 from portal.staff.access import staff_view
 from portal.staff.listing import Column, DateRangeMixin, FilterForm, Listing, wants_export
+from portal.staff.responses import render_results
 
 STATES = (
     ("", gettext_lazy("Any")),
@@ -186,7 +187,7 @@ def _list_response(
 ) -> HttpResponse:
     page = listing.page(request, queryset)
     context = context | {"listing": page, "search_hint": _("Candidate id or name, cluster")}
-    return render(request, f"{template}#results" if request.htmx else template, context)
+    return render_results(request, template, context)
 
 
 @staff_view()
