@@ -7,6 +7,7 @@ the request asks for it with `Accept-Language: en`.
 
 from datetime import datetime
 from functools import wraps
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponseRedirect
@@ -21,6 +22,7 @@ from portal import errors
 from portal.customers.models import ClientToken
 from portal.exams import services
 from portal.exams.models import Launch, Quiz
+from portal.http import ClientTokenRequest
 from portal.jsonformat import plain_number
 
 router = Router(tags=["Exams (seed 001)"], auth=client_token_auth)
@@ -70,9 +72,15 @@ class ExamInfoOut(Schema):
 
 
 # Customers' ids are often numeric: a whole number is taken as its text too.
-StudentId = line_or_number(min_length=1, max_length=128)
-Mobile = line_or_number(max_length=32)
-Answer = line_or_number(max_length=32)
+if TYPE_CHECKING:
+    # Built by line_or_number at run time; the value a schema holds is the text.
+    type StudentId = str
+    type Mobile = str
+    type Answer = str
+else:
+    StudentId = line_or_number(min_length=1, max_length=128)
+    Mobile = line_or_number(max_length=32)
+    Answer = line_or_number(max_length=32)
 
 
 class LaunchIn(RequestSchema):
@@ -207,7 +215,7 @@ class ExamSubmitOut(Schema):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _launch(request: HttpRequest, launch_id: str) -> Launch:
+def _launch(request: ClientTokenRequest, launch_id: str) -> Launch:
     try:
         key = UUID(launch_id)
     except ValueError:
@@ -289,7 +297,7 @@ ERRORS = {400: ExamErrorOut, 401: ExamErrorOut, 404: ExamErrorOut}
 
 
 @router.post("/integration/exams/launch/", response={201: LaunchOut, **ERRORS})
-def launch(request: HttpRequest, payload: LaunchIn):
+def launch(request: ClientTokenRequest, payload: LaunchIn):
     """Create the student if missing and a quiz, or resume the started one.
 
     Each call returns a new `launch_id` (the key to `exam_url`); `is_existing_quiz` tells
@@ -320,7 +328,7 @@ def launched(token: ClientToken, payload: LaunchIn) -> dict:
 
 
 @router.get("/integration/exams/{eurl}/", response={200: ExamInfoOut, **ERRORS})
-def exam_info(request: HttpRequest, eurl: Line):
+def exam_info(request: ClientTokenRequest, eurl: Line):
     """Exam information for the customer's exam intro page."""
     try:
         number = int(eurl)
@@ -340,7 +348,7 @@ def exam_info(request: HttpRequest, eurl: Line):
 
 
 @router.get("/launch/{launch_id}/", response={200: LaunchDetailOut, **ERRORS})
-def launch_detail(request: HttpRequest, launch_id: Line):
+def launch_detail(request: ClientTokenRequest, launch_id: Line):
     """The quiz of a launch with its questions in this quiz's order; never the right answers."""
     launch = _launch(request, launch_id)
     quiz = launch.quiz
@@ -368,7 +376,7 @@ def launch_detail(request: HttpRequest, launch_id: Line):
 
 
 @router.post("/launch/{launch_id}/answer/", response={200: MessageOut, **ERRORS})
-def answer(request: HttpRequest, launch_id: Line, payload: AnswerIn):
+def answer(request: ClientTokenRequest, launch_id: Line, payload: AnswerIn):
     """Save one answer. Refused after the deadline, after submit, and (when the exam has
     `can_back: false`) when it would change an answered question."""
     # The common case never gets here: api/shortcuts.py's answer_shortcut saves it first.
@@ -380,7 +388,7 @@ def answer(request: HttpRequest, launch_id: Line, payload: AnswerIn):
 
 
 @router.post("/launch/{launch_id}/submit/", response={200: ExamSubmitOut, **ERRORS})
-def submit(request: HttpRequest, launch_id: Line, payload: ExamSubmitIn):
+def submit(request: ClientTokenRequest, launch_id: Line, payload: ExamSubmitIn):
     """Save the given responses (all or none) and finish the quiz. A second submit is 400."""
     launch = _launch(request, launch_id)
     quiz, items = services.submit_quiz_items(
@@ -398,7 +406,7 @@ def submit(request: HttpRequest, launch_id: Line, payload: ExamSubmitIn):
 
 
 @router.get("/launch/{launch_id}/redirect/", response={302: None, **ERRORS})
-def redirect(request: HttpRequest, launch_id: Line):
+def redirect(request: ClientTokenRequest, launch_id: Line):
     """302 to the customer's callback_url with the nine result parameters and `signature`."""
     launch = _launch(request, launch_id)
     return HttpResponseRedirect(services.redirect_url(launch))

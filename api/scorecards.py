@@ -9,11 +9,11 @@ site, or with a body that is not JSON, are refused first (portal.scorecards.orig
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Field, Router, Schema, Status
 from ninja.renderers import JSONRenderer
 from pydantic import BaseModel, StringConstraints, field_validator
@@ -22,6 +22,7 @@ from api.fields import EmailOrBlank, Int, Line, RequestModel, Text
 from integrations.models import Delivery
 from portal import errors
 from portal import health as portal_health
+from portal.http import PortalRequest
 from portal.scorecards import leads, limits, selectors, services, visitor
 from portal.scorecards import results as stored_results
 from portal.scorecards.models import Visit  # the seed's assessment, by its assessmentId
@@ -361,7 +362,7 @@ LIMITED = {429: ScorecardErrorOut, 503: ScorecardErrorOut}
 
 @router.post("/assessment/start", response={200: StartOut, **ERRORS, **LIMITED})
 @limits.START.rate_limit()
-def start(request: HttpRequest, payload: StartIn):
+def start(request: PortalRequest, payload: StartIn):
     """Start an assessment (or resume the session's open one); sets the session cookie.
     At most 10 an hour per IP address."""
     session = visitor.open_session(request)
@@ -390,7 +391,7 @@ def start(request: HttpRequest, payload: StartIn):
     "/assessment/save-progress", response={200: SaveOut, **ERRORS, **LIMITED}, exclude_unset=True
 )
 @limits.SAVE.rate_limit()
-def save_progress(request: HttpRequest, payload: SaveIn):
+def save_progress(request: PortalRequest, payload: SaveIn):
     """Save one step's answers (merged with what was saved before). An incomplete step is
     saved too and answered with canProceed false and the unanswered questions."""
     session = visitor.require_session(request)
@@ -403,7 +404,7 @@ def save_progress(request: HttpRequest, payload: SaveIn):
     )
     completed = saved.visit.steps_completed
     next_step = saved.step + 1 if saved.step + 1 < services.TOTAL_STEPS else None
-    body = {
+    body: dict[str, object] = {
         "saved": True,
         "currentStep": saved.step + 1 if saved.can_proceed else saved.step,
         "nextStep": next_step if saved.can_proceed else saved.step,
@@ -419,7 +420,7 @@ def save_progress(request: HttpRequest, payload: SaveIn):
     "/assessment/submit", response={200: SubmitOut, **ERRORS, **LIMITED}, exclude_unset=True
 )
 @limits.SUBMIT.rate_limit()
-def submit(request: HttpRequest, payload: SubmitIn):
+def submit(request: PortalRequest, payload: SubmitIn):
     """Score the assessment, store it and queue the HubSpot sync and the results e-mail
     (statuses say where they stand). A second submit answers the same result."""
     session = visitor.require_session(request)
@@ -439,7 +440,7 @@ def submit(request: HttpRequest, payload: SubmitIn):
     exclude_unset=True,
 )
 @limits.RESULTS.rate_limit()
-def results(request: HttpRequest, assessmentId: Line):  # the seed's name
+def results(request: PortalRequest, assessmentId: Line):  # the seed's name
     """Detailed results of the session's own completed assessment (403 for another's)."""
     visit = Visit.objects.filter(assessment_id=assessmentId).first()
     session = visitor.current_session(request)
@@ -458,13 +459,12 @@ def results(request: HttpRequest, assessmentId: Line):  # the seed's name
     "/assessment/resume", response={200: ResumeOut, **ERRORS, **LIMITED}, exclude_unset=True
 )
 @limits.RESUME.rate_limit()
-def resume(request: HttpRequest):
+def resume(request: PortalRequest):
     """The session's open assessment, to continue where the visitor left off."""
     session = visitor.current_session(request)
     if session is None and request.COOKIES.get(COOKIE):
         raise services.session_expired()
-    visit = services.take_open_visit(session) if session else None
-    if visit is None:
+    if session is None or (visit := services.take_open_visit(session)) is None:
         return {"hasActiveAssessment": False}
     elapsed = int((datetime.now(UTC) - visit.started_at).total_seconds())
     remaining = max(0, int((session.expires_at - datetime.now(UTC)).total_seconds()))
@@ -495,7 +495,7 @@ def resume(request: HttpRequest):
     exclude_unset=True,
 )
 @limits.HEALTH.rate_limit()
-def health(request: HttpRequest, response: HttpResponse):
+def health(request: PortalRequest, response: HttpResponse):
     """Real checks (database, queue, HubSpot, e-mail) and rolling figures: `unhealthy` (503)
     when the database is down, `degraded` when the queue, HubSpot or e-mail is."""
     body = portal_health.status_report(version=VERSION)
@@ -511,7 +511,7 @@ test_router.add_decorator(same_site_json, mode="view")
 
 
 @test_router.get("/test/sample-assessment", include_in_schema=False)
-def sample_assessment(request: HttpRequest):
+def sample_assessment(request: PortalRequest):
     """Sample results for UI work: the active scorecard answered with middle answers."""
     scorecard = selectors.active_scorecard()
     if scorecard is None:
@@ -535,20 +535,21 @@ def sample_assessment(request: HttpRequest):
 
 
 @test_router.post("/test/simulate-hubspot-failure", include_in_schema=False)
-def simulate_hubspot_failure(request: HttpRequest):
+def simulate_hubspot_failure(request: PortalRequest):
     """Mark this session's latest HubSpot sync as failed, to see how the UI reports it."""
     session = visitor.current_session(request)
     visit = Visit.objects.filter(session=session, hubspot_delivery__isnull=False).first()
     if session is None or visit is None:
         return {"simulated": False, "reason": "no HubSpot sync in this session"}
-    Delivery.objects.filter(pk=visit.hubspot_delivery_id).update(
+    delivery_id = cast(int, visit.hubspot_delivery_id)  # the filter above: it has one
+    Delivery.objects.filter(pk=delivery_id).update(
         status="dead", last_error="Simulated HubSpot failure"
     )
     return {"simulated": True, "assessmentId": visit.assessment_id}
 
 
 @test_router.get("/test/clear-session", include_in_schema=False)
-def clear_session(request: HttpRequest, response: HttpResponse):
+def clear_session(request: PortalRequest, response: HttpResponse):
     """End the session on the server and forget its cookie, to start a fresh assessment."""
     visitor.end_session(request)
     services.delete_cookie(response)

@@ -10,6 +10,7 @@ import functools
 import json
 import re
 from collections.abc import Callable
+from typing import cast
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
@@ -123,24 +124,25 @@ def launch_shortcut(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.content_type == "application/json":
         raw = _shortcut_raw_token(request)
         token = ClientToken.authenticate(raw) if raw else None
-        payload = None
         if token is not None:
             try:
                 payload = exams.LaunchIn.model_validate(json.loads(request.body))
             except (ValueError, ValidationError):  # not JSON, or not a valid launch
                 payload = None
-        if payload is not None:
-            with translation.override(errors.exam_language(request)):
-                try:
-                    body = exams.launched(token, payload)
-                except services.ExamError as error:
-                    return api.on_exception(request, error)
-                body = exams.LaunchOut.model_validate(body).model_dump(mode="json")
-                return api.create_response(request, body, status=201)
+            if payload is not None:
+                with translation.override(errors.exam_language(request)):
+                    try:
+                        body = exams.launched(token, payload)
+                    except services.ExamError as error:
+                        return api.on_exception(request, error)
+                    body = exams.LaunchOut.model_validate(body).model_dump(mode="json")
+                    return api.create_response(request, body, status=201)
     return _operation("integration/exams/launch/")(request)
 
 
 @functools.cache
 def _operation(pattern: str) -> Callable[..., HttpResponse]:
     """The view of the API's operation at `pattern`, as the API mounts it."""
-    return next(p.callback for p in api.urls[0] if str(p.pattern) == pattern)
+    # An operation's pattern is a URLPattern: its callback is the view.
+    view = next(p.callback for p in api.urls[0] if str(p.pattern) == pattern)
+    return cast("Callable[..., HttpResponse]", view)

@@ -1,20 +1,27 @@
 """Deliveries in the admin: what was sent where, every attempt, and a Replay button."""
 
 import json
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from integrations.deliveries import replay_delivery
 from integrations.models import Delivery, DeliveryAttempt
 from portal.admin import RecordInline
+
+if TYPE_CHECKING:
+    # The stubs' ModelAdmin is generic; Django's own is not subscriptable at run time.
+    _DeliveryModelAdmin = admin.ModelAdmin[Delivery]
+else:
+    _DeliveryModelAdmin = admin.ModelAdmin
 
 
 class DeliveryAttemptInline(RecordInline):
@@ -29,12 +36,12 @@ class DeliveryAttemptInline(RecordInline):
         "response_excerpt",
     )
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Delivery | None = None) -> bool:
         return False
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(_DeliveryModelAdmin):
     list_display = (
         "kind",
         "transport",
@@ -97,7 +104,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Delivery | None = None) -> bool:
         return False
 
     def has_replay_permission(self, request: HttpRequest) -> bool:
@@ -136,7 +143,7 @@ class DeliveryAdmin(admin.ModelAdmin):
             message += f" {superseded} superseded by a newer one were left alone."
         self.message_user(request, message, messages.SUCCESS if replayed else messages.WARNING)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         replay = path(
             "<path:object_id>/replay/",
             self.admin_site.admin_view(require_POST(self.replay_view)),
@@ -161,7 +168,13 @@ class DeliveryAdmin(admin.ModelAdmin):
             reverse("admin:integrations_delivery_change", args=[delivery.pk])
         )
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url="", extra_context=None):
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, object] | None = None,
+    ) -> HttpResponse:
         delivery = self.get_object(request, object_id)
         can_replay = (
             delivery is not None

@@ -57,7 +57,7 @@ from collections.abc import Iterable
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NotRequired, TypedDict, cast
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -67,7 +67,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations import signing
-from integrations.models import Delivery, DeliveryAttempt
+from integrations.models import Delivery, DeliveryAttempt, JSONObject
 from integrations.transports import TRANSPORTS, transport_for
 from integrations.transports.base import AttemptResult, TransportError
 from portal.db import Columns, hot_cursor
@@ -129,7 +129,7 @@ def delivery_status_by_key(dedupe_key: str | None) -> str:
     return delivery_status(Delivery.objects.filter(dedupe_key=dedupe_key).first())
 
 
-def serialise_payload(payload: dict) -> str:
+def serialise_payload(payload: JSONObject) -> str:
     """The exact JSON text sent (compact, UTF-8; dates, decimals and UUIDs as Django does)."""
     return json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
 
@@ -138,7 +138,7 @@ def enqueue_delivery(
     *,
     kind: str,
     target_url: str,
-    payload: dict,
+    payload: JSONObject,
     signing_secret: str = "",
     allowed_hosts: Iterable[str] = (),
     require_success_flag: bool = True,
@@ -351,7 +351,8 @@ def attempt_delivery(delivery_id: int) -> str:
             "delivered_at": adapt(changes.get("delivered_at")),
             "next_attempt_at": adapt(next_at),
             "last_error": changes["last_error"],
-            "state": field("state").get_db_prep_save(delivery.state, connection),
+            # get_field("state") is the JSONField (the stubs allow a relation for any name).
+            "state": field("state").get_db_prep_save(delivery.state, connection),  # type: ignore[union-attr]
             # Lists show where the delivery goes now, not where it was first meant to go.
             "target_url": result.target_url or None,
         }
@@ -473,7 +474,7 @@ class _AttemptSql:
     def __init__(self, connection: BaseDatabaseWrapper) -> None:
         name = connection.ops.quote_name
         names = {
-            field.attname: name(field.column)
+            field.attname: name(cast(str, field.column))  # a concrete field has a column
             for model in (Delivery, DeliveryAttempt)
             for field in model._meta.concrete_fields
         }
@@ -515,11 +516,11 @@ class _AttemptSql:
             built = cls._built[connection.vendor] = cls(connection)
         return built
 
-    def delivery(self, connection: BaseDatabaseWrapper, row: tuple) -> Delivery:
+    def delivery(self, connection: BaseDatabaseWrapper, row: tuple[object, ...]) -> Delivery:
         return self.columns.build(connection, row)
 
 
-def _log_attempt(delivery: Delivery, result: AttemptResult, changes: dict | None) -> None:
+def _log_attempt(delivery: Delivery, result: AttemptResult, changes: "_Changes | None") -> None:
     """One line per attempt (docs/operations.md, "Logs"), under the id of the request that
     enqueued it: delivered at INFO; failed, retried or dead at WARNING, with the reason."""
     status = changes["status"] if changes else ""
@@ -558,7 +559,7 @@ def _release_superseded(
     delivered (it arrived before the newer one, which waited); otherwise it stays superseded,
     never to be retried. The newer delivery is woken up: it waited for this claim."""
     held = Delivery.objects.filter(pk=delivery.pk, locked_until=claim, status=Status.SUPERSEDED)
-    changes: dict = {"locked_until": None, "next_attempt_at": None, "queued_at": None}
+    changes: dict[str, object] = {"locked_until": None, "next_attempt_at": None, "queued_at": None}
     if not attempted:
         changes["attempt_count"] = F("attempt_count") - 1  # no attempt was made after all
     elif delivered:
@@ -590,10 +591,12 @@ def replay_delivery(delivery: Delivery) -> bool:
         current = (
             Delivery.objects.select_for_update().filter(replayable_q(), pk=delivery.pk).first()
         )
-        try:
-            state = current and transport_for(current).replay_state(dict(current.state))
-        except TransportError:
-            state = current.state
+        state = None
+        if current is not None:
+            try:
+                state = transport_for(current).replay_state(dict(current.state))
+            except TransportError:
+                state = current.state
         replayed = Delivery.objects.filter(replayable_q(), pk=delivery.pk).update(
             state=state or {},
             status=Status.PENDING,
@@ -634,7 +637,17 @@ def send_now(delivery: Delivery) -> bool:
     return replay_delivery(delivery)
 
 
-def _after(attempts_made: int, result: AttemptResult, now: datetime) -> dict:
+class _Changes(TypedDict):
+    """A delivery's new state after an attempt, as _after() decides it."""
+
+    status: str
+    delivered_at: NotRequired[datetime]
+    next_attempt_at: datetime | None
+    locked_until: None
+    last_error: str
+
+
+def _after(attempts_made: int, result: AttemptResult, now: datetime) -> _Changes:
     """The delivery's new state after attempt number `attempts_made` came to `result`."""
     if result.outcome == Outcome.DELIVERED:
         return {

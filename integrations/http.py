@@ -35,6 +35,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import TypedDict, Unpack
 
 import httpx
 from django.conf import settings
@@ -87,10 +88,32 @@ class Response:
     address: str
 
 
-def client(**kwargs) -> httpx.Client:
+class ClientOptions(TypedDict, total=False):
+    """The httpx.Client arguments client() sets, or a caller may set."""
+
+    base_url: str
+    headers: Mapping[str, str]
+    timeout: float
+    follow_redirects: bool
+    verify: ssl.SSLContext
+    cookies: CookieJar
+    limits: httpx.Limits
+    transport: httpx.BaseTransport
+
+
+class TransportOptions(TypedDict, total=False):
+    """The httpx.HTTPTransport arguments transport() sets, or a caller may set."""
+
+    verify: ssl.SSLContext
+    trust_env: bool
+    limits: httpx.Limits
+    retries: int
+
+
+def client(**kwargs: Unpack[ClientOptions]) -> httpx.Client:
     """A new client that sends as post() does (the sandbox's own requests use one): no
     redirects, no cookies, the process's SSL context."""
-    options = {
+    options: ClientOptions = {
         "timeout": settings.HTTP_TIMEOUT_SECONDS,
         "follow_redirects": False,
         "verify": ssl_context(),
@@ -100,11 +123,11 @@ def client(**kwargs) -> httpx.Client:
     return httpx.Client(**(options | kwargs))
 
 
-def transport(**kwargs) -> httpx.HTTPTransport:
+def transport(**kwargs: Unpack[TransportOptions]) -> httpx.HTTPTransport:
     """A new transport as post() uses them: the process's SSL context, no proxy from the
     environment, idle connections kept KEEPALIVE_SECONDS. It follows no redirect and keeps no
     cookie: it has neither."""
-    options = {
+    options: TransportOptions = {
         "verify": ssl_context(),
         "trust_env": False,
         "limits": httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
@@ -264,7 +287,7 @@ def _at_address(url: httpx.URL, address: str) -> httpx.URL:
 
 
 @functools.lru_cache(maxsize=8)
-def _timeouts(seconds: float) -> dict[str, float]:
+def _timeouts(seconds: float) -> dict[str, float | None]:
     return httpx.Timeout(seconds).as_dict()
 
 

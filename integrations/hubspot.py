@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from integrations.deliveries import enqueue_delivery
-from integrations.models import Delivery
+from integrations.models import Delivery, JSONObject
 
 DEFAULT_API_BASE = "https://api.hubapi.com"
 LEAD_SOURCE = "AI Reality Check Scorecard"
@@ -41,7 +41,7 @@ def briefing_deal(
     score: int,
     assessment_id: str,
     now: datetime | None = None,
-) -> dict:
+) -> JSONObject:
     """The seed's deal for an executive-briefing-qualified lead (pass it as `deal`)."""
     closedate = (now or timezone.now()).date() + timedelta(days=30)
     name = f"AI Reality Check - {contact_name}"
@@ -61,7 +61,7 @@ def briefing_deal(
 
 
 def enqueue_hubspot_sync(
-    *, contact: dict, deal: dict | None = None, dedupe_key: str | None
+    *, contact: JSONObject, deal: JSONObject | None = None, dedupe_key: str | None
 ) -> Delivery | None:
     """Record a HubSpot sync in the caller's transaction; None (nothing recorded) when HubSpot
     is not configured, which the caller reports as "skipped".
@@ -79,7 +79,7 @@ def enqueue_hubspot_sync(
     properties = {"email": email, "lead_source": LEAD_SOURCE} | _strings(
         contact.get("properties") or {}
     )
-    payload: dict = {"contact": {"email": email, "properties": properties}, "deal": None}
+    payload: JSONObject = {"contact": {"email": email, "properties": properties}, "deal": None}
     if deal is not None:
         deal_properties = _strings(deal.get("properties") or {})
         id_property = deal_id_property()
@@ -99,7 +99,7 @@ def enqueue_hubspot_sync(
     )
 
 
-def _strings(properties: dict) -> dict[str, str]:
+def _strings(properties: JSONObject) -> dict[str, str]:
     """HubSpot property values are strings: numbers and dates spelled out, None left out."""
     spelled = {}
     for name, value in properties.items():

@@ -1,14 +1,19 @@
 """The outbox: one row per outbound message, and one row per attempt to send it."""
 
 import uuid
+from datetime import datetime
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+# A decoded JSON object (a payload, a transport's `state`): its values are whatever JSON holds.
+type JSONObject = dict[str, Any]
 
-class DeliveryQuerySet(models.QuerySet):
-    def due(self, now=None) -> "DeliveryQuerySet":
+
+class DeliveryQuerySet(models.QuerySet["Delivery"]):
+    def due(self, now: datetime | None = None) -> "DeliveryQuerySet":
         """Pending deliveries whose next attempt is due and that no worker holds."""
         now = now or timezone.now()
         return self.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now).filter(

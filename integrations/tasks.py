@@ -18,7 +18,7 @@ def deliver(delivery_id: int) -> None:
     deliveries.attempt_delivery(delivery_id)
 
 
-@db_periodic_task(crontab(minute="*"))
+@db_periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]  # huey has no types
 def sweep_deliveries() -> int:
     """Enqueue every due, unclaimed delivery whose task was lost: Huey runs a task at most
     once, and a task can be lost (Redis down when enqueued, a consumer killed mid-task); the

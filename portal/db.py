@@ -15,11 +15,12 @@ newer with `max_prepared_statements` set (docs/operations.md).
 
 import functools
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Model
+from django.db.models import Field, Model
 
 
 @functools.cache
@@ -28,7 +29,8 @@ def _preparing_cursor_class() -> type:
 
     class PreparingCursor(ServerBindingCursor):
         def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-            return super().execute(query, params, prepare=True, **kwargs)
+            # The stubs leave out ServerBindingCursor's psycopg Cursor base, which has execute().
+            return super().execute(query, params, prepare=True, **kwargs)  # type: ignore[misc]
 
     return PreparingCursor
 
@@ -44,10 +46,11 @@ def hot_cursor() -> CursorWrapper:
         # Django turns psycopg's preparing off for the connection, which also ignores an
         # explicit prepare=True. Its own cursors bind on the client and never prepare anyway.
         raw.prepare_threshold = 0
-    return connection._prepare_cursor(_preparing_cursor_class()(raw))
+    # Django's own wrapping of a new cursor (missing from django-stubs).
+    return connection._prepare_cursor(_preparing_cursor_class()(raw))  # type: ignore[attr-defined]
 
 
-class Columns:
+class Columns[M: Model]:
     """One model's columns in a hand-written SELECT (or RETURNING), and its rows back into
     instances as the ORM makes them (the backend's and the fields' converters, then
     Model.from_db). `alias` qualifies the columns; None leaves them bare (RETURNING). With
@@ -56,19 +59,20 @@ class Columns:
 
     def __init__(
         self,
-        model: type[Model],
+        model: type[M],
         alias: str | None,
-        connection,
+        connection: BaseDatabaseWrapper,
         only: Iterable[str] | None = None,
     ) -> None:
-        fields = model._meta.concrete_fields
+        fields: Sequence[Field[Any, Any]] = model._meta.concrete_fields
         if only is not None:
             wanted = {model._meta.pk.attname, *only}
             fields = [field for field in fields if field.attname in wanted]
         name = connection.ops.quote_name
         prefix = f"{alias}." if alias else ""
         self.model, self.count = model, len(fields)
-        self.sql = ", ".join(f"{prefix}{name(field.column)}" for field in fields)
+        # A concrete field always has a column (the stubs allow None for every field).
+        self.sql = ", ".join(f"{prefix}{name(cast(str, field.column))}" for field in fields)
         self.names = [field.attname for field in fields]
         self.pk_index = self.names.index(model._meta.pk.attname)
         self.converters = []
@@ -78,7 +82,7 @@ class Columns:
             if found:
                 self.converters.append((index, column, found))
 
-    def build(self, connection, values: Sequence[Any]) -> Model:
+    def build(self, connection: BaseDatabaseWrapper, values: Sequence[Any]) -> M:
         values = list(values)
         for index, column, converters in self.converters:
             for converter in converters:

@@ -75,7 +75,9 @@ def migrations_state(db: BaseDatabaseWrapper | None = None) -> str:
 def queue_state(huey=None) -> str:
     """ "up" when the task queue's storage answers, else "down"."""
     if huey is None:
-        from huey.contrib.djhuey import HUEY as huey
+        from huey.contrib.djhuey import HUEY
+
+        huey = HUEY
     try:
         huey.storage.queue_size()
     except Exception:
@@ -87,14 +89,18 @@ def queue_state(huey=None) -> str:
 def beat(huey=None) -> None:
     """Record that a consumer is alive (run periodically by every consumer)."""
     if huey is None:
-        from huey.contrib.djhuey import HUEY as huey
+        from huey.contrib.djhuey import HUEY
+
+        huey = HUEY
     huey.put(HEARTBEAT_KEY, time.time())
 
 
 def heartbeat_age(huey=None) -> float | None:
     """Seconds since a consumer last beat, or None when none has (or the queue is down)."""
     if huey is None:
-        from huey.contrib.djhuey import HUEY as huey
+        from huey.contrib.djhuey import HUEY
+
+        huey = HUEY
     try:
         stamp = huey.get(HEARTBEAT_KEY, peek=True)  # peek: a plain get() would consume it
     except Exception:

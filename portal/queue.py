@@ -177,4 +177,5 @@ def tidy_connections() -> None:
     for connection in connections.all(initialized_only=True):
         connection.close_if_unusable_or_obsolete()
         if connection.connection is not None:
-            connection.health_check_done = True
+            # Django's own flag (BaseDatabaseWrapper, since 4.1), missing from django-stubs.
+            connection.health_check_done = True  # type: ignore[attr-defined]

@@ -25,6 +25,7 @@ from django.db.models import Model
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 from portal.db import hot_cursor
+from portal.http import PortalRequest
 from portal.request_id import get_request_id
 
 logger = logging.getLogger(__name__)
@@ -123,16 +124,16 @@ def incr(key: str, amount: int, *, expires: float, now: float) -> int:
 
 def incr_many(items: Iterable[tuple[str, int, float]], *, now: float) -> None:
     """incr() for several (key, amount, expires) at once: one statement or one round trip."""
-    items = [(key, amount, math.ceil(expires)) for key, amount, expires in items]
-    if not items:
+    rows = [(key, amount, math.ceil(expires)) for key, amount, expires in items]
+    if not rows:
         return
     redis = _redis()
     if redis is None:
-        _upsert(items, returning=False)
+        _upsert(rows, returning=False)
         return
     client = redis._cache.get_client(None, write=True)
     pipe = client.pipeline(transaction=False)
-    for key, amount, expires in items:
+    for key, amount, expires in rows:
         made = redis.make_and_validate_key(key)
         pipe.incrby(made, amount)
         pipe.expire(made, max(1, expires - math.floor(now)))
@@ -275,7 +276,7 @@ def limited_response(request: HttpRequest, state: RateLimitState) -> JsonRespons
 
 
 def check(
-    request: HttpRequest, scope: Scope, limit: int, window: int, *, name: str
+    request: PortalRequest, scope: Scope, limit: int, window: int, *, name: str
 ) -> RateLimitState:
     """Count this request under `name` (the limited endpoint) and `scope` ("ip", "session" or a
     function of the request), and remember the state for the response headers."""
@@ -300,7 +301,7 @@ def rate_limit(scope: Scope, limit: int, window: int, *, name: str | None = None
         counter = name or f"{view.__module__}.{view.__qualname__}"
 
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        def wrapper(request: PortalRequest, *args: Any, **kwargs: Any) -> Any:
             state = check(request, scope, limit, window, name=counter)
             if state.limited:
                 return limited_response(request, state)

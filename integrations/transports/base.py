@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 
 from django.utils import timezone
 
-from integrations.models import Delivery, DeliveryAttempt
+from integrations.models import Delivery, DeliveryAttempt, JSONObject
 
 # The most of a reply an attempt keeps (DeliveryAttempt.response_excerpt).
 EXCERPT_CHARS = 2048
@@ -74,7 +74,7 @@ class Transport:
         """One attempt: return its result, or raise TransportError."""
         raise NotImplementedError
 
-    def replay_state(self, state: dict) -> dict:
+    def replay_state(self, state: JSONObject) -> JSONObject:
         """The progress a replay starts from (by default all of it: nothing is done twice)."""
         return state
 

@@ -24,7 +24,7 @@ from email.utils import parseaddr
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.utils import timezone
 
-from integrations.models import Delivery
+from integrations.models import Delivery, JSONObject
 from integrations.transports.base import (
     AttemptResult,
     Outcome,
@@ -79,7 +79,7 @@ class EmailTransport(Transport):
             excerpt=json.dumps({"message_id": message.extra_headers["Message-ID"]}),
         )
 
-    def replay_state(self, state: dict) -> dict:
+    def replay_state(self, state: JSONObject) -> JSONObject:
         # A replay means "send it again".
         return {key: value for key, value in state.items() if key != "sent_at"}
 

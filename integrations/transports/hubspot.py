@@ -22,12 +22,13 @@ connection errors are retried on the outbox's schedule.
 """
 
 import json
+from typing import TypedDict
 
 import httpx
 from django.conf import settings
 
 from integrations import http
-from integrations.models import Delivery
+from integrations.models import Delivery, JSONObject
 from integrations.transports.base import (
     AttemptResult,
     Outcome,
@@ -118,6 +119,13 @@ class HubSpotTransport(Transport):
         )
 
 
+class _ReplyDetails(TypedDict):
+    """What a TransportError keeps of a reply HubSpot refused."""
+
+    status_code: int
+    excerpt: str
+
+
 class _Api:
     """The few HubSpot CRM v3 calls the sync makes, each judged into TransportError."""
 
@@ -127,7 +135,7 @@ class _Api:
         self.allowed_hosts = allowed_hosts
         self.last_status: int | None = None
 
-    def find_deal(self, id_property: str, properties: dict) -> str | None:
+    def find_deal(self, id_property: str, properties: JSONObject) -> str | None:
         reply = self.call(
             "deal search",
             DEALS_SEARCH,
@@ -150,7 +158,7 @@ class _Api:
         results = reply.get("results") or []
         return str(results[0]["id"]) if results and results[0].get("id") else None
 
-    def call(self, step: str, path: str, body: dict) -> dict:
+    def call(self, step: str, path: str, body: JSONObject) -> JSONObject:
         headers = {
             "Authorization": f"Bearer {self.token}",
             "Content-Type": "application/json",
@@ -191,7 +199,7 @@ class _Api:
                 )
             return reply
         message = f"HubSpot {step}: HTTP {code}"
-        details = {"status_code": code, "excerpt": excerpt}
+        details: _ReplyDetails = {"status_code": code, "excerpt": excerpt}
         if code in (401, 403):
             raise TransportError(
                 f"{message}: the access token was refused; check HUBSPOT_ACCESS_TOKEN and the"

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
@@ -252,7 +252,8 @@ def _from_sqlite(row: Iterable, names: Iterable[str]) -> list:
     values = []
     for name, value in zip(names, row, strict=True):
         if value is not None and name.endswith("_at"):
-            value = connection.ops.convert_datetimefield_value(value, None, connection)
+            # SQLite's own operations (the vendor is checked above); the base class lacks it.
+            value = connection.ops.convert_datetimefield_value(value, None, connection)  # type: ignore[attr-defined]
         elif value is not None and name in {"can_back", "is_active"}:
             value = bool(value)
         elif value is not None and name == "time_factor":
@@ -396,7 +397,7 @@ def _create_quiz(
         accommodation_factor=student.time_factor,
         accommodation_minutes=student.extra_minutes,
     )
-    params = {
+    params: dict[str, object] = {
         "student": student.pk,
         "exam": exam.pk,
         "seed": seed,
@@ -457,6 +458,7 @@ class _Row:
     """A row read as values, standing in for a model instance: `id` is its `pk`."""
 
     __slots__ = ()
+    pk: int  # a slot of each subclass (annotations only: they add nothing at run time)
 
     @property
     def id(self) -> int:
@@ -478,6 +480,15 @@ class DrawnQuestion(_Row):
         "can_shuffle",
         "correct",
     )
+    description: str
+    type: bool
+    c1: str
+    c2: str
+    c3: str
+    c4: str
+    weight: float
+    can_shuffle: bool
+    correct: int
 
     choice = Question.choice
 
@@ -499,10 +510,26 @@ class QuizItem(_Row):
         "question",
         "order",  # choice_order as numbers, read once (the result reads it five times)
     )
+    quiz_id: int
+    question_id: int
+    position: int
+    choice_order: str
+    answer: int | None
+    done: str
+    answered_at: datetime | None
+    question: DrawnQuestion
+    order: tuple[int, ...]
 
-    shown_answer = QuizQuestion.shown_answer
-    shown_choices = QuizQuestion.shown_choices
-    is_committed = QuizQuestion.is_committed
+    if TYPE_CHECKING:
+        # QuizQuestion's own code (bound below), as it reads on a QuizItem's values.
+        shown_answer: int | None
+        is_committed: bool
+
+        def shown_choices(self) -> list[tuple[int, str]]: ...
+    else:
+        shown_answer = QuizQuestion.shown_answer
+        shown_choices = QuizQuestion.shown_choices
+        is_committed = QuizQuestion.is_committed
 
 
 # What quiz_items reads, in the order it unpacks each row: the item's columns (its slots up
@@ -516,7 +543,7 @@ def quiz_items(quiz: Quiz) -> list[QuizItem]:
     rows = QuizQuestion.objects.filter(quiz_id=quiz.pk).values_list(
         *_ITEM_FIELDS, *(f"question__{name}" for name in _QUESTION_FIELDS)
     )
-    items = []
+    items: list[QuizItem] = []
     append = items.append
     # Fields assigned by unpacking, not a setattr each: at 200 questions the ~4,000 setattr
     # calls were the largest part of reading them.
@@ -596,7 +623,9 @@ def _finish_if_overdue(quiz_id: int, error: ExamError) -> None:
         finish_quiz(quiz_id, finished_by=Quiz.FinishedBy.DEADLINE)
 
 
-def _apply(item: QuizQuestion, shown: int, done: str, *, can_back: bool, now) -> bool:
+def _apply(
+    item: QuizQuestion | QuizItem, shown: int, done: str, *, can_back: bool, now: datetime
+) -> bool:
     """Set the answer on the item; return whether anything changed.
 
     Without going back, an answer saved with any `done` but QuizQuestion.DRAFT is final (the

@@ -3,6 +3,7 @@
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -213,11 +214,11 @@ class _RouteParts:
 
 
 @functools.cache
-def _route_sql(vendor: str) -> tuple[str, Columns]:
+def _route_sql(vendor: str) -> tuple[str, Columns[Partner]]:
     """The route read for the connection's database, written once per process."""
     columns = Columns(Partner, None, connection, only=ROUTE_FIELDS)
     table = connection.ops.quote_name(Partner._meta.db_table)
-    pk = connection.ops.quote_name(Partner._meta.pk.column)
+    pk = connection.ops.quote_name(cast(str, Partner._meta.pk.column))
     return f"SELECT {columns.sql} FROM {table} WHERE {pk} = %s", columns
 
 

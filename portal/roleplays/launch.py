@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlencode, urlsplit
 
 import jwt
@@ -25,6 +26,14 @@ from portal.hashing import sha256_hex as sha256
 from portal.partners.models import Partner, validate_jwt_secret
 from portal.roleplays.models import Assessment, Cluster, LaunchTicket, UsedToken
 from portal.roleplays.services import record_activity
+
+if TYPE_CHECKING:
+
+    class _LaunchingPartner(Partner):
+        """A partner as verify_launch_token reads it (a declaration for the type checker)."""
+
+        cluster_allowed: bool  # its annotation: is the cluster open to this partner?
+
 
 # DESIGN §4: HS256 only, exp and iat required, 15-minute lifetime, small leeway.
 ALGORITHM = "HS256"
@@ -153,7 +162,7 @@ def assessment_launch(
     return RoleplayLaunch(assessment=assessment, redirect_url=redirect_url)
 
 
-def verify_launch_token(*, token: str, cluster_id: str) -> tuple[Partner, dict]:
+def verify_launch_token(*, token: str, cluster_id: str) -> tuple["_LaunchingPartner", dict]:
     """The partner whose secret signed `token`, and the token's verified claims.
 
     The request names no partner, so each active partner's secret is tried: first those of
@@ -206,7 +215,7 @@ def verify_launch_token(*, token: str, cluster_id: str) -> tuple[Partner, dict]:
         except jwt.PyJWTError as error:
             raise LaunchError("INVALID_TOKEN", f"auth_token is invalid: {error}") from None
         _check_lifetime(claims)
-        return partner, claims
+        return cast("_LaunchingPartner", partner), claims
     raise LaunchError("INVALID_TOKEN", "auth_token's signature does not verify.")
 
 

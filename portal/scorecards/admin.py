@@ -9,6 +9,9 @@ the reason. A version with visits is read-only here: "Copy as a new version" mak
 copy.
 """
 
+from typing import TYPE_CHECKING, cast
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import ValidationError
@@ -29,6 +32,19 @@ from portal.scorecards.models import (
     Section,
 )
 
+if TYPE_CHECKING:
+
+    class _CountedScorecard(Scorecard):
+        """A version as ScorecardAdmin's list reads it (a declaration for the type checker)."""
+
+        section_total: int  # get_queryset's annotations
+        visit_total: int
+
+    # What LockedInlineMixin is mixed into (at run time a plain class, so the MRO is as it was).
+    _InlineBase = admin.options.InlineModelAdmin
+else:
+    _InlineBase = object
+
 
 def scorecard_of(obj) -> Scorecard | None:
     """The version a piece of content belongs to."""
@@ -46,7 +62,7 @@ def editable(obj) -> bool:
     return scorecard is None or scorecard.pk is None or content.is_editable(scorecard)
 
 
-class LockedInlineMixin:
+class LockedInlineMixin(_InlineBase):
     """An inline of a version that has visits shows its rows and changes nothing."""
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -73,7 +89,8 @@ class CheckedContentAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         # Everything of this save is written: check the whole version as it now stands. An
         # error leaves changeform_view's transaction, which rolls the save back.
-        content.check_edited_scorecard(scorecard_of(form.instance))
+        # Every model edited here (a version, a section, a question) belongs to a version.
+        content.check_edited_scorecard(cast(Scorecard, scorecard_of(form.instance)))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
@@ -89,7 +106,7 @@ class CheckedContentAdmin(admin.ModelAdmin):
         if message is None:
             return form
 
-        class Refused(form):
+        class Refused(form):  # type: ignore[valid-type, misc]  # the form Django just built
             def clean(self):
                 super().clean()
                 raise ValidationError(message)
@@ -100,7 +117,7 @@ class CheckedContentAdmin(admin.ModelAdmin):
         scorecard = scorecard_of(obj)
         super().delete_model(request, obj)
         if not isinstance(obj, Scorecard):
-            content.check_edited_scorecard(scorecard)
+            content.check_edited_scorecard(cast(Scorecard, scorecard))  # a section or question
 
     def delete_view(self, request, object_id, extra_context=None):
         try:
@@ -156,7 +173,8 @@ class RecommendationInline(LockedInlineMixin, admin.StackedInline):
     def get_formset(self, request: HttpRequest, obj: Scorecard | None = None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         # A rule reads the score of a section of its own version.
-        formset.form.base_fields["section"].queryset = (
+        section = cast(forms.ModelChoiceField, formset.form.base_fields["section"])
+        section.queryset = (
             Section.objects.filter(scorecard=obj) if obj is not None else Section.objects.none()
         )
         return formset
@@ -207,11 +225,11 @@ class ScorecardAdmin(CheckedContentAdmin):
         return False
 
     @admin.display(description="Sections", ordering="section_total")
-    def section_count(self, obj: Scorecard) -> int:
+    def section_count(self, obj: "_CountedScorecard") -> int:
         return obj.section_total
 
     @admin.display(description="Visits (a version with visits is read-only)")
-    def visit_count(self, obj: Scorecard) -> int:
+    def visit_count(self, obj: "_CountedScorecard") -> int:
         return obj.visit_total
 
     def change_view(self, request, object_id, form_url="", extra_context=None) -> HttpResponse:

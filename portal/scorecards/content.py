@@ -6,7 +6,7 @@ in one transaction: all or nothing.
 """
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import Prefetch
@@ -77,8 +77,10 @@ def _as_file(row: Any, model: type[BaseModel], prefix: str = "", **given: Any) -
     for name, info in model.model_fields.items():
         if name in TRANSLATIONS:
             stored = (row.translations or {}).get(name) or {}
+            # A translation field is declared with the model of its texts.
+            translation = cast(type[BaseModel], info.annotation)
             texts = {
-                f: stored[prefix + f] for f in info.annotation.model_fields if prefix + f in stored
+                f: stored[prefix + f] for f in translation.model_fields if prefix + f in stored
             }
             if texts:
                 item[name] = texts
@@ -181,7 +183,7 @@ def check_edited_scorecard(scorecard: Scorecard) -> None:
 
 def free_version(base: str) -> str:
     """`base`-copy, or -copy2, -copy3, ...: the first version string not taken yet."""
-    longest = Scorecard._meta.get_field("version").max_length
+    longest = cast(int, Scorecard._meta.get_field("version").max_length)  # a CharField's
     for number in range(1, 1000):
         suffix = "-copy" if number == 1 else f"-copy{number}"
         candidate = base[: longest - len(suffix)] + suffix

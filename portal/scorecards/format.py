@@ -16,11 +16,12 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast, get_args, get_origin
 
 from annotated_types import Ge, Le, MaxLen, MinLen
 from django.core import exceptions
 from django.core.validators import URLValidator
+from django.db.models import Field as ModelField
 from django.db.models import Model
 from pydantic import (
     AfterValidator,
@@ -34,7 +35,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from portal.jsonformat import NotBlank
+from portal.jsonformat import NotBlank, object_problem
 from portal.scorecards.models import (
     BAND_KEYS,
     LETTERS,
@@ -52,10 +53,27 @@ SECTION_KEYS = tuple(SECTION_API_KEYS)
 WEIGHT_PLACES = 3
 _URL = URLValidator(schemes=["https", "http"])
 
+if TYPE_CHECKING:
+    # pydantic reads a Literal of a tuple of values; a type checker cannot, so to it they are str.
+    type BandKey = str
+    type Letter = str
+    type SectionKey = str
+    type SectionApiKey = str
+    type Priority = str
+    type ResourceType = str
+else:
+    BandKey = Literal[BAND_KEYS]
+    Letter = Literal[LETTERS]
+    SectionKey = Literal[SECTION_KEYS]
+    SectionApiKey = Literal[tuple(SECTION_API_KEYS.values())]
+    Priority = Literal[tuple(Recommendation.Priority.values)]
+    ResourceType = Literal[tuple(Resource.Type.values)]
+
 
 def _most(model: type[Model], name: str) -> Any:
     """The database column's length: the file and the table never disagree."""
-    return Field(max_length=model._meta.get_field(name).max_length)
+    column = cast("ModelField[Any, Any]", model._meta.get_field(name))  # a column, not a relation
+    return Field(max_length=column.max_length)
 
 
 def _refuse(message: str | None = None, *, at: tuple = (), place: str | None = None) -> Any:
@@ -86,7 +104,8 @@ def _http_url(value: str) -> bool:
 
 
 def _in_thousandths(weight: float) -> bool:
-    return Decimal(str(weight)).as_tuple().exponent >= -WEIGHT_PLACES
+    # A finite weight (allow_inf_nan=False checked it first) has a whole exponent.
+    return cast(int, Decimal(str(weight)).as_tuple().exponent) >= -WEIGHT_PLACES
 
 
 def _without_default(schema: dict) -> None:
@@ -146,7 +165,7 @@ class BriefingIn(_Strict):
 class BandIn(_Strict):
     """A category of the total (the contract's scoreCategory), from its min_score up."""
 
-    key: Literal[BAND_KEYS]
+    key: BandKey
     name: Annotated[Text, _most(ScoreBand, "name")]
     min_score: Score
     description: Text
@@ -157,7 +176,7 @@ class BandIn(_Strict):
 class ChoiceIn(_Strict):
     """An answer the visitor may choose, and what it earns."""
 
-    letter: Literal[LETTERS]
+    letter: Letter
     text: Text
     points: Annotated[int, Field(ge=0, le=MAX_CHOICE_POINTS)]
     fa: "ChoiceTexts" = TRANSLATION
@@ -204,8 +223,8 @@ class QuestionIn(_Strict):
 class SectionIn(_Strict):
     """One of the contract's four steps: its questions, and its weight in the total."""
 
-    key: Literal[SECTION_KEYS]
-    api_key: Literal[tuple(SECTION_API_KEYS.values())]
+    key: SectionKey
+    api_key: SectionApiKey
     """The section's key in the results' scoreBreakdown (valueAssurance for value_assurance)."""
     name: Annotated[Text, _most(Section, "name")]
     weight: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False), _rule(_in_thousandths)]
@@ -217,7 +236,7 @@ class SectionIn(_Strict):
     @field_validator("api_key")
     @classmethod
     def _of_its_key(cls, api_key: str, info: ValidationInfo) -> str:
-        if api_key != SECTION_API_KEYS.get(info.data.get("key")):
+        if api_key != SECTION_API_KEYS.get(info.data.get("key", "")):
             raise _refuse()
         return api_key
 
@@ -233,10 +252,10 @@ class SectionIn(_Strict):
 class RuleIn(_Strict):
     """A recommendation, shown when its section's score lies in [min_score, max_score]."""
 
-    section: Literal[SECTION_KEYS]
+    section: SectionKey
     min_score: Score
     max_score: Score
-    priority: Literal[tuple(Recommendation.Priority.values)]
+    priority: Priority
     title: Annotated[Text, _most(Recommendation, "title")]
     description: Text
     action_items: Annotated[list[Text], Field(min_length=1)]
@@ -259,7 +278,7 @@ class ResourceIn(_Strict):
     title: Annotated[Text, _most(Resource, "title")]
     description: Text
     url: Annotated[Url, _most(Resource, "url")]
-    type: Literal[tuple(Resource.Type.values)]
+    type: ResourceType
     fa: "ResourceTexts" = TRANSLATION
 
 
@@ -349,17 +368,31 @@ def _texts(model: type[BaseModel], kind: str) -> Any:
         for name in TRANSLATED_FIELDS[kind]
     }
     name = model.__name__.removesuffix("In").removesuffix("File") + "Texts"
-    return create_model(name, __base__=_Strict, __doc__=f"The {kind}'s texts in Persian.", **fields)
+    # mypy matches **fields against create_model's own keywords too; they are only fields.
+    return create_model(  # type: ignore[call-overload]
+        name, __base__=_Strict, __doc__=f"The {kind}'s texts in Persian.", **fields
+    )
 
 
-ScorecardTexts = _texts(ScorecardFile, "document")
-BriefingTexts = _texts(BriefingIn, "briefing")
-BandTexts = _texts(BandIn, "band")
-SectionTexts = _texts(SectionIn, "section")
-QuestionTexts = _texts(QuestionIn, "question")
-ChoiceTexts = _texts(ChoiceIn, "choice")
-RuleTexts = _texts(RuleIn, "rule")
-ResourceTexts = _texts(ResourceIn, "resource")
+if TYPE_CHECKING:
+    # Built from the models above at run time; a type checker only knows they are models.
+    type ScorecardTexts = _Strict
+    type BriefingTexts = _Strict
+    type BandTexts = _Strict
+    type SectionTexts = _Strict
+    type QuestionTexts = _Strict
+    type ChoiceTexts = _Strict
+    type RuleTexts = _Strict
+    type ResourceTexts = _Strict
+else:
+    ScorecardTexts = _texts(ScorecardFile, "document")
+    BriefingTexts = _texts(BriefingIn, "briefing")
+    BandTexts = _texts(BandIn, "band")
+    SectionTexts = _texts(SectionIn, "section")
+    QuestionTexts = _texts(QuestionIn, "question")
+    ChoiceTexts = _texts(ChoiceIn, "choice")
+    RuleTexts = _texts(RuleIn, "rule")
+    ResourceTexts = _texts(ResourceIn, "resource")
 for _model in _Strict.__subclasses__():  # now that the fa models exist
     _model.model_rebuild()
 
@@ -389,16 +422,16 @@ class _Place:
 
 
 def _place(data: Any, loc: tuple[str | int, ...], kind: str) -> _Place:
+    model: type[BaseModel]
     where, model, node, qid, i = "Scorecard", ScorecardFile, data, "", 0
     while (inner := _model_of(model, loc[i] if i < len(loc) else None)) is not None:
-        name = loc[i]
+        name = cast(str, loc[i])  # a field's name: _model_of found the model of its object
         if kind == "missing" and i == len(loc) - 1:
             break  # the field itself is the problem
         if name in {"briefing", "fa"}:
             where = "Briefing" if name == "briefing" else f"{where}, {name!r}"
             node, i = node[name], i + 1
-        elif i + 1 < len(loc) and isinstance(loc[i + 1], int):
-            number = loc[i + 1]
+        elif i + 1 < len(loc) and isinstance(number := loc[i + 1], int):
             item, rest = node[name][number], loc[i + 2 :]
             if name == "sections":
                 where = f"Section {item['key']!r}"
@@ -452,27 +485,15 @@ def first_problem(error: ValidationError, data: Any) -> str:
     place = _place(data, loc, kind)
     if kind == "scorecard_rule" and context["message"]:
         return f"{context['place'] or place.where}: {context['message']}"
-    if not place.rest:
-        return (
-            f"{place.where} must be a JSON object."
-            if loc
-            else "The document must be a JSON object."
-        )
-    name = str(place.rest[0])
-    if place.model is ScorecardFile and name == "format":
+    if place.model is ScorecardFile and place.rest[:1] == ("format",):
         return (
             f"Field 'format' must be {FORMAT!r}, got {data.get('format')!r}; this is not a "
             "scorecard file, or a version this portal cannot read."
         )
-    if kind == "extra_forbidden":
-        unknown = sorted(
-            str(e["loc"][-1])
-            for e in errors
-            if e["type"] == "extra_forbidden" and tuple(e["loc"][:-1]) == loc[:-1]
-        )
-        return f"{place.where}: unknown field {', '.join(map(repr, unknown))}."
-    if kind == "missing":
-        return f"{place.where}: field {name!r} is missing."
+    problem = object_problem(errors, loc, kind, place.where, place.rest)
+    if problem is not None:
+        return problem
+    name = str(place.rest[0])
     if place.model is BandIn and name == "key":
         keys = [band.get("key") if isinstance(band, dict) else None for band in data["bands"]]
         return f"Bands: {_band_keys_problem(keys)}"

@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from portal import ratelimit
+from portal.http import PortalRequest
 from portal.scorecards import visitor
 
 
@@ -32,7 +33,7 @@ class Limit:
         """The decorator of an API operation (the seed's 429 envelope when over)."""
         return ratelimit.rate_limit(self.scope, self.limit, self.window, name=self.name)
 
-    def check(self, request: HttpRequest) -> ratelimit.RateLimitState:
+    def check(self, request: PortalRequest) -> ratelimit.RateLimitState:
         """Count this request (a page decides itself what to answer when over)."""
         return ratelimit.check(request, self.scope, self.limit, self.window, name=self.name)
 

@@ -1,5 +1,7 @@
 """`manage.py sweep_deliveries`: what the per-minute sweep does, now (or sent in-process)."""
 
+from argparse import ArgumentParser
+
 from django.core.management.base import BaseCommand
 
 from integrations import deliveries
@@ -13,14 +15,14 @@ class Command(BaseCommand):
         "this process instead."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--send",
             action="store_true",
             help="Send due deliveries here, one attempt each, without the task queue.",
         )
 
-    def handle(self, *args, send: bool = False, **options) -> None:
+    def handle(self, *args: str, send: bool = False, **options: object) -> None:
         if not send:
             count = deliveries.sweep_deliveries()
             self.stdout.write(f"Enqueued {count} due deliveries.")
