@@ -1,7 +1,7 @@
-"""What the portal's JSON content formats (exam and cluster files) share: their error type, the
-pydantic types their declarations are built from (text that is not blank, a finite number, a
-language of the portal's pages), their JSON Schema documents, and numbers written as people
-write them."""
+"""What the portal's JSON content formats (exam and cluster files) share: their error type and
+the wording of an object's problems, the pydantic types their declarations are built from (text
+that is not blank, a finite number, a language of the portal's pages), their JSON Schema
+documents, and numbers written as people write them."""
 
 import json
 import math
@@ -22,6 +22,39 @@ class FormatError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def object_problem(
+    errors: list[Any],
+    loc: tuple[str | int, ...],
+    kind: str,
+    where: str,
+    rest: tuple[str | int, ...],
+) -> str | None:
+    """What every format says alike of the object at `where` when a problem of `kind` at `loc`
+    (`rest`: the place in the object, () for itself) is the first of `errors`: that it is not a
+    JSON object, all its unknown fields, or the field it lacks. None for the problems each
+    format words itself."""
+    if not rest:
+        return f"{where} must be a JSON object." if loc else "The document must be a JSON object."
+    if kind == "extra_forbidden":
+        unknown = sorted(
+            str(e["loc"][-1])
+            for e in errors
+            if e["type"] == "extra_forbidden" and tuple(e["loc"][:-1]) == loc[:-1]
+        )
+        return f"{where}: unknown field {', '.join(map(repr, unknown))}."
+    if kind == "missing":
+        return f"{where}: field {str(rest[0])!r} is missing."
+    return None
+
+
+def wrong_format(expected: str, got: Any, file: str) -> str:
+    """What every format says of a document whose field 'format' is not its own."""
+    return (
+        f"Field 'format' must be {expected!r}, got {got!r}; this is not a {file}, or a version "
+        "this portal cannot read."
+    )
 
 
 def plain_number(value: float) -> int | float:

@@ -24,7 +24,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
-from portal.jsonformat import INT_MAX, Language, NotBlank, Number, is_number, language_codes
+from portal.jsonformat import (
+    INT_MAX,
+    Language,
+    NotBlank,
+    Number,
+    is_number,
+    language_codes,
+    object_problem,
+    wrong_format,
+)
 from portal.roleplays.models import Cluster, Competency, Roleplay, Stakeholder, Turn
 from scoring.roleplays import LIKERT_MAX, LIKERT_MIN, STEN_MAX
 
@@ -563,29 +572,14 @@ def first_problem(error: ValidationError, data: Any) -> str:
     if kind == "cluster_rule":
         return f"{_place(data, loc + first['ctx']['at']).where}: {first['ctx']['message']}"
     place = _place(data, loc)
-    if not place.rest:
-        return (
-            f"{place.where} must be a JSON object."
-            if loc
-            else "The document must be a JSON object."
-        )
-    name = str(place.rest[0])
-    if kind == "extra_forbidden":
-        unknown = sorted(
-            str(e["loc"][-1])
-            for e in errors
-            if e["type"] == "extra_forbidden" and tuple(e["loc"][:-1]) == loc[:-1]
-        )
-        return f"{place.where}: unknown field {', '.join(map(repr, unknown))}."
-    if place.model is ClusterFile and name == "format":
+    if place.model is ClusterFile and place.rest[:1] == ("format",):  # never an unknown field
         if kind == "missing":
             return f"Field 'format' is missing; a portal cluster file says {FORMAT!r}."
-        return (
-            f"Field 'format' must be {FORMAT!r}, got {data['format']!r}; this is not a portal "
-            "cluster file, or a version this portal cannot read."
-        )
-    if kind == "missing":
-        return f"{place.where}: field {name!r} is missing."
+        return wrong_format(FORMAT, data["format"], "portal cluster file")
+    problem = object_problem(errors, loc, kind, place.where, place.rest)
+    if problem is not None:
+        return problem
+    name = str(place.rest[0])
     return f"{place.where}: {_field_problem(name, place.node.get(name), place)}"
 
 

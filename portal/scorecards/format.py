@@ -35,7 +35,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from portal.jsonformat import NotBlank, object_problem
+from portal.jsonformat import NotBlank, object_problem, wrong_format
 from portal.scorecards.models import (
     BAND_KEYS,
     LETTERS,
@@ -486,10 +486,7 @@ def first_problem(error: ValidationError, data: Any) -> str:
     if kind == "scorecard_rule" and context["message"]:
         return f"{context['place'] or place.where}: {context['message']}"
     if place.model is ScorecardFile and place.rest[:1] == ("format",):
-        return (
-            f"Field 'format' must be {FORMAT!r}, got {data.get('format')!r}; this is not a "
-            "scorecard file, or a version this portal cannot read."
-        )
+        return wrong_format(FORMAT, data.get("format"), "scorecard file")
     problem = object_problem(errors, loc, kind, place.where, place.rest)
     if problem is not None:
         return problem

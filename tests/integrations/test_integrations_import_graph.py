@@ -1,60 +1,26 @@
 """integrations/ is a tree of imports, not a knot (issue 13): the outbox (deliveries) sends
 through the transports' registry and enqueues its task without importing the tasks module; no
-transport imports the outbox; every import counts, those inside functions too (ast.walk), as
-in tests/portal/test_import_layers.py.
+transport imports the outbox; every import counts, those inside functions and under
+`if TYPE_CHECKING:` too (the walk is tests/importgraph.py).
 """
 
-import ast
 from pathlib import Path
 
 from integrations.models import Delivery
 from integrations.transports import TRANSPORTS, Transport
+from tests.importgraph import cycles, imports, sources
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = ROOT / "integrations"
 # Imports Django wants inside a function: AppConfig.ready() runs once the app registry is.
-MAY_IMPORT_IN_A_FUNCTION = frozenset({("integrations.apps", "ready")})
-
-
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def modules() -> dict[str, ast.Module]:
-    return {
-        module_name(path): ast.parse(path.read_text(encoding="utf-8"))
-        for path in PACKAGE.rglob("*.py")
-        if "migrations" not in path.parts
-    }
-
-
-def imported(tree: ast.AST, module: str, known: set[str]) -> set[str]:
-    """The modules of integrations/ that `tree` imports anywhere (`from a import b` counts as
-    a.b when a.b is a module, else as a), relative imports resolved against `module`."""
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = module.split(".")[: len(module.split(".")) - node.level]
-                base = ".".join([*anchor, base] if base else anchor)
-            names = [f"{base}.{alias.name}" for alias in node.names]
-            names = [name if name in known else base for name in names]
-        else:
-            continue
-        found |= {name for name in names if name in known}
-    return found - {module}
+MAY_IMPORT_IN_A_FUNCTION = frozenset({("integrations.apps", "IntegrationsConfig.ready")})
 
 
 def graph() -> dict[str, set[str]]:
-    trees = modules()
-    known = set(trees)
-    return {module: imported(tree, module, known) for module, tree in trees.items()}
+    """Each module of integrations/ → the modules of integrations/ it imports."""
+    edges: dict[str, set[str]] = {module: set() for module in sources(ROOT, ("integrations",))}
+    for edge in imports(ROOT, ("integrations",)):
+        edges[edge.module].add(edge.target)
+    return edges
 
 
 def reaches(edges: dict[str, set[str]], start: str) -> set[str]:
@@ -78,9 +44,7 @@ def test_the_graph_sees_the_package():
 
 
 def test_no_module_of_integrations_reaches_itself():
-    edges = graph()
-    knotted = sorted(module for module in edges if module in reaches(edges, module))
-    assert knotted == []
+    assert cycles(graph()) == []
 
 
 def test_the_outbox_does_not_import_its_tasks_and_no_transport_imports_the_outbox():
@@ -92,24 +56,13 @@ def test_the_outbox_does_not_import_its_tasks_and_no_transport_imports_the_outbo
 
 
 def test_no_import_of_ours_hides_inside_a_function():
-    hidden = []
-    for module, tree in modules().items():
-        for function in ast.walk(tree):
-            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
-            if (module, function.name) in MAY_IMPORT_IN_A_FUNCTION:
-                continue
-            for node in ast.walk(function):
-                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-                    ("integrations", "portal", "api")
-                ):
-                    hidden.append(f"{module}.{function.name} imports {node.module}")
-                elif isinstance(node, ast.Import):
-                    hidden += [
-                        f"{module}.{function.name} imports {alias.name}"
-                        for alias in node.names
-                        if alias.name.split(".")[0] in {"integrations", "portal", "api"}
-                    ]
+    hidden = sorted(
+        f"{e.module}:{e.line} {e.function} imports {e.target}"
+        for e in imports(ROOT, ("integrations", "portal", "api"))
+        if e.module.startswith("integrations")
+        and e.function is not None
+        and (e.module, e.function) not in MAY_IMPORT_IN_A_FUNCTION
+    )
     assert hidden == []
 
 

@@ -12,10 +12,9 @@ tests/portal/test_import_layers.py checks which way the edges point; this checks
 never come back.
 """
 
-import ast
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+
+from tests.importgraph import Import, cycles, imports, plant
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("api", "integrations", "portal", "scoring", "bench")
@@ -26,126 +25,9 @@ IN_A_FUNCTION = {
 }
 
 
-@dataclass(frozen=True)
-class Import:
-    module: str  # the importing module
-    target: str  # the module of ours it imports
-    line: int
-    function: str | None  # the enclosing function's qualified name, None at module level
-
-
-def module_name(path: Path, root: Path) -> str:
-    parts = list(path.relative_to(root).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def sources(root: Path, packages: tuple[str, ...]) -> dict[str, Path]:
-    """Every module of `packages` under `root` (migrations aside: they import nothing of ours
-    that matters and are frozen history)."""
-    return {
-        module_name(path, root): path
-        for package in packages
-        if (root / package).is_dir()
-        for path in sorted((root / package).rglob("*.py"))
-        if "migrations" not in path.parts
-    }
-
-
-def _type_checking(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
-def _statements(node: ast.AST, function: str | None) -> Iterator[tuple[ast.AST, str | None]]:
-    """Each node under `node` with the function it is in; `if TYPE_CHECKING:` bodies left out."""
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.If) and _type_checking(child):
-            for other in child.orelse:
-                yield other, function
-                yield from _statements(other, function)
-            continue
-        inner = function
-        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
-            inner = child.name if function is None else f"{function}.{child.name}"
-        elif isinstance(child, ast.ClassDef) and function is None:
-            # A method is named by its class: AppConfig.ready() is "SomeConfig.ready".
-            yield child, function
-            for item in child.body:
-                name = None
-                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                    name = f"{child.name}.{item.name}"
-                yield item, None
-                yield from _statements(item, name)
-            continue
-        yield child, function
-        yield from _statements(child, inner)
-
-
-def imports(root: Path, packages: tuple[str, ...]) -> list[Import]:
-    """Every import of a module of ours, anywhere: `from a import b` is a.b when a.b is a
-    module, else a; `import a.b.c` is the nearest of a.b.c, a.b, a that is ours; relative
-    imports are resolved against the importing module."""
-    modules = sources(root, packages)
-    found = []
-    for module, path in modules.items():
-        package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
-        for node, function in _statements(ast.parse(path.read_text(encoding="utf-8")), None):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    anchor = package[: len(package) - node.level + 1]
-                    base = ".".join([*anchor, base] if base else anchor)
-                names = [f"{base}.{alias.name}" for alias in node.names]
-                names = [name if name in modules else base for name in names]
-            else:
-                continue
-            for name in names:
-                while name not in modules and "." in name:
-                    name = name.rsplit(".", 1)[0]
-                if name in modules and name != module:
-                    found.append(Import(module, name, node.lineno, function))
-    return found
-
-
-def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected components of more than one module (Tarjan), each sorted."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for other in sorted(edges.get(node, ())):
-            if other not in index:
-                visit(other)
-                low[node] = min(low[node], low[other])
-            elif other in on_stack:
-                low[node] = min(low[node], index[other])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in sorted(edges):
-        if node not in index:
-            visit(node)
-    return found
+def running(root: Path, packages: tuple[str, ...]) -> list[Import]:
+    """The imports of ours that run: not those under `if TYPE_CHECKING:`."""
+    return [edge for edge in imports(root, packages) if not edge.type_checking]
 
 
 def knots(found: list[Import]) -> list[str]:
@@ -178,14 +60,6 @@ def hidden(found: list[Import], packages: tuple[str, ...]) -> list[str]:
     )
 
 
-def plant(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
-
-
 def test_a_planted_cycle_is_found_even_through_a_function(tmp_path):
     root = plant(
         tmp_path,
@@ -197,7 +71,7 @@ def test_a_planted_cycle_is_found_even_through_a_function(tmp_path):
             "shop/stock.py": "from shop.orders import Order\n",  # into the knot, not in it
         },
     )
-    found = imports(root, ("shop",))
+    found = running(root, ("shop",))
     assert knots(found) == [
         "shop.orders:1 → shop.payments; shop.payments:2 → shop.receipts (in pay); "
         "shop.receipts:1 → shop.orders"
@@ -226,7 +100,7 @@ def test_type_checking_imports_and_app_ready_are_not_counted(tmp_path):
             ),
         },
     )
-    found = imports(root, ("shop",))
+    found = running(root, ("shop",))
     assert {(e.module, e.target) for e in found} == {
         ("shop.apps", "shop.signals"),
         ("shop.signals", "shop.models"),
@@ -240,7 +114,7 @@ def test_type_checking_imports_and_app_ready_are_not_counted(tmp_path):
 
 
 def test_the_walk_covers_the_code():
-    found = imports(ROOT, PACKAGES)
+    found = running(ROOT, PACKAGES)
     pairs = {(e.module, e.target) for e in found}
     assert ("api.main", "api.exams") in pairs
     assert ("portal.scorecards.services", "portal.scorecards.results") in pairs
@@ -248,8 +122,8 @@ def test_the_walk_covers_the_code():
 
 
 def test_no_module_of_ours_imports_itself_back():
-    assert knots(imports(ROOT, PACKAGES)) == []
+    assert knots(running(ROOT, PACKAGES)) == []
 
 
 def test_no_import_of_ours_hides_inside_a_function():
-    assert hidden(imports(ROOT, PACKAGES), NO_HIDDEN_IMPORTS) == []
+    assert hidden(running(ROOT, PACKAGES), NO_HIDDEN_IMPORTS) == []

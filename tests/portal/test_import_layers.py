@@ -2,13 +2,14 @@
 selectors ← `portal/<app>/views` and `api/*` ← `portal/urls.py`; `integrations/` is used by
 services. Nothing imports upward or sideways, and no two apps import each other.
 
-Every import counts, those inside functions too (ast.walk): an import moved into a function
-to dodge a cycle at load time is still the same dependency.
+Every import counts, those inside functions and under `if TYPE_CHECKING:` too: an import
+moved into a function to dodge a cycle at load time is still the same dependency, and a type
+from above is still a look upward (the walk is tests/importgraph.py).
 """
 
-import ast
-from collections.abc import Iterator
 from pathlib import Path
+
+from tests.importgraph import cycles, imports, plant, sources
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("api", "integrations", "portal", "scoring")
@@ -19,39 +20,11 @@ MAY_IMPORT_API = frozenset({"portal.urls", "portal.settings"})
 MAY_IMPORT_VIEWS: frozenset[tuple[str, str]] = frozenset()
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def imports_of(source: str, module: str) -> Iterator[str]:
-    """Every module `source` imports, anywhere in it: `from a.b import c` gives a.b and a.b.c
-    (c may be a module), relative imports resolved against `module`."""
-    package = module.split(".")
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package[: len(package) - node.level]
-                base = ".".join([*anchor, base] if base else anchor)
-            yield base
-            yield from (f"{base}.{alias.name}" for alias in node.names)
-
-
 def our_modules() -> dict[str, set[str]]:
     """Each module of ours (migrations aside) → the modules of ours it imports."""
-    graph: dict[str, set[str]] = {}
-    for package in PACKAGES:
-        for path in (ROOT / package).rglob("*.py"):
-            if "migrations" in path.parts:
-                continue
-            module = module_name(path)
-            imported = imports_of(path.read_text(encoding="utf-8"), module)
-            graph[module] = {name for name in imported if name.split(".")[0] in PACKAGES}
+    graph: dict[str, set[str]] = {module: set() for module in sources(ROOT, PACKAGES)}
+    for edge in imports(ROOT, PACKAGES):
+        graph[edge.module].add(edge.target)
     return graph
 
 
@@ -62,38 +35,6 @@ def apps() -> set[str]:
 
 def app_of(module: str, app_names: set[str]) -> str | None:
     return next((app for app in app_names if module == app or module.startswith(app + ".")), None)
-
-
-def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected components of more than one node (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        for other in edges.get(node, ()):
-            if other not in index:
-                visit(other)
-                low[node] = min(low[node], low[other])
-            elif other in stack:
-                low[node] = min(low[node], index[other])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in sorted(edges):
-        if node not in index:
-            visit(node)
-    return found
 
 
 def app_edges(graph: dict[str, set[str]]) -> dict[str, set[str]]:
@@ -110,10 +51,25 @@ def app_edges(graph: dict[str, set[str]]) -> dict[str, set[str]]:
     return edges
 
 
-def test_the_checker_sees_imports_inside_functions_and_relative_ones():
-    source = "import os\ndef f():\n    from api.main import api\n    from . import views\n"
-    found = set(imports_of(source, "portal.scorecards.services"))
-    assert {"api.main", "api.main.api", "portal.scorecards.views"} <= found
+def test_the_checker_sees_imports_inside_functions_and_relative_ones(tmp_path):
+    root = plant(
+        tmp_path,
+        {
+            "api/__init__.py": "",
+            "api/main.py": "",
+            "portal/__init__.py": "",
+            "portal/scorecards/__init__.py": "",
+            "portal/scorecards/views.py": "",
+            "portal/scorecards/services.py": (
+                "import os\ndef f():\n    from api.main import api\n    from . import views\n"
+            ),
+        },
+    )
+    found = {(e.module, e.target) for e in imports(root, ("api", "portal"))}
+    assert {
+        ("portal.scorecards.services", "api.main"),
+        ("portal.scorecards.services", "portal.scorecards.views"),
+    } <= found
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
