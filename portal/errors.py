@@ -370,12 +370,6 @@ def contract_of(path: str) -> Contract:
     return PAGES
 
 
-def language_of(request: HttpRequest) -> str:
-    """The language of this request's error messages: the exam contract's, English for the
-    other two contracts (their seeds are English), the visitor's own for a page."""
-    return contract_of(request.path).language(request)
-
-
 # --- each error, in the contract of the request's path ----------------------------------------
 
 

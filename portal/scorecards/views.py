@@ -81,7 +81,7 @@ def _chosen_language(request: PortalRequest) -> str | None:
 def visitor_language(request: PortalRequest) -> str:
     """The pages' language: the one picked with `?lang=` (then kept in Django's language
     cookie), else the cookie's, else the browser's Accept-Language, else English. After `?lang=`
-    it is the rule Django and the error pages (portal.errors.language_of) apply to any page, so
+    it is the rule Django and the error pages (portal.errors.Pages.language) apply to any page, so
     a 404 under /assessment/ speaks the same language as the steps."""
     return _chosen_language(request) or translation.get_language_from_request(request)
 
