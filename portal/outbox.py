@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from integrations import deliveries
 from integrations.models import Delivery
-from portal import audit
+from portal.audit import log
 
 AUDITED_FIELDS = ("status", "attempt_count", "next_attempt_at")
 
@@ -19,17 +19,17 @@ def _label(delivery: Delivery) -> str:
 
 def _audited(action: str, operation, delivery: Delivery, actor) -> bool:
     """Run `operation(delivery)`; when it did something, write its audit row (same transaction)."""
-    before = audit.snapshot(delivery, AUDITED_FIELDS)
+    before = log.snapshot(delivery, AUDITED_FIELDS)
     with transaction.atomic():
         done = operation(delivery)
         if done:
-            audit.record(
+            log.record(
                 actor=actor,
                 action=action,
                 target=delivery,
                 target_label=_label(delivery),
                 before=before,
-                after=audit.snapshot(delivery, AUDITED_FIELDS),
+                after=log.snapshot(delivery, AUDITED_FIELDS),
             )
     return done
 

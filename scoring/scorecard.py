@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 PRIORITIES = ("high", "medium", "low")
 LEAD_BASIC = "basic"
@@ -210,7 +211,14 @@ def weighted_total(sections: Sequence[SectionScore]) -> int:
     return min(max(total, 0), 100)
 
 
-def band_for(score: float, bands: Sequence[Band]) -> Band:
+class Banded(Protocol):
+    """A band as any layer holds it: all the rule needs is where it starts."""
+
+    @property
+    def min_score(self) -> int: ...
+
+
+def band_for[B: Banded](score: float, bands: Sequence[B]) -> B:
     """The band with the highest min_score that `score` reaches (bands need one at 0)."""
     reached = [band for band in bands if score >= band.min_score]
     if not reached:

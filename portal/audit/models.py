@@ -12,7 +12,7 @@ class AuditEntry(models.Model):
     # The actor's name as it was: the row stays readable after the user is renamed or deleted.
     actor_label = models.CharField(max_length=150)
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    # "<area>.<verb>", e.g. "partner.rotate_webhook_secret" (portal.audit.ACTIONS names them).
+    # "<area>.<verb>", e.g. "partner.rotate_webhook_secret": each service names its own.
     action = models.CharField(max_length=64, db_index=True)
     target_type = models.CharField(max_length=32, blank=True, db_index=True)
     target_id = models.CharField(max_length=64, blank=True)

@@ -8,7 +8,7 @@ signing secret) are returned to the caller to show once; the audit log only says
 from django.db import transaction
 from django.utils import timezone
 
-from portal import audit
+from portal.audit import log
 from portal.customers.models import ClientToken, Customer, new_signing_secret
 from portal.customers.validators import normalise_callback_hosts
 
@@ -21,11 +21,11 @@ def customer_create(*, name: str, actor, note: str = "") -> Customer:
     show it once)."""
     with transaction.atomic():
         customer = Customer.objects.create(name=name.strip())
-        audit.record(
+        log.record(
             actor=actor,
             action="customer.create",
             target=customer,
-            after=audit.snapshot(customer, CUSTOMER_FIELDS),
+            after=log.snapshot(customer, CUSTOMER_FIELDS),
             note=note,
         )
     return customer
@@ -40,7 +40,7 @@ def customer_set_active(*, customer: Customer, is_active: bool, actor) -> bool:
             return False
         before = {"is_active": customer.is_active}
         customer.is_active = is_active
-        audit.record(
+        log.record(
             actor=actor,
             action="customer.activate" if is_active else "customer.deactivate",
             target=customer,
@@ -57,10 +57,10 @@ def customer_rotate_signing_secret(*, customer: Customer, actor) -> str:
     """
     secret = new_signing_secret()
     with transaction.atomic():
-        before = audit.snapshot(customer, ("signing_secret",))
+        before = log.snapshot(customer, ("signing_secret",))
         Customer.objects.filter(pk=customer.pk).update(signing_secret=secret)
         customer.signing_secret = secret
-        audit.record(
+        log.record(
             actor=actor,
             action="customer.rotate_signing_secret",
             target=customer,
@@ -80,11 +80,11 @@ def client_token_issue(
         token, raw = ClientToken.issue(
             customer=customer, label=label.strip(), allowed_callback_hosts=hosts
         )
-        audit.record(
+        log.record(
             actor=actor,
             action="client_token.issue",
             target=token,
-            after=audit.snapshot(token, TOKEN_FIELDS),
+            after=log.snapshot(token, TOKEN_FIELDS),
             note=note,
         )
     return token, raw
@@ -96,13 +96,13 @@ def client_token_update(
     """Change a token's label and allowed callback hosts (its value never changes)."""
     hosts = normalise_callback_hosts(allowed_callback_hosts)
     with transaction.atomic():
-        before = audit.snapshot(token, TOKEN_FIELDS)
+        before = log.snapshot(token, TOKEN_FIELDS)
         token.label = label.strip()
         token.allowed_callback_hosts = hosts
         token.save(update_fields=["label", "allowed_callback_hosts"])
-        after = audit.snapshot(token, TOKEN_FIELDS)
+        after = log.snapshot(token, TOKEN_FIELDS)
         if before != after:
-            audit.record(
+            log.record(
                 actor=actor, action="client_token.update", target=token, before=before, after=after
             )
     return token
@@ -112,7 +112,7 @@ def client_token_revoke(*, token: ClientToken, actor, note: str = "") -> bool:
     """Revoke a token: it stops authenticating at once. False when it already was revoked."""
     now = timezone.now()
     with transaction.atomic():
-        before = audit.snapshot(token, TOKEN_FIELDS)
+        before = log.snapshot(token, TOKEN_FIELDS)
         revoked = ClientToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=now
         )
@@ -120,12 +120,12 @@ def client_token_revoke(*, token: ClientToken, actor, note: str = "") -> bool:
             token.refresh_from_db(fields=["revoked_at"])
             return False
         token.revoked_at = now
-        audit.record(
+        log.record(
             actor=actor,
             action="client_token.revoke",
             target=token,
             before=before,
-            after=audit.snapshot(token, TOKEN_FIELDS),
+            after=log.snapshot(token, TOKEN_FIELDS),
             note=note,
         )
     return True

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from pydantic import ValidationError as DeclarationError
 
-from portal import audit
 from portal.admin import RecordInline
+from portal.audit import log
 from portal.exams import authoring, schema
 from portal.exams.models import Exam, Launch, Question, Quiz, QuizQuestion, Student
 from portal.exams.schema import QUESTION_FIELDS, SETTINGS_FIELDS, ExamIn, ExamSettingsIn, QuestionIn
@@ -133,11 +133,11 @@ class ExamAdmin(admin.ModelAdmin):
             before = None
             if change:
                 stored = Exam.objects.select_for_update().get(pk=obj.pk)
-                before = audit.snapshot(stored, SETTINGS_FIELDS)
+                before = log.snapshot(stored, SETTINGS_FIELDS)
             obj.save()
-            after = audit.snapshot(obj, SETTINGS_FIELDS)
+            after = log.snapshot(obj, SETTINGS_FIELDS)
             if before != after:
-                audit.record(
+                log.record(
                     actor=request.user,
                     action="exam.update" if change else "exam.create",
                     target=obj,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from pydantic import BaseModel, ValidationError
 
-from portal import audit
+from portal.audit import log
 from portal.customers.models import Customer
 from portal.exams import schema
 from portal.exams.models import Exam, Question, QuizQuestion
@@ -84,24 +84,20 @@ def parse[M: BaseModel](model: type[M], data: M | Mapping[str, Any]) -> M:
 
 def exam_create(*, customer: Customer, data: ExamIn | Mapping[str, Any], actor: Any) -> Exam:
     """A new exam of `customer` with its question bank (positions 1..n in the given order)."""
-    data = parse(ExamIn, data)
+    return _create(customer, parse(ExamIn, data), actor=actor, action="exam.create")
+
+
+def _create(customer: Customer, data: ExamIn, *, actor: Any, action: str) -> Exam:
+    """The exam and its questions, with the audit row of `action`, in one transaction."""
     with transaction.atomic():
-        exam = _create(customer, data)
-        audit.record(
-            actor=actor,
-            action="exam.create",
-            target=exam,
-            after=_exam_state(exam, len(data.questions)),
+        exam = Exam.objects.create(customer=customer, **data.model_dump(exclude={"questions"}))
+        Question.objects.bulk_create(
+            Question(exam=exam, position=n, **question.model_dump())
+            for n, question in enumerate(data.questions, start=1)
         )
-    return exam
-
-
-def _create(customer: Customer, data: ExamIn) -> Exam:
-    exam = Exam.objects.create(customer=customer, **data.model_dump(exclude={"questions"}))
-    Question.objects.bulk_create(
-        Question(exam=exam, position=n, **question.model_dump())
-        for n, question in enumerate(data.questions, start=1)
-    )
+        log.record(
+            actor=actor, action=action, target=exam, after=_exam_state(exam, len(data.questions))
+        )
     return exam
 
 
@@ -130,7 +126,7 @@ def exam_update_settings(
         for name in given:
             setattr(locked, name, getattr(data, name))
         locked.save()
-        audit.record(
+        log.record(
             actor=actor,
             action="exam.update",
             target=locked,
@@ -156,7 +152,7 @@ def exam_set_active(*, exam: Exam, active: bool, actor: Any) -> Exam:
         if locked.is_active != active:
             locked.is_active = active
             locked.save(update_fields=["is_active", "updated_at"])
-            audit.record(
+            log.record(
                 actor=actor,
                 action="exam.activate" if active else "exam.deactivate",
                 target=locked,
@@ -180,7 +176,7 @@ def question_add(*, exam: Exam, data: QuestionIn | Mapping[str, Any], actor: Any
         question = Question.objects.create(
             exam=locked, position=(last.first() or 0) + 1, **data.model_dump()
         )
-        audit.record(
+        log.record(
             actor=actor,
             action="exam.question_add",
             target=locked,
@@ -223,7 +219,7 @@ def question_update(
                 setattr(live, name, value)
             live.save(update_fields=list(values))
             note = _("Question %(id)d changed.") % {"id": live.pk}
-        audit.record(
+        log.record(
             actor=actor,
             action="exam.question_update",
             target=live.exam,
@@ -263,7 +259,7 @@ def question_remove(*, question: Question, actor: Any) -> None:
         else:
             current.delete()
             note = _("Question %(id)d deleted.") % {"id": before["id"]}
-        audit.record(
+        log.record(
             actor=actor, action="exam.question_remove", target=exam, before=before, note=note
         )
 
@@ -284,7 +280,7 @@ def questions_reorder(*, exam: Exam, order: list[int], actor: Any) -> None:
             by_id[pk].position = position
         Question.objects.bulk_update(live, ["position"])
         if order != ids:
-            audit.record(
+            log.record(
                 actor=actor,
                 action="exam.questions_reorder",
                 target=locked,
@@ -310,15 +306,7 @@ def exam_import(
         raise AuthoringError(_("The document must be a JSON object."))
     data = parse(ExamFile, document).exam
     if exam is None:
-        with transaction.atomic():
-            created = _create(customer, data)
-            audit.record(
-                actor=actor,
-                action="exam.import",
-                target=created,
-                after=_exam_state(created, len(data.questions)),
-            )
-        return created
+        return _create(customer, data, actor=actor, action="exam.import")
     if exam.customer_id != customer.pk:
         raise AuthoringError(
             _("Exam %(eurl)d does not belong to customer %(customer)s.")
@@ -362,7 +350,7 @@ def exam_import(
             else:
                 old.delete()
                 deleted += 1
-        audit.record(
+        log.record(
             actor=actor,
             action="exam.import",
             target=locked,
@@ -408,8 +396,8 @@ def _refresh(exam: Exam, locked: Exam) -> None:
 
 
 def _exam_state(exam: Exam, bank: int) -> dict[str, Any]:
-    return {**audit.snapshot(exam, SETTINGS_FIELDS), "questions": bank}
+    return {**log.snapshot(exam, SETTINGS_FIELDS), "questions": bank}
 
 
 def _question_state(question: Question) -> dict[str, Any]:
-    return audit.snapshot(question, ("id", "position", *QUESTION_FIELDS))
+    return log.snapshot(question, ("id", "position", *QUESTION_FIELDS))

@@ -24,7 +24,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal import audit
+from portal.audit import log
 from portal.audit.models import AuditEntry
 from portal.exams import services
 from portal.exams.models import AnswerSave, Launch, Quiz, QuizQuestion, Student
@@ -85,16 +85,16 @@ def quiz_extend(*, quiz: Quiz, minutes: int, actor: Any) -> Quiz:
                     "time can't be added."
                 )
             raise ExamError(message, code="quiz_finished")
-        before = audit.snapshot(locked, ("deadline_at", "extra_minutes"))
+        before = log.snapshot(locked, ("deadline_at", "extra_minutes"))
         locked.deadline_at += timedelta(minutes=minutes)
         locked.extra_minutes += minutes
         locked.save(update_fields=["deadline_at", "extra_minutes"])
-        audit.record(
+        log.record(
             actor=actor,
             action="quiz.extend",
             target=locked,
             before=before,
-            after=audit.snapshot(locked, ("deadline_at", "extra_minutes")),
+            after=log.snapshot(locked, ("deadline_at", "extra_minutes")),
             note=f"+{minutes} min",
         )
     _refresh(quiz, locked)
@@ -132,7 +132,7 @@ def quiz_reopen(*, quiz: Quiz, minutes: int, actor: Any) -> Quiz:
             )
             if other is not None:
                 raise _another_open(other)
-            before = audit.snapshot(locked, QUIZ_FIELDS)
+            before = log.snapshot(locked, QUIZ_FIELDS)
             now = timezone.now()
             locked.state = Quiz.State.STARTED
             locked.deadline_at = now + timedelta(minutes=minutes)
@@ -143,12 +143,12 @@ def quiz_reopen(*, quiz: Quiz, minutes: int, actor: Any) -> Quiz:
             for name in services.RESULT_FIELDS:
                 setattr(locked, name, None)
             locked.save()  # IntegrityError if a launch started another quiz meanwhile
-            audit.record(
+            log.record(
                 actor=actor,
                 action="quiz.reopen",
                 target=locked,
                 before=before,
-                after=audit.snapshot(locked, QUIZ_FIELDS),
+                after=log.snapshot(locked, QUIZ_FIELDS),
                 note=f"{minutes} min",
             )
     except IntegrityError:
@@ -185,7 +185,7 @@ def student_set_accommodation(
     """
     with transaction.atomic():
         locked = Student.objects.select_for_update().get(pk=student.pk)
-        before = audit.snapshot(locked, ACCOMMODATION_FIELDS)
+        before = log.snapshot(locked, ACCOMMODATION_FIELDS)
         locked.extra_minutes = extra_minutes
         locked.time_factor = time_factor
         # clean_fields converts the values as the model field does, then runs its validators.
@@ -193,11 +193,11 @@ def student_set_accommodation(
             exclude=[f.name for f in Student._meta.fields if f.name not in ACCOMMODATION_FIELDS]
         )
         locked.time_factor = locked.time_factor.quantize(Decimal("0.01"))
-        after = audit.snapshot(locked, ACCOMMODATION_FIELDS)
-        if not audit.diff(before, after):
+        after = log.snapshot(locked, ACCOMMODATION_FIELDS)
+        if not log.diff(before, after):
             return False
         locked.save(update_fields=list(ACCOMMODATION_FIELDS))
-        audit.record(
+        log.record(
             actor=actor, action="student.accommodation", target=locked, before=before, after=after
         )
     student.extra_minutes, student.time_factor = locked.extra_minutes, locked.time_factor
@@ -221,7 +221,7 @@ def quiz_callback_link(*, quiz: Quiz, launch_id: Any, actor: Any) -> str:
     if launch is None:
         raise ExamError(_("Launch not found."), code="launch_not_found", status=404)
     url = services.redirect_url(launch)  # ExamError when the quiz is not finished
-    audit.record(
+    log.record(
         actor=actor,
         action="quiz.callback_link",
         target=launch.quiz,

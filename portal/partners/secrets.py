@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from integrations.signing import new_webhook_secret
-from portal import audit
+from portal.audit import log
 from portal.partners.models import Partner, validate_jwt_secret
 
 WEBHOOK_GRACE = timedelta(hours=24)
@@ -42,9 +42,9 @@ _FIELDS = (
 def _state(partner: Partner) -> dict:
     """What the audit log keeps of a partner's secrets: which changed (masked by name) and
     until when the previous ones are accepted (named so they are not masked)."""
-    return audit.snapshot(partner, _FIELDS) | {
-        "webhook_grace_ends_at": audit.plain(partner.webhook_grace_ends_at),
-        "jwt_grace_ends_at": audit.plain(partner.jwt_grace_ends_at),
+    return log.snapshot(partner, _FIELDS) | {
+        "webhook_grace_ends_at": log.plain(partner.webhook_grace_ends_at),
+        "jwt_grace_ends_at": log.plain(partner.jwt_grace_ends_at),
     }
 
 
@@ -76,7 +76,7 @@ def _save_locked(
         if not fields:
             return
         locked.save(update_fields=fields)
-        audit.record(actor=actor, action=action, target=locked, before=before, after=_state(locked))
+        log.record(actor=actor, action=action, target=locked, before=before, after=_state(locked))
     _refresh(partner, locked)
 
 

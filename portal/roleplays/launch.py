@@ -280,25 +280,18 @@ def _open_assessment(
     }
     key = {"partner": partner, "cluster": cluster, "user_id": user_id}
     in_progress = Assessment.objects.filter(**key, status=Assessment.Status.IN_PROGRESS)
-    assessment = in_progress.first()
-    if assessment is None:
-        try:
-            with transaction.atomic():
-                return Assessment.objects.create(**key, **fields)
-        except IntegrityError:
-            # Another launch of this user into this cluster won the race: resume its assessment.
-            assessment = in_progress.get()
-    if not in_progress.filter(pk=assessment.pk).update(**fields):
+    while True:
+        assessment = in_progress.first()
+        if assessment is None:
+            try:
+                with transaction.atomic():
+                    return Assessment.objects.create(**key, **fields)
+            except IntegrityError:
+                # Another launch of this user into this cluster won the race: resume its assessment.
+                assessment = in_progress.get()
+        if in_progress.filter(pk=assessment.pk).update(**fields):
+            break
         # Completed in between (its last roleplay closed, or the idle sweep): launch afresh.
-        return _open_assessment(
-            partner=partner,
-            cluster=cluster,
-            user_id=user_id,
-            user_name=user_name,
-            return_url=return_url,
-            results_url=results_url,
-            results_url_is_default=results_url_is_default,
-        )
     for name, value in fields.items():
         setattr(assessment, name, value)
     return assessment

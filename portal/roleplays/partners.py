@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from portal import audit
+from portal.audit import log
 from portal.partners.models import Partner
 from portal.roleplays.models import Cluster
 from portal.roleplays.services import push_cluster_metadata
@@ -60,11 +60,11 @@ def partner_create(
         )
         partner.clusters.set(clusters)
         queued = queue_metadata(partner, clusters)
-        audit.record(
+        log.record(
             actor=actor,
             action="partner.create",
             target=partner,
-            after=audit.snapshot(partner, AUDITED_FIELDS) | {"webhook_secret": "new"},
+            after=log.snapshot(partner, AUDITED_FIELDS) | {"webhook_secret": "new"},
             note=f"cluster metadata queued: {queued}" if queued else "",
         )
     return partner
@@ -86,7 +86,7 @@ def partner_update(
     clusters = list(clusters)
     with transaction.atomic():
         partner = Partner.objects.select_for_update().get(pk=partner.pk)
-        before = audit.snapshot(partner, AUDITED_FIELDS)
+        before = log.snapshot(partner, AUDITED_FIELDS)
         had = set(partner.clusters.values_list("pk", flat=True))
         partner.name, partner.base_url = name, base_url
         partner.aio_callback_url, partner.allowed_hosts = aio_callback_url, allowed_hosts
@@ -96,9 +96,9 @@ def partner_update(
         )
         partner.clusters.set(clusters)
         queued = queue_metadata(partner, [c for c in clusters if c.pk not in had])
-        after = audit.snapshot(partner, AUDITED_FIELDS)
+        after = log.snapshot(partner, AUDITED_FIELDS)
         if before != after:
-            audit.record(
+            log.record(
                 actor=actor,
                 action="partner.update",
                 target=partner,
@@ -115,7 +115,7 @@ def partner_push_metadata(*, partner: Partner, actor) -> int:
     with transaction.atomic():
         queued = queue_metadata(partner, partner.clusters.order_by("cluster_name", "pk"))
         if queued:
-            audit.record(
+            log.record(
                 actor=actor,
                 action="partner.push_metadata",
                 target=partner,

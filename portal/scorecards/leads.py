@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from integrations import deliveries, email, hubspot
 from integrations.models import Delivery
-from portal import audit, outbox
+from portal import outbox
+from portal.audit import log
 from portal.scorecards import results
 from portal.scorecards.models import Visit
 from scoring import scorecard as scoring
@@ -224,7 +225,7 @@ def _create(visit: Visit, actor, channel: str) -> str:
         if delivery is None:  # the token was removed a moment ago
             return LeadOutcome.NOT_CONFIGURED
         Visit.objects.filter(pk=locked.pk).update(**{field: delivery})
-        audit.record(
+        log.record(
             actor=actor,
             action=_ACTIONS[channel],
             target=locked,

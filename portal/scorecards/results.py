@@ -256,13 +256,13 @@ def localized(result: dict[str, Any], scorecard: Scorecard, language: str) -> di
 
 @dataclass(frozen=True)
 class Band:
-    """A band of the version, its range of totals [low, high] and its texts."""
+    """A band of the version, its range of totals [min_score, max_score] and its texts."""
 
     key: str
     name: str
     description: str
-    low: int
-    high: int
+    min_score: int
+    max_score: int
 
 
 @dataclass(frozen=True)
@@ -287,11 +287,6 @@ class Picture:
     areas: tuple[Area, ...]
 
 
-def band_of(bands: tuple[Band, ...], score: int) -> Band:
-    """The band a score (0..100) is in: the highest whose range starts at or below it."""
-    return max((band for band in bands if band.low <= score), key=lambda band: band.low)
-
-
 def picture(result: dict[str, Any], scorecard: Scorecard, language: str) -> Picture:
     """The result (as localized() shows it) on the bands of its version, whose thresholds
     cannot have changed since (a version with visits is read-only)."""
@@ -301,14 +296,14 @@ def picture(result: dict[str, Any], scorecard: Scorecard, language: str) -> Pict
             key=row.key,
             name=translated(row, "name", language),
             description=translated(row, "description", language),
-            low=row.min_score,
-            high=(rows[index + 1].min_score - 1) if index + 1 < len(rows) else 100,
+            min_score=row.min_score,
+            max_score=(rows[index + 1].min_score - 1) if index + 1 < len(rows) else 100,
         )
         for index, row in enumerate(rows)
     )
     yours = next(
         (band for band in bands if band.key == result["scoreCategory"]),
-        band_of(bands, result["totalScore"]),
+        scoring.band_for(result["totalScore"], bands),
     )
     areas = tuple(
         Area(
@@ -316,7 +311,7 @@ def picture(result: dict[str, Any], scorecard: Scorecard, language: str) -> Pict
             name=section["name"],
             weight=round(section["weight"] * 100),
             score=section["score"],
-            band=band_of(bands, section["score"]),
+            band=scoring.band_for(section["score"], bands),
         )
         for section in result["sections"]
     )

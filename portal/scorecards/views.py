@@ -534,10 +534,10 @@ def _scale(picture: stored_results.Picture, *, rtl: bool) -> dict:
     visitor's mark above it, the bands' thresholds below."""
     segments = []
     for band in picture.bands:
-        start = _x(band.low, SCALE_WIDTH, rtl=rtl, pad=SCALE_PAD)
-        end = _x(band.high + 1 if band.high < 100 else 100, SCALE_WIDTH, rtl=rtl, pad=SCALE_PAD)
+        start = _x(band.min_score, SCALE_WIDTH, rtl=rtl, pad=SCALE_PAD)
+        end = _x(min(band.max_score + 1, 100), SCALE_WIDTH, rtl=rtl, pad=SCALE_PAD)
         segments.append({"band": band, "x": min(start, end), "width": round(abs(end - start), 1)})
-    ticks = sorted({0, 100, *(band.low for band in picture.bands)})
+    ticks = sorted({0, 100, *(band.min_score for band in picture.bands)})
     mark = _x(picture.total, SCALE_WIDTH, rtl=rtl, pad=SCALE_PAD)
     return {
         "segments": segments,

@@ -5,9 +5,9 @@ import of ours inside a function.
 Every import counts, those inside functions too: an import moved into a function to dodge a
 cycle at load time is the same dependency, only hidden. Imports under `if TYPE_CHECKING:` do
 not count (they never run). Where a module needs another only after Django's apps are ready,
-it says so in the one place Django gives for it, `AppConfig.ready()`; the few exceptions are
-in IN_A_FUNCTION below, each with its reason. bench/ is checked for cycles only: it is a
-harness that sets Django up itself, in each process it starts, before it may import a model.
+it says so in the one place Django gives for it, `AppConfig.ready()`. bench/ is checked for
+cycles only: it is a harness that sets Django up itself, in each process it starts, before it
+may import a model.
 tests/portal/test_import_layers.py checks which way the edges point; this checks that they
 never come back.
 """
@@ -19,10 +19,6 @@ from tests.importgraph import Import, cycles, imports, plant
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("api", "integrations", "portal", "scoring", "bench")
 NO_HIDDEN_IMPORTS = ("api", "integrations", "portal", "scoring")
-# (module, function) → why the import must wait for a call.
-IN_A_FUNCTION = {
-    ("portal.audit", "record"): "an app's package is imported before its models can be",
-}
 
 
 def running(root: Path, packages: tuple[str, ...]) -> list[Import]:
@@ -49,14 +45,13 @@ def knots(found: list[Import]) -> list[str]:
 
 
 def hidden(found: list[Import], packages: tuple[str, ...]) -> list[str]:
-    """Imports of ours inside a function, but for AppConfig.ready() and IN_A_FUNCTION."""
+    """Imports of ours inside a function, but for AppConfig.ready()."""
     return sorted(
         f"{e.module}:{e.line} {e.function} imports {e.target}"
         for e in found
         if e.function is not None
         and e.module.split(".")[0] in packages
         and not (e.module.endswith(".apps") and e.function.endswith("Config.ready"))
-        and (e.module, e.function) not in IN_A_FUNCTION
     )
 
 

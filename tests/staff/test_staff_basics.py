@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from portal import audit
+from portal.audit import log
 from portal.audit.models import AuditEntry
 from tests.conftest import PASSWORD
 
@@ -50,7 +50,7 @@ def test_staff_without_a_role_gets_403(client, django_user_model):
 
 
 def test_persian_console_is_right_to_left_with_jalali_dates(viewer_client, viewer):
-    audit.record(actor=viewer, action="partner.update", target_label="Q3")
+    log.record(actor=viewer, action="partner.update", target_label="Q3")
     viewer_client.post("/staff/language/", {"language": "fa", "next": "/staff/audit/"})
     html = viewer_client.get("/staff/audit/").content.decode()
     assert 'dir="rtl"' in html and 'lang="fa"' in html
@@ -65,7 +65,7 @@ def test_language_switch_refuses_foreign_redirects(viewer_client):
 
 
 def test_audit_log_masks_secrets(viewer):
-    entry = audit.record(
+    entry = log.record(
         actor=viewer,
         action="partner.rotate_webhook_secret",
         before={"webhook_secret": "whsec_old", "name": "Q3"},
@@ -78,9 +78,9 @@ def test_audit_log_masks_secrets(viewer):
 
 @pytest.fixture
 def entries(viewer, operator):
-    audit.record(actor=viewer, action="lead.resync", target_label="Lead A")
-    audit.record(actor=operator, action="delivery.replay", target_label="Delivery 7")
-    audit.record(actor=operator, action="delivery.send_now", target_label="=cmd|' /C calc'!A0")
+    log.record(actor=viewer, action="lead.resync", target_label="Lead A")
+    log.record(actor=operator, action="delivery.replay", target_label="Delivery 7")
+    log.record(actor=operator, action="delivery.send_now", target_label="=cmd|' /C calc'!A0")
 
 
 def test_audit_log_filters_by_url_and_exports_as_filtered(viewer_client, entries):
@@ -102,7 +102,7 @@ def test_audit_list_queries_do_not_grow_with_rows(
     def count_for(rows: int) -> int:
         AuditEntry.objects.all().delete()
         for n in range(rows):
-            audit.record(actor=viewer, action="x.y", target_label=f"t{n}")
+            log.record(actor=viewer, action="x.y", target_label=f"t{n}")
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 

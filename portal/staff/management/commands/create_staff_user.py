@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from portal import audit
+from portal.audit import log
 from portal.staff.roles import ROLES
 
 
@@ -57,7 +57,7 @@ class Command(BaseCommand):
             if role:
                 user.groups.remove(*Group.objects.filter(name__in=ROLES))
                 user.groups.add(Group.objects.get(name=role))
-            audit.record(
+            log.record(
                 actor=None,
                 action="staff_user.create" if created else "staff_user.update",
                 target=user,
