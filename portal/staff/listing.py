@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.core.paginator import Page, Paginator
@@ -63,13 +63,27 @@ class Column:
         return value
 
 
+def model_choice(label: Any, queryset: QuerySet) -> forms.ModelChoiceField:
+    """A filter's select of a record of `queryset`; its empty choice is "Any"."""
+    return forms.ModelChoiceField(
+        label=label, queryset=queryset, required=False, empty_label=_("Any")
+    )
+
+
 class FilterForm(forms.Form):
     """A list's filters: fields read from the query string; `filter()` applies the valid ones.
 
     A field left empty filters nothing; an invalid value is reported on the form and ignored.
+    `lookups` names the lookup each plain field's value is matched with (e.g. {"customer":
+    "student__customer"}); a filter of another kind extends `filter()`.
     """
 
+    lookups: ClassVar[dict[str, str]] = {}
+
     def filter(self, queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
+        for name, lookup in self.lookups.items():
+            if name in data:
+                queryset = queryset.filter(**{lookup: data[name]})
         return queryset
 
 
@@ -268,7 +282,7 @@ def xlsx_response(headers: list[str], rows, filename: str) -> FileResponse:
     )
 
 
-class DateRangeMixin(forms.Form):
+class DateRangeFilters(FilterForm):
     """`since` and `until` dates (inclusive) on a list's date column: set `date_field`."""
 
     date_field = "created_at"
@@ -277,7 +291,8 @@ class DateRangeMixin(forms.Form):
     )
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput({"type": "date"}))
 
-    def filter_dates(self, queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
+    def filter(self, queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
+        queryset = super().filter(queryset, data)
         if "since" in data:
             queryset = queryset.filter(**{f"{self.date_field}__date__gte": data["since"]})
         if "until" in data:
@@ -285,7 +300,7 @@ class DateRangeMixin(forms.Form):
         return queryset
 
 
-class ActiveMixin(forms.Form):
+class ActiveFilters(FilterForm):
     """An `active` filter (all, active, inactive) on the list's `is_active` field."""
 
     active = forms.ChoiceField(
@@ -294,7 +309,8 @@ class ActiveMixin(forms.Form):
         choices=[("", _("All")), ("yes", _("Active")), ("no", _("Inactive"))],
     )
 
-    def filter_active(self, queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
+    def filter(self, queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
+        queryset = super().filter(queryset, data)
         if "active" in data:
             queryset = queryset.filter(is_active=data["active"] == "yes")
         return queryset

@@ -9,6 +9,8 @@ JavaScript each action is a form that posts and redirects back; with htmx it swa
 that changed.
 """
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import messages
 from django.db.models import Count, Q, QuerySet
@@ -26,7 +28,7 @@ from portal.exams.services import ExamError
 from portal.http import StaffRequest
 from portal.staff import roles
 from portal.staff.access import staff_view
-from portal.staff.listing import Column, FilterForm, Listing, wants_export
+from portal.staff.listing import ANY, Column, FilterForm, Listing, model_choice, wants_export
 from portal.staff.responses import partial_response, show_once, take_once
 from portal.staff.templatetags.staff import when
 
@@ -115,50 +117,41 @@ def _quiz_or_404(pk: int) -> Quiz:
     return get_object_or_404(Quiz, pk=pk)
 
 
-@staff_view(roles.OPERATE)
-@require_POST
-def attempt_extend(request: StaffRequest, pk: int) -> HttpResponse:
+def _change_deadline(
+    request: StaffRequest, pk: int, form: forms.Form, name: str, change: Callable, done: str
+) -> HttpResponse:
+    """Give the quiz the form's minutes through `change` (a staff service); the message is
+    `done` (with the minutes and the new deadline), or the service's refusal."""
     quiz = _quiz_or_404(pk)
-    form = ExtendForm(request.POST)
     if not form.is_valid():
-        return _refused(request, pk, form, "extend_form")
+        return _refused(request, pk, form, name)
     minutes = form.cleaned_data["minutes"]
     try:
-        staff_services.quiz_extend(quiz=quiz, minutes=minutes, actor=request.user)
+        change(quiz=quiz, minutes=minutes, actor=request.user)
     except ExamError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(
-            request,
-            gettext("%(minutes)s minutes added: the deadline is now %(deadline)s.")
-            % {"minutes": minutes, "deadline": when(quiz.deadline_at)},
-        )
+        messages.success(request, done % {"minutes": minutes, "deadline": when(quiz.deadline_at)})
     return _after_action(request, pk)
+
+
+@staff_view(roles.OPERATE)
+@require_POST
+def attempt_extend(request: StaffRequest, pk: int) -> HttpResponse:
+    done = gettext("%(minutes)s minutes added: the deadline is now %(deadline)s.")
+    form = ExtendForm(request.POST)
+    return _change_deadline(request, pk, form, "extend_form", staff_services.quiz_extend, done)
 
 
 @staff_view(roles.OPERATE)
 @require_POST
 def attempt_reopen(request: StaffRequest, pk: int) -> HttpResponse:
-    quiz = _quiz_or_404(pk)
+    done = gettext(
+        "The attempt is open again until %(deadline)s. The candidate continues from the "
+        "same exam link in the same browser, or through a new launch by the customer."
+    )
     form = ReopenForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, pk, form, "reopen_form")
-    try:
-        staff_services.quiz_reopen(
-            quiz=quiz, minutes=form.cleaned_data["minutes"], actor=request.user
-        )
-    except ExamError as error:
-        messages.error(request, str(error.message))
-    else:
-        messages.success(
-            request,
-            gettext(
-                "The attempt is open again until %(deadline)s. The candidate continues from the "
-                "same exam link in the same browser, or through a new launch by the customer."
-            )
-            % {"deadline": when(quiz.deadline_at)},
-        )
-    return _after_action(request, pk)
+    return _change_deadline(request, pk, form, "reopen_form", staff_services.quiz_reopen, done)
 
 
 @staff_view(roles.OPERATE)
@@ -183,21 +176,16 @@ def attempt_callback_link(request: StaffRequest, pk: int) -> HttpResponse:
 
 
 class StudentFilters(FilterForm):
-    customer = forms.ModelChoiceField(
-        label=_("Customer"),
-        required=False,
-        queryset=Customer.objects.order_by("name"),
-        empty_label=_("Any"),
-    )
+    customer = model_choice(_("Customer"), Customer.objects.order_by("name"))
     accommodation = forms.ChoiceField(
         label=_("Accommodation"),
         required=False,
-        choices=[("", _("Any")), ("yes", _("Only with one")), ("no", _("Without"))],
+        choices=[*ANY, ("yes", _("Only with one")), ("no", _("Without"))],
     )
+    lookups = {"customer": "customer"}
 
     def filter(self, queryset, data):
-        if "customer" in data:
-            queryset = queryset.filter(customer=data["customer"])
+        queryset = super().filter(queryset, data)
         accommodated = Q(extra_minutes__gt=0) | Q(time_factor__gt=1)
         if data.get("accommodation") == "yes":
             queryset = queryset.filter(accommodated)
@@ -235,14 +223,8 @@ def students(request: StaffRequest) -> HttpResponse:
 
 
 class AttemptFilters(FilterForm):
-    state = forms.ChoiceField(
-        label=_("State"), required=False, choices=[("", _("Any")), *Quiz.State.choices]
-    )
-
-    def filter(self, queryset, data):
-        if "state" in data:
-            queryset = queryset.filter(state=data["state"])
-        return queryset
+    state = forms.ChoiceField(label=_("State"), required=False, choices=[*ANY, *Quiz.State.choices])
+    lookups = {"state": "state"}
 
 
 STUDENT_ATTEMPTS = Listing(

@@ -8,26 +8,21 @@ from django.utils.translation import gettext_lazy as _
 from portal.audit.models import AuditEntry
 from portal.http import StaffRequest
 from portal.staff.access import staff_view
-from portal.staff.listing import Column, DateRangeMixin, FilterForm, Listing
+from portal.staff.listing import Column, DateRangeFilters, Listing
 
 
-class AuditFilters(DateRangeMixin, FilterForm):
+class AuditFilters(DateRangeFilters):
     date_field = "at"
     actor = forms.CharField(label=_("Who"), required=False, max_length=150)
     action = forms.CharField(label=_("Action"), required=False, max_length=64)
     target_type = forms.CharField(label=_("Target type"), required=False, max_length=32)
     target_id = forms.CharField(label=_("Target id"), required=False, max_length=64)
-
-    def filter(self, queryset, data):
-        if "actor" in data:
-            queryset = queryset.filter(actor_label__iexact=data["actor"])
-        if "action" in data:
-            queryset = queryset.filter(action__startswith=data["action"])
-        if "target_type" in data:
-            queryset = queryset.filter(target_type=data["target_type"])
-        if "target_id" in data:
-            queryset = queryset.filter(target_id=data["target_id"])
-        return self.filter_dates(queryset, data)
+    lookups = {
+        "actor": "actor_label__iexact",
+        "action": "action__startswith",
+        "target_type": "target_type",
+        "target_id": "target_id",
+    }
 
 
 LISTING = Listing(

@@ -27,7 +27,7 @@ from portal.http import StaffRequest
 from portal.staff import roles
 from portal.staff.access import staff_view
 from portal.staff.listing import (
-    ActiveMixin,
+    ActiveFilters,
     Column,
     FilterForm,
     Listing,
@@ -72,11 +72,6 @@ class ClientTokenForm(forms.ModelForm):
 # --- the list of customers
 
 
-class CustomerFilters(ActiveMixin, FilterForm):
-    def filter(self, queryset, data):
-        return self.filter_active(queryset, data)
-
-
 CUSTOMERS = Listing(
     columns=(
         Column("name", _("Name"), order_by="name"),
@@ -88,7 +83,7 @@ CUSTOMERS = Listing(
     ),
     default_sort="name",
     search_fields=("name",),
-    filter_form=CustomerFilters,
+    filter_form=ActiveFilters,
 )
 
 

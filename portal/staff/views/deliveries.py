@@ -23,7 +23,14 @@ from portal.partners.models import Partner
 from portal.staff import deliveries_selectors as selectors
 from portal.staff import roles
 from portal.staff.access import staff_view
-from portal.staff.listing import Column, DateRangeMixin, FilterForm, Listing, wants_export
+from portal.staff.listing import (
+    ANY,
+    Column,
+    DateRangeFilters,
+    Listing,
+    model_choice,
+    wants_export,
+)
 from portal.staff.responses import render_results
 from portal.staff.templatetags.staff import num
 
@@ -52,12 +59,12 @@ BULK_LIMIT = 1000
 BULK_IGNORED = ("page", "sort", "export")
 
 
-class DeliveryFilters(DateRangeMixin, FilterForm):
+class DeliveryFilters(DateRangeFilters):
     state = forms.ChoiceField(
         label=_("State"),
         required=False,
         choices=[
-            ("", _("Any")),
+            *ANY,
             (selectors.Status.PENDING, _("pending (all)")),
             (selectors.RETRYING, _("retrying (failing)")),
             (selectors.Status.DEAD, _("dead")),
@@ -68,7 +75,7 @@ class DeliveryFilters(DateRangeMixin, FilterForm):
     transport = forms.ChoiceField(
         label=_("Transport"),
         required=False,
-        choices=[("", _("Any")), *TRANSPORT_LABELS.items()],
+        choices=[*ANY, *TRANSPORT_LABELS.items()],
     )
     kind = forms.CharField(
         label=_("Kind"),
@@ -76,24 +83,17 @@ class DeliveryFilters(DateRangeMixin, FilterForm):
         max_length=64,
         widget=forms.TextInput({"list": "delivery-kinds", "autocomplete": "off"}),
     )
-    partner = forms.ModelChoiceField(
-        label=_("Partner"),
-        required=False,
-        queryset=Partner.objects.order_by("name"),
-        empty_label=_("Any"),
-    )
+    partner = model_choice(_("Partner"), Partner.objects.order_by("name"))
     field_order = ("state", "transport", "kind", "partner", "since", "until")
+    lookups = {"transport": "transport", "kind": "kind"}
 
     def filter(self, queryset, data):
+        queryset = super().filter(queryset, data)
         if "state" in data:
             queryset = selectors.with_state(queryset, data["state"])
-        if "transport" in data:
-            queryset = queryset.filter(transport=data["transport"])
-        if "kind" in data:
-            queryset = queryset.filter(kind=data["kind"])
         if "partner" in data:
             queryset = selectors.of_partner(queryset, data["partner"].pk)
-        return self.filter_dates(queryset, data)
+        return queryset
 
 
 def short_target(url: str) -> str:

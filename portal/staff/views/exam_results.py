@@ -19,10 +19,10 @@ from portal.staff.access import staff_view
 from portal.staff.listing import (
     ANY,
     Column,
-    DateRangeMixin,
-    FilterForm,
+    DateRangeFilters,
     Listing,
     download,
+    model_choice,
     wants_export,
 )
 from portal.staff.responses import render_results
@@ -33,7 +33,7 @@ STATES = ANY + [(Quiz.State.STARTED, _("Started")), (Quiz.State.COMPLETED, _("Co
 YES_NO = ANY + [("yes", _("Yes")), ("no", _("No"))]
 
 
-class ItemFilters(DateRangeMixin, FilterForm):
+class ItemFilters(DateRangeFilters):
     """Which attempts count: the date range is the start of the quiz. The customer's choices
     are those with attempts at this exam (set per exam by `for_exam`)."""
 
@@ -41,9 +41,8 @@ class ItemFilters(DateRangeMixin, FilterForm):
     field_order: tuple[str, ...] = ("customer", "since", "until")
     exam_id: int | None = None
 
-    customer = forms.ModelChoiceField(
-        label=_("Customer"), queryset=Customer.objects.none(), required=False, empty_label=_("Any")
-    )
+    customer = model_choice(_("Customer"), Customer.objects.none())
+    lookups = {"customer": "student__customer"}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -60,21 +59,15 @@ class ItemFilters(DateRangeMixin, FilterForm):
     def for_exam(cls, exam: Exam) -> type["ItemFilters"]:
         return type(cls.__name__, (cls,), {"exam_id": exam.pk})
 
-    def filter(self, queryset, data):
-        if "customer" in data:
-            queryset = queryset.filter(student__customer=data["customer"])
-        return self.filter_dates(queryset, data)
-
 
 class ResultsFilters(ItemFilters):
     field_order = ("state", "passed", "customer", "since", "until")
 
     state = forms.ChoiceField(label=_("State"), choices=STATES, required=False)
     passed = forms.ChoiceField(label=_("Passed"), choices=YES_NO, required=False)
+    lookups = ItemFilters.lookups | {"state": "state"}
 
     def filter(self, queryset, data):
-        if "state" in data:
-            queryset = queryset.filter(state=data["state"])
         if "passed" in data:
             queryset = queryset.filter(is_accept=data["passed"] == "yes")
         return super().filter(queryset, data)

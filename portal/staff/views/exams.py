@@ -41,11 +41,11 @@ from portal.staff import roles
 from portal.staff.access import staff_view
 from portal.staff.listing import (
     ANY,
-    ActiveMixin,
+    ActiveFilters,
     Column,
-    FilterForm,
     Listing,
     count_per_row,
+    model_choice,
 )
 from portal.staff.responses import partial_response
 from scoring import exams as exam_scoring
@@ -197,31 +197,26 @@ def show_problems(error: AuthoringError, form: forms.BaseForm) -> None:
         form.add_error(field, problem.message)
 
 
+def show_refusal(request: StaffRequest, error: AuthoringError) -> None:
+    """Each refusal of the service as an error message (an action with no form to put it on)."""
+    for problem in error.problems:
+        messages.error(request, problem.message)
+
+
 # --- the list
 
 
-class ExamFilters(ActiveMixin, FilterForm):
-    customer = forms.ModelChoiceField(
-        label=_("Customer"),
-        queryset=Customer.objects.order_by("name"),
-        required=False,
-        empty_label=_("Any"),
-    )
+class ExamFilters(ActiveFilters):
+    customer = model_choice(_("Customer"), Customer.objects.order_by("name"))
     language = forms.ChoiceField(label=_("Language"), required=False, choices=ANY)
     field_order = ("customer", "language", "active")
+    lookups = {"customer": "customer", "language": "language"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         language = self.fields["language"]
         assert isinstance(language, forms.ChoiceField)
         language.choices = [*ANY, *settings.LANGUAGES]
-
-    def filter(self, queryset, data):
-        if "customer" in data:
-            queryset = queryset.filter(customer=data["customer"])
-        if "language" in data:
-            queryset = queryset.filter(language=data["language"])
-        return self.filter_active(queryset, data)
 
 
 EXAMS = Listing(
@@ -452,8 +447,7 @@ def exam_set_active(request: StaffRequest, pk: int) -> HttpResponse:
     try:
         authoring.exam_set_active(exam=exam, active=active, actor=request.user)
     except AuthoringError as error:
-        for message in _messages_of(error):
-            messages.error(request, message)
+        show_refusal(request, error)
     else:
         if active:
             messages.success(request, gettext("The exam is active: customers can launch it."))
@@ -465,10 +459,6 @@ def exam_set_active(request: StaffRequest, pk: int) -> HttpResponse:
                 ),
             )
     return _back(request, exam, "summary")
-
-
-def _messages_of(error: AuthoringError) -> list[str]:
-    return [problem.message for problem in error.problems]
 
 
 # --- questions
@@ -582,8 +572,7 @@ def question_remove(request: StaffRequest, pk: int, question_pk: int) -> HttpRes
     try:
         authoring.question_remove(question=question, actor=request.user)
     except AuthoringError as error:
-        for message in _messages_of(error):
-            messages.error(request, message)
+        show_refusal(request, error)
     else:
         if question.used_by:
             message = gettext(
@@ -615,8 +604,7 @@ def question_move(request: StaffRequest, pk: int, question_pk: int) -> HttpRespo
         try:
             authoring.questions_reorder(exam=exam, order=order, actor=request.user)
         except AuthoringError as error:
-            for message in _messages_of(error):
-                messages.error(request, message)
+            show_refusal(request, error)
         else:
             messages.success(
                 request,

@@ -21,7 +21,7 @@ from portal.scorecards.leads import LeadOutcome
 from portal.scorecards.models import Visit
 from portal.staff import roles
 from portal.staff.access import staff_view
-from portal.staff.listing import ANY, Column, DateRangeMixin, FilterForm, Listing, wants_export
+from portal.staff.listing import ANY, Column, DateRangeFilters, Listing, wants_export
 from portal.staff.responses import render_results
 from portal.staff.templatetags.staff import num
 
@@ -59,7 +59,7 @@ AREAS = (
 )
 
 
-class LeadFilters(DateRangeMixin, FilterForm):
+class LeadFilters(DateRangeFilters):
     date_field = "completed_at"
     category = forms.ChoiceField(
         label=_("Category"), required=False, choices=ANY + list(CATEGORIES.items())
@@ -78,10 +78,10 @@ class LeadFilters(DateRangeMixin, FilterForm):
     email_status = forms.ChoiceField(
         label=_("E-mail"), required=False, choices=ANY + list(EMAIL_STATUSES.items())
     )
+    lookups = {"category": "score_category"}
 
     def filter(self, queryset, data):
-        if "category" in data:
-            queryset = queryset.filter(score_category=data["category"])
+        queryset = super().filter(queryset, data)
         if "lead_quality" in data:
             quality = data["lead_quality"]
             queryset = queryset.filter(lead_quality="" if quality == "none" else quality)
@@ -95,7 +95,7 @@ class LeadFilters(DateRangeMixin, FilterForm):
             queryset = queryset.filter(
                 selectors.delivery_status_filter("email_delivery", data["email_status"])
             )
-        return self.filter_dates(queryset, data)
+        return queryset
 
 
 def _contact(key: str):

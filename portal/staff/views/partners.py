@@ -9,6 +9,7 @@ partner's page body in place.
 
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -30,7 +31,7 @@ from portal.roleplays import partners as partner_services
 from portal.roleplays.models import Cluster
 from portal.staff import roles
 from portal.staff.access import staff_view
-from portal.staff.listing import ActiveMixin, Column, FilterForm, Listing
+from portal.staff.listing import ActiveFilters, Column, Listing
 from portal.staff.responses import answer_shown_once, partial_response, show_once, take_once
 from portal.staff.templatetags.staff import when
 
@@ -84,6 +85,10 @@ class PartnerForm(forms.ModelForm):
         assert isinstance(clusters, forms.ModelMultipleChoiceField)
         clusters.queryset = Cluster.objects.order_by("cluster_name", "pk")
 
+    def values(self) -> dict[str, Any]:
+        """The partner's settings, as the services take them."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
 
 class GraceForm(forms.Form):
     grace = forms.TypedChoiceField(
@@ -127,11 +132,6 @@ class JwtSecretForm(GraceForm):
 # --- the list
 
 
-class PartnerFilters(ActiveMixin, FilterForm):
-    def filter(self, queryset, data):
-        return self.filter_active(queryset, data)
-
-
 def jwt_secret_kind(partner: Partner) -> str:
     """ "own", "shared" (Q3_INTEGRATION_SECRET) or "none" (launches are refused)."""
     if partner.jwt_secret:
@@ -157,7 +157,7 @@ PARTNERS = Listing(
     ),
     default_sort="name",
     search_fields=("name", "base_url"),
-    filter_form=PartnerFilters,
+    filter_form=ActiveFilters,
 )
 
 
@@ -212,18 +212,9 @@ def _saved_message(request: StaffRequest, partner: Partner, queued: int, verb: s
 def partner_create(request: StaffRequest) -> HttpResponse:
     form = PartnerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        partner = partner_services.partner_create(
-            name=data["name"],
-            base_url=data["base_url"],
-            aio_callback_url=data["aio_callback_url"],
-            allowed_hosts=data["allowed_hosts"],
-            is_active=data["is_active"],
-            clusters=data["clusters"],
-            actor=request.user,
-        )
+        partner = partner_services.partner_create(**form.values(), actor=request.user)
         show_once(request, f"partner:{partner.pk}:webhook_secret", partner.webhook_secret)
-        queued = len(data["clusters"]) if partner.is_active else 0
+        queued = len(form.cleaned_data["clusters"]) if partner.is_active else 0
         _saved_message(request, partner, queued, gettext("Partner %(name)s created."))
         return HttpResponseRedirect(reverse("staff:partner", args=[partner.pk]))
     return render(request, "staff/partners/form.html", {"form": form, "partner": None})
@@ -278,16 +269,8 @@ def partner_edit(request: StaffRequest, pk: int) -> HttpResponse:
     partner = get_object_or_404(Partner, pk=pk)
     form = PartnerForm(request.POST or None, instance=partner)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         queued = partner_services.partner_update(
-            partner=partner,
-            name=data["name"],
-            base_url=data["base_url"],
-            aio_callback_url=data["aio_callback_url"],
-            allowed_hosts=data["allowed_hosts"],
-            is_active=data["is_active"],
-            clusters=data["clusters"],
-            actor=request.user,
+            partner=partner, **form.values(), actor=request.user
         )
         _saved_message(request, partner, queued, gettext("Partner %(name)s saved."))
         return HttpResponseRedirect(reverse("staff:partner", args=[partner.pk]))

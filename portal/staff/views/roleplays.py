@@ -23,16 +23,24 @@ from portal.roleplays import selectors
 from portal.roleplays.models import Assessment, Cluster, Competency
 from portal.staff import figures, roles
 from portal.staff.access import staff_view
-from portal.staff.listing import Column, DateRangeMixin, FilterForm, Listing, wants_export
+from portal.staff.listing import (
+    ANY,
+    Column,
+    DateRangeFilters,
+    FilterForm,
+    Listing,
+    model_choice,
+    wants_export,
+)
 from portal.staff.responses import render_results
 
 STATES = (
-    ("", gettext_lazy("Any")),
+    *ANY,
     (Assessment.Status.IN_PROGRESS, gettext_lazy("In progress")),
     (Assessment.Status.COMPLETED, gettext_lazy("Completed")),
 )
 RESULTS_STATES = (
-    ("", gettext_lazy("Any")),
+    *ANY,
     (Delivery.Status.DELIVERED, gettext_lazy("Delivered")),
     (Delivery.Status.PENDING, gettext_lazy("Pending")),
     (selectors.RETRYING, gettext_lazy("Retrying")),
@@ -41,39 +49,27 @@ RESULTS_STATES = (
 )
 
 
-class AssessmentFilters(DateRangeMixin, FilterForm):
+class AssessmentFilters(DateRangeFilters):
     """Filters of the assessments list; the date range is the launch date."""
 
     date_field = "created_at"
     field_order = ("cluster", "partner", "state", "results", "since", "until")
 
-    cluster: forms.ModelChoiceField | None = forms.ModelChoiceField(  # None in a subclass: no field
-        label=gettext_lazy("Cluster"),
-        queryset=Cluster.objects.order_by("cluster_name"),
-        required=False,
-        empty_label=gettext_lazy("Any"),
+    cluster: forms.ModelChoiceField | None = model_choice(  # None in a subclass: no field
+        gettext_lazy("Cluster"), Cluster.objects.order_by("cluster_name")
     )
-    partner = forms.ModelChoiceField(
-        label=gettext_lazy("Partner"),
-        queryset=Partner.objects.order_by("name"),
-        required=False,
-        empty_label=gettext_lazy("Any"),
-    )
+    partner = model_choice(gettext_lazy("Partner"), Partner.objects.order_by("name"))
     state = forms.ChoiceField(label=gettext_lazy("State"), choices=STATES, required=False)
     results = forms.ChoiceField(
         label=gettext_lazy("Results delivery"), choices=RESULTS_STATES, required=False
     )
+    lookups = {"cluster": "cluster", "partner": "partner", "state": "status"}
 
     def filter(self, queryset, data):
-        if "cluster" in data:
-            queryset = queryset.filter(cluster=data["cluster"])
-        if "partner" in data:
-            queryset = queryset.filter(partner=data["partner"])
-        if "state" in data:
-            queryset = queryset.filter(status=data["state"])
+        queryset = super().filter(queryset, data)
         if "results" in data:
             queryset = selectors.filter_by_results_state(queryset, data["results"])
-        return self.filter_dates(queryset, data)
+        return queryset
 
 
 class ClusterAssessmentFilters(AssessmentFilters):
