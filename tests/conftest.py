@@ -1,7 +1,6 @@
 """Shared fixtures. Fixtures name their people: a customer, another customer, a student."""
 
 import os
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,8 +15,7 @@ from huey.contrib.djhuey import HUEY
 from portal.customers.models import ClientToken, Customer
 from portal.exams.models import Exam
 from portal.staff.roles import ensure_roles
-from tests.factories import make_exam
-
+from tests.factories import at_once, make_exam
 
 def pytest_configure(config):
     """Static files as with DEBUG (found in the source tree, unhashed): the suite doesn't run
@@ -190,21 +188,7 @@ def together() -> Callable[..., list[httpx.Response]]:
     """Run call(0..count-1) in threads released at the same moment by a barrier."""
 
     def run_all(count: int, call: Callable[[int], httpx.Response]) -> list[httpx.Response]:
-        barrier = threading.Barrier(count)
-        results: list[httpx.Response | BaseException | None] = [None] * count
-
-        def run(index: int) -> None:
-            try:
-                barrier.wait(timeout=10)
-                results[index] = call(index)
-            except BaseException as error:  # reported below, in the test's thread
-                results[index] = error
-
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        results = at_once(count, call)
         responses = [r for r in results if isinstance(r, httpx.Response)]
         errors = [r for r in results if not isinstance(r, httpx.Response)]
         assert not errors, errors

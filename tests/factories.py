@@ -1,6 +1,15 @@
 """Builders shared by the tests (fixtures live in conftest.py)."""
 
+import copy
 import os
+import signal
+import socket
+import subprocess
+import threading
+from collections.abc import Callable, Sequence
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from portal.customers.models import Customer
 from portal.exams.models import Exam, Question
@@ -39,12 +48,70 @@ def make_exam(customer: Customer, *, questions: int = 5, shuffle: bool = False, 
     return exam
 
 
+def broken(document: dict, change: Callable[[dict], None]) -> dict:
+    """A deep copy of `document` with `change` made to it."""
+    copied = copy.deepcopy(document)
+    change(copied)
+    return copied
+
+
+def set_at(path: Sequence, value) -> Callable[[dict], None]:
+    """A change for `broken`: `value` at `path` (keys and list indexes) of the document."""
+
+    def change(document: dict) -> None:
+        target = document
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+
+    return change
+
+
+def at_once(count: int, call: Callable[[int], object]) -> list:
+    """Run call(0..count-1) in threads released at the same moment by a barrier, each closing
+    its database connection after. Returns what each call returned or the exception it raised
+    (None for a thread still running after a minute)."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call(index)
+        except BaseException as error:  # reported in the test's thread
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def queries_of(client, url: str) -> int:
+    """How many queries a GET of `url` takes; it must answer 200."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (yet)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def on_postgres() -> bool:
     return os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
 
 
-def make_cluster(*, partner_hosts: str = "q3.example.com") -> tuple:
-    """A two-roleplay cluster with branching talks and a 16PF trait, and a partner for it.
+def make_cluster(*, partner_hosts: str = "q3.example.com", base_url: str = "") -> tuple:
+    """A two-roleplay cluster with branching talks and a 16PF trait, and a partner for it (at
+    `base_url`, by default https:// and its first allowed host).
 
     Roleplay 1 ("Complaint"): Alex (turns a1 → a2) and Sam (turn s1); competencies CUST
     (max 6) and CALM (max 5). Option marks: a1 "good" → a2 {CUST: 3}, a1 "poor" ends {CUST: -1};
@@ -127,7 +194,7 @@ def make_cluster(*, partner_hosts: str = "q3.example.com") -> tuple:
     partner = Partner.objects.create(
         name="Q3 Test",
         jwt_secret="x" * 40,
-        base_url=f"https://{partner_hosts.split(',')[0]}",
+        base_url=base_url or f"https://{partner_hosts.split(',')[0]}",
         allowed_hosts=partner_hosts,
     )
     partner.clusters.add(cluster)
@@ -171,20 +238,44 @@ def make_assessment(cluster, partner, *, user_id: str = "EMP_789"):
     )
 
 
-def sign_in_without_javascript(chromium, portal, user):
-    """A staff user signed in through the console's form in a browser with JavaScript off
-    (downloads accepted, for the exports); returns (context, page), the caller closes it."""
+def sign_in(page, portal, user, language: str = "en"):
+    """Sign a staff user in through the console's own form on `page`; returns the page."""
     from tests.conftest import PASSWORD
 
-    context = chromium.new_context(java_script_enabled=False, accept_downloads=True)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
     page.goto(f"{portal.url}/staff/login/")
+    if language == "fa":
+        page.get_by_role("button", name="فارسی").click()
     page.locator("input[name=username]").fill(user.get_username())
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("form button.primary").click()
     page.wait_for_url(f"{portal.url}/staff/")
-    return context, page
+    return page
+
+
+def sign_in_without_javascript(chromium, portal, user):
+    """A staff user signed in through the console's form in a browser with JavaScript off
+    (downloads accepted, for the exports); returns (context, page), the caller closes it."""
+    context = chromium.new_context(java_script_enabled=False, accept_downloads=True)
+    context.set_default_timeout(15_000)
+    return context, sign_in(context.new_page(), portal, user)
+
+
+def stop(process: subprocess.Popen, timeout: float, *, group: bool = False) -> None:
+    """SIGTERM, then SIGKILL if it hasn't ended within `timeout` seconds; with `group`, to its
+    whole process group (it was started with start_new_session=True)."""
+
+    def send(signum: int) -> None:
+        if group:
+            os.killpg(process.pid, signum)
+        else:
+            process.send_signal(signum)
+
+    send(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        send(signal.SIGKILL)
+        process.wait()
 
 
 def broken_database():
@@ -227,20 +318,28 @@ def results_payload(roleplays: list[dict] | None = None) -> dict:
         "user_name": "johndoe",
         "roleplays": roleplays
         or [
-            {
-                "roleplay_id": "rp-1",
-                "roleplay_name": "Escalated Customer Complaint",
-                "stakeholders": "02",
-                "max_time": 20,
-                "time_taken": 12.5,
-                "competencies": [
+            roleplay_result(
+                [
                     {
                         "competency_code": "CUST_FOCUS",
                         "competency_name": "Customer Focus",
                         "max_marks": 10,
                         "marks_obtained": 7,
                     }
-                ],
-            }
+                ]
+            )
         ],
     }
+
+
+def roleplay_result(competencies: list[dict], **fields) -> dict:
+    """One roleplay of a results_submission body, the seed 000 guide's, with these
+    competencies (and `fields` in place of its own)."""
+    return {
+        "roleplay_id": "rp-1",
+        "roleplay_name": "Escalated Customer Complaint",
+        "stakeholders": "02",
+        "max_time": 20,
+        "time_taken": 12.5,
+        "competencies": competencies,
+    } | fields

@@ -1120,27 +1120,21 @@ def test_redirect_before_finishing_is_400(client, token, launch):
 # --- language ---------------------------------------------------------------------------------
 
 
-def test_english_messages_on_request(client, token, launch):
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [({"Accept-Language": "en-US,en;q=0.9"}, "Saved."), ({}, "ذخیره شد")],
+    ids=["english_on_request", "persian_by_default"],
+)
+def test_messages_speak_the_language_asked_for(client, token, launch, language, message):
     question = questions(client, token, launch["launch_id"])[0]
     response = client.post(
         f"/api/launch/{launch['launch_id']}/answer/",
         {"question_id": question["id"], "answer": "1"},
         content_type="application/json",
-        headers={"X-Client-Token": token, "Accept-Language": "en-US,en;q=0.9"},
-    )
-    assert response.json() == {"message": "Saved."}
-
-
-def test_messages_are_persian_by_default(client, token, launch):
-    question = questions(client, token, launch["launch_id"])[0]
-    response = client.post(
-        f"/api/launch/{launch['launch_id']}/answer/",
-        {"question_id": question["id"], "answer": "1"},
-        content_type="application/json",
-        headers={"X-Client-Token": token},
+        headers={"X-Client-Token": token, **language},
     )
     assert response.status_code == 200
-    assert response.json() == {"message": "ذخیره شد"}
+    assert response.json() == {"message": message}
 
 
 # --- deadline ---------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,8 @@ from urllib.parse import quote
 
 import pytest
 from django.db import connection
+
+from tests.factories import sign_in, stop
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,11 +45,42 @@ def chromium():
 
 
 @pytest.fixture
-def browser_context(chromium):
-    context = chromium.new_context(locale="fa-IR")
-    context.set_default_timeout(15_000)
-    yield context
-    context.close()
+def new_context(chromium):
+    """A browser context factory (`options` go to Playwright's new_context); every context it
+    made is closed after the test."""
+    made = []
+
+    def make(**options):
+        context = chromium.new_context(**options)
+        context.set_default_timeout(15_000)
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+
+
+@pytest.fixture
+def context_in(new_context):
+    """A browser context factory: `context_in("Europe/Berlin", javascript=False)`."""
+
+    def make(zone: str = "UTC", *, javascript: bool = True, locale: str = "en-GB", **options):
+        return new_context(
+            timezone_id=zone, java_script_enabled=javascript, locale=locale, **options
+        )
+
+    return make
+
+
+@pytest.fixture
+def browser_context(new_context):
+    return new_context(locale="fa-IR")
+
+
+@pytest.fixture
+def no_js_page(new_context):
+    return new_context(java_script_enabled=False, locale="en-US").new_page()
 
 
 @pytest.fixture
@@ -69,20 +101,7 @@ def staff_page(browser_context, portal):
 
     Use: `page = staff_page(operator)` or `staff_page(operator, language="fa")`.
     """
-    from tests.conftest import PASSWORD
-
-    def sign_in(user, language: str = "en"):
-        page = browser_context.new_page()
-        page.goto(f"{portal.url}/staff/login/")
-        if language == "fa":
-            page.get_by_role("button", name="فارسی").click()
-        page.locator("input[name=username]").fill(user.get_username())
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.locator("form button.primary").click()
-        page.wait_for_url(f"{portal.url}/staff/")
-        return page
-
-    return sign_in
+    return lambda user, language="en": sign_in(browser_context.new_page(), portal, user, language)
 
 
 def database_env() -> dict[str, str]:
@@ -116,9 +135,4 @@ def huey_consumer(private_queue, tmp_path):
             stderr=subprocess.STDOUT,
         )
     yield lambda: log_path.read_text()
-    consumer.send_signal(signal.SIGTERM)
-    try:
-        consumer.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        consumer.kill()
-        consumer.wait()
+    stop(consumer, timeout=15)

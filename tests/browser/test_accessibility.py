@@ -16,7 +16,13 @@ from portal.roleplays.views import SESSION_KEY
 from portal.sandbox.models import Q3Account, ReceivedWebhook
 from portal.scorecards.content import load_scorecard
 from tests.browser.test_exam_flow import seed_demo
-from tests.factories import make_assessment, make_cluster, on_postgres, results_payload
+from tests.factories import (
+    make_assessment,
+    make_cluster,
+    on_postgres,
+    results_payload,
+    roleplay_result,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,13 +59,8 @@ PHONE = {"width": 360, "height": 740}
 # Several roleplays and competencies with long names: a table to lay out on a phone.
 RESULTS = results_payload(
     [
-        {
-            "roleplay_id": "rp-1",
-            "roleplay_name": "Escalated Customer Complaint",
-            "stakeholders": "02",
-            "max_time": 20,
-            "time_taken": 12.5,
-            "competencies": [
+        roleplay_result(
+            [
                 {
                     "competency_code": code,
                     "competency_name": name,
@@ -71,8 +72,8 @@ RESULTS = results_payload(
                     ("COMMUNICATION", "Communication and Persuasiveness"),
                     ("ACCOUNTABILITY", "Accountability"),
                 )
-            ],
-        },
+            ]
+        ),
         {
             "roleplay_id": "rp-2",
             "roleplay_name": "Underperforming Team Member",

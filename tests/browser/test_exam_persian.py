@@ -14,7 +14,6 @@ from portal import localize
 from portal.exams.models import Question, Quiz
 from tests.browser.test_exam_saving_state import (
     choose,
-    context_in,  # noqa: F401 (a fixture)
     items_of,
     launched,
     open_exam,
@@ -42,9 +41,7 @@ def visible_text(page, selector: str = "body") -> str:
 
 
 def test_a_persian_exam_with_javascript_writes_persian_digits_and_jalali_dates(
-    context_in,  # noqa: F811
-    portal,
-    customer,
+    context_in, portal, customer
 ):
     launch = persian_exam(customer, questions=3, duration=25)
     first = items_of(launch)[0]
@@ -100,14 +97,11 @@ def test_a_persian_exam_with_javascript_writes_persian_digits_and_jalali_dates(
 
 
 def test_a_persian_exam_without_javascript_states_the_deadline_in_tehran_time(
-    context_in,  # noqa: F811
-    portal,
-    customer,
+    context_in, portal, customer
 ):
     launch = persian_exam(customer, questions=2)
     first, _second = items_of(launch)
-    page = context_in("Europe/Berlin", javascript=False, locale="fa-IR").new_page()
-    open_exam(page, portal, launch)
+    page = open_exam(context_in("Europe/Berlin", javascript=False, locale="fa-IR"), portal, launch)
     deadline = Quiz.objects.get(pk=launch.quiz_id).deadline_at
 
     # Without a script nothing knows the candidate's zone: Tehran's, named.
@@ -130,13 +124,10 @@ def test_a_persian_exam_without_javascript_states_the_deadline_in_tehran_time(
 
 
 def test_the_browser_writes_the_deadline_in_its_own_zone_in_the_jalali_calendar(
-    context_in,  # noqa: F811
-    portal,
-    customer,
+    context_in, portal, customer
 ):
     launch = persian_exam(customer, questions=2)
-    page = context_in("America/Los_Angeles", locale="fa-IR").new_page()
-    open_exam(page, portal, launch)
+    page = open_exam(context_in("America/Los_Angeles", locale="fa-IR"), portal, launch)
     deadline = Quiz.objects.get(pk=launch.quiz_id).deadline_at
     # Python (jdatetime) and the browser (Intl's Persian calendar) agree, in any zone.
     local = localize.format_datetime(deadline, "fa", ZoneInfo("America/Los_Angeles"))
@@ -144,11 +135,7 @@ def test_the_browser_writes_the_deadline_in_its_own_zone_in_the_jalali_calendar(
     expect(page.locator("#deadline-note")).not_to_contain_text("تهران")
 
 
-def test_english_pages_keep_latin_digits_and_the_gregorian_calendar(
-    context_in,  # noqa: F811
-    portal,
-    customer,
-):
+def test_english_pages_keep_latin_digits_and_the_gregorian_calendar(context_in, portal, customer):
     launch = launched(customer, questions=2)
     first, _second = items_of(launch)
     deadline = Quiz.objects.get(pk=launch.quiz_id).deadline_at

@@ -34,11 +34,18 @@ def launched(customer, **fields) -> Launch:
     return launch
 
 
-def open_exam(page, portal, launch: Launch) -> None:
-    """The exam_url, then Start (the start page's button, in either language)."""
+def open_exam(context, portal, launch: Launch, *, seconds_left: float | None = None):
+    """A new page in `context`: the exam_url, then Start (the start page's button, in either
+    language); with `seconds_left`, the deadline is then brought that close and the page
+    reloaded. Returns the page."""
+    page = context.new_page()
     page.goto(f"{portal.url}{services.exam_path(launch)}")
     page.locator("#start").click()
     expect(page.locator("fieldset.question").first).to_be_attached()
+    if seconds_left is not None:
+        set_deadline(launch, seconds_left)
+        page.reload()
+    return page
 
 
 def set_deadline(launch: Launch, seconds: float) -> None:
@@ -54,31 +61,12 @@ def choose(page, item: QuizQuestion, shown: int = 1) -> None:
     page.locator(f"#q-{item.question_id} input[value='{shown}']").check()
 
 
-@pytest.fixture
-def context_in(chromium):
-    """A browser context factory: `context_in("Europe/Berlin", javascript=False)`."""
-    made = []
-
-    def make(zone: str = "UTC", *, javascript: bool = True, locale: str = "en-GB", **options):
-        context = chromium.new_context(
-            timezone_id=zone, java_script_enabled=javascript, locale=locale, **options
-        )
-        context.set_default_timeout(15_000)
-        made.append(context)
-        return context
-
-    yield make
-    for context in made:
-        context.close()
-
-
 def test_without_javascript_the_page_says_what_is_saved_when_it_ends_and_what_then(
     context_in, portal, customer
 ):
     launch = launched(customer)
     first, second, third = items_of(launch)
-    page = context_in(javascript=False).new_page()
-    open_exam(page, portal, launch)
+    page = open_exam(context_in(javascript=False), portal, launch)
     deadline = Quiz.objects.get(pk=launch.quiz_id).deadline_at
     state = page.locator("#save-state")
 
@@ -126,8 +114,7 @@ def test_with_javascript_the_state_counts_what_the_server_holds_and_what_waits(
     launch = launched(customer)
     first, second, third = items_of(launch)
     context = context_in("America/New_York")
-    page = context.new_page()
-    open_exam(page, portal, launch)
+    page = open_exam(context, portal, launch)
     deadline = Quiz.objects.get(pk=launch.quiz_id).deadline_at
     state = page.locator("#save-state")
 
@@ -167,10 +154,7 @@ def test_an_answer_queued_offline_at_time_up_is_named_when_the_server_refuses_it
     launch = launched(customer)
     first, second, _third = items_of(launch)
     context = context_in()
-    page = context.new_page()
-    open_exam(page, portal, launch)
-    set_deadline(launch, 9)
-    page.reload()
+    page = open_exam(context, portal, launch, seconds_left=9)
     choose(page, first)
     expect(page.locator("#save-state")).to_have_text("1 answer saved")
 
@@ -209,10 +193,7 @@ def test_an_answer_queued_offline_at_time_up_counts_if_the_server_still_takes_it
     launch = launched(customer)
     first, second, _third = items_of(launch)
     context = context_in()
-    page = context.new_page()
-    open_exam(page, portal, launch)
-    set_deadline(launch, 6)
-    page.reload()
+    page = open_exam(context, portal, launch, seconds_left=6)
     context.set_offline(True)
     choose(page, first, 3)
     set_deadline(launch, 120)  # staff add time; the offline page cannot know
@@ -235,8 +216,7 @@ def test_answers_this_browser_never_sent_are_named_on_the_result(context_in, por
     launch = launched(customer)
     first, _second, _third = items_of(launch)
     context = context_in()
-    page = context.new_page()
-    open_exam(page, portal, launch)
+    page = open_exam(context, portal, launch)
     context.set_offline(True)
     choose(page, first, 2)
     expect(page.locator("#save-state")).to_have_attribute("data-state", "offline")
@@ -265,8 +245,7 @@ def test_on_a_phone_the_status_bar_stays_in_view(context_in, portal, customer, j
     # A question long enough to scroll on a phone, as a case study would be.
     Question.objects.filter(exam_id=launch.quiz.exam_id).update(description="A long case. " * 80)
     context = context_in(javascript=javascript, viewport=PHONE, has_touch=True, is_mobile=True)
-    page = context.new_page()
-    open_exam(page, portal, launch)
+    page = open_exam(context, portal, launch)
     header = page.locator(".site-header")
 
     def in_view(locator) -> bool:
@@ -296,10 +275,7 @@ def test_a_screen_reader_hears_5_minutes_and_1_minute_left_once_each(
 ):
     monkeypatch.setattr(exam_views, "TIME_SYNC_SECONDS", 1)
     launch = launched(customer)
-    page = context_in().new_page()
-    open_exam(page, portal, launch)
-    set_deadline(launch, 303)
-    page.reload()
+    page = open_exam(context_in(), portal, launch, seconds_left=303)
     announcer = page.locator("#time-announcer")
     expect(announcer).to_have_attribute("aria-live", "polite")
     expect(page.locator("#timer-value")).to_have_attribute("aria-live", "off")

@@ -4,7 +4,6 @@ the one the delivery was first queued for. Once with JavaScript, once without.""
 
 import json
 import re
-import socket
 import time
 
 import pytest
@@ -14,24 +13,17 @@ from playwright.sync_api import expect
 from integrations import signing
 from integrations.models import Delivery, DeliveryAttempt
 from portal.partners.models import RESULTS_PATH, Partner
-from tests.factories import sign_in_without_javascript
+from tests.factories import free_port, sign_in_without_javascript
 from tests.receivers import WebhookReceiver
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}{RESULTS_PATH}"
 
 
 @pytest.fixture
 def dead_delivery(receiver):
     """Results that died at the partner's old address; the partner has fixed its URL since."""
     partner = Partner.objects.create(name="Q3 HR", base_url=receiver.base_url)
-    old_url = closed_port_url()
+    old_url = f"http://127.0.0.1:{free_port()}{RESULTS_PATH}"  # nothing listens there
     delivery = Delivery.objects.create(
         kind="results_submission",
         target_url=old_url,

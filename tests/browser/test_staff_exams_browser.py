@@ -11,8 +11,7 @@ from playwright.sync_api import expect
 from portal.customers.models import ClientToken
 from portal.exams.models import Question, Quiz, Student
 from tests.browser.test_csp import REPORT_VIOLATIONS
-from tests.conftest import PASSWORD
-from tests.factories import CALLBACK, make_exam
+from tests.factories import CALLBACK, make_exam, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -112,23 +111,10 @@ def author_customer():
     return Customer.objects.create(name="Acme Academy")
 
 
-@pytest.fixture
-def no_js_page(chromium, portal):
-    context = chromium.new_context(java_script_enabled=False, locale="en-US")
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
-
-
 def test_editing_and_reordering_without_javascript(no_js_page, portal, author):
     exam = make_exam(author_customer(), questions=3)
     first, second, _third = Question.objects.filter(exam=exam).order_by("position")
-    page = no_js_page
-    page.goto(f"{portal.url}/staff/login/")
-    page.locator("input[name=username]").fill(author.get_username())
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form button.primary").click()
-    page.wait_for_url(f"{portal.url}/staff/")
+    page = sign_in(no_js_page, portal, author)
 
     # "Edit" opens the question's own page; saving posts it and comes back to the editor.
     page.goto(f"{portal.url}/staff/exams/{exam.pk}/")

@@ -7,42 +7,26 @@ import re
 import httpx
 import pytest
 from playwright.sync_api import expect
-from standardwebhooks import Webhook, WebhookVerificationError
 
 from integrations.deliveries import attempt_delivery
 from integrations.models import Delivery
 from portal.customers.models import ClientToken, Customer
-from portal.partners.models import METADATA_PATH, Partner
+from portal.partners.models import Partner
 from portal.roleplays.models import Cluster
-from tests.conftest import PASSWORD
-from tests.factories import make_exam
+from tests.factories import make_exam, sign_in
 from tests.integrations.conftest import Partner as Receiver
+from tests.integrations.conftest import verifies
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class MetadataReceiver(Receiver):
-    """The partner's server: it takes the seed's metadata path as /ok does."""
-
-    def _answer(self, path: str, seen: int):
-        return super()._answer("/ok" if path == METADATA_PATH else path, seen)
 
 
 @pytest.fixture
 def receiver(settings):
     settings.OUTBOUND_ALLOW_LOOPBACK = True
     settings.HTTP_TIMEOUT_SECONDS = 5.0
-    server = MetadataReceiver()
+    server = Receiver()
     yield server
     server.close()
-
-
-def verifies(secret: str, received) -> bool:
-    try:
-        Webhook(secret).verify(received.body, received.headers)
-    except WebhookVerificationError:
-        return False
-    return True
 
 
 def send_latest_metadata(partner: Partner, receiver) -> object:
@@ -98,21 +82,8 @@ def test_operator_rotates_the_webhook_secret_and_both_sign_during_the_grace(
     assert verifies(new, received) and not verifies(old, received)
 
 
-@pytest.fixture
-def no_js_page(chromium, portal):
-    context = chromium.new_context(java_script_enabled=False, locale="en-US")
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
-
-
 def test_customer_and_token_without_javascript(no_js_page, portal, operator):
-    page = no_js_page
-    page.goto(f"{portal.url}/staff/login/")
-    page.locator("input[name=username]").fill(operator.get_username())
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form button.primary").click()
-    page.wait_for_url(f"{portal.url}/staff/")
+    page = sign_in(no_js_page, portal, operator)
 
     page.goto(f"{portal.url}/staff/customers/")
     page.get_by_role("link", name="New customer").click()

@@ -12,7 +12,6 @@ is aiosmtpd: it keeps what it receives and can refuse recipients.
 
 import itertools
 import json
-import socket
 import ssl
 import threading
 import time
@@ -27,11 +26,14 @@ from django.db import transaction
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 from huey.storage import MemoryStorage
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from integrations import http
 from integrations.deliveries import enqueue_delivery
 from integrations.models import Delivery
 from integrations.signing import new_webhook_secret
+from portal.partners.models import METADATA_PATH, RESULTS_PATH
+from tests.factories import free_port
 
 SUCCESS = {"success": True, "user_id": "EMP_789", "message": "Results received successfully"}
 PAYLOAD = {
@@ -41,6 +43,8 @@ PAYLOAD = {
     "user_name": "Jóhn Doe",  # non-ASCII on purpose: the signature covers UTF-8 bytes
     "roleplays": [],
 }
+# The seed-000 paths, and a results_url a launch may name: a partner takes them as /ok does.
+TAKEN_AS_OK = {METADATA_PATH, RESULTS_PATH, "/hooks/results"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,15 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+
+
+def verifies(secret: str, received: Received) -> bool:
+    """Whether the partner, verifying with `secret` (`standardwebhooks`), takes the message."""
+    try:
+        Webhook(secret).verify(received.body, received.headers)
+    except WebhookVerificationError:
+        return False
+    return True
 
 
 class Partner:
@@ -91,6 +104,8 @@ class Partner:
 
     def _answer(self, path: str, seen: int) -> tuple[int, dict[str, str], bytes]:
         ok = (200, {"Content-Type": "application/json"}, json.dumps(SUCCESS).encode())
+        if path in TAKEN_AS_OK:
+            path = "/ok"
         match path:
             case "/ok":
                 return ok
@@ -149,24 +164,23 @@ class Partner:
 
 
 @pytest.fixture
-def partner():
-    server = Partner()
-    yield server
-    server.close()
+def receivers():
+    """Start partners' receivers as a test needs them (`receivers(tls=context)` speaks https);
+    all are closed after the test."""
+    started: list[Partner] = []
+
+    def start(*, tls: ssl.SSLContext | None = None) -> Partner:
+        started.append(Partner(tls=tls))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.close()
 
 
 @pytest.fixture
-def tls_partner():
-    """Start a partner that speaks https with the given server context."""
-    servers: list[Partner] = []
-
-    def start(tls: ssl.SSLContext) -> Partner:
-        servers.append(Partner(tls=tls))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
+def partner(receivers) -> Partner:
+    return receivers()
 
 
 @pytest.fixture(autouse=True)
@@ -197,10 +211,7 @@ def outbound(settings):
 @pytest.fixture
 def closed_port_url() -> str:
     """A URL on a port where nothing listens."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/hook"
+    return f"http://127.0.0.1:{free_port()}/hook"
 
 
 @pytest.fixture
@@ -380,9 +391,7 @@ class MailServer:
     recipients (`refuse_with = "550 ..."`), and be stopped and started on the same port."""
 
     def __init__(self) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        self.port = free_port()
         self.received: list[Mail] = []
         self.refuse_with: str | None = None
         self._controller: Controller | None = None

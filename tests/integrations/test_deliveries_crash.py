@@ -26,6 +26,8 @@ import pytest
 from django.db import connection
 from standardwebhooks import Webhook
 
+from tests.factories import stop
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 HERE = Path(__file__).resolve().parent
@@ -112,12 +114,7 @@ class Portal:
     def stop(self) -> None:
         for consumer in self.consumers:
             if consumer.poll() is None:
-                consumer.send_signal(signal.SIGTERM)
-                try:
-                    consumer.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    consumer.kill()
-                    consumer.wait()
+                stop(consumer, timeout=10)
 
 
 def database_env(tmp_path: Path) -> tuple[dict[str, str], Path | None]:

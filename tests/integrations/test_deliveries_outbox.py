@@ -4,7 +4,6 @@ Its task is enqueued only after the commit, and the sweep sends what the queue l
 """
 
 import logging
-import threading
 from datetime import timedelta
 from io import StringIO
 
@@ -21,6 +20,7 @@ from integrations.deliveries import (
     sweep_deliveries,
 )
 from integrations.models import Delivery
+from tests.factories import at_once
 
 PAYLOAD = {"cluster_id": "b4bf406c-4f9", "user_id": "EMP_789", "score": 4.5}
 
@@ -71,22 +71,7 @@ class TestTransactions:
         partner.slow_seconds = 0.5
         with transaction.atomic():
             delivery = enqueue(partner.url("/slow"))
-        barrier = threading.Barrier(4)
-        outcomes = []
-
-        def worker():
-            barrier.wait(timeout=10)
-            try:
-                outcomes.append(attempt_delivery(delivery.pk))
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=worker) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-
+        outcomes = at_once(4, lambda _: attempt_delivery(delivery.pk))
         assert sorted(outcomes) == ["delivered", "skipped", "skipped", "skipped"]
         assert len(partner.received()) == 1
 

@@ -17,7 +17,6 @@ from integrations.deliveries import attempt_delivery, replay_delivery, send_now
 from integrations.models import Delivery
 from portal.partners.models import (
     METADATA_PATH,
-    RESULTS_PATH,
     ROUTE_METADATA,
     ROUTE_RESULTS,
     ROUTE_URL,
@@ -26,39 +25,15 @@ from portal.partners.models import (
 )
 from portal.roleplays import launch, services
 from tests.factories import make_cluster
-from tests.integrations.conftest import Partner as Receiver
 
 pytestmark = pytest.mark.django_db
-
-
-class SeedReceiver(Receiver):
-    """A partner's server that takes the seed-000 paths (and /hooks/results) as /ok does."""
-
-    def _answer(self, path: str, seen: int):
-        if path in (METADATA_PATH, RESULTS_PATH, "/hooks/results"):
-            path = "/ok"
-        return super()._answer(path, seen)
-
-
-@pytest.fixture
-def receivers():
-    started: list[SeedReceiver] = []
-
-    def start() -> SeedReceiver:
-        started.append(SeedReceiver())
-        return started[-1]
-
-    yield start
-    for server in started:
-        server.close()
 
 
 @pytest.fixture
 def world(outbound, closed_port_url):
     """A cluster, and its partner Q3 whose base URL points at a port where nobody listens."""
-    cluster, q3, _ = make_cluster(partner_hosts="127.0.0.1")
-    q3.base_url = closed_port_url.removesuffix("/hook")
-    q3.save()
+    base_url = closed_port_url.removesuffix("/hook")
+    cluster, q3, _ = make_cluster(partner_hosts="127.0.0.1", base_url=base_url)
     return cluster, q3
 
 
@@ -82,6 +57,17 @@ def mint(partner: Partner, user_id: str) -> str:
         "exp": now + 600,
     }
     return jwt.encode(claims, partner.jwt_secret, algorithm="HS256")
+
+
+def launched(partner: Partner, user_id: str, user_name: str, **urls: str):
+    """`user_id` launched into test-cl-001 by `partner` (`urls`: return_url, results_url)."""
+    return launch.assessment_launch(
+        user_id=user_id,
+        user_name=user_name,
+        assessment_cluster_id="test-cl-001",
+        auth_token=mint(partner, user_id),
+        **urls,
+    ).assessment
 
 
 def test_a_queued_delivery_goes_to_the_url_the_partner_fixed_and_the_attempt_says_where(
@@ -150,21 +136,11 @@ def test_results_follow_the_partner_default_unless_the_launch_named_a_results_ur
     q3.base_url = named.url("")
     q3.aio_callback_url = before.url("/hooks/results")
     q3.save()
-    explicit = launch.assessment_launch(
-        user_id="EMP_1",
-        user_name="One",
-        assessment_cluster_id="test-cl-001",
-        auth_token=mint(q3, "EMP_1"),
-        return_url=named.url("/dashboard"),
-        results_url=named.url("/hooks/results"),
-    ).assessment
-    default = launch.assessment_launch(
-        user_id="EMP_2",
-        user_name="Two",
-        assessment_cluster_id="test-cl-001",
-        auth_token=mint(q3, "EMP_2"),
-        return_url=named.url("/dashboard"),
-    ).assessment
+    dashboard = named.url("/dashboard")
+    explicit = launched(
+        q3, "EMP_1", "One", return_url=dashboard, results_url=named.url("/hooks/results")
+    )
+    default = launched(q3, "EMP_2", "Two", return_url=dashboard)
     assert (explicit.results_url_is_default, default.results_url_is_default) == (False, True)
     assert default.results_url == before.url("/hooks/results")
     for assessment in (explicit, default):

@@ -239,12 +239,12 @@ def self_signed(directory, name: str) -> tuple[str, str]:
 
 @pytest.mark.parametrize(("certified", "works"), [("partner.test", True), ("other.test", False)])
 def test_https_checks_the_certificate_of_the_name_not_the_pinned_ip(
-    certified, works, tmp_path, monkeypatch, outbound, tls_partner
+    certified, works, tmp_path, monkeypatch, outbound, receivers
 ):
     cert, key = self_signed(tmp_path, certified)
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(cert, key)
-    partner = tls_partner(server_tls)
+    partner = receivers(tls=server_tls)
     fake_dns(monkeypatch, {"partner.test": ["127.0.0.1"]})
     trusting = ssl.create_default_context(cafile=cert)  # our CA: the self-signed certificate
     monkeypatch.setattr(http, "ssl_context", lambda: trusting)

@@ -10,17 +10,16 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from standardwebhooks import Webhook, WebhookVerificationError
 
 from integrations import signing
 from integrations.deliveries import attempt_delivery, replay_delivery
 from integrations.models import Delivery
 from portal.audit.models import AuditEntry
 from portal.partners import secrets
-from portal.partners.models import METADATA_PATH, Partner
+from portal.partners.models import Partner
 from portal.roleplays import services
 from tests.factories import make_cluster
-from tests.integrations.conftest import Partner as Receiver
+from tests.integrations.conftest import verifies
 
 pytestmark = pytest.mark.django_db
 
@@ -30,27 +29,10 @@ def staff_member(db) -> User:
     return User.objects.create(username="ops", is_staff=True, is_superuser=True)
 
 
-class SeedReceiver(Receiver):
-    """The partner's server: it takes the seed's metadata path as /ok does."""
-
-    def _answer(self, path: str, seen: int):
-        return super()._answer("/ok" if path == METADATA_PATH else path, seen)
-
-
-@pytest.fixture
-def partner():
-    """The partner's receiver (this file's own, in place of conftest's)."""
-    server = SeedReceiver()
-    yield server
-    server.close()
-
-
 @pytest.fixture
 def world(outbound, partner):
     """A cluster, and its partner Q3 whose base URL is the loopback receiver."""
-    cluster, q3, _ = make_cluster(partner_hosts="127.0.0.1")
-    q3.base_url = partner.url("")
-    q3.save()
+    cluster, q3, _ = make_cluster(partner_hosts="127.0.0.1", base_url=partner.url(""))
     return cluster, q3
 
 
@@ -68,14 +50,6 @@ def send(delivery: Delivery, receiver):
     received = receiver.received()
     assert len(received) == before + 1
     return received[-1]
-
-
-def verifies(secret: str, received) -> bool:
-    try:
-        Webhook(secret).verify(received.body, received.headers)
-    except WebhookVerificationError:
-        return False
-    return True
 
 
 def test_during_the_grace_period_both_secrets_verify_then_only_the_new(

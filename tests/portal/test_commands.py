@@ -1,6 +1,5 @@
 """The operator's management commands: seed_demo, import/export_exam, create/revoke tokens."""
 
-import copy
 import io
 import json
 import os
@@ -19,6 +18,7 @@ from portal.exams.models import Exam, Question
 from portal.exams.services import launch_quiz
 from portal.exams.transfer import export_exam, import_exam
 from portal.sandbox.models import ExamCustomerAccount
+from tests.factories import broken, free_port, set_at, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "portal" / "exams" / "fixtures"
@@ -421,22 +421,6 @@ def test_import_from_stdin_with_json_summary(customer, monkeypatch):
     assert exam.language == "fa"
 
 
-def _broken(change) -> dict:
-    data = copy.deepcopy(load(EN_FIXTURE))
-    change(data)
-    return data
-
-
-def _set(path: tuple, value):
-    def change(data):
-        target = data
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = value
-
-    return change
-
-
 def _delete(path: tuple):
     def change(data):
         target = data
@@ -454,7 +438,7 @@ Q = ("exam", "questions")
 # (tests/portal/test_exam_format.py).
 IMPORT_ERRORS = {
     "format tag": (
-        _set(("format",), "portal-exam/2"),
+        set_at(("format",), "portal-exam/2"),
         'format: Must be "portal-exam/1": this is not a portal exam file',
     ),
     "no format": (_delete(("format",)), "format: This field is required."),
@@ -464,61 +448,61 @@ IMPORT_ERRORS = {
         "exam.questions[2].correct (question 3): This field is required.",
     ),
     "unknown field": (
-        _set((*Q, 0, "answer"), 2),
+        set_at((*Q, 0, "answer"), 2),
         "exam.questions[0].answer (question 1): Unknown field",
     ),
     "correct too high": (
-        _set((*Q, 4, "correct"), 5),
+        set_at((*Q, 4, "correct"), 5),
         "exam.questions[4].correct (question 5): Must be a whole number from 1 to 4. Got: 5",
     ),
-    "correct zero": (_set((*Q, 4, "correct"), 0), "exam.questions[4].correct (question 5): "),
+    "correct zero": (set_at((*Q, 4, "correct"), 0), "exam.questions[4].correct (question 5): "),
     "correct as text": (
-        _set((*Q, 4, "correct"), "2"),
+        set_at((*Q, 4, "correct"), "2"),
         'exam.questions[4].correct (question 5): Must be a whole number from 1 to 4. Got: "2"',
     ),
     "correct as boolean": (
-        _set((*Q, 4, "correct"), True),
+        set_at((*Q, 4, "correct"), True),
         "exam.questions[4].correct (question 5): Must be a whole number from 1 to 4. Got: true",
     ),
     "empty choice": (
-        _set((*Q, 6, "c2"), "   "),
+        set_at((*Q, 6, "c2"), "   "),
         "exam.questions[6].c2 (question 7): Must be text, not blank.",
     ),
     "empty description": (
-        _set((*Q, 0, "description"), ""),
+        set_at((*Q, 0, "description"), ""),
         "exam.questions[0].description (question 1): Must be text, not blank.",
     ),
     "negative weight": (
-        _set((*Q, 23, "weight"), -1),
+        set_at((*Q, 23, "weight"), -1),
         "exam.questions[23].weight (question 24): Must be a number of at least 0. Got: -1",
     ),
     "language": (
-        _set(("exam", "language"), "de"),
+        set_at(("exam", "language"), "de"),
         'exam.language: Must be one of en, fa. Got: "de"',
     ),
     "number_of_question": (
-        _set(("exam", "number_of_question"), 0),
+        set_at(("exam", "number_of_question"), 0),
         "exam.number_of_question: Must be a whole number of at least 1. Got: 0",
     ),
     "bank smaller than the draw": (
-        _set(("exam", "number_of_question"), 25),
+        set_at(("exam", "number_of_question"), 25),
         "exam.number_of_question: Each quiz draws 25 questions, but the bank has only 24",
     ),
     "duration": (
-        _set(("exam", "duration"), 0),
+        set_at(("exam", "duration"), 0),
         "exam.duration: Must be a whole number of at least 1. Got: 0",
     ),
     "accept_score": (
-        _set(("exam", "accept_score"), 101),
+        set_at(("exam", "accept_score"), 101),
         "exam.accept_score: Must be a number from 0 to 100. Got: 101",
     ),
     "can_back": (
-        _set(("exam", "can_back"), "yes"),
+        set_at(("exam", "can_back"), "yes"),
         'exam.can_back: Must be true or false. Got: "yes"',
     ),
-    "no questions": (_set(Q, []), "exam.questions: Must be a non-empty list of questions."),
+    "no questions": (set_at(Q, []), "exam.questions: Must be a non-empty list of questions."),
     "question not an object": (
-        _set((*Q, 1), "text"),
+        set_at((*Q, 1), "text"),
         'exam.questions[1] (question 2): Must be a JSON object. Got: "text"',
     ),
 }
@@ -527,7 +511,7 @@ IMPORT_ERRORS = {
 @pytest.mark.django_db
 @pytest.mark.parametrize(("change", "message"), IMPORT_ERRORS.values(), ids=IMPORT_ERRORS.keys())
 def test_import_refuses_an_invalid_file(customer, tmp_path, change, message):
-    path = write(tmp_path, _broken(change))
+    path = write(tmp_path, broken(load(EN_FIXTURE), change))
 
     with pytest.raises(CommandError) as error:
         run("import_exam", path, customer=customer.name)
@@ -717,14 +701,10 @@ def test_make_run_sends_the_demo_metadata_at_the_first_attempt(tmp_path):
     """`make run` on a fresh machine: the demo partner's cluster metadata, queued by seed_demo,
     reaches the sandbox Q3 at its first attempt, since the consumer starts only once the web
     server answers (before, that attempt always failed: connection refused)."""
-    import signal
-    import socket
     import sqlite3
     import time
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     # Its own SQLite database and queue in tmp_path, whatever the tests run on.
     unset = {"DATABASE_URL", "SQLITE_PATH", "HUEY_REDIS_URL", "HUEY_NAME", "PUBLIC_BASE_URL"}
     env = {k: v for k, v in os.environ.items() if k not in unset and not k.startswith("DEMO_")}
@@ -757,11 +737,6 @@ def test_make_run_sends_the_demo_metadata_at_the_first_attempt(tmp_path):
                 break
             time.sleep(0.25)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop(server, timeout=20, group=True)
     assert row is not None, log_path.read_text()
     assert row == ("delivered", 1, ""), log_path.read_text()

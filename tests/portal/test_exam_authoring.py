@@ -1,17 +1,14 @@
 """Authoring an exam: audited services, and versions — an edit never changes what an earlier
 attempt saw or how it was scored, while new launches get the new bank."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from portal.audit.models import AuditEntry
 from portal.exams import authoring, services
 from portal.exams.authoring import AuthoringError
 from portal.exams.models import Exam, Question, Quiz, QuizQuestion
 from portal.exams.transfer import export_exam, import_exam
-from tests.factories import CALLBACK, make_exam
+from tests.factories import CALLBACK, at_once, make_exam
 
 LAUNCH_PATH = "/api/integration/exams/launch/"
 QUESTION = {
@@ -476,26 +473,13 @@ def test_export_has_the_live_bank_in_order(client, token, exam, author):
 def test_two_authors_adding_at_once_lose_nothing(customer, author):
     exam = make_exam(customer, questions=2)
     count = 6
-    barrier = threading.Barrier(count)
-    errors = []
 
     def add(n: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            authoring.question_add(
-                exam=exam, data={**QUESTION, "description": f"Added {n}?"}, actor=author
-            )
-        except BaseException as error:  # reported in the test's thread
-            errors.append(error)
-        finally:
-            connection.close()
+        authoring.question_add(
+            exam=exam, data={**QUESTION, "description": f"Added {n}?"}, actor=author
+        )
 
-    threads = [threading.Thread(target=add, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
+    errors = [result for result in at_once(count, add) if isinstance(result, BaseException)]
     assert not errors
     live = list(exam.questions.live().order_by("position"))
     assert len(live) == count + 2
@@ -510,29 +494,17 @@ def test_two_authors_editing_one_drawn_question_make_one_version(client, token, 
     launch(client, token, exam)
     drawn = exam.questions.all()[0]
     count = 4
-    barrier = threading.Barrier(count)
-    outcomes: list = []
 
-    def edit(n: int) -> None:
+    def edit(n: int) -> str:
         try:
-            barrier.wait(timeout=10)
             authoring.question_update(
                 question=drawn, data={**QUESTION, "description": f"Edit {n}?"}, actor=author
             )
-            outcomes.append("saved")
         except AuthoringError:
-            outcomes.append("refused")
-        except BaseException as error:  # reported in the test's thread
-            outcomes.append(error)
-        finally:
-            connection.close()
+            return "refused"
+        return "saved"
 
-    threads = [threading.Thread(target=edit, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
+    outcomes = at_once(count, edit)
     assert sorted(outcomes) == ["refused"] * (count - 1) + ["saved"]
     assert exam.questions.live().count() == 2
     assert Question.objects.filter(exam=exam).count() == 3

@@ -5,7 +5,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 
 from portal.logformat import JsonFormatter
 from portal.request_id import RequestIdFilter
+from tests.factories import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -128,11 +128,8 @@ def test_a_failed_attempt_is_logged_with_its_reason_and_next_attempt(delivery_lo
     from integrations import deliveries
     from integrations.models import Delivery
 
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        dead_port = sock.getsockname()[1]
     delivery = Delivery.objects.create(
-        kind="results_submission", target_url=f"http://127.0.0.1:{dead_port}/hook", payload="{}"
+        kind="results_submission", target_url=f"http://127.0.0.1:{free_port()}/hook", payload="{}"
     )
     HUEY.flush()
     deliveries.attempt_delivery(delivery.pk)

@@ -3,8 +3,6 @@ as real processes on this test's database and queue (docs/operations.md)."""
 
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,16 +17,10 @@ import pytest
 from django.db import connection
 
 from tests.browser.conftest import database_env
-from tests.factories import CALLBACK, on_postgres
+from tests.factories import CALLBACK, free_port, on_postgres, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def roles_env(queue: str, port: int, **extra: str) -> dict[str, str]:
@@ -75,12 +67,7 @@ def served(command: list[str], env: dict[str, str], log_path: Path) -> Iterator[
             time.sleep(0.2)
         yield base
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process, timeout=30, group=True)
 
 
 @pytest.mark.skipif(not on_postgres(), reason="the connection budget is PostgreSQL's")

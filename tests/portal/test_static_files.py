@@ -4,7 +4,6 @@ for a year. Real: `collectstatic`, then gunicorn (scripts/serve web) with DEBUG 
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,13 +11,9 @@ from pathlib import Path
 
 import httpx
 
+from tests.factories import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_collected_files_are_hashed_compressed_and_cached_for_a_year(tmp_path):

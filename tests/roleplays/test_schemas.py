@@ -9,6 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from portal.roleplays import launch, schemas
+from tests.factories import make_assessment, results_payload, roleplay_result
 
 ROOT = Path(__file__).resolve().parents[2]
 # The seed's examples, copied into the repository (tests read nothing outside it).
@@ -33,20 +34,11 @@ def schema_of(example: dict) -> str:
     return f"{base}#{'reply' if example['success'] else 'error_reply'}"
 
 
-RESULTS = {
-    "cluster_id": "b4bf406c-4f9",
-    "cluster_name": "Customer Leadership Assessment",
-    "cluster_type": "Leadership",
-    "user_id": "EMP_789",
-    "user_name": "johndoe",
-    "roleplays": [
-        {
-            "roleplay_id": "rp-3f8a1c52",
-            "roleplay_name": "Escalated Customer Complaint",
-            "stakeholders": "02",
-            "max_time": 20,
-            "time_taken": 12.5,
-            "competencies": [
+RESULTS = results_payload(
+    [
+        roleplay_result(
+            roleplay_id="rp-3f8a1c52",
+            competencies=[
                 {
                     "competency_code": "CUST_FOCUS",
                     "competency_name": "Customer Focus",
@@ -60,9 +52,9 @@ RESULTS = {
                     "marks_obtained": 6,
                 },
             ],
-        }
-    ],
-}
+        )
+    ]
+)
 
 LAUNCH = {
     "user_id": "EMP_789",
@@ -244,7 +236,6 @@ def test_the_results_the_portal_sends_for_the_demo_cluster_pass(django_capture_o
     from integrations.models import Delivery
     from portal.partners.models import Partner
     from portal.roleplays import services
-    from portal.roleplays.models import Assessment
     from portal.roleplays.services import RoleplayContent
     from portal.roleplays.transfer import import_cluster
 
@@ -252,14 +243,7 @@ def test_the_results_the_portal_sends_for_the_demo_cluster_pass(django_capture_o
     cluster = import_cluster(json.loads(fixture.read_text(encoding="utf-8")))
     partner = Partner.objects.create(name="Q3", base_url="https://q3.example.com")
     partner.clusters.add(cluster)
-    assessment = Assessment.objects.create(
-        partner=partner,
-        cluster=cluster,
-        user_id="EMP_789",
-        user_name="johndoe",
-        return_url="https://q3.example.com/dashboard",
-        results_url="https://q3.example.com/api/receive-assessment-results",
-    )
+    assessment = make_assessment(cluster, partner)
     with django_capture_on_commit_callbacks():  # the delivery task is not run here
         for roleplay in cluster.roleplays.order_by("position"):
             attempt = services.start_roleplay(assessment=assessment, roleplay=roleplay)

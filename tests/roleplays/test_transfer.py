@@ -17,7 +17,6 @@ from django.core.management.base import CommandError
 from integrations.models import Delivery
 from portal.partners.models import Partner
 from portal.roleplays.models import (
-    Assessment,
     Cluster,
     Competency,
     LikertItem,
@@ -32,6 +31,7 @@ from portal.roleplays.transfer import (
     import_cluster,
     validate,
 )
+from tests.factories import make_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -501,14 +501,7 @@ def test_reimport_replaces_the_content_while_no_assessment_exists(cluster, partn
 
 def test_reimport_is_refused_once_an_assessment_exists(cluster, partner, document):
     before = export_cluster(cluster)
-    Assessment.objects.create(
-        partner=partner,
-        cluster=cluster,
-        user_id="EMP_789",
-        user_name="johndoe",
-        return_url="https://q3.example.com/dashboard",
-        results_url="https://q3.example.com/api/receive-assessment-results",
-    )
+    make_assessment(cluster, partner)
     document["cluster_name"] = "Changed"
     rp(document, 1)["total_time_minutes"] = 30
 

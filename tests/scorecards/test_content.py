@@ -16,6 +16,7 @@ from portal.scorecards.content import ScorecardFormatError, export_scorecard, lo
 from portal.scorecards.models import Choice, Question, Recommendation, Scorecard, Section
 from portal.scorecards.selectors import active_scorecard, definition, score_answers
 from scoring.scorecard import score_section
+from tests.factories import broken, set_at
 
 pytestmark = pytest.mark.django_db
 
@@ -109,37 +110,24 @@ def test_a_new_version_becomes_the_only_active_one(scorecard, document):
     assert not kept.is_active and active_scorecard() == newer
 
 
-def break_(document: dict, change) -> dict:
-    broken = copy.deepcopy(document)
-    change(broken)
-    return broken
-
-
-def set_(path: list, value):
-    def change(doc):
-        target = doc
-        for step in path[:-1]:
-            target = target[step]
-        target[path[-1]] = value
-
-    return change
-
-
 INVALID = [
-    (set_(["format"], "portal-cluster/1"), "Field 'format' must be 'portal-scorecard/1'"),
-    (set_(["version"], "2026 final"), "Scorecard: field 'version' must use letters"),
-    (set_(["extra"], 1), "Scorecard: unknown field 'extra'."),
+    (set_at(["format"], "portal-cluster/1"), "Field 'format' must be 'portal-scorecard/1'"),
+    (set_at(["version"], "2026 final"), "Scorecard: field 'version' must use letters"),
+    (set_at(["extra"], 1), "Scorecard: unknown field 'extra'."),
     (lambda d: d.pop("title"), "Scorecard: field 'title' is missing."),
-    (set_(["briefing", "url"], "javascript:alert(1)"), "Briefing: field 'url' must be an http(s)"),
-    (set_(["sections", 0, "weight"], 0.3), "the weights must add up to 1, they add up to 1.05"),
-    (set_(["sections", 0, "weight"], "25%"), "Section 'value_assurance': field 'weight' must be"),
+    (
+        set_at(["briefing", "url"], "javascript:alert(1)"),
+        "Briefing: field 'url' must be an http(s)",
+    ),
+    (set_at(["sections", 0, "weight"], 0.3), "the weights must add up to 1, they add up to 1.05"),
+    (set_at(["sections", 0, "weight"], "25%"), "Section 'value_assurance': field 'weight' must be"),
     (
         lambda d: d["sections"].reverse(),
         "Sections: the contract's four steps are value_assurance, customer_safe",
     ),
-    (set_(["sections", 1, "api_key"], "customer_safe"), "field 'api_key' must be 'customerSafe'"),
+    (set_at(["sections", 1, "api_key"], "customer_safe"), "field 'api_key' must be 'customerSafe'"),
     (
-        set_(["sections", 0, "questions", 1, "id"], "value_assurance_7"),
+        set_at(["sections", 0, "questions", 1, "id"], "value_assurance_7"),
         "question 2: field 'id' must be 'value_assurance_2'",
     ),
     (
@@ -147,28 +135,28 @@ INVALID = [
         "Question risk_compliance_1: field 'choices' must be five answers with the letters A, B",
     ),
     (
-        set_(["sections", 3, "questions", 0, "choices", 0, "points"], 3),
+        set_at(["sections", 3, "questions", 0, "choices", 0, "points"], 3),
         "Question governance_1: one answer must be worth 0 points",
     ),
     (
-        set_(["sections", 3, "questions", 0, "choices", 4, "points"], -1),
+        set_at(["sections", 3, "questions", 0, "choices", 4, "points"], -1),
         "Question governance_1, answer E: field 'points' must be a whole number from 0 to 25",
     ),
-    (set_(["bands", 4, "key"], "doom"), "Bands: the keys must be exactly champion, builder"),
-    (set_(["bands", 1, "min_score"], 85), "Bands: list them from the highest min_score"),
-    (set_(["bands", 4, "min_score"], 5), "Bands: the lowest band must start at 0"),
-    (set_(["recommendations", 0, "section"], "ops"), "Recommendation 1: field 'section' must be"),
-    (set_(["recommendations", 1, "min_score"], 90), "Recommendation 2: min_score 90 is above"),
-    (set_(["recommendations", 2, "priority"], "urgent"), "Recommendation 3: field 'priority'"),
-    (set_(["recommendations", 0, "action_items"], ["ok", ""]), "every action item must be"),
-    (set_(["resources", 0, "type"], "video"), "Resource 1: field 'type' must be one of guide"),
+    (set_at(["bands", 4, "key"], "doom"), "Bands: the keys must be exactly champion, builder"),
+    (set_at(["bands", 1, "min_score"], 85), "Bands: list them from the highest min_score"),
+    (set_at(["bands", 4, "min_score"], 5), "Bands: the lowest band must start at 0"),
+    (set_at(["recommendations", 0, "section"], "ops"), "Recommendation 1: field 'section' must be"),
+    (set_at(["recommendations", 1, "min_score"], 90), "Recommendation 2: min_score 90 is above"),
+    (set_at(["recommendations", 2, "priority"], "urgent"), "Recommendation 3: field 'priority'"),
+    (set_at(["recommendations", 0, "action_items"], ["ok", ""]), "every action item must be"),
+    (set_at(["resources", 0, "type"], "video"), "Resource 1: field 'type' must be one of guide"),
 ]
 
 
 @pytest.mark.parametrize(("change", "message"), INVALID)
 def test_invalid_content_is_refused_with_a_clear_message(document, change, message):
     with pytest.raises(ScorecardFormatError) as error:
-        load_scorecard(break_(document, change))
+        load_scorecard(broken(document, change))
     assert message in error.value.message
     assert not Scorecard.objects.exists() and not Question.objects.exists()
 

@@ -108,13 +108,8 @@ def test_flags():
     assert HARD in analyse(responses(nobody)).question(1).flags
     # q3 is answered right by the second-weakest (D) but wrong by C: weak discrimination
     # against the rest; flip it so the strongest gets it wrong and the weakest right.
-    flipped = {
-        "A": {1: 1, 2: 2, 3: 1, 4: 4},
-        "B": {1: 1, 2: 2, 3: 1, 4: 2},
-        "C": {1: 1, 2: 2, 3: 3, 4: 2},
-        "D": {1: 1, 2: 1, 3: 3, 4: None},
-        "E": {1: 3, 2: None, 3: 3, 4: 1},
-    }
+    q3_chosen = {"A": 1, "B": 1, "C": 3, "D": 3, "E": 3}
+    flipped = {who: {**answers, 3: q3_chosen[who]} for who, answers in CHOSEN.items()}
     q3 = analyse(responses(flipped)).question(3)
     assert q3.point_biserial < 0 and LOW_DISCRIMINATION in q3.flags
 
