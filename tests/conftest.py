@@ -11,11 +11,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 from huey.contrib.djhuey import HUEY
+from hypothesis import settings as hypothesis_settings
 
 from portal.customers.models import ClientToken, Customer
 from portal.exams.models import Exam
 from portal.staff.roles import ensure_roles
 from tests.factories import at_once, make_exam
+
+# Property tests: no per-example deadline (a busy CI machine made a 200 ms one fail a correct
+# test) and no example database left in the checkout.
+hypothesis_settings.register_profile("portal", deadline=None, database=None)
+hypothesis_settings.load_profile("portal")
+
 
 def pytest_configure(config):
     """Static files as with DEBUG (found in the source tree, unhashed): the suite doesn't run

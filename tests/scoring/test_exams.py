@@ -4,7 +4,7 @@ import collections
 import itertools
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from scoring.exams import Item, choice_order, draw_questions, grade, to_original, to_shown
@@ -171,7 +171,6 @@ items_strategy = st.lists(
 )
 
 
-@settings(database=None)
 @given(items=items_strategy, accept_score=st.floats(0, 100))
 def test_percentage_is_always_within_0_and_100(items, accept_score):
     result = grade(items, accept_score)
@@ -181,7 +180,6 @@ def test_percentage_is_always_within_0_and_100(items, accept_score):
     assert result.is_accept == (result.percentage >= accept_score)
 
 
-@settings(database=None)
 @given(items=items_strategy, data=st.data())
 def test_turning_a_wrong_answer_right_never_lowers_the_score(items, data):
     wrong = [i for i, item in enumerate(items) if item.chosen != item.correct]

@@ -225,7 +225,7 @@ def exams(draw) -> list[Response]:
     return data
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(exams())
 def test_properties_of_every_analysis(data):
     result = analyse(data)
@@ -242,7 +242,7 @@ def test_properties_of_every_analysis(data):
         assert result.sem is not None and result.sem >= 0
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(exams(), st.randoms(use_true_random=False))
 def test_the_order_and_names_of_attempts_change_nothing(data, rnd: random.Random):
     shuffled = list(data)
@@ -257,7 +257,7 @@ def test_the_order_and_names_of_attempts_change_nothing(data, rnd: random.Random
     assert analyse(renamed) == analyse(data)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(exams())
 def test_a_question_everyone_answers_right_has_no_discrimination(data):
     everyone = [
