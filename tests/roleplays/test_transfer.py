@@ -587,7 +587,10 @@ def test_import_refusal_exits_1_without_a_traceback(tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env=os.environ | {"PORTAL_VAR_DIR": str(tmp_path)},
+        # Its own empty SQLite database, whatever the caller's DATABASE_URL names: the file is
+        # refused before anything is read or written.
+        env={k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "HUEY_REDIS_URL"}}
+        | {"PORTAL_VAR_DIR": str(tmp_path)},
         check=False,
     )
     assert result.returncode == 1
