@@ -16,7 +16,7 @@ from django.core.validators import validate_email
 from django.http import HttpResponse
 from ninja import Field, Router, Schema, Status
 from ninja.renderers import JSONRenderer
-from pydantic import BaseModel, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, StringConstraints
 
 from api.fields import EmailOrBlank, Int, Line, RequestModel, Text
 from integrations.models import Delivery
@@ -84,16 +84,14 @@ def checked_email(value: str | None) -> str | None:
     return value.strip()
 
 
+VisitorEmail = Annotated[EmailOrBlank | None, AfterValidator(checked_email)]
+
+
 class StartIn(Body):
-    email: EmailOrBlank | None = Field(None, examples=["ceo@company.com"])
+    email: VisitorEmail = Field(None, examples=["ceo@company.com"])
     company: Line | None = Field(None, max_length=200, examples=["Acme Corp"])
     referrer: Line | None = Field(None, max_length=2000)
     browserInfo: BrowserInfo | None = None
-
-    @field_validator("email")
-    @classmethod
-    def email_is_one_address(cls, value: str | None) -> str | None:
-        return checked_email(value)
 
 
 class StartOut(BaseModel):
@@ -120,13 +118,8 @@ Answers = dict[QuestionId, ChoiceLetter]
 class SaveIn(Body):
     step: Int = Field(..., ge=0, le=services.TOTAL_STEPS - 1, description="0-based step: 0..3")
     responses: Answers = Field(..., max_length=200, examples=[{"value_assurance_1": "A"}])
-    email: EmailOrBlank | None = None
+    email: VisitorEmail = None
     timeSpent: Int | None = Field(None, ge=0, le=24 * 3600)
-
-    @field_validator("email")
-    @classmethod
-    def email_is_one_address(cls, value: str | None) -> str | None:
-        return checked_email(value)
 
 
 class SaveOut(BaseModel):
@@ -470,7 +463,7 @@ def resume(request: PortalRequest):
     remaining = max(0, int((session.expires_at - datetime.now(UTC)).total_seconds()))
     assessment: dict[str, Any] = {
         "assessmentId": visit.assessment_id,
-        "currentStep": min(visit.steps_completed, services.TOTAL_STEPS - 1),
+        "currentStep": services.resume_step(visit),
         "totalSteps": services.TOTAL_STEPS,
         "responses": visit.responses,
         "progress": {

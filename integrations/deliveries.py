@@ -396,32 +396,31 @@ class _AttemptSql:
                 AND o.{locked_until} > %(now)s))
         RETURNING {columns}
     """
+    # The attempt's two writes for the delivery just claimed: the attempt a stopped worker
+    # left "sending" is marked interrupted, then a new attempt row is written. {of_claimed}
+    # and {claimed} name that delivery: alone, by its id and claim (CLAIMED); in
+    # CLAIM_AND_START, as the CTE's claimed row.
     INTERRUPT = """
         UPDATE {attempt} SET {outcome} = {interrupted},
             {error} = 'The worker stopped before this attempt finished.'
-        WHERE {delivery_id} = %(id)s AND {outcome} = {sending}
+        WHERE {delivery_id} {of_claimed} AND {outcome} = {sending}
     """
     START = """
         INSERT INTO {attempt} ({delivery_id}, {started_at}, {target_url}, {response_excerpt},
             {error}, {outcome})
-        SELECT {id}, %(now)s, {target_url}, '', '', {sending} FROM {delivery}
-        WHERE {id} = %(id)s AND {locked_until} = %(claim)s AND {status} = {pending}
+        SELECT {id}, %(now)s, {target_url}, '', '', {sending} FROM {claimed}
         RETURNING {id}
+    """
+    CLAIMED = """
+        {delivery} WHERE {id} = %(id)s AND {locked_until} = %(claim)s AND {status} = {pending}
     """
     # PostgreSQL: the claim, the "interrupted" mark and the attempt row as one statement (a
     # data-modifying CTE); the delivery's row and then the attempt's id come back. Its parts
     # see the same snapshot, so the mark never touches the attempt row written beside it.
+    # START's RETURNING gains the lazy commit (below).
     CLAIM_AND_START = """
-        WITH claimed AS ({claim}),
-        interrupted AS (
-            UPDATE {attempt} SET {outcome} = {interrupted},
-                {error} = 'The worker stopped before this attempt finished.'
-            WHERE {delivery_id} IN (SELECT {id} FROM claimed) AND {outcome} = {sending}),
-        started AS (
-            INSERT INTO {attempt} ({delivery_id}, {started_at}, {target_url},
-                {response_excerpt}, {error}, {outcome})
-            SELECT {id}, %(now)s, {target_url}, '', '', {sending} FROM claimed
-            RETURNING {id}, {lazy_commit})
+        WITH claimed AS ({claim}), interrupted AS ({interrupt}),
+            started AS ({start}, {lazy_commit})
         SELECT claimed.*, started.{id} FROM claimed, started
     """
     # PostgreSQL: an attempt's two writes are committed without waiting for the WAL to reach
@@ -495,13 +494,17 @@ class _AttemptSql:
         # The claimed row comes back (its FIELDS), and into a Delivery as the ORM makes it.
         self.columns = Columns(Delivery, None, connection, only=self.FIELDS)
         self.claim = sql(self.CLAIM, columns=self.columns.sql)
-        self.interrupt = sql(self.INTERRUPT)
-        self.start = sql(self.START)
+        self.interrupt = sql(self.INTERRUPT, of_claimed="= %(id)s")
+        self.start = sql(self.START, claimed=sql(self.CLAIMED))
         self.claim_and_start = ""
         if connection.vendor == "postgresql":
             # Data-modifying CTEs: claim and attempt row in one statement, the ending in one.
             self.claim_and_start = sql(
-                self.CLAIM_AND_START, claim=self.claim, lazy_commit=self.LAZY_COMMIT
+                self.CLAIM_AND_START,
+                claim=self.claim,
+                interrupt=sql(self.INTERRUPT, of_claimed=sql("IN (SELECT {id} FROM claimed)")),
+                start=sql(self.START, claimed="claimed"),
+                lazy_commit=self.LAZY_COMMIT,
             )
             end_attempt = f"{sql(self.END_ATTEMPT)} RETURNING {self.LAZY_COMMIT}"
             end = f"WITH a AS ({end_attempt}) {sql(self.END_DELIVERY)}"

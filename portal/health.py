@@ -50,7 +50,7 @@ def database_state(db: BaseDatabaseWrapper | None = None) -> str:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception:  # any failure is "down"; the reason goes to the log only
-        logger.warning("readiness: the database does not answer", exc_info=True)
+        logger.warning("health check: the database does not answer", exc_info=True)
         return "down"
     return "up"
 
@@ -81,7 +81,7 @@ def queue_state(huey=None) -> str:
     try:
         huey.storage.queue_size()
     except Exception:
-        logger.warning("readiness: the task queue does not answer", exc_info=True)
+        logger.warning("health check: the task queue does not answer", exc_info=True)
         return "down"
     return "up"
 
@@ -153,29 +153,17 @@ def status_report(*, version: str) -> dict:
     """The seed's HealthResponse: real checks (database, queue, HubSpot, e-mail) and rolling
     figures. `unhealthy` when the database is down, `degraded` when the queue, HubSpot (once
     configured) or e-mail is; the caller answers 503 for `unhealthy`."""
-    from huey.contrib.djhuey import HUEY
-
     services_state: dict[str, str] = {}
     started = time.perf_counter()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        slow = (time.perf_counter() - started) > SLOW_DATABASE_SECONDS
-        services_state["database"] = "slow" if slow else "up"
-    except Exception:  # any failure is "down"
-        services_state["database"] = "down"
-    try:
-        HUEY.storage.queue_size()
-        queue = "up"
-    except Exception:
-        queue = "down"
-    if settings.REDIS_URL:
-        services_state["redis"] = queue
-    else:
-        services_state["queue"] = queue
+    database = database_state()
+    if database == "up" and time.perf_counter() - started > SLOW_DATABASE_SECONDS:
+        database = "slow"
+    services_state["database"] = database
+    services_state["redis" if settings.REDIS_URL else "queue"] = queue_state()
 
-    database_up = services_state["database"] != "down"
-    if not hubspot.hubspot_configured():
+    database_up = database != "down"
+    hubspot_configured = hubspot.hubspot_configured()
+    if not hubspot_configured:
         services_state["hubspot"] = "down"
     else:
         latest = _last_attempted(Delivery.Transport.HUBSPOT) if database_up else None
@@ -195,7 +183,7 @@ def status_report(*, version: str) -> dict:
     if not database_up:
         status = "unhealthy"
     elif any(v not in {"up"} for k, v in services_state.items() if k != "hubspot") or (
-        hubspot.hubspot_configured() and services_state["hubspot"] != "up"
+        hubspot_configured and services_state["hubspot"] != "up"
     ):
         status = "degraded"
     else:

@@ -368,8 +368,14 @@ def progress(completed: int) -> dict:
     }
 
 
+def resume_step(visit: Visit) -> int:
+    """The step (0-based) a returning visitor resumes at: the first not completed, or the last
+    once all are (the contact details follow it)."""
+    return min(visit.steps_completed, TOTAL_STEPS - 1)
+
+
 def resume_path(visit: Visit) -> str:
-    return f"/assessment/step/{min(visit.steps_completed, TOTAL_STEPS - 1) + 1}"
+    return f"/assessment/step/{resume_step(visit) + 1}"
 
 
 # ---------------------------------------------------------------------------------------------

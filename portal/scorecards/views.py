@@ -184,7 +184,7 @@ def _step_url(number: int) -> str:
 
 
 def _resume_url(visit: Visit) -> str:
-    return _step_url(min(visit.steps_completed, TOTAL_STEPS - 1) + 1)
+    return _step_url(services.resume_step(visit) + 1)
 
 
 def _visits(session: VisitorSession | None) -> tuple[Visit | None, Visit | None]:
@@ -373,7 +373,7 @@ def step(request: PortalRequest, number: int) -> HttpResponse:
     session, visit, elsewhere = _visitor_visit(request)
     if visit is None:
         return _go(request, elsewhere)
-    first_open = min(visit.steps_completed, TOTAL_STEPS - 1) + 1
+    first_open = services.resume_step(visit) + 1
     if number > first_open:
         return _go(request, _step_url(first_open))
     assert session is not None  # an open visit is read through its session
