@@ -29,6 +29,10 @@ def pytest_configure(config):
     `collectstatic`. tests/portal/test_static_files.py checks the production way end to end."""
     from django.conf import settings
 
+    # DEBUG off, as pytest-django runs every test, already while the URL map is first built
+    # (api.main builds the production API unless DEBUG): a DEBUG=true in the caller's
+    # environment would otherwise mount the development router in the suite's map.
+    settings.DEBUG = False
     settings.STORAGES = settings.STORAGES | {
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"}
     }
