@@ -13,6 +13,7 @@ api/scorecards.py.
 import logging
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -72,12 +73,18 @@ def migrations_state(db: BaseDatabaseWrapper | None = None) -> str:
     return "applied"
 
 
-def queue_state(huey=None) -> str:
-    """ "up" when the task queue's storage answers, else "down"."""
+def _queue(huey: Any = None) -> Any:
+    """`huey`, or the portal's own queue (djhuey's, read when first asked for)."""
     if huey is None:
         from huey.contrib.djhuey import HUEY
 
-        huey = HUEY
+        return HUEY
+    return huey
+
+
+def queue_state(huey: Any = None) -> str:
+    """ "up" when the task queue's storage answers, else "down"."""
+    huey = _queue(huey)
     try:
         huey.storage.queue_size()
     except Exception:
@@ -86,21 +93,15 @@ def queue_state(huey=None) -> str:
     return "up"
 
 
-def beat(huey=None) -> None:
+def beat(huey: Any = None) -> None:
     """Record that a consumer is alive (run periodically by every consumer)."""
-    if huey is None:
-        from huey.contrib.djhuey import HUEY
-
-        huey = HUEY
+    huey = _queue(huey)
     huey.put(HEARTBEAT_KEY, time.time())
 
 
-def heartbeat_age(huey=None) -> float | None:
+def heartbeat_age(huey: Any = None) -> float | None:
     """Seconds since a consumer last beat, or None when none has (or the queue is down)."""
-    if huey is None:
-        from huey.contrib.djhuey import HUEY
-
-        huey = HUEY
+    huey = _queue(huey)
     try:
         stamp = huey.get(HEARTBEAT_KEY, peek=True)  # peek: a plain get() would consume it
     except Exception:

@@ -184,16 +184,19 @@ def shown(visit: Visit) -> Visit:
     """The visit with what its row and page show, worked out here, not in the template."""
     visit.name = selectors.contact_name(visit)
     visit.phone = (visit.contact_info or {}).get("phone", "")
-    visit.hubspot_status = hubspot_status(visit)
-    visit.email_status = email_status(visit)
-    visit.hubspot_label = HUBSPOT_STATUSES.get(visit.hubspot_status, visit.hubspot_status)
-    visit.email_label = EMAIL_STATUSES.get(visit.email_status, visit.email_status)
     visit.category_label = CATEGORIES.get(visit.score_category, visit.score_category)
     quality = visit.lead_quality or "none"
     visit.quality_label = LEAD_QUALITIES.get(quality, quality)
+    # (channel, delivery, status, its label) of each, as the row and the page show them.
+    synced, mailed = hubspot_status(visit), email_status(visit)
     visit.deliveries = [
-        (lead_services.HUBSPOT, visit.hubspot_delivery, visit.hubspot_status, visit.hubspot_label),
-        (lead_services.EMAIL, visit.email_delivery, visit.email_status, visit.email_label),
+        (
+            lead_services.HUBSPOT,
+            visit.hubspot_delivery,
+            synced,
+            HUBSPOT_STATUSES.get(synced, synced),
+        ),
+        (lead_services.EMAIL, visit.email_delivery, mailed, EMAIL_STATUSES.get(mailed, mailed)),
     ]
     visit.scores = [
         (key, label, (visit.breakdown or {}).get(api_key)) for key, api_key, label in AREAS
