@@ -53,7 +53,8 @@ class ExamErrorOut(Schema):
         ...,
         description="Stable machine-readable reason, e.g. exam_not_found, launch_not_found, "
         "invalid_request, invalid_token, invalid_callback_url, callback_host_not_allowed, "
-        "exam_inactive, exam_empty, unknown_question, invalid_answer, answer_locked, "
+        "exam_inactive, exam_empty, exam_changed (409: the bank changed during the launch, "
+        "try again), unknown_question, invalid_answer, answer_locked, "
         "quiz_finished, time_up, quiz_not_finished; and for any path: not_found (404), "
         "method_not_allowed (405), request_too_large (413), service_unavailable (503, "
         "retry after Retry-After), internal_error (500).",
@@ -296,7 +297,7 @@ ERRORS = {400: ExamErrorOut, 401: ExamErrorOut, 404: ExamErrorOut}
 # The launch route comes first: otherwise "launch" would be taken for an eurl.
 
 
-@router.post("/integration/exams/launch/", response={201: LaunchOut, **ERRORS})
+@router.post("/integration/exams/launch/", response={201: LaunchOut, **ERRORS, 409: ExamErrorOut})
 def launch(request: ClientTokenRequest, payload: LaunchIn):
     """Create the student if missing and a quiz, or resume the started one.
 

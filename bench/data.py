@@ -62,16 +62,11 @@ def make_exam(customer, questions: int):
 
 def launch(token, eurl: int, student_uuid: str) -> Launched:
     from portal.exams import services
-    from portal.exams.models import QuizQuestion
 
     made, _existing = services.launch_quiz(
         token=token, student_uuid=student_uuid, mobile="", eurl=eurl, callback_url=CALLBACK
     )
-    question_ids = list(
-        QuizQuestion.objects.filter(quiz_id=made.quiz_id)
-        .order_by("position")
-        .values_list("question_id", flat=True)
-    )
+    question_ids = [item.question_id for item in services.quiz_items(made.quiz)]
     return Launched(str(made.launch_id), question_ids)
 
 

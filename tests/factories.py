@@ -12,7 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from portal.customers.models import Customer
-from portal.exams.models import Exam, Question
+from portal.exams import services as exam_services
+from portal.exams.models import Exam, Question, Quiz, QuizQuestion
 from portal.scorecards.models import Scorecard
 
 CALLBACK = "https://client.example.com/exam/callback"
@@ -46,6 +47,20 @@ def make_exam(customer: Customer, *, questions: int = 5, shuffle: bool = False, 
         for n in range(1, questions + 1)
     )
     return exam
+
+
+def written_items(quiz: Quiz | int):
+    """A quiz's item rows, written first if its launch left them pending (as its first save,
+    flag or finish does): for tests that read or set items as rows."""
+    pk = quiz if isinstance(quiz, int) else quiz.pk
+    exam_services.write_pending_items(Quiz.objects.filter(pk=pk))
+    return QuizQuestion.objects.filter(quiz_id=pk)
+
+
+def drawn_ids(quiz: Quiz | None = None) -> list[int]:
+    """The questions a quiz (the only one, unless named) drew, in the order its candidate
+    sees them, whether its items are written or still pending."""
+    return [item.question_id for item in exam_services.quiz_items(quiz or Quiz.objects.get())]
 
 
 def broken(document: dict, change: Callable[[dict], None]) -> dict:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from portal.audit import log
 from portal.customers.models import Customer
 from portal.exams import schema
-from portal.exams.models import Exam, Question, QuizQuestion
+from portal.exams.models import Exam, Question, draws
 from portal.exams.schema import (
     QUESTION_FIELDS,
     SETTINGS_FIELDS,
@@ -314,16 +314,14 @@ def exam_import(
         )
     with transaction.atomic():
         locked = _lock(exam)
-        # Lock the bank too: a launch drawing one of these questions waits for this to commit
-        # (its row reference conflicts with the lock), so "not drawn" stays true until then.
-        live = list(locked.questions.live().select_for_update().order_by("position", "id"))
+        # A launch waits for this to commit (it holds the exam's row while it draws, and its
+        # quiz is not written when a question it drew is gone), so "not drawn" stays true.
+        live = list(locked.questions.live().order_by("position", "id"))
         before = _exam_state(locked, len(live))
         for name in SETTINGS_FIELDS:
             setattr(locked, name, getattr(data, name))
         locked.save()
-        drawn = set(
-            QuizQuestion.objects.filter(question__in=live).values_list("question_id", flat=True)
-        )
+        drawn = set(draws(locked.pk, (question.pk for question in live)))
         now = timezone.now()
         kept = added = retired = deleted = 0
         for index, incoming in enumerate(data.questions):
@@ -386,7 +384,7 @@ def _lock_live_question(question: Question) -> Question:
 
 
 def _drawn(question: Question) -> bool:
-    return QuizQuestion.objects.filter(question=question).exists()
+    return bool(draws(question.exam_id, [question.pk]))
 
 
 def _refresh(exam: Exam, locked: Exam) -> None:

@@ -1,6 +1,8 @@
 """Exam content (exam, question bank) and what candidates do with it (quiz, launch, answers)."""
 
 import uuid
+from collections import Counter
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -168,6 +170,12 @@ class Quiz(models.Model):
     accommodation_factor = models.DecimalField(max_digits=3, decimal_places=2, default=1)
     accommodation_minutes = models.PositiveIntegerField(default=0)
     reopened_at = models.DateTimeField(null=True, blank=True)
+    # The drawn question ids in order ("12,45,78") until the quiz's items are written: a launch
+    # writes this one row, and the items (QuizQuestion) are written when the quiz is first
+    # saved to, flagged or finished (services.write_pending_items); empty ever after. Launches
+    # that nobody opens never write them. Readers of one quiz's items get the same items either
+    # way (services.quiz_items, rendering.page_items); models.draws counts both.
+    pending_items = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         verbose_name_plural = "quizzes"
@@ -189,6 +197,17 @@ class Quiz(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state == self.State.COMPLETED
+
+    @property
+    def pending_question_ids(self) -> list[int]:
+        """The drawn questions whose items are not written yet, in order (none once written)."""
+        return [int(pk) for pk in self.pending_items.split(",")] if self.pending_items else []
+
+    def choice_order_of(self, question_id: int, can_shuffle: bool) -> str:
+        """The choice order ("3142") of a question drawn into this quiz: the same from its seed
+        whenever it is asked, so a quiz's items may be written after its launch."""
+        order = exam_scoring.choice_order(self.shuffle_seed, question_id, can_shuffle)
+        return "".join(map(str, order))
 
 
 class Launch(models.Model):
@@ -219,7 +238,7 @@ class QuizQuestion(models.Model):
     DRAFT = "draft"
 
     # No index of its own: the unique (quiz, question) index serves every lookup by quiz, and a
-    # launch inserts 50-odd items at once, each paying for every index (issue 10).
+    # quiz's items are inserted 50-odd at once, each paying for every index (issue 10).
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="items", db_index=False)
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
     position = models.PositiveIntegerField()
@@ -271,3 +290,22 @@ class AnswerSave(models.Model):
 
     class Meta:
         ordering = ["saved_at", "pk"]
+
+
+def draws(exam_id: int, question_ids: Iterable[int]) -> Counter[int]:
+    """How many quizzes of the exam drew each of these questions, their items written or
+    pending: a question no quiz drew may be changed in place or deleted, a drawn one is kept
+    as the quizzes saw it (portal/exams/authoring.py). Two queries."""
+    wanted = set(question_ids)
+    counts = Counter(
+        dict(
+            QuizQuestion.objects.filter(question__in=wanted)
+            .values_list("question")
+            .annotate(n=models.Count("pk"))
+            .order_by()
+        )
+    )
+    pending = Quiz.objects.filter(exam_id=exam_id).exclude(pending_items="")
+    for quiz in pending.only("pending_items").iterator(chunk_size=2000):
+        counts.update(pk for pk in quiz.pending_question_ids if pk in wanted)
+    return counts

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import Coalesce
 
+from portal.exams import services
 from portal.exams.models import Exam, Question, Quiz, QuizQuestion
 from scoring import exams as exam_scoring
 from scoring import items
@@ -158,7 +159,9 @@ class AnswerRow:
 
 def answers(quizzes: QuerySet[Quiz], *, order_by: tuple[str, ...] = ()) -> Iterator[AnswerRow]:
     """Every answer of the given quizzes, in their order (`order_by`: the quizzes' ordering,
-    e.g. ("-start_at",)) then by position shown; streamed in chunks, one query each."""
+    e.g. ("-start_at",)) then by position shown; streamed in chunks, one query each. Items
+    still pending are written first (the quizzes nobody has opened yet: unanswered)."""
+    services.write_pending_items(quizzes)
     rows = (
         QuizQuestion.objects.filter(quiz__in=quizzes.order_by().values("pk"))
         .select_related("quiz__student", "question")

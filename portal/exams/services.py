@@ -21,6 +21,7 @@ from uuid import UUID, uuid4
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -118,24 +119,39 @@ def launch_quiz(
     student and exam end up on one quiz: the database allows one started quiz per pair.
     """
     callback_url = check_callback_url(callback_url, token)
-    customer = token.customer
-    exam, bank = _exam_with_bank(customer, eurl)
-    if not exam.is_active:
-        raise ExamError(_("This exam is not active."), code="exam_inactive")
     # The customer's own id, kept as sent (only trimmed): rewriting it would break matching.
     student_uuid = student_uuid.strip()
     mobile = normalize_digits(mobile)
-    if not student_uuid:
-        raise ExamError(_("student_uuid is required."), code="invalid_request")
+    for _attempt in range(_DRAWS):
+        exam, bank = _exam_with_bank(token.customer, eurl)
+        if not exam.is_active:
+            raise ExamError(_("This exam is not active."), code="exam_inactive")
+        if not student_uuid:
+            raise ExamError(_("student_uuid is required."), code="invalid_request")
+        launched = _launch(exam, bank, student_uuid, mobile, callback_url)
+        if launched is not None:
+            return launched
+        # No quiz, none started: a question drawn was deleted from the bank meanwhile (the
+        # quiz's insert checks them). Draw again from the bank as it is now.
+    raise ExamError(
+        _("The exam's questions changed during the launch; please try again."),
+        code="exam_changed",
+        status=409,
+    )
 
+
+def _launch(
+    exam: Exam, bank: list[int], student_uuid: str, mobile: str, callback_url: str
+) -> tuple[Launch, bool] | None:
     # Drawn before the transaction, which on SQLite holds the database's one write lock (and
     # unused when the started quiz is resumed: drawing costs less than asking first).
     seed = secrets.randbits(62)
-    drawn = _draw(seed, bank, exam.number_of_question)
+    drawn = exam_scoring.draw_questions(seed, bank, exam.number_of_question)
     launch = Launch(
         launch_id=uuid4(), callback_url=callback_url, created_at=timezone.now(), browser_key_hash=""
     )
     with transaction.atomic(), hot_cursor() as cursor:
+        customer = exam.customer
         student, started = _upsert_student(cursor, customer, student_uuid, mobile, exam.pk)
         quiz = _started_quiz(cursor, student, exam, started)
         existing = quiz is not None
@@ -144,8 +160,10 @@ def launch_quiz(
             quiz, inserted = _create_quiz(cursor, student, exam, seed, drawn, launch)
         if quiz is None:
             # Another launch for this student and exam won the race: resume its quiz.
-            quiz = Quiz.objects.get(student=student, exam=exam, state=Quiz.State.STARTED)
+            quiz = Quiz.objects.filter(student=student, exam=exam, state=Quiz.State.STARTED).first()
             existing = True
+        if quiz is None:
+            return None
         launch.quiz = quiz
         if not inserted:
             cursor.execute(_launch_sql("launch"), _launch_params(launch, quiz.pk))
@@ -155,9 +173,13 @@ def launch_quiz(
     return launch, existing
 
 
+# How many times a launch draws when questions it drew are deleted under it (an author's edit).
+_DRAWS = 3
+
 # The launch's own SQL, written once per database: the ORM built each statement anew, which cost
-# several times what the database took. PostgreSQL inserts the quiz, its items and the launch in
-# one statement and reads the student's started quiz with the student's upsert.
+# several times what the database took. PostgreSQL inserts the quiz and the launch in one
+# statement and reads the student's started quiz with the student's upsert. The quiz keeps its
+# drawn questions in one column until its items are written (Quiz.pending_items).
 _LAUNCH_QUIZ_FIELDS = ("id", "shuffle_seed", "start_at", "deadline_at", "total_questions")
 _LAUNCH_EXAM_FIELDS = (
     "id",
@@ -193,9 +215,14 @@ def _launch_sql(name: str) -> str:
     quiz = (
         f"INSERT INTO {tables['quiz']} (student_id, exam_id, state, shuffle_seed, start_at,"
         " deadline_at, finished_by, total_questions, accept_score, extra_minutes,"
-        " accommodation_factor, accommodation_minutes)"
-        " VALUES (%(student)s, %(exam)s, 'started', %(seed)s, %(now)s, %(deadline)s, '',"
-        " %(total)s, %(accept)s, 0, %(factor)s, %(minutes)s)"
+        " accommodation_factor, accommodation_minutes, pending_items)"
+        " SELECT %(student)s, %(exam)s, 'started', %(seed)s, %(now)s, %(deadline)s, '',"
+        " %(total)s, %(accept)s, 0, %(factor)s, %(minutes)s, %(pending)s"
+        # Only if every question drawn is still there: the bank was read before the
+        # transaction, and an author may have deleted one (an undrawn question is deleted, a
+        # drawn one kept: models.draws). On PostgreSQL the launch holds the exam's row
+        # (student_and_started) so that an author's change waits for it or it for the author's.
+        f" WHERE (SELECT count(*) FROM {tables['question']} WHERE id IN ({{drawn}})) = %(total)s"
         # No savepoint: a launch that loses the race inserts nothing, and resumes the winner's.
         " ON CONFLICT (student_id, exam_id) WHERE state = 'started' DO NOTHING RETURNING id"
     )
@@ -207,8 +234,7 @@ def _launch_sql(name: str) -> str:
     return {
         # The exam by its key first, whatever a fresh database's statistics say; then its live
         # bank (retired versions of edited or removed questions are never drawn), in bank order.
-        "exam": f"SELECT {', '.join(f'e.{name}' for name in _LAUNCH_EXAM_FIELDS)},"
-        " q.id, q.can_shuffle"
+        "exam": f"SELECT {', '.join(f'e.{name}' for name in _LAUNCH_EXAM_FIELDS)}, q.id"
         f" FROM (SELECT * FROM {tables['exam']} WHERE id = %(exam)s AND customer_id = %(customer)s"
         " LIMIT 1) e"
         f" LEFT JOIN {tables['question']} q ON q.exam_id = e.id AND q.retired_at IS NULL"
@@ -217,19 +243,16 @@ def _launch_sql(name: str) -> str:
         "started": started.format(student="%(student)s"),
         # PostgreSQL: the started quiz as it was before this statement. One that a racing
         # launch commits meanwhile is found by the quiz insert's conflict, as on SQLite.
-        "student_and_started": f"WITH s AS ({student})"
+        # The exam's row share-locked (as its foreign key's check does, but now): an author's
+        # change, which locks it for update, then waits for this launch to commit.
+        "student_and_started": f"WITH s AS ({student}),"
+        f" e AS (SELECT id FROM {tables['exam']} WHERE id = %(exam)s FOR KEY SHARE)"
         " SELECT s.id, s.mobile, s.extra_minutes, s.time_factor, q.*"
-        f" FROM s LEFT JOIN LATERAL ({started.format(student='s.id')}) q ON true",
-        "quiz": quiz,
-        "items": f"INSERT INTO {tables['quizquestion']}"
-        " (quiz_id, question_id, position, choice_order, done) VALUES (%s, %s, %s, %s, '')",
-        "quiz_items_and_launch": f"WITH quiz AS ({quiz}),"
-        f" items AS (INSERT INTO {tables['quizquestion']}"
-        " (quiz_id, question_id, position, choice_order, done)"
-        " SELECT quiz.id, t.question_id, t.position, t.choice_order, '' FROM quiz,"
-        " unnest(%(questions)s::bigint[], %(orders)s::varchar[])"
-        " WITH ORDINALITY AS t(question_id, choice_order, position)),"
-        f" launch AS ({launch.format(values='SELECT', quiz='quiz.id')} FROM quiz)"
+        f" FROM s CROSS JOIN e LEFT JOIN LATERAL ({started.format(student='s.id')}) q ON true",
+        "quiz": quiz.format(drawn="SELECT value FROM json_each('[' || %(pending)s || ']')"),
+        "quiz_and_launch": "WITH quiz AS ("
+        + quiz.format(drawn="SELECT unnest(string_to_array(%(pending)s, ',')::bigint[])")
+        + f"), launch AS ({launch.format(values='SELECT', quiz='quiz.id')} FROM quiz)"
         " SELECT id FROM quiz",
         "launch": launch.format(values="VALUES (", quiz="%(quiz)s") + ")",
     }[name]
@@ -262,8 +285,8 @@ def _from_sqlite(row: Iterable, names: Iterable[str]) -> list:
     return values
 
 
-def _exam_with_bank(customer: Customer, eurl: int) -> tuple[Exam, list[tuple[int, bool]]]:
-    """The customer's exam (as get_exam) and its live bank as (question id, can_shuffle)."""
+def _exam_with_bank(customer: Customer, eurl: int) -> tuple[Exam, list[int]]:
+    """The customer's exam (as get_exam) and its live bank's question ids, in order."""
     rows = []
     if -(2**63) <= eurl < 2**63:
         with hot_cursor() as cursor:
@@ -280,21 +303,7 @@ def _exam_with_bank(customer: Customer, eurl: int) -> tuple[Exam, list[tuple[int
         [values[0], customer.pk, *values[1:]],
     )
     exam.customer = customer
-    return exam, [(row[split], bool(row[split + 1])) for row in rows if row[split] is not None]
-
-
-def _draw(seed: int, bank: list[tuple[int, bool]], count: int) -> list[tuple[int, str]]:
-    """The questions a new quiz with this seed draws, with each one's choice order as stored."""
-    shuffled = {question_id for question_id, can_shuffle in bank if can_shuffle}
-    return [
-        (
-            question_id,
-            "".join(map(str, exam_scoring.choice_order(seed, question_id, True)))
-            if question_id in shuffled
-            else "1234",
-        )
-        for question_id in exam_scoring.draw_questions(seed, [qid for qid, _ in bank], count)
-    ]
+    return exam, [row[split] for row in rows if row[split] is not None]
 
 
 def _upsert_student(
@@ -314,6 +323,8 @@ def _upsert_student(
     if connection.vendor == "postgresql":
         cursor.execute(_launch_sql("student_and_started"), params)
         row = cursor.fetchone()
+        if row is None:  # the exam, read a moment ago, is gone
+            raise ExamError(_("Evaluation not found."), code="exam_not_found", status=404)
         pk, stored_mobile, extra_minutes, time_factor = row[:4]
         started = list(row[4:]) if row[4] is not None else None
     else:
@@ -377,11 +388,12 @@ def deadline_for(start_at: datetime, exam: Exam, student: Student) -> datetime:
 
 
 def _create_quiz(
-    cursor, student: Student, exam: Exam, seed: int, drawn: list[tuple[int, str]], launch: Launch
+    cursor, student: Student, exam: Exam, seed: int, drawn: list[int], launch: Launch
 ) -> tuple[Quiz | None, bool]:
-    """A new started quiz with its drawn items, or None when another launch has just started
-    one for this student and exam (the database keeps one started quiz per pair); and whether
-    the launch was inserted with it (PostgreSQL: one statement for the three)."""
+    """A new started quiz that drew these questions (its items pending), or None when another
+    launch has just started one for this student and exam (the database keeps one started quiz
+    per pair) or a question drawn is gone; and whether the launch was inserted with it
+    (PostgreSQL: one statement for both)."""
     if not drawn:
         raise ExamError(_("This exam has no questions yet."), code="exam_empty")
     now = launch.created_at
@@ -396,6 +408,7 @@ def _create_quiz(
         accept_score=exam.accept_score,
         accommodation_factor=student.time_factor,
         accommodation_minutes=student.extra_minutes,
+        pending_items=",".join(map(str, drawn)),
     )
     params: dict[str, object] = {
         "student": student.pk,
@@ -407,30 +420,18 @@ def _create_quiz(
         "accept": exam.accept_score,
         "factor": student.time_factor,
         "minutes": student.extra_minutes,
+        "pending": quiz.pending_items,
     }
-    if connection.vendor == "postgresql":
+    both = connection.vendor == "postgresql"
+    if both:
         params |= _launch_params(launch, None)
-        params["questions"] = [question_id for question_id, _order in drawn]
-        params["orders"] = [order for _question_id, order in drawn]
-        cursor.execute(_launch_sql("quiz_items_and_launch"), params)
-    else:
-        cursor.execute(_launch_sql("quiz"), params)
+    cursor.execute(_launch_sql("quiz_and_launch" if both else "quiz"), params)
     row = cursor.fetchone()
     if row is None:
         return None, False
     quiz.pk = row[0]
     quiz._state.adding = False
-    if connection.vendor == "postgresql":
-        return quiz, True
-    # The items without a model instance each (hundreds per quiz).
-    cursor.executemany(
-        _launch_sql("items"),
-        [
-            (quiz.pk, question_id, position, order)
-            for position, (question_id, order) in enumerate(drawn, start=1)
-        ],
-    )
-    return quiz, False
+    return quiz, both
 
 
 # ---------------------------------------------------------------------------------------------
@@ -539,10 +540,15 @@ _QUESTION_FIELDS = DrawnQuestion.__slots__[1:]
 
 
 def quiz_items(quiz: Quiz) -> list[QuizItem]:
-    """The quiz's items in order, each with its question: one query."""
-    rows = QuizQuestion.objects.filter(quiz_id=quiz.pk).values_list(
+    """The quiz's items in order, each with its question: one query. Items still pending
+    (Quiz.pending_items) are read from their questions, unanswered, as they will be written:
+    a second query."""
+    rows: Iterable[tuple] = QuizQuestion.objects.filter(quiz_id=quiz.pk).values_list(
         *_ITEM_FIELDS, *(f"question__{name}" for name in _QUESTION_FIELDS)
     )
+    # The rows first: the quiz may have been read before its first save wrote them.
+    if not rows and quiz.pending_items:
+        rows = _pending_rows(quiz)
     items: list[QuizItem] = []
     append = items.append
     # Fields assigned by unpacking, not a setattr each: at 200 questions the ~4,000 setattr
@@ -573,6 +579,82 @@ def quiz_items(quiz: Quiz) -> list[QuizItem]:
         item.order = _ORDERS.get(item.choice_order) or _order(item.choice_order)
         append(item)
     return items
+
+
+def _pending_rows(quiz: Quiz) -> list[tuple]:
+    """Rows as quiz_items reads them for the items a quiz will write, from its questions."""
+    ids = quiz.pending_question_ids
+    questions = {
+        row[0]: row[1:]
+        for row in Question.objects.filter(pk__in=ids).values_list("pk", *_QUESTION_FIELDS)
+    }
+    can_shuffle = _QUESTION_FIELDS.index("can_shuffle")
+    return [
+        (
+            None,
+            quiz.pk,
+            pk,
+            position,
+            quiz.choice_order_of(pk, questions[pk][can_shuffle]),
+            None,
+            "",
+            None,
+            *questions[pk],
+        )
+        for position, pk in enumerate(ids, start=1)
+    ]
+
+
+def write_pending_items(quizzes: QuerySet[Quiz]) -> int:
+    """Write the items of these quizzes that are still pending (Quiz.pending_items), each
+    quiz once however many ask at the same time; return how many quizzes were written. The
+    console calls it before reading items across quizzes (reviews, exports)."""
+    with transaction.atomic():
+        pending = list(
+            Quiz.objects.select_for_update()
+            .filter(pk__in=quizzes.order_by().values("pk"))
+            .exclude(pending_items="")
+            .only("pk", "shuffle_seed", "pending_items")
+        )
+        _insert_items(pending)
+    return len(pending)
+
+
+def _write_pending(quiz: Quiz) -> None:
+    """Write the items of a quiz the caller has locked, if they are pending."""
+    if quiz.pending_items:
+        _insert_items([quiz])
+
+
+def _insert_items(quizzes: list[Quiz]) -> None:
+    """Insert the pending items of these locked quizzes, unanswered, in drawn order, and mark
+    them written: one statement for the items (hundreds), without a model instance each."""
+    if not quizzes:
+        return
+    drawn = {pk for quiz in quizzes for pk in quiz.pending_question_ids}
+    shuffles = dict(Question.objects.filter(pk__in=drawn).values_list("pk", "can_shuffle"))
+    rows = [
+        (quiz.pk, pk, position, quiz.choice_order_of(pk, shuffles[pk]))
+        for quiz in quizzes
+        for position, pk in enumerate(quiz.pending_question_ids, start=1)
+    ]
+    table = QuizQuestion._meta.db_table
+    with hot_cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} (quiz_id, question_id, position, choice_order, done)"
+                " SELECT *, '' FROM unnest(%s::bigint[], %s::bigint[], %s::int[], %s::varchar[])",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} (quiz_id, question_id, position, choice_order, done)"
+                " VALUES (%s, %s, %s, %s, '')",
+                rows,
+            )
+    Quiz.objects.filter(pk__in=[quiz.pk for quiz in quizzes]).update(pending_items="")
+    for quiz in quizzes:
+        quiz.pending_items = ""
 
 
 def _order(choice_order: str) -> tuple[int, ...]:
@@ -615,6 +697,7 @@ def _lock_open_quiz(quiz_id: int, *related: str) -> Quiz:
         raise ExamError(_("This exam has already been finished."), code="quiz_finished")
     if quiz.is_finished or quiz.deadline_at <= timezone.now():
         raise ExamError(_("Time is up: answers are no longer accepted."), code="time_up")
+    _write_pending(quiz)
     return quiz
 
 
@@ -741,8 +824,18 @@ _FAST_UNCHANGED = (
 # PostgreSQL: the target's quiz row is share-locked, so a save racing a submit (which locks it
 # FOR UPDATE) either lands before the grading or, waiting, sees the quiz completed and saves
 # nothing. The history row is written by the same statement. A same-value save counts as done.
+#
+# The quiz is read (and locked) by its key alone, in a subquery planned apart (OFFSET 0): the
+# prepared statement keeps one plan, and one made while the tables were small (a fresh
+# database, the first launches) otherwise scanned the index of every started quiz for it —
+# 10 ms a save once a launch storm had made thousands.
+_FAST_QUIZ_POSTGRESQL = """(
+        SELECT id, student_id, exam_id, state, deadline_at FROM {quiz}
+        WHERE id = (SELECT quiz_id FROM {launch} WHERE launch_id = %(launch_id)s)
+        OFFSET 0 FOR SHARE
+    ) q"""
 _FAST_SAVE_POSTGRESQL = f"""
-WITH target AS ({_FAST_TARGET} FOR SHARE OF q),
+WITH target AS ({_FAST_TARGET.replace("{quiz} q", _FAST_QUIZ_POSTGRESQL)}),
 saved AS (
     UPDATE {{item}} qq SET {_FAST_SET}
     FROM target WHERE {_FAST_WHERE}
@@ -995,6 +1088,7 @@ def finish_quiz(quiz_id: int, *, finished_by: str) -> str | None:
             finished_by = Quiz.FinishedBy.DEADLINE
         elif finished_by == Quiz.FinishedBy.DEADLINE:
             return None  # staff added time since the caller saw the deadline pass
+        _write_pending(quiz)  # a finished quiz has its items, answered or not
         _complete(quiz, quiz_items(quiz), finished_by=finished_by)
     return finished_by
 

@@ -297,6 +297,8 @@ class Review:
 def attempt_review(quiz_pk: int) -> Review:
     """One attempt as the candidate saw it: five queries however many questions it has."""
     quiz = get_object_or_404(Quiz.objects.select_related("student__customer", "exam"), pk=quiz_pk)
+    if quiz.pending_items:  # nobody has opened it yet: its items are written to be reviewed
+        services.write_pending_items(Quiz.objects.filter(pk=quiz.pk))
     items = list(
         QuizQuestion.objects.filter(quiz=quiz)
         .select_related("question")

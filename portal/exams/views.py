@@ -87,7 +87,7 @@ def _seconds_until(deadline: datetime) -> int:
 
 def _page_context(launch: Launch) -> dict:
     quiz = launch.quiz
-    items = rendering.page_items(quiz.pk)
+    items = rendering.page_items(quiz)
     answered = sum(1 for item in items if item.answer is not None)
     remaining = _remaining_seconds(launch)
     return {
@@ -311,7 +311,7 @@ def _next_open(launch: Launch, after: int) -> str:
     """The anchor of the question to go on with after confirming question `after`: the next
     still open one, else the first still open one, else the Finish button."""
     can_back = launch.quiz.exam.can_back
-    items = rendering.page_items(launch.quiz_id)
+    items = rendering.page_items(launch.quiz)
     index = next((i for i, item in enumerate(items) if item.question_id == after), -1)
     for item in items[index + 1 :] + items[: index + 1]:
         if item.is_open(can_back=can_back):

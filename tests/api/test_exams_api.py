@@ -15,7 +15,7 @@ from django.utils import timezone
 from portal.customers.models import ClientToken
 from portal.exams import services
 from portal.exams.models import Exam, Launch, Question, Quiz, QuizQuestion, Student
-from tests.factories import CALLBACK, make_exam
+from tests.factories import CALLBACK, make_exam, written_items
 
 LAUNCH_PATH = "/api/integration/exams/launch/"
 CALLBACK_PARAMS = {
@@ -347,7 +347,7 @@ def test_launch_creates_student_quiz_and_launch(client, token, exam, settings):
     quiz = Quiz.objects.get()
     assert quiz.pk == body["quiz_id"]
     assert (quiz.student, quiz.exam, quiz.state) == (student, exam, Quiz.State.STARTED)
-    assert quiz.items.count() == exam.number_of_question
+    assert written_items(quiz).count() == exam.number_of_question
     assert Launch.objects.get().callback_url == CALLBACK
 
 
@@ -715,9 +715,7 @@ def test_unknown_or_malformed_launch_is_404(client, token, launch, suffix, launc
 
 def saved_answers(launch: dict) -> list[int | None]:
     return list(
-        QuizQuestion.objects.filter(quiz_id=launch["quiz_id"])
-        .order_by("position")
-        .values_list("answer", flat=True)
+        written_items(launch["quiz_id"]).order_by("position").values_list("answer", flat=True)
     )
 
 

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from portal.exams.models import Launch, Question, QuizQuestion
 from tests.browser.test_exam_flow import exam_in, right_choice, seed_demo
+from tests.factories import written_items
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,7 +45,7 @@ def launched(page, portal, language: str) -> Launch:
 
 
 def items_of(launch: Launch) -> list[QuizQuestion]:
-    return list(launch.quiz.items.select_related("question").order_by("position"))
+    return list(written_items(launch.quiz).select_related("question").order_by("position"))
 
 
 def stored(item: QuizQuestion) -> tuple[int | None, str]:

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from portal.exams.models import Exam, Launch, QuizQuestion
 from portal.localize import digits, number
+from tests.factories import written_items
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,7 +60,7 @@ def launch_through_sandbox(page, portal, exam: Exam) -> Launch:
 
 
 def items_of(launch: Launch) -> list[QuizQuestion]:
-    return list(launch.quiz.items.select_related("question").order_by("position"))
+    return list(written_items(launch.quiz).select_related("question").order_by("position"))
 
 
 def test_persian_exam_with_reload_and_lost_connection(page, browser_context, chromium, portal):

@@ -18,7 +18,7 @@ from portal.customers.models import ClientToken
 from portal.exams import services
 from portal.exams import views as exam_views
 from portal.exams.models import Launch, Question, Quiz, QuizQuestion
-from tests.factories import CALLBACK, make_exam
+from tests.factories import CALLBACK, make_exam, written_items
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,7 +54,7 @@ def set_deadline(launch: Launch, seconds: float) -> None:
 
 
 def items_of(launch: Launch) -> list[QuizQuestion]:
-    return list(QuizQuestion.objects.filter(quiz_id=launch.quiz_id).order_by("position"))
+    return list(written_items(launch.quiz_id).order_by("position"))
 
 
 def choose(page, item: QuizQuestion, shown: int = 1) -> None:

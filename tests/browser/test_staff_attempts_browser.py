@@ -13,7 +13,7 @@ from portal.customers.models import ClientToken
 from portal.exams import services
 from portal.exams import views as exam_views
 from portal.exams.models import Quiz
-from tests.factories import make_exam, sign_in_without_javascript
+from tests.factories import make_exam, sign_in_without_javascript, written_items
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,7 +79,7 @@ def test_an_operator_gives_10_minutes_and_the_candidates_countdown_grows(
     assert abs(server_left - seconds_left(candidate)) < 5
 
     # The candidate still answers and the page says it is saved.
-    item = launch.quiz.items.order_by("position").first()
+    item = written_items(launch.quiz).order_by("position").first()
     candidate.locator(f"#q-{item.question_id} input[value='2']").check()
     expect(candidate.locator("#save-state")).to_have_attribute("data-state", "saved")
     assert violations == []

@@ -18,7 +18,7 @@ from portal.exams.models import Exam, Question
 from portal.exams.services import launch_quiz
 from portal.exams.transfer import export_exam, import_exam
 from portal.sandbox.models import ExamCustomerAccount
-from tests.factories import broken, free_port, set_at, stop
+from tests.factories import broken, free_port, set_at, stop, written_items
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "portal" / "exams" / "fixtures"
@@ -582,7 +582,9 @@ def test_update_of_a_quizzed_exam_keeps_its_eurl_and_the_quizzes_questions(custo
         eurl=exam.pk,
         callback_url="https://client.example.com/cb",
     )
-    drawn = {item.question_id: item.question.description for item in launch.quiz.items.all()}
+    drawn = {
+        item.question_id: item.question.description for item in written_items(launch.quiz).all()
+    }
     data = load(EN_FIXTURE)
     data["exam"]["questions"] = [
         {**q, "description": f"New {n}?"} for n, q in enumerate(data["exam"]["questions"][:5])

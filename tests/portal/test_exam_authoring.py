@@ -6,9 +6,9 @@ import pytest
 from portal.audit.models import AuditEntry
 from portal.exams import authoring, services
 from portal.exams.authoring import AuthoringError
-from portal.exams.models import Exam, Question, Quiz, QuizQuestion
+from portal.exams.models import Exam, Question, Quiz
 from portal.exams.transfer import export_exam, import_exam
-from tests.factories import CALLBACK, at_once, make_exam
+from tests.factories import CALLBACK, at_once, drawn_ids, make_exam
 
 LAUNCH_PATH = "/api/integration/exams/launch/"
 QUESTION = {
@@ -294,7 +294,7 @@ def test_an_attempt_is_scored_on_the_version_it_drew(client, token, customer, au
 @pytest.mark.django_db
 def test_a_retired_question_cannot_be_edited_again(client, token, exam, author):
     launch(client, token, exam)
-    drawn = Question.objects.get(pk=QuizQuestion.objects.first().question_id)
+    drawn = Question.objects.get(pk=drawn_ids()[0])
     authoring.question_update(question=drawn, data=QUESTION, actor=author)
 
     with pytest.raises(AuthoringError) as error:
@@ -306,9 +306,9 @@ def test_a_retired_question_cannot_be_edited_again(client, token, exam, author):
 @pytest.mark.django_db
 def test_remove_deletes_an_undrawn_question_and_retires_a_drawn_one(client, token, exam, author):
     launched = launch(client, token, exam)
-    drawn_ids = set(QuizQuestion.objects.values_list("question_id", flat=True))
-    drawn = Question.objects.filter(pk__in=drawn_ids).first()
-    undrawn = Question.objects.exclude(pk__in=drawn_ids).first()
+    drawn_set = set(drawn_ids())
+    drawn = Question.objects.filter(pk__in=drawn_set).first()
+    undrawn = Question.objects.exclude(pk__in=drawn_set).first()
     shown = seen(client, token, launched)
 
     authoring.question_remove(question=undrawn, actor=author)
@@ -375,7 +375,7 @@ def test_reorder_refuses_anything_else(exam, author, order):
 @pytest.mark.django_db
 def test_reorder_refuses_a_retired_question(client, token, exam, author):
     launch(client, token, exam)
-    drawn = Question.objects.get(pk=QuizQuestion.objects.first().question_id)
+    drawn = Question.objects.get(pk=drawn_ids()[0])
     live = authoring.question_update(question=drawn, data=QUESTION, actor=author)
     ids = list(exam.questions.live().values_list("pk", flat=True))
 
@@ -454,7 +454,7 @@ def test_the_command_import_is_audited_as_the_system(customer):
 @pytest.mark.django_db
 def test_export_has_the_live_bank_in_order(client, token, exam, author):
     launch(client, token, exam)
-    drawn = Question.objects.get(pk=QuizQuestion.objects.first().question_id)
+    drawn = Question.objects.get(pk=drawn_ids()[0])
     authoring.question_update(question=drawn, data=QUESTION, actor=author)
     ids = list(exam.questions.live().values_list("pk", flat=True))
     authoring.questions_reorder(exam=exam, order=ids[::-1], actor=author)

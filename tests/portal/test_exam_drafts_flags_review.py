@@ -11,7 +11,7 @@ from django.test import Client
 from portal.customers.models import ClientToken
 from portal.exams import services
 from portal.exams.models import Exam, QuizQuestion
-from tests.factories import CALLBACK, make_exam
+from tests.factories import CALLBACK, make_exam, written_items
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def started(client: Client, customer, **fields):
 
 
 def items(launch) -> list[QuizQuestion]:
-    return list(launch.quiz.items.select_related("question").order_by("position"))
+    return list(written_items(launch.quiz).select_related("question").order_by("position"))
 
 
 def stored(item: QuizQuestion) -> tuple[int | None, str]:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from portal.exams import authoring, transfer
 from portal.exams.models import Exam, Question
 from portal.exams.schema import ExamFile, ExamIn, ExamSettingsIn, QuestionIn, problems
-from tests.factories import make_exam
+from tests.factories import drawn_ids, make_exam
 
 QUESTION = {
     "description": "Which is a prime?",
@@ -406,7 +406,6 @@ def test_the_admin_removes_and_adds_through_the_versions(
 ):
     from portal.audit.models import AuditEntry
     from portal.customers.models import ClientToken
-    from portal.exams.models import QuizQuestion
     from portal.exams.services import launch_quiz
 
     launch_quiz(
@@ -416,7 +415,7 @@ def test_the_admin_removes_and_adds_through_the_versions(
         eurl=bank.pk,
         callback_url="https://client.example.com/cb",
     )
-    drawn = Question.objects.get(pk=QuizQuestion.objects.order_by("position")[0].question_id)
+    drawn = Question.objects.get(pk=drawn_ids()[0])
     rows = admin_page[1]
     index = next(
         int(key.split("-")[1])

@@ -14,7 +14,7 @@ from portal.customers.models import ClientToken
 from portal.exams import rendering, services
 from portal.exams.models import Question, QuizQuestion
 from scoring import exams as exam_scoring
-from tests.factories import CALLBACK, make_exam
+from tests.factories import CALLBACK, make_exam, written_items
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +103,7 @@ def new_regions(items, *, total: int, can_back: bool) -> str:
 
 def reference_items(launch) -> list[QuizQuestion]:
     """The quiz's items as the template's loops read them: model instances."""
-    return list(launch.quiz.items.select_related("question").order_by("position"))
+    return list(written_items(launch.quiz).select_related("question").order_by("position"))
 
 
 def make_quiz(customer, *, language: str, can_back: bool, answers=MIXED, marked: bool = False):
@@ -118,7 +118,7 @@ def make_quiz(customer, *, language: str, can_back: bool, answers=MIXED, marked:
     launch, _ = services.launch_quiz(
         token=token, student_uuid=f"s-{exam.pk}", mobile="", eurl=exam.pk, callback_url=CALLBACK
     )
-    for n, item in enumerate(QuizQuestion.objects.filter(quiz=launch.quiz).order_by("position")):
+    for n, item in enumerate(written_items(launch.quiz).order_by("position")):
         QuizQuestion.objects.filter(pk=item.pk).update(choice_order=ORDERS[n], answer=answers[n])
         if marked:
             QuizQuestion.objects.filter(pk=item.pk).update(done=DONES[n], flagged=FLAGS[n])
@@ -137,7 +137,7 @@ def test_the_regions_are_the_old_template_loops_byte_for_byte(
     )
     with translation.override(language):
         old = old_loops(reference_items(launch), total=6, can_back=can_back)
-        new = new_regions(rendering.page_items(launch.quiz_id), total=6, can_back=can_back)
+        new = new_regions(rendering.page_items(launch.quiz), total=6, can_back=can_back)
     assert new == old
     assert new.count(" checked") == sum(answer is not None for answer in answers)
     if language == "fa":
@@ -194,6 +194,6 @@ def test_a_translation_that_does_not_format_falls_back_to_the_msgid(monkeypatch,
         return "Frage %(nummer)s" if msgid.startswith("Question %") else msgid
 
     monkeypatch.setattr(rendering, "gettext", broken)
-    html = new_regions(rendering.page_items(launch.quiz_id), total=6, can_back=True)
+    html = new_regions(rendering.page_items(launch.quiz), total=6, can_back=True)
     assert 'data-label="Question 2"' in html and "Question 2 of 6" in html
     assert "Frage" not in html

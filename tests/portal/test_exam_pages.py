@@ -10,7 +10,7 @@ from django.utils import timezone
 from portal.customers.models import ClientToken
 from portal.exams import services
 from portal.exams.models import Launch, Quiz
-from tests.factories import CALLBACK, make_exam
+from tests.factories import CALLBACK, make_exam, written_items
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def candidate(client, launch):
 
 
 def items(launch):
-    return list(launch.quiz.items.select_related("question"))
+    return list(written_items(launch.quiz).select_related("question"))
 
 
 def claimed(launch) -> bool:

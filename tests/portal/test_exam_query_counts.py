@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from portal.customers.models import ClientToken, Customer
 from portal.exams import services
-from portal.exams.models import AnswerSave, Exam, Launch, Quiz, QuizQuestion, Student
+from portal.exams.models import AnswerSave, Exam, Launch, Question, Quiz, QuizQuestion, Student
 from scoring.exams import choice_order
-from tests.factories import CALLBACK, make_exam
+from tests.factories import CALLBACK, make_exam, written_items
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def launch(client, token, exam) -> dict:
 
 
 def first_item(launch: dict) -> QuizQuestion:
-    return QuizQuestion.objects.filter(quiz_id=launch["quiz_id"]).order_by("position").first()
+    return written_items(launch["quiz_id"]).order_by("position").first()
 
 
 def fresh_token(token_pair) -> None:
@@ -89,6 +89,86 @@ def test_autosave_is_one_statement_with_its_history_row(
     assert list(AnswerSave.objects.filter(item=item).values_list("answer", "done")) == [
         (item.order[1], "in_progress")
     ]
+
+
+def test_the_first_save_writes_the_pending_items_then_saves_take_one_statement(
+    client, token, token_pair, launch, django_assert_num_queries
+):
+    """A launch writes its quiz, not a row per question (Quiz.pending_items): the first save
+    takes the full path, which writes them all, unanswered, in their order and choice orders;
+    the next save is the one statement again."""
+    quiz = Quiz.objects.get(pk=launch["quiz_id"])
+    drawn = services.quiz_items(quiz)
+    assert not QuizQuestion.objects.filter(quiz=quiz).exists()
+    assert [item.question_id for item in drawn] == quiz.pending_question_ids
+    first, second = drawn[0], drawn[1]
+    fresh_token(token_pair)
+    assert answer(client, token, launch["launch_id"], first.question_id, "2").status_code == 200
+    rows = QuizQuestion.objects.filter(quiz=quiz).order_by("position")
+    assert [(r.question_id, r.position, r.choice_order) for r in rows] == [
+        (item.question_id, item.position, item.choice_order) for item in drawn
+    ]
+    assert [r.shown_answer for r in rows] == [2] + [None] * (len(drawn) - 1)
+    assert Quiz.objects.get(pk=quiz.pk).pending_items == ""
+    with django_assert_num_queries(1):
+        response = answer(client, token, launch["launch_id"], second.question_id, "4")
+    assert response.json() == {"message": "Saved."}
+    assert AnswerSave.objects.filter(item__quiz=quiz).count() == 2
+
+
+def test_a_launch_draws_again_when_a_question_it_drew_is_deleted_meanwhile(
+    token_pair, customer, monkeypatch
+):
+    """The bank is read before the launch's transaction; an author may delete an undrawn
+    question in between. The quiz is not written with it: the launch draws again."""
+    exam = make_exam(customer, questions=4)
+    exam.number_of_question = 2
+    exam.save()
+    read = services._exam_with_bank
+    deleted = []
+
+    def read_then_delete(*args):
+        found, bank = read(*args)
+        if not deleted:
+            deleted.extend(bank)
+            Question.objects.filter(pk__in=bank).delete()  # all of them: any draw loses one
+            Question.objects.bulk_create(
+                Question(exam=exam, position=n, description=f"New {n}?", c1="a", c2="b", correct=1)
+                for n in range(1, 5)
+            )
+        return found, bank
+
+    monkeypatch.setattr(services, "_exam_with_bank", read_then_delete)
+    launch, existing = services.launch_quiz(
+        token=token_pair[0], student_uuid="stu-race", mobile="", eurl=exam.pk, callback_url=CALLBACK
+    )
+    assert existing is False
+    drawn = [item.question for item in services.quiz_items(launch.quiz)]
+    assert len(drawn) == 2 and not {q.pk for q in drawn} & set(deleted)
+    assert all(q.description.startswith("New") for q in drawn)
+    assert Quiz.objects.count() == 1
+
+
+def test_a_launch_whose_draws_keep_losing_questions_is_refused_with_409(
+    client, token, customer, monkeypatch
+):
+    exam = make_exam(customer, questions=3)
+    read = services._exam_with_bank
+
+    def read_then_replace(*args):
+        found, bank = read(*args)
+        Question.objects.filter(pk__in=bank).delete()
+        Question.objects.bulk_create(
+            Question(exam=exam, position=n, description="?", c1="a", c2="b", correct=1)
+            for n in range(1, 4)
+        )
+        return found, bank
+
+    monkeypatch.setattr(services, "_exam_with_bank", read_then_replace)
+    response = do_launch(client, token, exam.pk)
+    assert response.status_code == 409
+    assert response.json()["code"] == "exam_changed"
+    assert not Quiz.objects.exists()
 
 
 def test_the_same_answer_again_is_saved_without_a_write_or_a_history_row(
@@ -219,7 +299,7 @@ def test_a_shuffled_choice_is_stored_as_the_banks_number(client, token, token_pa
     exam.questions.update(can_shuffle=True)
     launch = do_launch(client, token, exam.pk).json()
     fresh_token(token_pair)
-    for item in QuizQuestion.objects.filter(quiz_id=launch["quiz_id"]):
+    for item in written_items(launch["quiz_id"]):
         for shown in (1, 2, 3, 4):
             answer(client, token, launch["launch_id"], item.question_id, str(shown))
             item.refresh_from_db()
@@ -232,10 +312,10 @@ def test_a_shuffled_choice_is_stored_as_the_banks_number(client, token, token_pa
 
 def test_launch_new_and_resumed(client, token, token_pair, exam, django_assert_num_queries):
     fresh_token(token_pair)
-    # Token, exam with its bank, student upsert, started quiz?, quiz, items, launch (+ a
-    # transaction); PostgreSQL reads the started quiz with the upsert and inserts the quiz, its
-    # items and the launch in one statement.
-    with django_assert_num_queries(on(sqlite=9, postgresql=6)):
+    # Token, exam with its bank, student upsert, started quiz?, quiz (its items pending, no
+    # row each), launch (+ a transaction); PostgreSQL reads the started quiz with the upsert
+    # and inserts the quiz and the launch in one statement.
+    with django_assert_num_queries(on(sqlite=8, postgresql=6)):
         first = do_launch(client, token, exam.pk)
     # Token, exam with its bank, student upsert, started quiz, launch (+ a transaction).
     with django_assert_num_queries(on(sqlite=7, postgresql=6)):
@@ -336,7 +416,9 @@ def test_a_launch_writes_what_the_orm_wrote(client, token, customer):
     assert quiz.deadline_at - quiz.start_at == timedelta(minutes=55)
     assert quiz.deadline_at == launch.quiz.deadline_at
     live = list(exam.questions.live().values_list("id", "can_shuffle"))
-    items = list(quiz.items.order_by("position").values_list("question_id", "choice_order"))
+    items = list(
+        written_items(quiz).order_by("position").values_list("question_id", "choice_order")
+    )
     assert items == [
         (qid, "".join(map(str, choice_order(quiz.shuffle_seed, qid, shuffle))))
         for qid, shuffle in live
@@ -383,15 +465,16 @@ def test_submit_and_reading_take_the_same_statements_at_any_size(
     exam = make_exam(customer, questions=size)
     launch = do_launch(client, token, exam.pk).json()
     fresh_token(token_pair)
-    # Token, launch, items.
-    with django_assert_num_queries(3):
+    # Token, launch, items (none written yet: the launch left them pending), their questions.
+    with django_assert_num_queries(4):
         shown = client.get(f"/api/launch/{launch['launch_id']}/", headers=api_headers(token))
     questions = shown.json()["questions"]
     assert len(questions) == size
     body = {"responses": [{"question_id": q["id"], "answer": "2"} for q in questions]}
-    # Token, launch, quiz locked, items, their answers with their history rows (in one
-    # statement; on SQLite by its trigger), the result (+ a transaction).
-    with django_assert_num_queries(8):
+    # Token, launch, quiz locked, its pending items written (their questions' shuffle flags,
+    # the items, the quiz), items, their answers with their history rows (in one statement;
+    # on SQLite by its trigger), the result (+ a transaction).
+    with django_assert_num_queries(11):
         submitted = client.post(
             f"/api/launch/{launch['launch_id']}/submit/",
             body,
@@ -415,11 +498,19 @@ def test_the_exam_page_takes_the_same_statements_at_any_size(
     browser = Client()
     browser.get(f"/exam/?launch={launch.launch_id}")
     browser.post(f"/exam/{launch.launch_id}/start/")
-    # The launch (with quiz, student and exam), then the items with their questions.
-    with django_assert_num_queries(2):
+    # The launch (with quiz, student and exam), the items (none written yet: the launch left
+    # them pending), their questions.
+    with django_assert_num_queries(3):
         page = browser.get(f"/exam/?launch={launch.launch_id}")
     assert page.status_code == 200
     assert page.text.count('class="question"') == size
+    first = services.quiz_items(launch.quiz)[0]
+    services.save_answer(launch=launch, question_id=first.question_id, answer="1")
+    # Once a save wrote them: the launch, then the items with their questions.
+    with django_assert_num_queries(2):
+        page = browser.get(f"/exam/?launch={launch.launch_id}")
+    assert page.text.count('class="question"') == size
+    assert page.text.count(" checked") == 1
 
 
 # --- the exam page's own autosave ------------------------------------------------------------
@@ -444,7 +535,7 @@ def page_answer(browser: Client, launch, question_id, choice=None):
 
 
 def page_item(launch) -> QuizQuestion:
-    return QuizQuestion.objects.filter(quiz_id=launch.quiz_id).order_by("position").first()
+    return written_items(launch.quiz_id).order_by("position").first()
 
 
 def test_the_pages_autosave_is_the_one_statement_save_and_a_progress_read(

@@ -13,7 +13,7 @@ from portal.customers.models import ClientToken
 from portal.exams import services, staff_services
 from portal.exams.models import AnswerSave, Launch, Question, Quiz, QuizQuestion, Student
 from portal.exams.services import ExamError
-from tests.factories import CALLBACK, make_exam
+from tests.factories import CALLBACK, make_exam, written_items
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +112,7 @@ def test_extra_time_moves_the_deadline_and_the_api_and_page_follow(client, token
 def test_a_late_answer_within_extra_time_is_accepted(client, token, exam, operator):
     launch = api_launch(client, token, exam)
     quiz = quiz_of(launch)
-    item = quiz.items.select_related("question").first()
+    item = written_items(quiz).select_related("question").first()
     # Time ran out a minute ago and nobody completed the quiz yet: staff give 10 minutes.
     expire(quiz)
     staff_services.quiz_extend(quiz=quiz, minutes=10, actor=operator)
@@ -128,7 +128,7 @@ def test_a_late_answer_within_extra_time_is_accepted(client, token, exam, operat
 def test_without_extra_time_the_same_late_answer_is_refused(client, token, exam):
     launch = api_launch(client, token, exam)
     quiz = quiz_of(launch)
-    item = quiz.items.first()
+    item = written_items(quiz).first()
     expire(quiz)
     response = api_answer(client, token, launch["launch_id"], item.question_id, "1")
     assert response.status_code == 400 and response.json()["code"] == "time_up"
@@ -203,7 +203,7 @@ def test_extra_time_is_audited(customer, exam, operator):
 def test_reopen_a_quiz_the_deadline_closed(client, token, exam, operator):
     launch = api_launch(client, token, exam)
     quiz = quiz_of(launch)
-    items = list(quiz.items.select_related("question"))
+    items = list(written_items(quiz).select_related("question"))
     first = api_answer(
         client, token, launch["launch_id"], items[0].question_id, right_shown(items[0])
     )
@@ -360,7 +360,7 @@ def test_an_accommodation_change_is_audited_and_a_no_change_is_not(customer, ope
 def test_each_answer_save_is_recorded(client, token, exam):
     launch = api_launch(client, token, exam)
     quiz = quiz_of(launch)
-    first, second, third, fourth = list(quiz.items.select_related("question"))[:4]
+    first, second, third, fourth = list(written_items(quiz).select_related("question"))[:4]
     lid = launch["launch_id"]
     api_answer(client, token, lid, first.question_id, "1")
     api_answer(client, token, lid, first.question_id, "1")  # the same again: not a change
@@ -385,7 +385,7 @@ def test_each_answer_save_is_recorded(client, token, exam):
 
 def test_a_refused_submit_records_no_save(client, token, exam):
     launch = api_launch(client, token, exam)
-    items = list(quiz_of(launch).items.all())
+    items = list(written_items(quiz_of(launch)).all())
     responses = [
         {"question_id": items[0].question_id, "answer": "2"},
         {"question_id": items[1].question_id, "answer": "9"},
@@ -409,7 +409,7 @@ def test_the_page_form_and_autosave_record_saves(customer, exam, client):
     client.post(f"/exam/{launch.launch_id}/start/")
     assert Launch.objects.get(pk=launch.pk).claimed_at == claimed
 
-    items = list(launch.quiz.items.all())
+    items = list(written_items(launch.quiz).all())
     client.post(
         f"/exam/{launch.launch_id}/answer/", {"question_id": items[0].question_id, "answer": "2"}
     )
@@ -448,7 +448,7 @@ def test_the_verdict_never_changes_when_the_exam_pass_mark_does(client, token, e
     launch = api_launch(client, token, exam)
     quiz = quiz_of(launch)
     assert quiz.accept_score == 60
-    items = list(quiz.items.select_related("question"))
+    items = list(written_items(quiz).select_related("question"))
     responses = [
         {
             "question_id": item.question_id,
@@ -484,5 +484,5 @@ def test_retired_questions_are_never_drawn(customer):
     Question.objects.filter(pk__in=[q.pk for q in retired]).update(retired_at=timezone.now())
     for n in range(5):
         quiz = service_launch(customer, exam, student=f"s{n}").quiz
-        drawn = set(quiz.items.values_list("question_id", flat=True))
+        drawn = set(written_items(quiz).values_list("question_id", flat=True))
         assert len(drawn) == 4 and not drawn & {q.pk for q in retired}

@@ -18,7 +18,7 @@ from portal.audit.models import AuditEntry
 from portal.customers.models import ClientToken, Customer
 from portal.exams import services
 from portal.exams.models import Question, Quiz, Student
-from tests.factories import CALLBACK, make_exam, queries_of
+from tests.factories import CALLBACK, make_exam, queries_of, written_items
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
@@ -66,7 +66,7 @@ def shuffled(customer):
 
 def test_the_page_shows_each_question_as_the_candidate_saw_it(viewer_client, customer, shuffled):
     launch = launch_for(customer, shuffled)
-    items = list(launch.quiz.items.select_related("question").order_by("position"))
+    items = list(written_items(launch.quiz).select_related("question").order_by("position"))
     # Right on the first, wrong on the second, the third left open.
     services.save_answer(
         launch=launch, question_id=items[0].question_id, answer=shown_right(items[0])
@@ -102,6 +102,25 @@ def test_the_page_shows_each_question_as_the_candidate_saw_it(viewer_client, cus
     assert f"<code>launch_id</code></dt><dd><code>{launch.launch_id}</code>" in html
 
 
+def test_the_page_of_an_attempt_nobody_opened_shows_its_questions(
+    viewer_client, customer, shuffled
+):
+    """A launch leaves its quiz's items pending (no row each) until the quiz is first saved
+    to; its review shows every drawn question unanswered, choices as the candidate will see
+    them, and the candidate then sees them the same."""
+    launch = launch_for(customer, shuffled)
+    drawn = services.quiz_items(launch.quiz)
+    html = html_of(viewer_client.get(f"/staff/attempts/{launch.quiz.pk}/"))
+    for item in drawn:
+        block = item_block(html, item.position)
+        assert "review-item unanswered" in block and "No save recorded." in block
+        texts = re.findall(r'<span class="shown-number">(\d)\.</span> ([^\n<]+)', block)
+        assert texts == [(str(n), text.strip()) for n, text in item.shown_choices()]
+    assert [i.choice_order for i in services.quiz_items(launch.quiz)] == [
+        i.choice_order for i in drawn
+    ]
+
+
 def test_the_page_shows_launches_claims_saves_and_the_accommodation(
     client, viewer_client, customer, exam
 ):
@@ -112,7 +131,7 @@ def test_the_page_shows_launches_claims_saves_and_the_accommodation(
     second = launch_for(customer, exam)
     client.post(f"/exam/{launch.launch_id}/start/")  # the candidate starts the first in a browser
     client.get(f"/exam/?launch={second.launch_id}")  # the second is only looked at (a preview)
-    item = launch.quiz.items.first()
+    item = written_items(launch.quiz).first()
     client.post(
         f"/exam/{launch.launch_id}/answer/", {"question_id": item.question_id, "answer": "3"}
     )
@@ -152,7 +171,7 @@ def test_query_count_is_the_same_for_10_and_100_questions(viewer_client, custome
     def count_for(size: int) -> int:
         exam = make_exam(customer, questions=size, title=f"exam {size}")
         launch = launch_for(customer, exam, student=f"s{size}")
-        items = list(launch.quiz.items.all())
+        items = list(written_items(launch.quiz).all())
         for item in items[: size // 2]:
             services.save_answer(launch=launch, question_id=item.question_id, answer="1")
             services.save_answer(launch=launch, question_id=item.question_id, answer="2")

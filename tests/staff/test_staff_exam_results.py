@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from portal.customers.models import ClientToken
 from portal.exams import services
 from portal.exams.models import Question, Quiz, QuizQuestion, Student
-from tests.factories import CALLBACK, make_exam, queries_of
+from tests.factories import CALLBACK, make_exam, queries_of, written_items
 from tests.scoring.test_items import CHOSEN as WORKED_EXAMPLE
 
 # Five candidates answer the same four questions (correct choices 1, 2, 3, 4), as in the worked
@@ -30,7 +30,10 @@ def take(exam, token, student: str, chosen: dict[int, int | None], *, submit: bo
     launch, _ = services.launch_quiz(
         token=token, student_uuid=student, mobile="09120000000", eurl=exam.pk, callback_url=CALLBACK
     )
-    items = {item.question.position: item for item in launch.quiz.items.select_related("question")}
+    items = {
+        item.question.position: item
+        for item in written_items(launch.quiz).select_related("question")
+    }
     for position, original in chosen.items():
         if original is not None:
             shown = items[position].order.index(original) + 1
@@ -209,6 +212,21 @@ def test_answers_export_has_one_row_per_answer_as_the_candidate_saw_it(viewer_cl
     assert len(rows) == 8  # two attempts × four questions
     right = [r for r in rows if r["result"] == "right"]
     assert len(right) == 7 and all(r["points"] == 1 for r in right)  # A 4 right, B 3
+
+
+def test_answers_export_has_the_questions_of_an_attempt_nobody_opened(viewer_client, known):
+    """A launch leaves its quiz's items pending (no row each) until the quiz is first saved
+    to; the export still has one row per drawn question, unanswered, in the drawn order."""
+    exam, _quizzes = known
+    token, _ = ClientToken.issue(customer=exam.customer)
+    launch, _ = services.launch_quiz(
+        token=token, student_uuid="stu-G", mobile="", eurl=exam.pk, callback_url=CALLBACK
+    )
+    drawn = services.quiz_items(launch.quiz)
+    rows = csv_rows(viewer_client.get(url(exam, "results/answers", "q=stu-G&export=csv")))
+    assert [(r["position"], r["question"], r["result"], r["chosen"]) for r in rows] == [
+        (str(item.position), item.question.description, "unanswered", "") for item in drawn
+    ]
 
 
 def test_answers_url_without_a_format_goes_back_to_the_results(viewer_client, known):

@@ -16,7 +16,7 @@ from portal.customers.models import Customer
 from portal.exams import authoring, transfer
 from portal.exams.models import Exam, Launch, Question, Quiz, QuizQuestion, Student
 from portal.exams.schema import bank_too_small_message, rule
-from tests.factories import make_exam, queries_of
+from tests.factories import make_exam, queries_of, written_items
 
 HTMX = {"HX-Request": "true"}
 
@@ -410,7 +410,7 @@ def test_editing_a_drawn_question_makes_a_new_version(author_client, exam):
     assert new.description == "Question 3, fixed?" and new.position == question.position
     assert live(exam)[2] == new
     # The attempt still has the question it saw.
-    assert quiz.items.get(position=3).question.description == "Question 3?"
+    assert written_items(quiz).get(position=3).question.description == "Question 3?"
 
 
 def test_inline_edit_with_htmx_swaps_the_card_and_back(author_client, exam):
@@ -464,7 +464,7 @@ def test_removing_a_drawn_question_keeps_it_for_its_attempt(author_client, custo
     assert "the attempts that drew it keep it" in html
     question.refresh_from_db()
     assert question.retired_at is not None
-    assert quiz.items.filter(question=question).exists()
+    assert written_items(quiz).filter(question=question).exists()
 
 
 def test_moving_questions_up_and_down(author_client, author, exam):
@@ -635,7 +635,7 @@ def test_import_over_an_exam_replaces_its_bank_and_keeps_what_attempts_saw(autho
     assert response["Location"] == f"/staff/exams/{exam.pk}/"
     descriptions = [q.description for q in live(exam)]
     assert descriptions[0] == "Question 1, revised?" and len(descriptions) == 6
-    assert quiz.items.get(position=1).question.description == "Question 1?"
+    assert written_items(quiz).get(position=1).question.description == "Question 1?"
 
 
 # --- preview ----------------------------------------------------------------------------------

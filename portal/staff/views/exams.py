@@ -34,7 +34,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.customers.models import Customer
 from portal.exams import authoring, rendering, schema, transfer
 from portal.exams.authoring import AuthoringError
-from portal.exams.models import Exam, Question, Quiz, QuizQuestion
+from portal.exams.models import Exam, Question, Quiz, draws
 from portal.exams.schema import ExamSettingsIn, Problem, QuestionIn
 from portal.http import StaffRequest
 from portal.staff import roles
@@ -370,13 +370,10 @@ def _shown(question: Question) -> Question:
 
 def _bank(exam: Exam) -> list[Question]:
     """The live bank in order, each question with the number of attempts that drew it."""
-    drawn = QuizQuestion.objects.filter(question=OuterRef("pk"))
-    questions = (
-        Question.objects.live()
-        .filter(exam=exam)
-        .annotate(used_by=count_per_row(drawn, "question"))
-        .order_by("position", "id")
-    )
+    questions = list(Question.objects.live().filter(exam=exam).order_by("position", "id"))
+    used_by = draws(exam.pk, (question.pk for question in questions))
+    for question in questions:
+        question.used_by = used_by[question.pk]
     return [_shown(question) for question in questions]
 
 
@@ -468,7 +465,7 @@ def _question_or_404(pk: int, question_pk: int) -> Question:
     question = get_object_or_404(
         Question.objects.live().select_related("exam__customer"), pk=question_pk, exam=pk
     )
-    question.used_by = QuizQuestion.objects.filter(question=question).count()
+    question.used_by = draws(question.exam_id, [question.pk])[question.pk]
     return question
 
 
