@@ -2,11 +2,11 @@
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 
 from portal.customers.models import Customer
@@ -203,6 +203,34 @@ class Quiz(models.Model):
         """The drawn questions whose items are not written yet, in order (none once written)."""
         return [int(pk) for pk in self.pending_items.split(",")] if self.pending_items else []
 
+    def pending_questions(self, fields: Sequence[str]) -> list[tuple]:
+        """(question id, choice order, *fields) of each pending drawn question, in drawn order:
+        one query by key (the ORM's `pk__in` prepared each of hundreds of ids)."""
+        if not self.pending_items:
+            return []
+        where = (
+            "id = ANY(string_to_array(%s, ',')::bigint[])"
+            if connection.vendor == "postgresql"
+            else "id IN (SELECT value FROM json_each('[' || %s || ']'))"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, can_shuffle, {', '.join(fields)} FROM {Question._meta.db_table}"
+                f" WHERE {where}",
+                [self.pending_items],
+            )
+            found = {row[0]: row[1:] for row in cursor.fetchall()}
+        # SQLite gives booleans as 0 and 1.
+        flags = {i for i, name in enumerate(fields) if name in _QUESTION_FLAGS}
+        return [
+            (
+                pk,
+                self.choice_order_of(pk, bool(found[pk][0])),
+                *(bool(v) if i in flags else v for i, v in enumerate(found[pk][1:])),
+            )
+            for pk in self.pending_question_ids
+        ]
+
     def choice_order_of(self, question_id: int, can_shuffle: bool) -> str:
         """The choice order ("3142") of a question drawn into this quiz: the same from its seed
         whenever it is asked, so a quiz's items may be written after its launch."""
@@ -309,3 +337,9 @@ def draws(exam_id: int, question_ids: Iterable[int]) -> Counter[int]:
     for quiz in pending.only("pending_items").iterator(chunk_size=2000):
         counts.update(pk for pk in quiz.pending_question_ids if pk in wanted)
     return counts
+
+
+# The question's boolean columns (hand-written reads convert them: SQLite stores 0 and 1).
+_QUESTION_FLAGS = frozenset(
+    field.name for field in Question._meta.fields if isinstance(field, models.BooleanField)
+)

@@ -26,7 +26,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext, gettext_noop
 
 from portal import localize
-from portal.exams.models import Question, Quiz, QuizQuestion
+from portal.exams.models import Quiz, QuizQuestion
 
 # django.utils.html.escape is SafeString(html.escape(str(text))) behind a lazy-string check; for
 # the ~1,000 texts of a 200-question page (all str already) the wrapper alone cost more than the
@@ -83,19 +83,14 @@ def page_items(quiz: Quiz) -> list[PageItem]:
     # The rows first: the quiz may have been read before its first save wrote them.
     if items or not quiz.pending_items:
         return items
-    ids = quiz.pending_question_ids
-    questions = {
-        row[0]: row[1:]
-        for row in Question.objects.filter(pk__in=ids).values_list("pk", *_PENDING_FIELDS)
-    }
     return [
-        PageItem(pk, None, quiz.choice_order_of(pk, questions[pk][-1]), *questions[pk][:-1])
-        for pk in ids
+        PageItem(pk, None, order, *question)
+        for pk, order, *question in quiz.pending_questions(_PENDING_FIELDS)
     ]
 
 
-# A pending item's question fields, as _ITEM_FIELDS reads them, then can_shuffle.
-_PENDING_FIELDS = ("description", "c1", "c2", "c3", "c4", "can_shuffle")
+# A pending item's question fields, as _ITEM_FIELDS reads them.
+_PENDING_FIELDS = ("description", "c1", "c2", "c3", "c4")
 
 
 def _translated(msgid: str, **sample: object) -> str:

@@ -583,25 +583,11 @@ def quiz_items(quiz: Quiz) -> list[QuizItem]:
 
 def _pending_rows(quiz: Quiz) -> list[tuple]:
     """Rows as quiz_items reads them for the items a quiz will write, from its questions."""
-    ids = quiz.pending_question_ids
-    questions = {
-        row[0]: row[1:]
-        for row in Question.objects.filter(pk__in=ids).values_list("pk", *_QUESTION_FIELDS)
-    }
-    can_shuffle = _QUESTION_FIELDS.index("can_shuffle")
     return [
-        (
-            None,
-            quiz.pk,
-            pk,
-            position,
-            quiz.choice_order_of(pk, questions[pk][can_shuffle]),
-            None,
-            "",
-            None,
-            *questions[pk],
+        (None, quiz.pk, pk, position, order, None, "", None, *question)
+        for position, (pk, order, *question) in enumerate(
+            quiz.pending_questions(_QUESTION_FIELDS), start=1
         )
-        for position, pk in enumerate(ids, start=1)
     ]
 
 
@@ -628,33 +614,87 @@ def _write_pending(quiz: Quiz) -> None:
 
 def _insert_items(quizzes: list[Quiz]) -> None:
     """Insert the pending items of these locked quizzes, unanswered, in drawn order, and mark
-    them written: one statement for the items (hundreds), without a model instance each."""
+    them written."""
     if not quizzes:
         return
     drawn = {pk for quiz in quizzes for pk in quiz.pending_question_ids}
     shuffles = dict(Question.objects.filter(pk__in=drawn).values_list("pk", "can_shuffle"))
-    rows = [
-        (quiz.pk, pk, position, quiz.choice_order_of(pk, shuffles[pk]))
-        for quiz in quizzes
-        for position, pk in enumerate(quiz.pending_question_ids, start=1)
-    ]
-    table = QuizQuestion._meta.db_table
-    with hot_cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"INSERT INTO {table} (quiz_id, question_id, position, choice_order, done)"
-                " SELECT *, '' FROM unnest(%s::bigint[], %s::bigint[], %s::int[], %s::varchar[])",
-                [list(column) for column in zip(*rows, strict=True)],
-            )
-        else:
-            cursor.executemany(
-                f"INSERT INTO {table} (quiz_id, question_id, position, choice_order, done)"
-                " VALUES (%s, %s, %s, %s, '')",
-                rows,
-            )
+    _insert_rows(
+        [
+            (quiz.pk, pk, position, quiz.choice_order_of(pk, shuffles[pk]), None, "", None)
+            for quiz in quizzes
+            for position, pk in enumerate(quiz.pending_question_ids, start=1)
+        ]
+    )
     Quiz.objects.filter(pk__in=[quiz.pk for quiz in quizzes]).update(pending_items="")
     for quiz in quizzes:
         quiz.pending_items = ""
+
+
+def _insert_answered(quiz: Quiz, items: Iterable[QuizItem], now: datetime) -> None:
+    """Insert a locked quiz's pending items (read by quiz_items) as its first saves left them,
+    each answer saved with its history row, and give them their keys: a submit of every
+    answer at once writes each item once, not an unanswered row and then its answer. Every
+    answer was saved `now` (_save_locked's moment)."""
+    at = connection.ops.adapt_datetimefield_value(now)
+    items = list(items)
+    keys = _insert_rows(
+        [
+            (
+                quiz.pk,
+                i.question_id,
+                i.position,
+                i.choice_order,
+                i.answer,
+                i.done,
+                None if i.answered_at is None else at,
+            )
+            for i in items
+        ]
+    )
+    for item in items:
+        item.pk = keys[item.question_id]
+    with hot_cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AnswerSave._meta.db_table} (item_id, answer, done, saved_at)"
+            f" SELECT id, answer, done, answered_at FROM {QuizQuestion._meta.db_table}"
+            " WHERE quiz_id = %s AND answered_at IS NOT NULL",
+            [quiz.pk],
+        )
+    Quiz.objects.filter(pk=quiz.pk).update(pending_items="")
+    quiz.pending_items = ""
+
+
+def _insert_rows(rows: list[tuple]) -> dict[int, int]:
+    """Insert items (quiz, question, position, choice order, answer, done, answered at): one
+    statement for hundreds, without a model instance each. Returns their keys by question
+    (of one quiz's rows)."""
+    table = QuizQuestion._meta.db_table
+    columns = "quiz_id, question_id, position, choice_order, answer, done, answered_at"
+    keys: dict[int, int] = {}
+    with hot_cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest(%s::bigint[],"
+                " %s::bigint[], %s::int[], %s::varchar[], %s::smallint[], %s::varchar[],"
+                " %s::timestamptz[]) RETURNING question_id, id",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            keys.update(cursor.fetchall())
+            return keys
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING question_id, id",
+                [value for row in chunk for value in row],
+            )
+            keys.update(cursor.fetchall())
+    return keys
+
+
+# SQLite: rows per INSERT, within its 32,766 parameters at 7 each.
+_ROWS_PER_INSERT = 1000
 
 
 def _order(choice_order: str) -> tuple[int, ...]:
@@ -686,8 +726,9 @@ def parse_answer(value: str | int | None, *, question_id: int) -> int | None:
     return int(text)
 
 
-def _lock_open_quiz(quiz_id: int, *related: str) -> Quiz:
-    """Lock the quiz row for this transaction and make sure it still takes answers."""
+def _lock_open_quiz(quiz_id: int, *related: str, write_pending: bool = True) -> Quiz:
+    """Lock the quiz row for this transaction and make sure it still takes answers; write its
+    pending items (unless the caller writes them with its answers, _save_locked)."""
     quiz = (
         Quiz.objects.select_for_update(of=("self",))
         .select_related("exam", *related)
@@ -697,7 +738,8 @@ def _lock_open_quiz(quiz_id: int, *related: str) -> Quiz:
         raise ExamError(_("This exam has already been finished."), code="quiz_finished")
     if quiz.is_finished or quiz.deadline_at <= timezone.now():
         raise ExamError(_("Time is up: answers are no longer accepted."), code="time_up")
-    _write_pending(quiz)
+    if write_pending:
+        _write_pending(quiz)
     return quiz
 
 
@@ -948,7 +990,8 @@ def _save_locked(
     items: dict[int, QuizQuestion] | dict[int, QuizItem],
 ) -> int:
     """Apply parsed responses to the items of a quiz locked by the caller; return how many
-    changed. Raises before writing anything when one of them is refused."""
+    changed. Raises before writing anything when one of them is refused. Items still pending
+    (quiz_items' of a quiz locked without writing them) are written with their answers."""
     unknown = sorted({r.question_id for r, _ in parsed} - items.keys())
     if unknown:
         raise ExamError(
@@ -963,7 +1006,9 @@ def _save_locked(
         if shown is not None
         and _apply(items[r.question_id], shown, r.done, can_back=quiz.exam.can_back, now=now)
     }
-    if changed:
+    if quiz.pending_items:
+        _insert_answered(quiz, items.values(), now)  # type: ignore[arg-type]
+    elif changed:
         _write_answers(list(changed.values()), now)
     return len(changed)
 
@@ -1027,8 +1072,8 @@ def save_answers(*, launch: Launch, responses: Iterable[ResponseIn]) -> int:
     parsed = _parse_responses(responses)
     try:
         with transaction.atomic():
-            quiz = _lock_open_quiz(launch.quiz_id)
-            items = {item.question_id: item for item in QuizQuestion.objects.filter(quiz=quiz)}
+            quiz = _lock_open_quiz(launch.quiz_id, write_pending=False)
+            items = {item.question_id: item for item in quiz_items(quiz)}
             return _save_locked(quiz, parsed, items)
     except ExamError as error:
         _finish_if_overdue(launch.quiz_id, error)
@@ -1057,7 +1102,7 @@ def submit_quiz_items(
     try:
         with transaction.atomic():
             # With what the result and the redirect need: nothing is read after the commit.
-            quiz = _lock_open_quiz(launch.quiz_id, "student__customer")
+            quiz = _lock_open_quiz(launch.quiz_id, "student__customer", write_pending=False)
             items = quiz_items(quiz)
             _save_locked(quiz, parsed, {item.question_id: item for item in items})
             _complete(quiz, items, finished_by=Quiz.FinishedBy.SUBMIT)

@@ -471,9 +471,9 @@ def test_submit_and_reading_take_the_same_statements_at_any_size(
     questions = shown.json()["questions"]
     assert len(questions) == size
     body = {"responses": [{"question_id": q["id"], "answer": "2"} for q in questions]}
-    # Token, launch, quiz locked, its pending items written (their questions' shuffle flags,
-    # the items, the quiz), items, their answers with their history rows (in one statement;
-    # on SQLite by its trigger), the result (+ a transaction).
+    # Token, launch, quiz locked, its items (none written yet), their questions, the items
+    # written with their answers, their history rows, the quiz's items marked written, the
+    # result (+ a transaction).
     with django_assert_num_queries(11):
         submitted = client.post(
             f"/api/launch/{launch['launch_id']}/submit/",
@@ -484,6 +484,11 @@ def test_submit_and_reading_take_the_same_statements_at_any_size(
     assert submitted.status_code == 200
     assert submitted.json()["result"]["total_questions"] == size
     assert AnswerSave.objects.filter(item__quiz_id=launch["quiz_id"]).count() == size
+    rows = QuizQuestion.objects.filter(quiz_id=launch["quiz_id"]).order_by("position")
+    assert [(r["id"], r["question"]) for r in submitted.json()["result"]["responses"]] == [
+        (row.pk, row.question_id) for row in rows
+    ]
+    assert {row.shown_answer for row in rows} == {2}
 
 
 @pytest.mark.parametrize("size", [10, 200])
