@@ -215,8 +215,8 @@ class Quiz(models.Model):
         )
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id, can_shuffle, {', '.join(fields)} FROM {Question._meta.db_table}"
-                f" WHERE {where}",
+                f"SELECT {', '.join(['id', 'can_shuffle', *fields])}"
+                f" FROM {Question._meta.db_table} WHERE {where}",
                 [self.pending_items],
             )
             found = {row[0]: row[1:] for row in cursor.fetchall()}

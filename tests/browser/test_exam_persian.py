@@ -61,6 +61,7 @@ def test_a_persian_exam_with_javascript_writes_persian_digits_and_jalali_dates(
 
     page.locator("#start").click()
     expect(page.locator("fieldset.question").first).to_be_visible()
+    page.wait_for_load_state("load")  # its deferred scripts ran: a choice is sent
     header = page.locator(".site-header")
     expect(page.locator("#timer-value")).to_have_text(re.compile(r"^[۰-۹]{1,2}:[۰-۹]{2}$"))
     expect(page.locator("#progress-text")).to_have_text("۰ از ۳ پاسخ داده شده")
@@ -145,6 +146,8 @@ def test_english_pages_keep_latin_digits_and_the_gregorian_calendar(context_in, 
     assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ 20\d\d at \d\d:\d\d", london), london
     expect(page.locator("#start-deadline")).to_have_text(london)
     page.locator("#start").click()
+    expect(page.locator("fieldset.question").first).to_be_attached()
+    page.wait_for_load_state("load")  # its deferred scripts ran: a choice is sent
     choose(page, first)
     expect(page.locator("#save-state")).to_have_text("1 answer saved")
     expect(page.locator("#progress-text")).to_have_text("1 of 2 answered")

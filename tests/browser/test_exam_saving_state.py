@@ -42,6 +42,8 @@ def open_exam(context, portal, launch: Launch, *, seconds_left: float | None = N
     page.goto(f"{portal.url}{services.exam_path(launch)}")
     page.locator("#start").click()
     expect(page.locator("fieldset.question").first).to_be_attached()
+    # The page's scripts are deferred: under load a choice made before they ran was never sent.
+    page.wait_for_load_state("load")
     if seconds_left is not None:
         set_deadline(launch, seconds_left)
         page.reload()
