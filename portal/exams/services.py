@@ -89,7 +89,9 @@ def check_callback_url(url: str, token: ClientToken) -> str:
         ) from None
     # Browsers read a backslash as "/" and drop tabs and newlines, so a URL holding them can
     # lead somewhere other than the host checked here ("https://evil\\@allowed/" goes to evil).
-    unsafe = any(c == "\\" or c.isspace() or not c.isprintable() for c in url)
+    # (Every whitespace character but the space is unprintable: str.isprintable checks the
+    # rest at C speed, where a generator over the characters was 4 % of a launch.)
+    unsafe = "\\" in url or " " in url or not url.isprintable()
     if unsafe or parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ExamError(
             _("callback_url must be an absolute http(s) URL."), code="invalid_callback_url"
