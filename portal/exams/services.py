@@ -596,16 +596,26 @@ def _pending_rows(quiz: Quiz) -> list[tuple]:
 def write_pending_items(quizzes: QuerySet[Quiz]) -> int:
     """Write the items of these quizzes that are still pending (Quiz.pending_items), each
     quiz once however many ask at the same time; return how many quizzes were written. The
-    console calls it before reading items across quizzes (reviews, exports)."""
-    with transaction.atomic():
-        pending = list(
-            Quiz.objects.select_for_update()
-            .filter(pk__in=quizzes.order_by().values("pk"))
-            .exclude(pending_items="")
-            .only("pk", "shuffle_seed", "pending_items")
-        )
-        _insert_items(pending)
-    return len(pending)
+    console calls it before reading items across quizzes (reviews, exports). A transaction per
+    PENDING_BATCH quizzes: on SQLite each holds the one write lock, and candidates' saves wait
+    for it."""
+    ids = quizzes.order_by().exclude(pending_items="").values_list("pk", flat=True)
+    written = 0
+    for batch in itertools.batched(list(ids), PENDING_BATCH):
+        with transaction.atomic():
+            pending = list(
+                Quiz.objects.select_for_update()
+                .filter(pk__in=batch)
+                .exclude(pending_items="")
+                .only("pk", "shuffle_seed", "pending_items")
+            )
+            _insert_items(pending)
+        written += len(pending)
+    return written
+
+
+# Quizzes whose items write_pending_items writes in one transaction (~25,000 items at 50).
+PENDING_BATCH = 500
 
 
 def _write_pending(quiz: Quiz) -> None:

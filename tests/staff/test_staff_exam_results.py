@@ -229,6 +229,22 @@ def test_answers_export_has_the_questions_of_an_attempt_nobody_opened(viewer_cli
     ]
 
 
+def test_an_export_writes_never_opened_attempts_a_batch_at_a_time(
+    viewer_client, known, monkeypatch
+):
+    exam, _quizzes = known
+    monkeypatch.setattr(services, "PENDING_BATCH", 2)  # three quizzes: two transactions
+    token, _ = ClientToken.issue(customer=exam.customer)
+    for n in range(3):
+        services.launch_quiz(
+            token=token, student_uuid=f"stu-N{n}", mobile="", eurl=exam.pk, callback_url=CALLBACK
+        )
+    rows = csv_rows(viewer_client.get(url(exam, "results/answers", "q=stu-N&export=csv")))
+    assert sorted({r["student_uuid"] for r in rows}) == ["stu-N0", "stu-N1", "stu-N2"]
+    assert len(rows) == 3 * 4 and {r["result"] for r in rows} == {"unanswered"}
+    assert not Quiz.objects.exclude(pending_items="").exists()
+
+
 def test_answers_url_without_a_format_goes_back_to_the_results(viewer_client, known):
     exam, _ = known
     response = viewer_client.get(url(exam, "results/answers", "passed=yes"))
