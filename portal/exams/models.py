@@ -198,6 +198,11 @@ class Quiz(models.Model):
     def is_finished(self) -> bool:
         return self.state == self.State.COMPLETED
 
+    @staticmethod
+    def pending_text(question_ids: Iterable[int]) -> str:
+        """pending_items of a quiz that drew these questions, in order: "12,45,78"."""
+        return ",".join(map(str, question_ids))
+
     @property
     def pending_question_ids(self) -> list[int]:
         """The drawn questions whose items are not written yet, in order (none once written)."""
@@ -208,15 +213,11 @@ class Quiz(models.Model):
         one query by key (the ORM's `pk__in` prepared each of hundreds of ids)."""
         if not self.pending_items:
             return []
-        where = (
-            "id = ANY(string_to_array(%s, ',')::bigint[])"
-            if connection.vendor == "postgresql"
-            else "id IN (SELECT value FROM json_each('[' || %s || ']'))"
-        )
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {', '.join(['id', 'can_shuffle', *fields])}"
-                f" FROM {Question._meta.db_table} WHERE {where}",
+                f" FROM {Question._meta.db_table}"
+                f" WHERE id IN ({pending_ids_sql(connection.vendor, '%s')})",
                 [self.pending_items],
             )
             found = {row[0]: row[1:] for row in cursor.fetchall()}
@@ -318,6 +319,14 @@ class AnswerSave(models.Model):
 
     class Meta:
         ordering = ["saved_at", "pk"]
+
+
+def pending_ids_sql(vendor: str, param: str) -> str:
+    """A subquery of the question ids in a pending_items text passed as `param` (Quiz's
+    format, read by the database)."""
+    if vendor == "postgresql":
+        return f"SELECT unnest(string_to_array({param}, ',')::bigint[])"
+    return f"SELECT value FROM json_each('[' || {param} || ']')"
 
 
 def draws(exam_id: int, question_ids: Iterable[int]) -> Counter[int]:

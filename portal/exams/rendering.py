@@ -63,11 +63,13 @@ class PageItem(NamedTuple):
         return self.answer is None if can_back else not self.is_final(can_back=False)
 
 
+# The question's texts a PageItem holds, in its order.
+_TEXTS = ("description", "c1", "c2", "c3", "c4")
 _ITEM_FIELDS = (
     "question_id",
     "answer",
     "choice_order",
-    *(f"question__{name}" for name in ("description", "c1", "c2", "c3", "c4")),
+    *(f"question__{name}" for name in _TEXTS),
     "done",
     "flagged",
 )
@@ -85,12 +87,8 @@ def page_items(quiz: Quiz) -> list[PageItem]:
         return items
     return [
         PageItem(pk, None, order, *question)
-        for pk, order, *question in quiz.pending_questions(_PENDING_FIELDS)
+        for pk, order, *question in quiz.pending_questions(_TEXTS)
     ]
-
-
-# A pending item's question fields, as _ITEM_FIELDS reads them.
-_PENDING_FIELDS = ("description", "c1", "c2", "c3", "c4")
 
 
 def _translated(msgid: str, **sample: object) -> str:

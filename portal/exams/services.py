@@ -29,7 +29,16 @@ from django.utils.translation import gettext_lazy as _
 from portal.customers.models import LAST_USED_RESOLUTION, ClientToken, Customer
 from portal.db import hot_cursor
 from portal.exams import history
-from portal.exams.models import AnswerSave, Exam, Launch, Question, Quiz, QuizQuestion, Student
+from portal.exams.models import (
+    AnswerSave,
+    Exam,
+    Launch,
+    Question,
+    Quiz,
+    QuizQuestion,
+    Student,
+    pending_ids_sql,
+)
 from portal.hashing import sha256_hex as hash_browser_key
 from portal.text import normalize_digits
 from scoring import exams as exam_scoring
@@ -153,8 +162,7 @@ def _launch(
         launch_id=uuid4(), callback_url=callback_url, created_at=timezone.now(), browser_key_hash=""
     )
     with transaction.atomic(), hot_cursor() as cursor:
-        customer = exam.customer
-        student, started = _upsert_student(cursor, customer, student_uuid, mobile, exam.pk)
+        student, started = _upsert_student(cursor, exam.customer, student_uuid, mobile, exam.pk)
         quiz = _started_quiz(cursor, student, exam, started)
         existing = quiz is not None
         inserted = False
@@ -251,9 +259,9 @@ def _launch_sql(name: str) -> str:
         f" e AS (SELECT id FROM {tables['exam']} WHERE id = %(exam)s FOR KEY SHARE)"
         " SELECT s.id, s.mobile, s.extra_minutes, s.time_factor, q.*"
         f" FROM s CROSS JOIN e LEFT JOIN LATERAL ({started.format(student='s.id')}) q ON true",
-        "quiz": quiz.format(drawn="SELECT value FROM json_each('[' || %(pending)s || ']')"),
+        "quiz": quiz.format(drawn=pending_ids_sql("sqlite", "%(pending)s")),
         "quiz_and_launch": "WITH quiz AS ("
-        + quiz.format(drawn="SELECT unnest(string_to_array(%(pending)s, ',')::bigint[])")
+        + quiz.format(drawn=pending_ids_sql("postgresql", "%(pending)s"))
         + f"), launch AS ({launch.format(values='SELECT', quiz='quiz.id')} FROM quiz)"
         " SELECT id FROM quiz",
         "launch": launch.format(values="VALUES (", quiz="%(quiz)s") + ")",
@@ -410,7 +418,7 @@ def _create_quiz(
         accept_score=exam.accept_score,
         accommodation_factor=student.time_factor,
         accommodation_minutes=student.extra_minutes,
-        pending_items=",".join(map(str, drawn)),
+        pending_items=Quiz.pending_text(drawn),
     )
     params: dict[str, object] = {
         "student": student.pk,
@@ -629,15 +637,17 @@ def _insert_items(quizzes: list[Quiz]) -> None:
     them written."""
     if not quizzes:
         return
-    drawn = {pk for quiz in quizzes for pk in quiz.pending_question_ids}
-    shuffles = dict(Question.objects.filter(pk__in=drawn).values_list("pk", "can_shuffle"))
     _insert_rows(
         [
-            (quiz.pk, pk, position, quiz.choice_order_of(pk, shuffles[pk]), None, "", None)
+            (quiz.pk, pk, position, order, None, "", None)
             for quiz in quizzes
-            for position, pk in enumerate(quiz.pending_question_ids, start=1)
+            for position, (pk, order) in enumerate(quiz.pending_questions(()), start=1)
         ]
     )
+    _mark_written(quizzes)
+
+
+def _mark_written(quizzes: list[Quiz]) -> None:
     Quiz.objects.filter(pk__in=[quiz.pk for quiz in quizzes]).update(pending_items="")
     for quiz in quizzes:
         quiz.pending_items = ""
@@ -673,8 +683,7 @@ def _insert_answered(quiz: Quiz, items: Iterable[QuizItem], now: datetime) -> No
             " WHERE quiz_id = %s AND answered_at IS NOT NULL",
             [quiz.pk],
         )
-    Quiz.objects.filter(pk=quiz.pk).update(pending_items="")
-    quiz.pending_items = ""
+    _mark_written([quiz])
 
 
 def _insert_rows(rows: list[tuple]) -> dict[int, int]:
