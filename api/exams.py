@@ -21,7 +21,7 @@ from api.fields import Int, Line, RequestModel, RequestSchema, line_or_number
 from portal import errors
 from portal.customers.models import ClientToken
 from portal.exams import services
-from portal.exams.models import Launch, Quiz
+from portal.exams.models import Exam, Launch, Quiz
 from portal.http import ClientTokenRequest
 from portal.jsonformat import plain_number
 
@@ -307,15 +307,20 @@ def launch(request: ClientTokenRequest, payload: LaunchIn):
     return Status(201, launched(request.auth, payload))
 
 
-def launched(token: ClientToken, payload: LaunchIn) -> dict:
+def launched(
+    token: ClientToken,
+    payload: LaunchIn,
+    exam_read: tuple[Exam, list[int]] | None = None,
+) -> dict:
     """Launch as the payload asks; the body of the 201 (the `launch` operation and its
-    shortcut, api/shortcuts.py, alike)."""
+    shortcut, api/shortcuts.py, alike). `exam_read`: see services.launch_quiz."""
     launch, existing = services.launch_quiz(
         token=token,
         student_uuid=payload.student_uuid,
         mobile=payload.mobile,
         eurl=payload.eurl,
         callback_url=payload.callback_url,
+        exam_read=exam_read,
     )
     quiz = launch.quiz
     return {

@@ -3,8 +3,9 @@
 import functools
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from django.db import connection, models
@@ -65,32 +66,43 @@ _TOKEN_FIELDS = (
 _CUSTOMER_FIELDS = ("id", "name", "signing_secret", "is_active", "created_at")
 
 
-@functools.cache
-def _token_sql() -> str:
-    """ClientToken.objects.usable() by hash with its customer, as SQL (columns as above)."""
+def token_sql_parts() -> tuple[str, str, str]:
+    """ClientToken.objects.usable() by hash (the named parameter %(token)s) with its customer,
+    as the (columns, FROM, WHERE) of a SELECT: the token aliased t, its customer c, the columns
+    those of ClientToken.from_row(). A statement that reads more with the token (the launch's
+    exam, portal.exams.services) joins onto them."""
     token, customer = ClientToken._meta.db_table, Customer._meta.db_table
     columns = [f"t.{name}" for name in _TOKEN_FIELDS] + [f"c.{name}" for name in _CUSTOMER_FIELDS]
     # The token by its unique hash first, whatever a fresh database's statistics say.
     return (
-        f"SELECT {', '.join(columns)}"
-        f" FROM (SELECT * FROM {token} WHERE token_hash = %s LIMIT 1) t"
-        f" JOIN {customer} c ON c.id = t.customer_id"
-        " WHERE t.revoked_at IS NULL AND c.is_active"
+        ", ".join(columns),
+        f"(SELECT * FROM {token} WHERE token_hash = %(token)s LIMIT 1) t"
+        f" JOIN {customer} c ON c.id = t.customer_id",
+        "t.revoked_at IS NULL AND c.is_active",
     )
 
 
-def _from_db(name: str, value):
-    """A column read by hand as the ORM would give it: SQLite keeps datetimes as text and
+@functools.cache
+def _token_sql() -> str:
+    columns, source, where = token_sql_parts()
+    return f"SELECT {columns} FROM {source} WHERE {where}"
+
+
+def _from_db(names: Sequence[str], values: Sequence[Any]) -> list[Any]:
+    """Columns read by hand as the ORM would give them: SQLite keeps datetimes as text and
     booleans as 0/1."""
-    if value is None or connection.vendor != "sqlite":
-        return value
-    if name == "is_active":
-        return bool(value)
-    if name.endswith("_at"):
-        # Only SQLite's rows come here (its datetimes are text).
-        ops = cast("SqliteOperations", connection.ops)
-        return ops.convert_datetimefield_value(value, None, connection)
-    return value
+    if connection.vendor != "sqlite":
+        return list(values)
+    # Only SQLite's rows come here (its datetimes are text).
+    ops = cast("SqliteOperations", connection.ops)
+    converted = []
+    for name, value in zip(names, values, strict=True):
+        if value is not None and name == "is_active":
+            value = bool(value)
+        elif value is not None and name.endswith("_at"):
+            value = ops.convert_datetimefield_value(value, None, connection)
+        converted.append(value)
+    return converted
 
 
 class ClientTokenQuerySet(models.QuerySet):
@@ -155,25 +167,23 @@ class ClientToken(models.Model):
         """The usable token with this hash and its customer: one statement written once, every
         API request reads it (the ORM built it anew each time, more than the query took)."""
         with hot_cursor() as cursor:
-            cursor.execute(_token_sql(), [token_hash])
+            cursor.execute(_token_sql(), {"token": token_hash})
             row = cursor.fetchone()
-        if row is None:
-            return None
+        return None if row is None else cls.from_row(row)
+
+    # How many columns of a row from_row() takes (token_sql_parts' columns).
+    ROW_LENGTH = len(_TOKEN_FIELDS) + len(_CUSTOMER_FIELDS)
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> "ClientToken":
+        """The token with its customer from the first ROW_LENGTH columns of a row read with
+        token_sql_parts(), as the ORM would give them."""
         split = len(_TOKEN_FIELDS)
         alias = connection.alias
-        values = [
-            _from_db(name, value) for name, value in zip(_TOKEN_FIELDS, row[:split], strict=True)
-        ]
-        token = cls.from_db(alias, _TOKEN_FIELDS, values)
-        customer = Customer.from_db(
-            alias,
-            _CUSTOMER_FIELDS,
-            [
-                _from_db(name, value)
-                for name, value in zip(_CUSTOMER_FIELDS, row[split:], strict=True)
-            ],
+        token = cls.from_db(alias, _TOKEN_FIELDS, _from_db(_TOKEN_FIELDS, row[:split]))
+        token.customer = Customer.from_db(
+            alias, _CUSTOMER_FIELDS, _from_db(_CUSTOMER_FIELDS, row[split : cls.ROW_LENGTH])
         )
-        token.customer = customer
         return token
 
     def touch(self) -> None:

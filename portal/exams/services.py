@@ -11,11 +11,11 @@ import hmac
 import itertools
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
@@ -26,7 +26,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.customers.models import LAST_USED_RESOLUTION, ClientToken, Customer
+from portal.customers.models import (
+    LAST_USED_RESOLUTION,
+    ClientToken,
+    Customer,
+    hash_token,
+    token_sql_parts,
+)
 from portal.db import hot_cursor
 from portal.exams import history
 from portal.exams.models import (
@@ -122,19 +128,30 @@ def get_exam(*, customer: Customer, eurl: int) -> Exam:
 
 
 def launch_quiz(
-    *, token: ClientToken, student_uuid: str, mobile: str, eurl: int, callback_url: str
+    *,
+    token: ClientToken,
+    student_uuid: str,
+    mobile: str,
+    eurl: int,
+    callback_url: str,
+    exam_read: tuple[Exam, list[int]] | None = None,
 ) -> tuple[Launch, bool]:
     """Create the student if missing and a quiz, or resume the started one.
 
     Returns the new launch and whether the quiz already existed. Parallel calls for the same
     student and exam end up on one quiz: the database allows one started quiz per pair.
+    `exam_read` is the exam `eurl` with its bank as read with the token
+    (authenticate_for_launch); without it, they are read here.
     """
     callback_url = check_callback_url(callback_url, token)
     # The customer's own id, kept as sent (only trimmed): rewriting it would break matching.
     student_uuid = student_uuid.strip()
     mobile = normalize_digits(mobile)
-    for _attempt in range(_DRAWS):
-        exam, bank = _exam_with_bank(token.customer, eurl)
+    for attempt in range(_DRAWS):
+        if attempt == 0 and exam_read is not None:
+            exam, bank = exam_read
+        else:
+            exam, bank = _exam_with_bank(token.customer, eurl)
         if not exam.is_active:
             raise ExamError(_("This exam is not active."), code="exam_inactive")
         if not student_uuid:
@@ -241,14 +258,23 @@ def _launch_sql(name: str) -> str:
         " (launch_id, quiz_id, callback_url, created_at, browser_key_hash)"
         " {values} %(launch)s, {quiz}, %(callback)s, %(now)s, ''"
     )
+    exam_columns = ", ".join(f"e.{name}" for name in _LAUNCH_EXAM_FIELDS)
+    # The exam by its key first, whatever a fresh database's statistics say; then its live bank
+    # (retired versions of edited or removed questions are never drawn), in bank order.
+    exam = f"(SELECT * FROM {tables['exam']} WHERE id = %(exam)s{{customer}} LIMIT 1) e"
+    bank = f"{tables['question']} q ON q.exam_id = e.id AND q.retired_at IS NULL"
+    bank_order = "q.position, q.id"
+    token_columns, token_source, token_usable = token_sql_parts()
     return {
-        # The exam by its key first, whatever a fresh database's statistics say; then its live
-        # bank (retired versions of edited or removed questions are never drawn), in bank order.
-        "exam": f"SELECT {', '.join(f'e.{name}' for name in _LAUNCH_EXAM_FIELDS)}, q.id"
-        f" FROM (SELECT * FROM {tables['exam']} WHERE id = %(exam)s AND customer_id = %(customer)s"
-        " LIMIT 1) e"
-        f" LEFT JOIN {tables['question']} q ON q.exam_id = e.id AND q.retired_at IS NULL"
-        " ORDER BY q.position, q.id",
+        "exam": f"SELECT {exam_columns}, q.id"
+        f" FROM {exam.format(customer=' AND customer_id = %(customer)s')}"
+        f" LEFT JOIN {bank} ORDER BY {bank_order}",
+        # PostgreSQL: the client token with its customer (ClientToken.from_row) and the exam
+        # with its bank as one array, in one row: the launch's first round trip.
+        "token_and_exam": f"SELECT {token_columns}, {exam_columns},"
+        f" ARRAY(SELECT q.id FROM {bank.replace(' ON ', ' WHERE ')} ORDER BY {bank_order})"
+        f" FROM {token_source} LEFT JOIN {exam.format(customer='')} ON e.customer_id = c.id"
+        f" WHERE {token_usable}",
         "student": student,
         "started": started.format(student="%(student)s"),
         # PostgreSQL: the started quiz as it was before this statement. One that a racing
@@ -305,15 +331,46 @@ def _exam_with_bank(customer: Customer, eurl: int) -> tuple[Exam, list[int]]:
     if not rows:
         raise ExamError(_("Evaluation not found."), code="exam_not_found", status=404)
     split = len(_LAUNCH_EXAM_FIELDS)
-    values = _from_sqlite(rows[0][:split], _LAUNCH_EXAM_FIELDS)
-    # Its other fields (the two dates) are read if asked for.
+    exam = _launch_exam(customer, rows[0][:split])
+    return exam, [row[split] for row in rows if row[split] is not None]
+
+
+def _launch_exam(customer: Customer, row: Sequence[Any]) -> Exam:
+    """The exam from its _LAUNCH_EXAM_FIELDS as read by the launch's SQL; its other fields
+    (the two dates) are read if asked for."""
+    values = _from_sqlite(row, _LAUNCH_EXAM_FIELDS)
     exam = Exam.from_db(
         connection.alias,
         ("customer_id", *_LAUNCH_EXAM_FIELDS),
         [values[0], customer.pk, *values[1:]],
     )
     exam.customer = customer
-    return exam, [row[split] for row in rows if row[split] is not None]
+    return exam
+
+
+def authenticate_for_launch(
+    canonical_token: str, eurl: int
+) -> tuple[ClientToken, tuple[Exam, list[int]] | None] | None:
+    """ClientToken.authenticate() of a launch's token (canonical, parse_client_token) and, on
+    PostgreSQL, the customer's exam `eurl` with its live bank read in the same statement, for
+    launch_quiz's `exam_read` (one round trip of a launch storm's four). None when the token is
+    not usable; the exam part is None when it was not read (SQLite, whose bank would need an
+    ordered aggregate it lacks, or no such exam of the customer's): launch_quiz reads it then."""
+    if connection.vendor != "postgresql" or not -(2**63) <= eurl < 2**63:
+        token = ClientToken.authenticate(canonical_token)
+        return None if token is None else (token, None)
+    with hot_cursor() as cursor:
+        params: dict[str, str | int] = {"token": hash_token(canonical_token), "exam": eurl}
+        cursor.execute(_launch_sql("token_and_exam"), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    token = ClientToken.from_row(row)
+    token.touch()
+    exam_row = row[ClientToken.ROW_LENGTH : -1]
+    if exam_row[0] is None:
+        return token, None
+    return token, (_launch_exam(token.customer, exam_row), list(row[-1]))
 
 
 def _upsert_student(

@@ -224,6 +224,15 @@ def test_using_a_token_sets_last_used_at(client, token_pair, exam):
     assert token_object.last_used_at >= before
 
 
+def test_a_launch_sets_last_used_at(client, token_pair, exam):
+    """The launch reads its token with the exam (in one statement on PostgreSQL): still used."""
+    token_object, raw = token_pair
+    before = timezone.now()
+    assert start(client, raw, exam.pk).status_code == 201
+    token_object.refresh_from_db()
+    assert token_object.last_used_at is not None and token_object.last_used_at >= before
+
+
 def test_a_failed_request_with_another_token_does_not_touch_this_one(client, token_pair, exam):
     token_object, _ = token_pair
     get(client, f"/api/integration/exams/{exam.pk}/", str(uuid4()))
