@@ -262,17 +262,17 @@ def _launch_sql(name: str) -> str:
     # The exam by its key first, whatever a fresh database's statistics say; then its live bank
     # (retired versions of edited or removed questions are never drawn), in bank order.
     exam = f"(SELECT * FROM {tables['exam']} WHERE id = %(exam)s{{customer}} LIMIT 1) e"
-    bank = f"{tables['question']} q ON q.exam_id = e.id AND q.retired_at IS NULL"
-    bank_order = "q.position, q.id"
+    bank_table = f"{tables['question']} q"
+    bank, bank_order = "q.exam_id = e.id AND q.retired_at IS NULL", "q.position, q.id"
     token_columns, token_source, token_usable = token_sql_parts()
     return {
         "exam": f"SELECT {exam_columns}, q.id"
         f" FROM {exam.format(customer=' AND customer_id = %(customer)s')}"
-        f" LEFT JOIN {bank} ORDER BY {bank_order}",
+        f" LEFT JOIN {bank_table} ON {bank} ORDER BY {bank_order}",
         # PostgreSQL: the client token with its customer (ClientToken.from_row) and the exam
         # with its bank as one array, in one row: the launch's first round trip.
         "token_and_exam": f"SELECT {token_columns}, {exam_columns},"
-        f" ARRAY(SELECT q.id FROM {bank.replace(' ON ', ' WHERE ')} ORDER BY {bank_order})"
+        f" ARRAY(SELECT q.id FROM {bank_table} WHERE {bank} ORDER BY {bank_order})"
         f" FROM {token_source} LEFT JOIN {exam.format(customer='')} ON e.customer_id = c.id"
         f" WHERE {token_usable}",
         "student": student,

@@ -385,6 +385,45 @@ def test_the_token_read_by_hand_is_the_orms_token_with_its_customer(
     assert found.customer.is_active is True and found.created_at.tzinfo is not None
 
 
+def test_the_launch_reads_its_token_with_the_exam_and_its_live_bank(
+    token, token_pair, customer, django_assert_num_queries
+):
+    """On PostgreSQL the launch's first statement reads the token, its customer and the exam
+    with its bank: the same objects as the token's and the exam's own reads (live questions
+    only, in bank order). SQLite reads the exam in a statement of its own, as before."""
+    exam = make_exam(customer, questions=5)
+    exam.questions.filter(position=2).update(retired_at=timezone.now())
+    exam.questions.filter(position=4).update(position=0)  # bank order is not key order
+    fresh_token(token_pair)
+    with django_assert_num_queries(1):
+        found = services.authenticate_for_launch(token, exam.pk)
+    assert found is not None
+    read_token, exam_read = found
+    assert read_token.pk == token_pair[0].pk and read_token.customer == customer
+    if connection.vendor == "sqlite":
+        assert exam_read is None
+        return
+    assert exam_read is not None
+    expected_exam, expected_bank = services._exam_with_bank(customer, exam.pk)
+    read_exam, bank = exam_read
+    fields = ("id", "customer_id", *services._LAUNCH_EXAM_FIELDS)
+    assert [getattr(read_exam, f) for f in fields] == [getattr(expected_exam, f) for f in fields]
+    assert (
+        bank
+        == expected_bank
+        == list(
+            exam.questions.filter(retired_at=None)
+            .order_by("position", "id")
+            .values_list("id", flat=True)
+        )
+    )
+    assert len(bank) == 4
+    # Another customer's exam, or none: the token alone (the launch then reads and refuses it).
+    other = make_exam(Customer.objects.create(name="Other"), questions=2)
+    assert services.authenticate_for_launch(token, other.pk) == (read_token, None)
+    assert services.authenticate_for_launch(str(uuid4()), exam.pk) is None
+
+
 def test_a_launch_writes_what_the_orm_wrote(client, token, customer):
     """The launch's hand-written SQL: the live bank only, each item's choice order from the
     seed, the accommodation and pass mark at launch, and the objects returned as stored."""
