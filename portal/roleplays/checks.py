@@ -6,9 +6,27 @@ from typing import Any
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
-from django.db import DatabaseError
+from django.db import DatabaseError, connections, router
 
 from portal.partners.models import Partner  # loaded from RoleplaysConfig.ready()
+
+
+def _active_partners() -> list[Partner] | None:
+    """The active partners' names and secrets; None before the first migrate.
+
+    System checks run at the start of every management command, run_huey's included: the
+    connection a check opens is closed again, or the consumer's main thread would keep it for
+    its whole life, idle (and Huey's process workers, forked from it, would share it).
+    """
+    connection = connections[router.db_for_read(Partner)]
+    opened = connection.connection is None
+    try:
+        return list(Partner.objects.filter(is_active=True).only("name", "jwt_secret"))
+    except DatabaseError:
+        return None
+    finally:
+        if opened and not connection.in_atomic_block:
+            connection.close()
 
 
 def check_partner_jwt_secrets(
@@ -22,12 +40,7 @@ def check_partner_jwt_secrets(
     is not there yet (before the first migrate) is not this check's business.
     """
     minimum = settings.MIN_JWT_SECRET_BYTES
-    try:
-        partners = list(
-            Partner.objects.filter(is_active=True).exclude(jwt_secret="").only("name", "jwt_secret")
-        )
-    except DatabaseError:
-        return []
+    partners = [partner for partner in _active_partners() or () if partner.jwt_secret]
     return [
         Error(
             f"Partner {partner.name!r} has a jwt_secret of {len(partner.jwt_secret.encode())} "
@@ -49,12 +62,8 @@ def check_partner_secrets_are_distinct(
 ) -> list[CheckMessage]:
     """The request names no partner: the secret that verifies a token says who sent it. Two
     active partners signing with one secret could launch as each other."""
-    try:
-        partners = list(Partner.objects.filter(is_active=True).only("name", "jwt_secret"))
-    except DatabaseError:
-        return []
     by_secret: dict[str, list[str]] = {}
-    for partner in partners:
+    for partner in _active_partners() or ():
         if partner.effective_jwt_secret:
             by_secret.setdefault(partner.effective_jwt_secret, []).append(partner.name)
     return [

@@ -12,11 +12,12 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from portal.partners.models import Partner
-from portal.roleplays.checks import check_partner_jwt_secrets
+from portal.roleplays.checks import check_partner_jwt_secrets, check_partner_secrets_are_distinct
 from portal.roleplays.models import Assessment, LaunchTicket, UsedToken
 
 LAUNCH_PATH = "/api/integration/assessment-launch"
@@ -404,6 +405,18 @@ def test_the_system_check_ignores_inactive_partners_and_the_default_secret(partn
     assert check_partner_jwt_secrets() == []
     Partner.objects.filter(pk=partner.pk).update(jwt_secret="x" * 32, is_active=True)
     assert check_partner_jwt_secrets() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_partner_checks_leave_the_connection_as_they_found_it(partner):
+    """Every management command runs them first, run_huey's main thread too, which never
+    queries again: a connection they opened would stay open, idle, for the consumer's life."""
+    connection.close()
+    assert check_partner_jwt_secrets() == [] and check_partner_secrets_are_distinct() == []
+    assert connection.connection is None
+    connection.ensure_connection()
+    assert check_partner_jwt_secrets() == []
+    assert connection.connection is not None  # one in use is left alone
 
 
 # --- the OpenAPI document ---------------------------------------------------------------------
