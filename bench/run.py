@@ -21,7 +21,7 @@ from pathlib import Path
 from bench import data, report, wire
 from bench.load import Client, Tally
 from bench.receiver import Receiver
-from bench.server import Consumer, Gunicorn, environment, free_port, rss_mb
+from bench.server import Consumer, Gunicorn, children, environment, free_port, rss_mb
 
 SCENARIOS = ("autosave", "storm", "scorecard", "submit", "deliveries")
 DUPLICATE_SHARE = 0.15
@@ -598,6 +598,9 @@ def main(config: dict) -> dict:
         memory = {f"web worker {n + 1}": rss_mb(pid) for n, pid in enumerate(server.workers())}
         if run.consumer is not None:
             memory["consumer"] = rss_mb(run.consumer.pid)
+            # Its workers and scheduler are processes of their own (settings.HUEY).
+            for n, pid in enumerate(children(run.consumer.pid)):
+                memory[f"consumer process {n + 1}"] = rss_mb(pid)
         rows = summarise(run, memory)
     finally:
         client.close()

@@ -27,14 +27,19 @@ restarted, a proxy dropped it) fails with OperationalError on its first statemen
 has done anything, and is run once more on a new connection.
 """
 
+import ctypes
 import functools
 import logging
+import os
+import signal
+import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 from django.db import InterfaceError, OperationalError, connections
 from huey import RedisHuey, SqliteHuey
 from huey.api import Task, TaskWrapper
+from huey.consumer import Consumer, ProcessEnvironment
 from huey.storage import SqliteStorage
 
 from portal.request_id import current_request_id
@@ -44,9 +49,40 @@ KWARG = "_request_id"
 logger = logging.getLogger(__name__)
 
 
+class PortalProcessEnvironment(ProcessEnvironment):
+    """Huey's process workers (settings.HUEY: one interpreter lock per worker, so the consumer
+    uses every core), each of which ends with the consumer's main process. Huey's stop with
+    it when it stops, but a main process that is killed outright would leave them running,
+    orphans that go on taking tasks and enqueuing periodic ones beside the consumer started
+    in its place. On Linux each asks the kernel to kill it when its parent dies (an attempt
+    cut short is sent again: its claim runs out, integrations.deliveries)."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.parent = os.getpid()  # made in the main process, before it forks
+
+    def init_child(self, process: Any) -> None:
+        if sys.platform.startswith("linux"):
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+            if os.getppid() != self.parent:  # the parent died before the request was made
+                os._exit(1)
+        super().init_child(process)
+
+
+class PortalConsumer(Consumer):
+    def get_environment(self, worker_type: str) -> Any:
+        if worker_type == "process":
+            return PortalProcessEnvironment(self._graceful_sig, self._interrupt_sig)
+        return super().get_environment(worker_type)
+
+
 class PortalHueyMixin:
     """Adds the current request id to each task it enqueues and restores it when the task runs;
-    no revocation (see the module docstring)."""
+    no revocation (see the module docstring); its consumer's process workers end with it."""
+
+    def create_consumer(self, **options: Any) -> Consumer:
+        return PortalConsumer(self, **options)
 
     def enqueue(self, task: Task) -> Any:
         request_id = current_request_id.get()

@@ -178,9 +178,13 @@ HUEY: dict[str, Any] = {
     "name": os.environ.get("HUEY_NAME", "portal"),
     "immediate": env_bool("HUEY_IMMEDIATE", False),
     "utc": True,
-    # Four threads: a delivery mostly waits on its partner (up to HTTP_TIMEOUT_SECONDS), so
-    # more threads overlap those waits; two slow partners no longer hold up the whole outbox.
-    "consumer": {"workers": 4, "worker_type": "thread", "periodic": True},
+    # Four workers: a delivery mostly waits on its partner (up to HTTP_TIMEOUT_SECONDS), so
+    # more workers overlap those waits; two slow partners no longer hold up the whole outbox.
+    # Processes, not threads: under load an attempt's own work (claim, signature, HTTP, the
+    # outcome) is CPU in Python, and threads share one interpreter lock — four threads sent
+    # 0.41 of a plain httpx loop's rate on PostgreSQL, four processes 0.54 (docs/
+    # performance.md). Each ends with the consumer's main process (portal.queue).
+    "consumer": {"workers": 4, "worker_type": "process", "periodic": True},
 }
 if REDIS_URL:
     # Blocking reads (BRPOP, 1 s at a time): a worker wakes the moment a task is enqueued, so

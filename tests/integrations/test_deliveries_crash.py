@@ -26,6 +26,7 @@ import pytest
 from django.db import connection
 from standardwebhooks import Webhook
 
+from bench.server import children
 from tests.factories import stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -117,6 +118,14 @@ class Portal:
                 stop(consumer, timeout=10)
 
 
+def alive(pid: int) -> bool:
+    """Running (a zombie, killed but not yet reaped by its new parent, is not)."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def database_env(tmp_path: Path) -> tuple[dict[str, str], Path | None]:
     """Point the subprocesses at this test's database (and say which SQLite file, if one)."""
     if connection.vendor == "postgresql":
@@ -165,8 +174,15 @@ def test_a_consumer_killed_mid_send_delivers_after_restart(partner, portal, secr
 
     assert partner.first_request.wait(60), portal.consumer_logs()
     sent_at = time.monotonic()
+    workers = children(first.pid)
+    assert len(workers) >= 2  # the two workers (and the scheduler) are processes of their own
     first.send_signal(signal.SIGKILL)  # mid-send: claimed, attempt started, no answer yet
     first.wait(timeout=10)
+    # They end with it: an orphan would finish the attempt (and take tasks) beside the next.
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in workers)
     assert portal.state(pk) == {"status": "pending", "attempts": 1, "outcomes": ["sending"]}
 
     portal.start_consumer()
