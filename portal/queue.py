@@ -71,6 +71,13 @@ class PortalProcessEnvironment(ProcessEnvironment):
 
 
 class PortalConsumer(Consumer):
+    def start(self) -> None:
+        if self.environment.forks:
+            # A connection the main process opened before (a system check's, a command's own)
+            # would be shared by every worker forked from it.
+            connections.close_all()
+        super().start()
+
     def get_environment(self, worker_type: str) -> Any:
         if worker_type == "process":
             return PortalProcessEnvironment(self._graceful_sig, self._interrupt_sig)
