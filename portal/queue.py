@@ -25,6 +25,10 @@ PostgreSQL per task (settings: CONN_HEALTH_CHECKS). This one keeps the rest of t
 is closed) and drops the health check: a task whose connection turns out broken (the server
 restarted, a proxy dropped it) fails with OperationalError on its first statement, before it
 has done anything, and is run once more on a new connection.
+
+The consumer's workers are processes (settings.HUEY), forked from its main process: the main
+process's database connections are closed before they are forked (PortalConsumer), and each
+ends with the main process, also when that is killed outright (PortalProcessEnvironment).
 """
 
 import ctypes

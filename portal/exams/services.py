@@ -353,7 +353,7 @@ def authenticate_for_launch(
 ) -> tuple[ClientToken, tuple[Exam, list[int]] | None] | None:
     """ClientToken.authenticate() of a launch's token (canonical, parse_client_token) and, on
     PostgreSQL, the customer's exam `eurl` with its live bank read in the same statement, for
-    launch_quiz's `exam_read` (one round trip of a launch storm's four). None when the token is
+    launch_quiz's `exam_read` (a launch's first two statements as one). None when the token is
     not usable; the exam part is None when it was not read (SQLite, whose bank would need an
     ordered aggregate it lacks, or no such exam of the customer's): launch_quiz reads it then."""
     if connection.vendor != "postgresql" or not -(2**63) <= eurl < 2**63:
