@@ -5,18 +5,15 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import connection, models
 from django.utils import timezone
 
 from portal.customers.validators import validate_callback_hosts
-from portal.db import hot_cursor
+from portal.db import Columns, hot_cursor
 from portal.hashing import sha256_hex as hash_token
-
-if TYPE_CHECKING:
-    from django.db.backends.sqlite3.operations import DatabaseOperations as SqliteOperations
 
 # last_used_at is written at most this often per token, so that a busy token does not turn
 # every API read into a write.
@@ -52,57 +49,31 @@ class Customer(models.Model):
         return self.name
 
 
-_TOKEN_FIELDS = (
-    "id",
-    "customer_id",
-    "label",
-    "token_hash",
-    "prefix",
-    "allowed_callback_hosts",
-    "created_at",
-    "last_used_at",
-    "revoked_at",
-)
-_CUSTOMER_FIELDS = ("id", "name", "signing_secret", "is_active", "created_at")
-
-
 def token_sql_parts() -> tuple[str, str, str]:
     """ClientToken.objects.usable() by hash (the named parameter %(token)s) with its customer,
     as the (columns, FROM, WHERE) of a SELECT: the token aliased t, its customer c, the columns
     those of ClientToken.from_row(). A statement that reads more with the token (the launch's
     exam, portal.exams.services) joins onto them."""
-    token, customer = ClientToken._meta.db_table, Customer._meta.db_table
-    columns = [f"t.{name}" for name in _TOKEN_FIELDS] + [f"c.{name}" for name in _CUSTOMER_FIELDS]
+    token, customer = _token_columns(connection.vendor)
     # The token by its unique hash first, whatever a fresh database's statistics say.
     return (
-        ", ".join(columns),
-        f"(SELECT * FROM {token} WHERE token_hash = %(token)s LIMIT 1) t"
-        f" JOIN {customer} c ON c.id = t.customer_id",
+        f"{token.sql}, {customer.sql}",
+        f"(SELECT * FROM {ClientToken._meta.db_table} WHERE token_hash = %(token)s LIMIT 1) t"
+        f" JOIN {Customer._meta.db_table} c ON c.id = t.customer_id",
         "t.revoked_at IS NULL AND c.is_active",
     )
+
+
+@functools.cache
+def _token_columns(vendor: str) -> tuple["Columns[ClientToken]", Columns[Customer]]:
+    """The token's and its customer's columns, read by hand as the ORM reads them."""
+    return Columns(ClientToken, "t", connection), Columns(Customer, "c", connection)
 
 
 @functools.cache
 def _token_sql() -> str:
     columns, source, where = token_sql_parts()
     return f"SELECT {columns} FROM {source} WHERE {where}"
-
-
-def _from_db(names: Sequence[str], values: Sequence[Any]) -> list[Any]:
-    """Columns read by hand as the ORM would give them: SQLite keeps datetimes as text and
-    booleans as 0/1."""
-    if connection.vendor != "sqlite":
-        return list(values)
-    # Only SQLite's rows come here (its datetimes are text).
-    ops = cast("SqliteOperations", connection.ops)
-    converted = []
-    for name, value in zip(names, values, strict=True):
-        if value is not None and name == "is_active":
-            value = bool(value)
-        elif value is not None and name.endswith("_at"):
-            value = ops.convert_datetimefield_value(value, None, connection)
-        converted.append(value)
-    return converted
 
 
 class ClientTokenQuerySet(models.QuerySet):
@@ -171,20 +142,21 @@ class ClientToken(models.Model):
             row = cursor.fetchone()
         return None if row is None else cls.from_row(row)
 
-    # How many columns of a row from_row() takes (token_sql_parts' columns).
-    ROW_LENGTH = len(_TOKEN_FIELDS) + len(_CUSTOMER_FIELDS)
-
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> "ClientToken":
-        """The token with its customer from the first ROW_LENGTH columns of a row read with
+        """The token with its customer from the first row_length() columns of a row read with
         token_sql_parts(), as the ORM would give them."""
-        split = len(_TOKEN_FIELDS)
-        alias = connection.alias
-        token = cls.from_db(alias, _TOKEN_FIELDS, _from_db(_TOKEN_FIELDS, row[:split]))
-        token.customer = Customer.from_db(
-            alias, _CUSTOMER_FIELDS, _from_db(_CUSTOMER_FIELDS, row[split : cls.ROW_LENGTH])
-        )
+        token_columns, customer_columns = _token_columns(connection.vendor)
+        split = token_columns.count
+        token = token_columns.build(connection, row[:split])
+        token.customer = customer_columns.build(connection, row[split : cls.row_length()])
         return token
+
+    @staticmethod
+    def row_length() -> int:
+        """How many columns of a row from_row() takes (token_sql_parts' columns)."""
+        token_columns, customer_columns = _token_columns(connection.vendor)
+        return token_columns.count + customer_columns.count
 
     def touch(self) -> None:
         now = timezone.now()

@@ -324,7 +324,7 @@ def _from_sqlite(row: Iterable, names: Iterable[str]) -> list:
 def _exam_with_bank(customer: Customer, eurl: int) -> tuple[Exam, list[int]]:
     """The customer's exam (as get_exam) and its live bank's question ids, in order."""
     rows = []
-    if -(2**63) <= eurl < 2**63:
+    if _is_key(eurl):
         with hot_cursor() as cursor:
             cursor.execute(_launch_sql("exam"), {"exam": eurl, "customer": customer.pk})
             rows = cursor.fetchall()
@@ -333,6 +333,12 @@ def _exam_with_bank(customer: Customer, eurl: int) -> tuple[Exam, list[int]]:
     split = len(_LAUNCH_EXAM_FIELDS)
     exam = _launch_exam(customer, rows[0][:split])
     return exam, [row[split] for row in rows if row[split] is not None]
+
+
+def _is_key(eurl: int) -> bool:
+    """Whether an exam could have this key (a bigint): another number names no exam, and
+    would not fit the statement's parameter."""
+    return -(2**63) <= eurl < 2**63
 
 
 def _launch_exam(customer: Customer, row: Sequence[Any]) -> Exam:
@@ -356,7 +362,7 @@ def authenticate_for_launch(
     launch_quiz's `exam_read` (a launch's first two statements as one). None when the token is
     not usable; the exam part is None when it was not read (SQLite, whose bank would need an
     ordered aggregate it lacks, or no such exam of the customer's): launch_quiz reads it then."""
-    if connection.vendor != "postgresql" or not -(2**63) <= eurl < 2**63:
+    if connection.vendor != "postgresql" or not _is_key(eurl):
         token = ClientToken.authenticate(canonical_token)
         return None if token is None else (token, None)
     with hot_cursor() as cursor:
@@ -367,7 +373,7 @@ def authenticate_for_launch(
         return None
     token = ClientToken.from_row(row)
     token.touch()
-    exam_row = row[ClientToken.ROW_LENGTH : -1]
+    exam_row = row[ClientToken.row_length() : -1]
     if exam_row[0] is None:
         return token, None
     return token, (_launch_exam(token.customer, exam_row), list(row[-1]))
