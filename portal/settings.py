@@ -140,12 +140,14 @@ else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, waiting for the write lock in short steps (portal/sqlite).
+            "ENGINE": "portal.sqlite",
             # SQLITE_PATH lets another process (e.g. a test's Huey consumer) open a given file.
             "NAME": os.environ.get("SQLITE_PATH") or VAR_DIR / "portal.sqlite3",
             "CONN_MAX_AGE": DB_CONN_MAX_AGE,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
+                # A writer waits this long (seconds) for the write lock, then fails.
                 "timeout": 20,
                 # WAL with commits that don't flush the disk; the WAL is copied back into the
                 # database (a checkpoint, which does flush) every 10,000 pages (~40 MB) rather
@@ -156,7 +158,6 @@ else:
                     "PRAGMA journal_mode=WAL;"
                     "PRAGMA synchronous=NORMAL;"
                     "PRAGMA wal_autocheckpoint=10000;"
-                    "PRAGMA busy_timeout=20000;"
                     "PRAGMA foreign_keys=ON;"
                 ),
             },

@@ -1,0 +1,1 @@
+"""Django's SQLite backend, waiting for SQLite's write lock in short steps (base.py)."""

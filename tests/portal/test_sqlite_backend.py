@@ -1,0 +1,180 @@
+"""The SQLite backend (portal/sqlite) waits for the write lock itself, SQLite's own busy
+handler being off: a writer that finds the lock taken still waits and writes, gives up with
+SQLite's "database is locked" after OPTIONS["timeout"], and an executemany outside a
+transaction is written whole or not at all.
+
+Each test opens its own connections (real ones, on a file of its own) to one database, whichever
+database the suite runs on."""
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.db import IntegrityError, OperationalError
+
+from portal.sqlite.base import DatabaseWrapper
+
+
+def wrapper(path: Path, timeout: float = 20) -> DatabaseWrapper:
+    """A connection to `path` set up as portal.settings sets up SQLite's."""
+    return DatabaseWrapper(
+        {
+            "ENGINE": "portal.sqlite",
+            "NAME": str(path),
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": timeout,
+                "init_command": "PRAGMA journal_mode=WAL;",
+            },
+            "TIME_ZONE": None,
+            "CONN_MAX_AGE": 0,
+            "CONN_HEALTH_CHECKS": False,
+            "AUTOCOMMIT": True,
+            "ATOMIC_REQUESTS": False,
+            "TEST": {},
+            "USER": "",
+            "PASSWORD": "",
+            "HOST": "",
+            "PORT": "",
+        }
+    )
+
+
+@pytest.fixture
+def database(tmp_path: Path, django_db_blocker) -> Iterator[Path]:
+    path = tmp_path / "lock.sqlite3"
+    with django_db_blocker.unblock():
+        setup = wrapper(path)
+        with setup.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (k integer PRIMARY KEY)")
+        setup.close()
+        yield path
+
+
+@pytest.fixture
+def holder(database: Path) -> Iterator[DatabaseWrapper]:
+    """A connection holding the write lock (a transaction that has written) until the test
+    commits it."""
+    connection = wrapper(database)
+    with connection.cursor() as cursor:
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute("INSERT INTO t (k) VALUES (1)")
+    yield connection
+    if connection.connection.in_transaction:
+        connection.connection.rollback()
+    connection.close()
+
+
+def in_thread(work) -> tuple[threading.Thread, dict]:
+    """Run `work(outcome)` in a thread of its own, as another web process's request would."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            work(outcome)
+        except Exception as error:  # noqa: BLE001 - the test reads it
+            outcome["error"] = error
+        outcome["ended"] = time.monotonic()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def rows(database: Path) -> list[int]:
+    reader = wrapper(database)
+    with reader.cursor() as cursor:
+        cursor.execute("SELECT k FROM t ORDER BY k")
+        found = [row[0] for row in cursor.fetchall()]
+    reader.close()
+    return found
+
+
+def test_sqlites_own_busy_handler_is_off(database: Path):
+    connection = wrapper(database)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] == 0
+    connection.close()
+
+
+def test_a_writer_that_finds_the_lock_taken_waits_and_writes(database, holder):
+    def write(outcome: dict) -> None:
+        connection = wrapper(database)
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO t (k) VALUES (2)")  # autocommit, as the autosave
+        connection.close()
+
+    thread, outcome = in_thread(write)
+    time.sleep(0.3)
+    assert thread.is_alive(), outcome  # still waiting: not refused at once
+    holder.connection.commit()
+    thread.join(10)
+    assert "error" not in outcome
+    assert rows(database) == [1, 2]
+
+
+def test_a_transaction_waits_to_begin(database, holder):
+    def write(outcome: dict) -> None:
+        connection = wrapper(database)
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute("INSERT INTO t (k) VALUES (3)")
+        connection.connection.commit()
+        connection.close()
+
+    thread, outcome = in_thread(write)
+    time.sleep(0.3)
+    assert thread.is_alive(), outcome
+    holder.connection.commit()
+    thread.join(10)
+    assert "error" not in outcome
+    assert rows(database) == [1, 3]
+
+
+def test_it_gives_up_after_the_timeout_with_sqlites_error(database, holder):
+    def write(outcome: dict) -> None:
+        connection = wrapper(database, timeout=0.2)
+        outcome["started"] = time.monotonic()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("INSERT INTO t (k) VALUES (4)")
+        finally:
+            connection.close()
+
+    thread, outcome = in_thread(write)
+    thread.join(10)
+    assert isinstance(outcome["error"], OperationalError)
+    assert "database is locked" in str(outcome["error"])
+    assert 0.15 <= outcome["ended"] - outcome["started"] < 5
+    holder.connection.commit()
+    assert rows(database) == [1]
+
+
+def test_executemany_outside_a_transaction_waits_and_is_written_whole(database, holder):
+    def write(outcome: dict) -> None:
+        connection = wrapper(database)
+        with connection.cursor() as cursor:
+            cursor.executemany("INSERT INTO t (k) VALUES (%s)", [(5,), (6,)])
+        connection.close()
+
+    thread, outcome = in_thread(write)
+    time.sleep(0.3)
+    assert thread.is_alive(), outcome
+    holder.connection.commit()
+    thread.join(10)
+    assert "error" not in outcome
+    assert rows(database) == [1, 5, 6]
+
+
+def test_executemany_outside_a_transaction_refused_halfway_writes_nothing(database):
+    connection = wrapper(database)
+    with pytest.raises(IntegrityError), connection.cursor() as cursor:
+        cursor.executemany("INSERT INTO t (k) VALUES (%s)", [(7,), (8,), (7,)])
+    assert not connection.connection.in_transaction
+    with connection.cursor() as cursor:  # the connection goes on in autocommit
+        cursor.execute("INSERT INTO t (k) VALUES (9)")
+    connection.close()
+    assert rows(database) == [9]
