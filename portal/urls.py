@@ -27,15 +27,16 @@ def patterns(partner_api: NinjaAPI) -> list[URLPattern | URLResolver]:
     """The URL map with `partner_api` at /api/: the one api.main built for this process, or in
     a test the development one (tests/development_urls.py)."""
     return [
+        # Exam day's two hottest requests, their common case in front of the API
+        # (api/shortcuts.py); first, since Django tries the patterns in order.
+        path("api/launch/<str:launch_id>/answer/", answer_shortcut),
+        path("api/integration/exams/launch/", launch_shortcut),
         path("", home),
         path("favicon.ico", favicon),
         # Probes for load balancers (docs/operations.md): never rate-limited, never cached.
         path("healthz", health.healthz, name="healthz"),
         path("readyz", health.readyz, name="readyz"),
         path("metrics", prometheus.metrics_view, name="metrics"),
-        # Exam day's two hottest requests, their common case in front of the API (api/shortcuts.py).
-        path("api/launch/<str:launch_id>/answer/", answer_shortcut),
-        path("api/integration/exams/launch/", launch_shortcut),
         path("api/", partner_api.urls),
         path("exam/", include("portal.exams.urls")),
         path("assessment/", include("portal.scorecards.urls")),
