@@ -31,8 +31,8 @@ DATABASES = ("sqlite", "postgres")
 
 # name: (full run, --quick)
 PLAN = {
-    "rounds": (3, 1),
-    "seconds": (5.0, 1.5),
+    "rounds": (5, 1),
+    "seconds": (3.0, 1.5),
     "storm": (1000, 100),  # launches per round
     "submits": (10, 3),  # submits per exam size per round
     "gets": (20, 5),  # exam page and launch GETs per size per round
@@ -56,8 +56,15 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--databases", default=",".join(DATABASES), help="sqlite, postgres or both (default)"
     )
-    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3; quick 1)")
-    parser.add_argument("--seconds", type=float, help="seconds per timed scenario (5; quick 2)")
+    rounds, seconds = PLAN["rounds"], PLAN["seconds"]
+    parser.add_argument(
+        "--rounds", type=int, help=f"interleaved rounds (default {rounds[0]}; quick {rounds[1]})"
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        help=f"seconds per timed scenario (default {seconds[0]:g}; quick {seconds[1]:g})",
+    )
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
     parser.add_argument("--processes", type=int, default=2, help="load client processes")
     parser.add_argument("--keep", action="store_true", help="keep the run's logs and files")

@@ -499,6 +499,20 @@ def summarise(run: Run, memory: dict[str, float | None]) -> list[dict]:
             if label != "launch GET":
                 entry |= {"goal": "≤ 2×", "ok": large / small <= 2}
             run.checks.append(entry)
+    # The table gives each ratio's median over the rounds; their spread says how far this
+    # machine swung during the run (docs/performance.md, "Reading the figures").
+    spreads = [(name, "÷ floor", [r.ratio for r in rounds]) for name, rounds in run.rounds.items()]
+    spreads.append(
+        (
+            "launch storm",
+            "÷ autosave",
+            [r.extra.get("vs_autosave") for r in run.rounds["launch storm"]],
+        )
+    )
+    for name, versus, ratios in spreads:
+        shown = [report.num(ratio) for ratio in ratios if ratio is not None]
+        if len(shown) > 1 and name != "floor" and not name.endswith("httpx loop"):
+            run.notes.append(f"{name} {versus}, round by round: {' '.join(shown)}")
     if run.client_cpu:
         cores = report.median(run.client_cpu)
         run.notes.append(
