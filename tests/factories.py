@@ -7,6 +7,7 @@ import socket
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -293,16 +294,16 @@ def stop(process: subprocess.Popen, timeout: float, *, group: bool = False) -> N
         process.wait()
 
 
-def broken_database():
-    """A real database connection that can't open its file (a directory that doesn't exist):
-    what a probe sees when the database is down."""
-    from django.db.backends.sqlite3.base import DatabaseWrapper
+def sqlite_connection(path: str, **options) -> Any:
+    """A connection of the portal's SQLite backend (portal/sqlite) to the file at `path`, with
+    these OPTIONS: not one of the configured databases, whichever the suite runs on."""
+    from portal.sqlite.base import DatabaseWrapper
 
     return DatabaseWrapper(
         {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": "/nonexistent-directory/portal.sqlite3",
-            "OPTIONS": {},
+            "ENGINE": "portal.sqlite",
+            "NAME": path,
+            "OPTIONS": options,
             "TIME_ZONE": None,
             "CONN_MAX_AGE": 0,
             "CONN_HEALTH_CHECKS": False,
@@ -315,6 +316,12 @@ def broken_database():
             "PORT": "",
         }
     )
+
+
+def broken_database() -> Any:
+    """A real database connection that can't open its file (a directory that doesn't exist):
+    what a probe sees when the database is down."""
+    return sqlite_connection("/nonexistent-directory/portal.sqlite3")
 
 
 def qids(scorecard: Scorecard) -> list[list[str]]:

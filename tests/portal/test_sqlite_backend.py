@@ -8,37 +8,23 @@ database the suite runs on."""
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, OperationalError
 
 from portal.sqlite.base import DatabaseWrapper
+from tests.factories import sqlite_connection
 
 
-def wrapper(path: Path, timeout: float = 20) -> DatabaseWrapper:
+def connect(path: Path, timeout: float = 20) -> DatabaseWrapper:
     """A connection to `path` set up as portal.settings sets up SQLite's."""
-    return DatabaseWrapper(
-        {
-            "ENGINE": "portal.sqlite",
-            "NAME": str(path),
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": timeout,
-                "init_command": "PRAGMA journal_mode=WAL;",
-            },
-            "TIME_ZONE": None,
-            "CONN_MAX_AGE": 0,
-            "CONN_HEALTH_CHECKS": False,
-            "AUTOCOMMIT": True,
-            "ATOMIC_REQUESTS": False,
-            "TEST": {},
-            "USER": "",
-            "PASSWORD": "",
-            "HOST": "",
-            "PORT": "",
-        }
+    return sqlite_connection(
+        str(path),
+        transaction_mode="IMMEDIATE",
+        timeout=timeout,
+        init_command="PRAGMA journal_mode=WAL;",
     )
 
 
@@ -46,7 +32,7 @@ def wrapper(path: Path, timeout: float = 20) -> DatabaseWrapper:
 def database(tmp_path: Path, django_db_blocker) -> Iterator[Path]:
     path = tmp_path / "lock.sqlite3"
     with django_db_blocker.unblock():
-        setup = wrapper(path)
+        setup = connect(path)
         with setup.cursor() as cursor:
             cursor.execute("CREATE TABLE t (k integer PRIMARY KEY)")
         setup.close()
@@ -57,7 +43,7 @@ def database(tmp_path: Path, django_db_blocker) -> Iterator[Path]:
 def holder(database: Path) -> Iterator[DatabaseWrapper]:
     """A connection holding the write lock (a transaction that has written) until the test
     commits it."""
-    connection = wrapper(database)
+    connection = connect(database)
     with connection.cursor() as cursor:
         cursor.execute("BEGIN IMMEDIATE")
         cursor.execute("INSERT INTO t (k) VALUES (1)")
@@ -67,7 +53,7 @@ def holder(database: Path) -> Iterator[DatabaseWrapper]:
     connection.close()
 
 
-def in_thread(work) -> tuple[threading.Thread, dict]:
+def in_thread(work: Callable[[dict], None]) -> tuple[threading.Thread, dict]:
     """Run `work(outcome)` in a thread of its own, as another web process's request would."""
     outcome: dict = {}
 
@@ -83,8 +69,29 @@ def in_thread(work) -> tuple[threading.Thread, dict]:
     return thread, outcome
 
 
+def waits_then_writes(database: Path, holder: DatabaseWrapper, write: Callable) -> None:
+    """`write(cursor)` on a connection of its own, while `holder` holds the lock: it is still
+    waiting a while later (not refused at once), and once the holder commits it ends without
+    an error."""
+
+    def work(outcome: dict) -> None:
+        connection = connect(database)
+        with connection.cursor() as cursor:
+            write(cursor)
+        if connection.connection.in_transaction:
+            connection.connection.commit()
+        connection.close()
+
+    thread, outcome = in_thread(work)
+    time.sleep(0.3)
+    assert thread.is_alive(), outcome
+    holder.connection.commit()
+    thread.join(10)
+    assert "error" not in outcome
+
+
 def rows(database: Path) -> list[int]:
-    reader = wrapper(database)
+    reader = connect(database)
     with reader.cursor() as cursor:
         cursor.execute("SELECT k FROM t ORDER BY k")
         found = [row[0] for row in cursor.fetchall()]
@@ -93,7 +100,7 @@ def rows(database: Path) -> list[int]:
 
 
 def test_sqlites_own_busy_handler_is_off(database: Path):
-    connection = wrapper(database)
+    connection = connect(database)
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA busy_timeout")
         assert cursor.fetchone()[0] == 0
@@ -101,42 +108,32 @@ def test_sqlites_own_busy_handler_is_off(database: Path):
 
 
 def test_a_writer_that_finds_the_lock_taken_waits_and_writes(database, holder):
-    def write(outcome: dict) -> None:
-        connection = wrapper(database)
-        with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO t (k) VALUES (2)")  # autocommit, as the autosave
-        connection.close()
-
-    thread, outcome = in_thread(write)
-    time.sleep(0.3)
-    assert thread.is_alive(), outcome  # still waiting: not refused at once
-    holder.connection.commit()
-    thread.join(10)
-    assert "error" not in outcome
+    # In autocommit, as the autosave's statement.
+    waits_then_writes(database, holder, lambda cursor: cursor.execute("INSERT INTO t VALUES (2)"))
     assert rows(database) == [1, 2]
 
 
 def test_a_transaction_waits_to_begin(database, holder):
-    def write(outcome: dict) -> None:
-        connection = wrapper(database)
-        with connection.cursor() as cursor:
-            cursor.execute("BEGIN IMMEDIATE")
-            cursor.execute("INSERT INTO t (k) VALUES (3)")
-        connection.connection.commit()
-        connection.close()
+    def write(cursor) -> None:
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute("INSERT INTO t (k) VALUES (3)")
 
-    thread, outcome = in_thread(write)
-    time.sleep(0.3)
-    assert thread.is_alive(), outcome
-    holder.connection.commit()
-    thread.join(10)
-    assert "error" not in outcome
+    waits_then_writes(database, holder, write)
     assert rows(database) == [1, 3]
+
+
+def test_executemany_outside_a_transaction_waits_and_is_written_whole(database, holder):
+    waits_then_writes(
+        database,
+        holder,
+        lambda cursor: cursor.executemany("INSERT INTO t VALUES (%s)", [(5,), (6,)]),
+    )
+    assert rows(database) == [1, 5, 6]
 
 
 def test_it_gives_up_after_the_timeout_with_sqlites_error(database, holder):
     def write(outcome: dict) -> None:
-        connection = wrapper(database, timeout=0.2)
+        connection = connect(database, timeout=0.2)
         outcome["started"] = time.monotonic()
         try:
             with connection.cursor() as cursor:
@@ -153,24 +150,8 @@ def test_it_gives_up_after_the_timeout_with_sqlites_error(database, holder):
     assert rows(database) == [1]
 
 
-def test_executemany_outside_a_transaction_waits_and_is_written_whole(database, holder):
-    def write(outcome: dict) -> None:
-        connection = wrapper(database)
-        with connection.cursor() as cursor:
-            cursor.executemany("INSERT INTO t (k) VALUES (%s)", [(5,), (6,)])
-        connection.close()
-
-    thread, outcome = in_thread(write)
-    time.sleep(0.3)
-    assert thread.is_alive(), outcome
-    holder.connection.commit()
-    thread.join(10)
-    assert "error" not in outcome
-    assert rows(database) == [1, 5, 6]
-
-
 def test_executemany_outside_a_transaction_refused_halfway_writes_nothing(database):
-    connection = wrapper(database)
+    connection = connect(database)
     with pytest.raises(IntegrityError), connection.cursor() as cursor:
         cursor.executemany("INSERT INTO t (k) VALUES (%s)", [(7,), (8,), (7,)])
     assert not connection.connection.in_transaction
