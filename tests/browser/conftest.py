@@ -26,6 +26,23 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
+# Every test acts as a candidate who waits for the page: until its load event (its deferred
+# scripts have run) nothing on it takes a pointer, and Playwright's click, check and hover wait
+# until their target does. A click made sooner fell back to the page's no-JavaScript form —
+# the review page's "Finish" submitted instead of opening review.js's dialog — in runs under
+# load. (Keyboard actions do not hit-test: they do not wait.)
+WAIT_FOR_LOAD = """
+(() => {
+  const hold = (root) => root.style.setProperty("pointer-events", "none", "important");
+  if (document.documentElement) hold(document.documentElement);
+  else new MutationObserver((changes, observer) => {
+    if (document.documentElement) { hold(document.documentElement); observer.disconnect(); }
+  }).observe(document, { childList: true });
+  addEventListener("load", () => document.documentElement.style.removeProperty("pointer-events"));
+})();
+"""
+
+
 @pytest.fixture(scope="session")
 def chromium():
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
@@ -40,6 +57,15 @@ def chromium():
             headless=True,
             args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
         )
+        new_context = browser.new_context
+
+        def waiting_context(**options):
+            context = new_context(**options)
+            context.add_init_script(WAIT_FOR_LOAD)
+            return context
+
+        # Every context, the fixtures' and those tests make themselves.
+        browser.new_context = waiting_context
         yield browser
         browser.close()
 
