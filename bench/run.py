@@ -501,18 +501,17 @@ def summarise(run: Run, memory: dict[str, float | None]) -> list[dict]:
             run.checks.append(entry)
     # The table gives each ratio's median over the rounds; their spread says how far this
     # machine swung during the run (docs/performance.md, "Reading the figures").
-    spreads = [(name, "÷ floor", [r.ratio for r in rounds]) for name, rounds in run.rounds.items()]
-    spreads.append(
-        (
-            "launch storm",
-            "÷ autosave",
-            [r.extra.get("vs_autosave") for r in run.rounds["launch storm"]],
-        )
-    )
-    for name, versus, ratios in spreads:
+    spreads = [
+        (f"{name} ÷ floor", [r.ratio for r in rounds])
+        for name, rounds in run.rounds.items()
+        if name != "floor" and not name.endswith("httpx loop")  # always 1
+    ]
+    storm = run.rounds["launch storm"]
+    spreads.append(("launch storm ÷ autosave", [r.extra.get("vs_autosave") for r in storm]))
+    for label, ratios in spreads:
         shown = [report.num(ratio) for ratio in ratios if ratio is not None]
-        if len(shown) > 1 and name != "floor" and not name.endswith("httpx loop"):
-            run.notes.append(f"{name} {versus}, round by round: {' '.join(shown)}")
+        if len(shown) > 1:
+            run.notes.append(f"{label}, round by round: {' '.join(shown)}")
     if run.client_cpu:
         cores = report.median(run.client_cpu)
         run.notes.append(

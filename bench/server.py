@@ -32,18 +32,28 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def _stat(pid: int | str) -> list[str] | None:
+    """/proc/<pid>/stat's fields after the command name (state, parent, …); None when gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`."""
     found = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
+        fields = _stat(entry.name) if entry.name.isdigit() else None
+        if fields is not None and int(fields[1]) == pid:
             found.append(int(entry.name))
     return sorted(found)
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie, killed but not yet reaped by its parent, is not)."""
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"
 
 
 class Gunicorn:

@@ -26,7 +26,7 @@ import pytest
 from django.db import connection
 from standardwebhooks import Webhook
 
-from bench.server import children
+from bench.server import alive, children
 from tests.factories import stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -116,14 +116,6 @@ class Portal:
         for consumer in self.consumers:
             if consumer.poll() is None:
                 stop(consumer, timeout=10)
-
-
-def alive(pid: int) -> bool:
-    """Running (a zombie, killed but not yet reaped by its new parent, is not)."""
-    try:
-        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def database_env(tmp_path: Path) -> tuple[dict[str, str], Path | None]:
