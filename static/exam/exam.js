@@ -485,13 +485,22 @@
     if (!document.hidden) followDeadline();
   });
 
-  // Start: restore answers chosen but not yet saved (e.g. before a reload while offline).
+  // Start: a choice made before this script ran (a slow connection, a quick candidate) is
+  // queued like any other, after the answers an earlier visit left unsaved, which it outranks.
+  var early = Array.prototype.filter.call(form.querySelectorAll("input[type=radio]"), function (input) {
+    return input.checked && !input.defaultChecked && !input.disabled;
+  });
+  // Restore answers chosen but not yet saved (e.g. before a reload while offline).
   Object.keys(pending).forEach(function (questionId) {
     var input = form.querySelector('input[name="q' + questionId + '"][value="' + choiceOf(pending[questionId]) + '"]');
     if (input && !input.disabled) {
       input.checked = true;
       if (doneOf(pending[questionId]) === "completed") makeFinal(input.closest("fieldset.question"));
     } else delete pending[questionId];
+  });
+  early.forEach(function (input) {
+    input.checked = true;
+    pending[input.closest("fieldset.question").dataset.question] = input.value;
   });
   store();
   document.getElementById("save-all").hidden = true;

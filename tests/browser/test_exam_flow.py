@@ -201,6 +201,31 @@ def test_keyboard_only_answering(page, portal):
     assert first.shown_answer == 2
 
 
+def test_a_choice_made_before_the_script_runs_is_saved(page, portal):
+    """On a slow connection the questions show before exam.js has run: a choice made then is
+    saved once it does, not lost because no one was listening."""
+    held = []
+    page.route("**/exam/exam*.js", lambda route: held.append(route))
+    exam = exam_in(seed_demo(), "en")
+    launch = launch_through_sandbox(page, portal, exam)
+    first = items_of(launch)[0]
+    radios = page.locator(f"#q-{first.question_id}").get_by_role("radio")
+    radios.nth(2).focus()
+    page.keyboard.press("Space")
+    expect(radios.nth(2)).to_be_checked()
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(25)
+    assert held, "the page never asked for exam.js"
+    expect(page.locator("#save-state")).not_to_have_attribute("data-state", "saved")
+    for route in held:
+        route.continue_()
+    expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
+    first.refresh_from_db()
+    assert first.shown_answer == 3
+
+
 def test_without_going_back_a_skipped_question_stays_reachable(page, portal):
     exam = exam_in(seed_demo(), "fa")  # can_back is false
     launch = launch_through_sandbox(page, portal, exam)
