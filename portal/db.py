@@ -20,7 +20,22 @@ from typing import Any, cast
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Field, Model
+from django.db.models import BigAutoField, Field, Model
+
+
+class RowidAutoField(BigAutoField):
+    """The id of a table nobody outside sees, kept by SQLite as the table's plain rowid.
+
+    Django declares SQLite's auto ids AUTOINCREMENT, which keeps the highest id ever given in
+    sqlite_sequence and writes that table on every insert: a page more to write, ~6 µs of the
+    autosave's ~45 µs statement (its history row, portal.exams.history). Without it SQLite gives
+    max(id) + 1, so the id of the newest row, once deleted, may be given again: harmless where
+    no id leaves the database. PostgreSQL's identity column is unchanged."""
+
+    def db_type_suffix(self, connection: BaseDatabaseWrapper) -> str | None:
+        if connection.vendor == "sqlite":
+            return None
+        return super().db_type_suffix(connection)
 
 
 @functools.cache

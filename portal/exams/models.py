@@ -10,6 +10,7 @@ from django.db import connection, models
 from django.db.models import Q
 
 from portal.customers.models import Customer
+from portal.db import RowidAutoField
 from scoring import exams as exam_scoring
 
 
@@ -312,6 +313,7 @@ class QuizQuestion(models.Model):
 class AnswerSave(models.Model):
     """Each save of an answer, as it happened (the item keeps only the latest)."""
 
+    id = RowidAutoField(primary_key=True)  # written by every autosave, seen by no one outside
     item = models.ForeignKey(QuizQuestion, on_delete=models.CASCADE, related_name="saves")
     answer = models.PositiveSmallIntegerField(null=True, blank=True)
     done = models.CharField(max_length=32, blank=True)

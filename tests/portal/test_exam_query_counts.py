@@ -92,6 +92,27 @@ def test_autosave_is_one_statement_with_its_history_row(
     ]
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's AUTOINCREMENT")
+def test_on_sqlite_history_rows_take_ids_without_writing_a_sequence(
+    client, token, token_pair, launch
+):
+    """The history table's id is SQLite's rowid (portal.db.RowidAutoField): AUTOINCREMENT
+    would write sqlite_sequence with every save."""
+    item = first_item(launch)
+    fresh_token(token_pair)
+    for choice in ("2", "3"):
+        assert (
+            answer(client, token, launch["launch_id"], item.question_id, choice).status_code == 200
+        )
+    ids = list(AnswerSave.objects.filter(item=item).values_list("pk", flat=True))
+    assert len(ids) == 2 and ids[0] < ids[1]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM sqlite_sequence WHERE name = %s", [AnswerSave._meta.db_table]
+        )
+        assert cursor.fetchone()[0] == 0
+
+
 def test_the_first_save_writes_the_pending_items_then_saves_take_one_statement(
     client, token, token_pair, launch, django_assert_num_queries
 ):
