@@ -136,35 +136,6 @@ def _session_by_cookie(session_id: str, now) -> VisitorSession | None:
     return None if row is None else columns.build(connection, row)
 
 
-def _extend_sql(connection, name) -> tuple:
-    columns = Columns(VisitorSession, None, connection)
-    sql = (
-        f"UPDATE {name(VisitorSession._meta.db_table)} SET {name('last_activity')} = %s, "
-        f"{name('expires_at')} = %s WHERE {name('session_id')} = %s AND {name('expires_at')} > %s "
-        f"RETURNING {columns.sql}"
-    )
-    return sql, columns
-
-
-def _extended_by_cookie(session_id: str, now) -> VisitorSession | None:
-    """The live session `session_id` with its expiry extended from `now`, in one UPDATE …
-    RETURNING (a read, then a write, was two statements); None when none is live."""
-    connection = _connection(VisitorSession, write=True)
-    sql, columns = _prepared("extend", connection, _extend_sql)
-    moment = _moment(now, connection)
-    field = partial(rows.column_field, VisitorSession)
-    params = [
-        field("last_activity").get_db_prep_value(now, connection),
-        field("expires_at").get_db_prep_value(now + SESSION_LIFETIME, connection),
-        session_id,
-        moment,
-    ]
-    with rows.cursor(connection) as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return None if row is None else columns.build(connection, row)
-
-
 # What save-progress reads of the open visit (the rest is deferred: loaded if ever used).
 SAVE_FIELDS = (
     "assessment_id",
@@ -228,33 +199,28 @@ def take_open_visit(session: VisitorSession) -> Visit | None:
     return visit
 
 
-def touch_session(session_id: str) -> VisitorSession | None:
-    """The live session `session_id` names, its expiry extended by this activity (read and
-    extended in one statement)."""
-    return _extended_by_cookie(session_id, timezone.now()) if session_id else None
-
-
 def keep_alive(session: VisitorSession) -> None:
-    """Extend a session already read in this request by this activity: at most once a minute,
-    since a visitor saves several times a minute and on SQLite each write is a commit on the
-    database's one write lock. The 24 hours then run from at most a minute before the latest
-    activity."""
+    """Extend a session read in this request by this activity, when that moves its expiry by
+    a minute or more: a visitor acts several times a minute, and on SQLite each write is a
+    commit on the database's one write lock (and makes every other connection read its pages
+    again). The 24 hours then run from at most a minute before the latest activity."""
     now = timezone.now()
-    if now - session.last_activity >= SESSION_REFRESH:
+    if session.expires_at <= now + SESSION_LIFETIME - SESSION_REFRESH:
         session.last_activity, session.expires_at = now, now + SESSION_LIFETIME
-        _extend(session)
+        _extend(session, now)
 
 
 def _extend_by_pk_sql(connection, name) -> tuple:
     sql = (
         f"UPDATE {name(VisitorSession._meta.db_table)} SET {name('last_activity')} = %s, "
-        f"{name('expires_at')} = %s WHERE {name('id')} = %s"
+        f"{name('expires_at')} = %s WHERE {name('id')} = %s AND {name('expires_at')} > %s"
     )
     return (sql,)
 
 
-def _extend(session: VisitorSession) -> None:
-    """Store the session's new last_activity and expires_at."""
+def _extend(session: VisitorSession, now) -> None:
+    """Store the session's new last_activity and expires_at, unless it has ended since it was
+    read (end_session): activity never brings an ended session back."""
     connection = _connection(VisitorSession, write=True)
     (sql,) = _prepared("extend by pk", connection, _extend_by_pk_sql)
     field = partial(rows.column_field, VisitorSession)
@@ -262,6 +228,7 @@ def _extend(session: VisitorSession) -> None:
         field("last_activity").get_db_prep_value(session.last_activity, connection),
         field("expires_at").get_db_prep_value(session.expires_at, connection),
         session.pk,
+        _moment(now, connection),
     ]
     with rows.cursor(connection) as cursor:
         cursor.execute(sql, params)

@@ -34,15 +34,13 @@ def live_session_id(request: HttpRequest) -> str | None:
 
 
 def current_session(request: PortalRequest) -> VisitorSession | None:
-    """The visitor's live session from the cookie, its expiry extended by this activity."""
+    """The visitor's live session from the cookie, its expiry extended by this activity (at
+    most once a minute: services.keep_alive)."""
     if _READ not in request.__dict__:
-        session = services.touch_session(_cookie(request))
-        request.__dict__[_READ] = session
-    else:
-        session = request.__dict__[_READ]
-        if session is not None:
-            services.keep_alive(session)
+        request.__dict__[_READ] = services.live_session(_cookie(request))
+    session = request.__dict__[_READ]
     if session is not None:
+        services.keep_alive(session)
         request.scorecard_session_id = session.session_id
     return session
 

@@ -9,11 +9,13 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from portal import metrics, ratelimit
-from portal.scorecards import selectors
+from portal.scorecards import selectors, services
 from portal.scorecards.content import load_scorecard
 from portal.scorecards.models import Visit, VisitorSession
 from tests.factories import qids
@@ -60,16 +62,15 @@ def test_each_request_of_the_flow_in_a_few_statements(flow, django_assert_num_qu
         assert saved.status_code == 200 and saved.json()["canProceed"]
     assert 3 + rate <= 5  # the issue's bound, on either database, with the expiry's write
 
-    # The counter, the session read and extended in one UPDATE … RETURNING, then BEGIN, the
-    # locked visit with its version row, its UPDATE, COMMIT (no e-mail address: nothing to queue).
+    # The counter, the session (read: its expiry moved a moment ago), then BEGIN, the locked
+    # visit with its version row, its UPDATE, COMMIT (no e-mail address: nothing to queue).
     with django_assert_num_queries(5 + rate):
         submitted = visitor.post(
             "/api/assessment/submit", {"completionTime": 60}, content_type=JSON
         )
     assert submitted.status_code == 200 and submitted.json()["totalScore"] == 48
 
-    # The counter, the visit, the session read and extended in one statement, the benchmarks'
-    # scores.
+    # The counter, the visit, the session, the benchmarks' scores.
     url = f"/api/assessment/results/{submitted.json()['assessmentId']}"
     with django_assert_num_queries(3 + rate):
         results = visitor.get(url)
@@ -91,6 +92,32 @@ def test_a_save_a_minute_after_the_last_activity_moves_the_expiry(flow, django_a
     session.refresh_from_db()
     assert session.expires_at > timezone.now() + timedelta(hours=23, minutes=59)
     assert session.last_activity > earlier + timedelta(seconds=60)
+
+
+def test_within_the_minute_a_request_reads_the_session_and_writes_none(flow):
+    """On SQLite each write is a commit on the one write lock: a visitor's requests within a
+    minute of the expiry's last move leave the session row alone."""
+    _, visitor = flow
+    visitor.post("/api/assessment/start", {}, content_type=JSON)
+    before = VisitorSession.objects.get()
+    with CaptureQueriesContext(connection) as statements:
+        assert visitor.get("/api/assessment/resume").json()["hasActiveAssessment"]
+    table = VisitorSession._meta.db_table
+    assert not [q for q in statements if q["sql"].startswith("UPDATE") and table in q["sql"]]
+    after = VisitorSession.objects.get()
+    assert (after.last_activity, after.expires_at) == (before.last_activity, before.expires_at)
+
+
+def test_activity_never_brings_back_a_session_that_ended_meanwhile(flow):
+    _, visitor = flow
+    visitor.post("/api/assessment/start", {}, content_type=JSON)
+    cookie = VisitorSession.objects.get().session_id
+    read = services.live_session(cookie)  # this request's read, due for an extension …
+    read.last_activity = read.expires_at = timezone.now() - services.SESSION_REFRESH
+    assert services.end_session(cookie)  # … then "start over" ended it in another request
+    services.keep_alive(read)
+    assert services.live_session(cookie) is None
+    assert visitor.get("/api/assessment/resume").status_code == 401
 
 
 def test_an_incomplete_save_and_an_email_in_the_same_statements(flow, django_assert_num_queries):
@@ -119,7 +146,6 @@ def test_saves_merge_in_the_database_and_never_lose_an_answer(flow):
     visitor.post("/api/assessment/start", {}, content_type=JSON)
     first = qids(scorecard)[0]
     save(visitor, 0, dict.fromkeys(first[:-1], "D"))
-    from portal.scorecards import services
 
     session = Visit.objects.get().session
     stale = services.take_open_visit(session)  # read before the other tab's save
@@ -137,7 +163,6 @@ def test_a_save_after_submit_still_says_so(flow):
     visitor.post("/api/assessment/start", {}, content_type=JSON)
     for step, ids in enumerate(qids(scorecard)):
         save(visitor, step, dict.fromkeys(ids, "C"))
-    from portal.scorecards import services
 
     session = Visit.objects.get().session
     stale = services.take_open_visit(session)  # read just before a submit completed it
