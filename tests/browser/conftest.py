@@ -30,8 +30,8 @@ def pytest_collection_modifyitems(config, items):
 # scripts have run) nothing on it takes a pointer, and Playwright's click, check and hover wait
 # until their target does. A click made sooner fell back to the page's no-JavaScript form —
 # the review page's "Finish" submitted instead of opening review.js's dialog — in runs under
-# load. Keyboard actions do not hit-test: a locator's focus, where they start, waits for the
-# load event instead (a test that means to act sooner focuses through the page itself).
+# load. Keyboard actions do not hit-test: the page's keyboard and a locator's focus wait for
+# the load event instead (a test that means to act sooner goes through the locator's press).
 WAIT_FOR_LOAD = """
 (() => {
   const hold = (root) => root.style.setProperty("pointer-events", "none", "important");
@@ -50,7 +50,7 @@ def chromium():
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing and CI=true: browser tests must run")
         pytest.skip("Debian's chromium is not installed (make test installs it)")
-    from playwright.sync_api import Locator, sync_playwright
+    from playwright.sync_api import Locator, Page, sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -73,9 +73,15 @@ def chromium():
             self.page.wait_for_load_state("load")
             return focus(self, **options)
 
-        Locator.focus = waiting_focus
+        keyboard = Page.keyboard
+
+        def waiting_keyboard(self):
+            self.wait_for_load_state("load")
+            return keyboard.fget(self)
+
+        Locator.focus, Page.keyboard = waiting_focus, property(waiting_keyboard)
         yield browser
-        Locator.focus = focus
+        Locator.focus, Page.keyboard = focus, keyboard
         browser.close()
 
 
