@@ -225,6 +225,28 @@ def test_a_choice_made_before_the_script_runs_is_saved(page, portal):
     assert first.shown_answer == 3
 
 
+def test_back_on_the_page_shows_the_answer_saved_since_not_the_one_chosen_here(page, portal):
+    """The candidate changed the answer on another device: this page, opened again with the
+    browser's Back, shows that one; neither the browser (which restores a form's choices on
+    Back) nor exam.js puts back, and saves, the choice made here before."""
+    exam = exam_in(seed_demo(), "en")
+    launch = launch_through_sandbox(page, portal, exam)
+    first = items_of(launch)[0]
+    page.locator(f"#q-{first.question_id} input[value='2']").check()
+    expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
+    first.refresh_from_db()
+    elsewhere = first.order[2]  # shown here as choice 3
+    QuizQuestion.objects.filter(pk=first.pk).update(answer=elsewhere)
+    page.goto(f"{portal.url}/healthz")
+    page.go_back()
+    radios = page.locator(f"#q-{first.question_id} input[type=radio]")
+    expect(radios.nth(2)).to_be_checked()
+    expect(page.locator("#save-state")).to_have_attribute("data-state", "saved")
+    page.wait_for_timeout(300)  # a save would have been sent by now
+    first.refresh_from_db()
+    assert first.answer == elsewhere
+
+
 def test_without_going_back_a_skipped_question_stays_reachable(page, portal):
     exam = exam_in(seed_demo(), "fa")  # can_back is false
     launch = launch_through_sandbox(page, portal, exam)
