@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.htmx import redirect as _go
@@ -364,10 +365,13 @@ def _step_answers(scorecard: Scorecard, number: int, data) -> dict[str, str]:
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache
 @scorecard_page
 def step(request: PortalRequest, number: int) -> HttpResponse:
     """One section's questions. A post saves whatever is chosen (never losing an answer): a
-    complete step moves on, an incomplete one is shown again with a message by each gap."""
+    complete step moves on, an incomplete one is shown again with a message by each gap.
+    Never kept by the browser: on Back a kept page showed the answers as they were, and its
+    Next saved them again over those changed since (in another tab)."""
     if not 1 <= number <= TOTAL_STEPS:
         raise Http404("No such step.")
     session, visit, elsewhere = _visitor_visit(request)

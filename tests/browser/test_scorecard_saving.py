@@ -126,3 +126,28 @@ def test_with_javascript_the_landing_says_answers_are_saved_as_chosen(chromium, 
     expect(page.get_by_text("each time you press Next or Back", exact=False)).to_have_count(0)
     assert violations == []
     context.close()
+
+
+def test_back_on_a_step_shows_the_answers_saved_since_and_next_keeps_them(
+    chromium, portal, scorecard
+):
+    """The visitor changed an answer in another tab: this tab, opened again with the browser's
+    Back, shows that one, and its Next does not save the choice made here before."""
+    context, violations = watched_context(chromium, javascript=True)
+    first = qids(scorecard)[0]
+    page = started(context, portal)
+    page.locator(f"#{first[0]}-B").check()
+    settled(lambda: saved_answers() == {first[0]: "B"})
+    visit = Visit.objects.get()
+    Visit.objects.filter(pk=visit.pk).update(responses={first[0]: "E"})
+    page.goto(f"{portal.url}/healthz")
+    page.go_back()
+    expect(page.locator(f"#{first[0]}-E")).to_be_checked()
+    expect(page.locator(f"#{first[0]}-B")).not_to_be_checked()
+    for qid in first[1:]:
+        page.locator(f"#{qid}-C").check()
+    settled(lambda: len(saved_answers()) == len(first))
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(f"{portal.url}/assessment/step/2/")
+    assert saved_answers()[first[0]] == "E"
+    assert violations == []
