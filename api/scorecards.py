@@ -370,7 +370,7 @@ def start(request: PortalRequest, payload: StartIn):
         {
             "sessionId": session.session_id,
             "assessmentId": visit.assessment_id,
-            "currentStep": visit.steps_completed,
+            "currentStep": services.resume_step(visit),
             "totalSteps": services.TOTAL_STEPS,
             "expiresAt": iso(session.expires_at),
             "resumeUrl": services.resume_path(visit),

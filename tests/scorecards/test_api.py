@@ -25,6 +25,17 @@ def answer_all(client, scorecard, letter="E"):
         assert response.status_code == 200, response.content
 
 
+def test_a_start_that_resumes_a_fully_answered_visit_points_at_its_last_step(visitor, scorecard):
+    """A second start (another tab, a double click) answers the open visit: its currentStep and
+    resumeUrl name the same step, within 0-3, as resume's do."""
+    start(visitor)
+    answer_all(visitor, scorecard)
+    again = start(visitor).json()
+    resumed = visitor.get("/api/assessment/resume").json()["assessment"]
+    assert (again["currentStep"], again["resumeUrl"]) == (3, "/assessment/step/4")
+    assert (resumed["currentStep"], resumed["resumeUrl"]) == (3, "/assessment/step/4")
+
+
 def test_start_sets_the_session_cookie_and_answers_as_the_seed(visitor, settings):
     settings.SCORECARD_COOKIE_SECURE = True  # behind https (over http: test_scorecard_cookie.py)
     response = start(visitor, email="ceo@company.com", company="Acme Corp")
