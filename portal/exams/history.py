@@ -10,7 +10,10 @@ SQLite drops a table's triggers when Django rebuilds the table (most column chan
 the trigger is created by its migration and made sure of after every `migrate` (apps.py).
 """
 
+from typing import Any
+
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 TRIGGER = """
 CREATE TRIGGER IF NOT EXISTS exams_answer_saved
@@ -43,3 +46,12 @@ def drop_trigger(connection: BaseDatabaseWrapper) -> None:
     if by_trigger(connection):
         with connection.cursor() as cursor:
             cursor.execute("DROP TRIGGER IF EXISTS exams_answer_saved")
+
+
+# RunPython's forms, for the migrations that make the trigger or rebuild a table under it.
+def ensure_in_migration(apps: Any, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    ensure_trigger(schema_editor.connection)
+
+
+def drop_in_migration(apps: Any, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    drop_trigger(schema_editor.connection)

@@ -6,29 +6,18 @@ again after."""
 from django.db import migrations
 
 import portal.db
-
-
-def create(apps, schema_editor) -> None:
-    from portal.exams import history
-
-    history.ensure_trigger(schema_editor.connection)
-
-
-def drop(apps, schema_editor) -> None:
-    from portal.exams import history
-
-    history.drop_trigger(schema_editor.connection)
+from portal.exams import history
 
 
 class Migration(migrations.Migration):
     dependencies = [("exams", "0007_quiz_pending_items")]
 
     operations = [
-        migrations.RunPython(drop, create),
+        migrations.RunPython(history.drop_in_migration, history.ensure_in_migration),
         migrations.AlterField(
             model_name="answersave",
             name="id",
             field=portal.db.RowidAutoField(primary_key=True, serialize=False),
         ),
-        migrations.RunPython(create, drop),
+        migrations.RunPython(history.ensure_in_migration, history.drop_in_migration),
     ]
