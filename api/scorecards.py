@@ -97,7 +97,11 @@ class StartIn(Body):
 class StartOut(BaseModel):
     sessionId: str
     assessmentId: str
-    currentStep: int
+    currentStep: int = Field(
+        ...,
+        description="0-based step index: 0 for a new assessment; for the session's open one,"
+        " the step it resumes at (as /resume says)",
+    )
     totalSteps: int
     expiresAt: str
     resumeUrl: str
