@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -53,8 +54,11 @@ def _no_session(request: PortalRequest) -> HttpResponse:
 
 def candidate_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Give `view` this browser's assessment (none: how to come back) and run it, errors kept
-    in the session included, in the language of the assessment's cluster."""
+    in the session included, in the language of the assessment's cluster. Never kept by the
+    browser: on Back a kept page showed a message already answered, with its replies on
+    offer, and sending one could only be refused."""
 
+    @never_cache
     @wraps(view)
     def wrapper(request: PortalRequest, *args, **kwargs) -> HttpResponse:
         assessment = _assessment(request)

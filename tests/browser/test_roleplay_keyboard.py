@@ -195,3 +195,27 @@ def test_without_javascript_each_reply_lands_on_the_current_message(
     tab_to(page, "#finish-assessment")
     enter(page, loads=True)
     assert page.url.endswith("/roleplay/done/")
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_back_shows_the_conversation_as_it_is_now(chromium, portal, world, javascript):
+    """Back to a page shown before a reply shows the reply and the message after it, not the
+    message already answered with its replies on offer (a kept copy), which could only be
+    refused."""
+    page = phone(chromium, portal, world, javascript=javascript)
+    page.goto(f"{portal.url}/roleplay/")
+    page.goto(f"{portal.url}/roleplay/rp-complaint/")
+    page.locator("#start-roleplay").click()
+    expect(page.get_by_label("I understand, let me fix it.")).to_be_visible()
+    page.get_by_label("I understand, let me fix it.").check()
+    if javascript:  # the reply is swapped into the page: Back from the next page comes to it
+        page.locator("#send-reply").click()
+        expect(page.locator(".bubble.you")).to_have_count(1)
+        page.goto(f"{portal.url}/roleplay/")
+    else:  # the reply loads the page again: Back comes to the one it was sent from
+        with page.expect_navigation():
+            page.locator("#send-reply").click()
+    page.go_back()
+    expect(page.locator(".bubble.you")).to_have_text(re.compile("I understand, let me fix it."))
+    expect(page.locator("[data-current]")).to_have_text("So what now?")
+    expect(page.get_by_label("I understand, let me fix it.")).to_have_count(0)
