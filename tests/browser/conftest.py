@@ -30,8 +30,9 @@ def pytest_collection_modifyitems(config, items):
 # scripts have run) nothing on it takes a pointer, and Playwright's click, check and hover wait
 # until their target does. A click made sooner fell back to the page's no-JavaScript form —
 # the review page's "Finish" submitted instead of opening review.js's dialog — in runs under
-# load. Keyboard actions do not hit-test: the page's keyboard and a locator's focus wait for
-# the load event instead (a test that means to act sooner goes through the locator's press).
+# load. Keyboard actions and filling do not hit-test: the page's keyboard and a locator's focus,
+# fill and select_option wait for the load event instead (a test that means to act sooner goes
+# through the locator's press).
 WAIT_FOR_LOAD = """
 (() => {
   const hold = (root) => root.style.setProperty("pointer-events", "none", "important");
@@ -42,6 +43,14 @@ WAIT_FOR_LOAD = """
   addEventListener("load", () => document.documentElement.style.removeProperty("pointer-events"));
 })();
 """
+
+
+def _after_load(action):
+    def waiting(self, *args, **options):
+        self.page.wait_for_load_state("load")
+        return action(self, *args, **options)
+
+    return waiting
 
 
 @pytest.fixture(scope="session")
@@ -67,21 +76,22 @@ def chromium():
 
         # Every context, the fixtures' and those tests make themselves.
         browser.new_context = waiting_context
-        focus = Locator.focus
-
-        def waiting_focus(self, **options):
-            self.page.wait_for_load_state("load")
-            return focus(self, **options)
-
+        # What does not hit-test waits for the load event itself: a field filled or a choice
+        # selected sooner may be reset or missed by the page's scripts as they start.
+        actions = {name: getattr(Locator, name) for name in ("focus", "fill", "select_option")}
+        for name, action in actions.items():
+            setattr(Locator, name, _after_load(action))
         keyboard = Page.keyboard
 
         def waiting_keyboard(self):
             self.wait_for_load_state("load")
             return keyboard.fget(self)
 
-        Locator.focus, Page.keyboard = waiting_focus, property(waiting_keyboard)
+        Page.keyboard = property(waiting_keyboard)
         yield browser
-        Locator.focus, Page.keyboard = focus, keyboard
+        Page.keyboard = keyboard
+        for name, action in actions.items():
+            setattr(Locator, name, action)
         browser.close()
 
 
