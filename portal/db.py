@@ -90,16 +90,56 @@ class Columns[M: Model]:
         self.sql = ", ".join(f"{prefix}{name(cast(str, field.column))}" for field in fields)
         self.names = [field.attname for field in fields]
         self.pk_index = self.names.index(model._meta.pk.attname)
-        self.converters = []
-        for index, field in enumerate(fields):
-            column = field.get_col(alias or model._meta.db_table)
-            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-            if found:
-                self.converters.append((index, column, found))
+        self.converters = _converters(model, fields, connection)
 
     def build(self, connection: BaseDatabaseWrapper, values: Sequence[Any]) -> M:
-        values = list(values)
-        for index, column, converters in self.converters:
-            for converter in converters:
-                values[index] = converter(values[index], column, connection)
+        values = _convert(self.converters, values, connection)
         return self.model.from_db(connection.alias, self.names, values)
+
+
+type _Converters = list[tuple[int, Any, list[Any]]]
+
+
+def _converters(
+    model: type[Model], fields: Iterable["Field[Any, Any]"], connection: BaseDatabaseWrapper
+) -> _Converters:
+    """What turns each of `fields`' values, as the database gives them, into the ORM's: the
+    backend's converters and the field's own (by position; fields that need none left out)."""
+    found = []
+    for index, field in enumerate(fields):
+        column = field.get_col(model._meta.db_table)
+        each = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if each:
+            found.append((index, column, each))
+    return found
+
+
+def _convert(
+    converters: _Converters, values: Iterable[Any], connection: BaseDatabaseWrapper
+) -> list[Any]:
+    values = list(values)
+    for index, column, each in converters:
+        for converter in each:
+            values[index] = converter(values[index], column, connection)
+    return values
+
+
+_FIELD_CONVERTERS: dict[tuple[type[Model], tuple[str, ...], str], _Converters] = {}
+
+
+def from_db_rows(
+    model: type[Model], names: Sequence[str], rows: Iterable[Iterable[Any]]
+) -> list[list[Any]]:
+    """Rows read by hand (the fields `names` of `model`, in order) with their values as the ORM
+    gives them: on SQLite datetimes from text, booleans from 0/1, decimals from numbers."""
+    key = (model, tuple(names), connection.alias)
+    converters = _FIELD_CONVERTERS.get(key)
+    if converters is None:
+        fields = [model._meta.get_field(name) for name in names]
+        converters = _FIELD_CONVERTERS[key] = _converters(model, fields, connection)  # type: ignore[arg-type]
+    return [_convert(converters, row, connection) for row in rows]
+
+
+def from_db_values(model: type[Model], names: Sequence[str], row: Iterable[Any]) -> list[Any]:
+    """One row read by hand, as from_db_rows converts rows."""
+    return from_db_rows(model, names, [row])[0]

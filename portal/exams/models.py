@@ -10,7 +10,7 @@ from django.db import connection, models
 from django.db.models import Q
 
 from portal.customers.models import Customer
-from portal.db import RowidAutoField
+from portal.db import RowidAutoField, from_db_rows
 from scoring import exams as exam_scoring
 
 
@@ -214,22 +214,17 @@ class Quiz(models.Model):
         one query by key (the ORM's `pk__in` prepared each of hundreds of ids)."""
         if not self.pending_items:
             return []
+        names = ("id", "can_shuffle", *fields)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {', '.join(['id', 'can_shuffle', *fields])}"
+                f"SELECT {', '.join(names)}"
                 f" FROM {Question._meta.db_table}"
                 f" WHERE id IN ({pending_ids_sql(connection.vendor, '%s')})",
                 [self.pending_items],
             )
-            found = {row[0]: row[1:] for row in cursor.fetchall()}
-        # SQLite gives booleans as 0 and 1.
-        flags = {i for i, name in enumerate(fields) if name in _QUESTION_FLAGS}
+            found = {row[0]: row for row in from_db_rows(Question, names, cursor.fetchall())}
         return [
-            (
-                pk,
-                self.choice_order_of(pk, bool(found[pk][0])),
-                *(bool(v) if i in flags else v for i, v in enumerate(found[pk][1:])),
-            )
+            (pk, self.choice_order_of(pk, found[pk][1]), *found[pk][2:])
             for pk in self.pending_question_ids
         ]
 
@@ -348,9 +343,3 @@ def draws(exam_id: int, question_ids: Iterable[int]) -> Counter[int]:
     for quiz in pending.only("pending_items").iterator(chunk_size=2000):
         counts.update(pk for pk in quiz.pending_question_ids if pk in wanted)
     return counts
-
-
-# The question's boolean columns (hand-written reads convert them: SQLite stores 0 and 1).
-_QUESTION_FLAGS = frozenset(
-    field.name for field in Question._meta.fields if isinstance(field, models.BooleanField)
-)

@@ -33,7 +33,7 @@ from portal.customers.models import (
     hash_token,
     token_sql_parts,
 )
-from portal.db import hot_cursor
+from portal.db import from_db_values, hot_cursor
 from portal.exams import history
 from portal.exams.models import (
     AnswerSave,
@@ -303,24 +303,6 @@ def _launch_params(launch: Launch, quiz_id: int | None) -> dict:
     }
 
 
-def _from_sqlite(row: Iterable, names: Iterable[str]) -> list:
-    """A row read by hand as the ORM gives it: SQLite keeps datetimes as text, booleans as
-    0/1 and decimals as numbers."""
-    if connection.vendor != "sqlite":
-        return list(row)
-    values = []
-    for name, value in zip(names, row, strict=True):
-        if value is not None and name.endswith("_at"):
-            # SQLite's own operations (the vendor is checked above); the base class lacks it.
-            value = connection.ops.convert_datetimefield_value(value, None, connection)  # type: ignore[attr-defined]
-        elif value is not None and name in {"can_back", "is_active"}:
-            value = bool(value)
-        elif value is not None and name == "time_factor":
-            value = Decimal(str(value))
-        values.append(value)
-    return values
-
-
 def _exam_with_bank(customer: Customer, eurl: int) -> tuple[Exam, list[int]]:
     """The customer's exam (as get_exam) and its live bank's question ids, in order."""
     rows = []
@@ -344,7 +326,7 @@ def _is_key(eurl: int) -> bool:
 def _launch_exam(customer: Customer, row: Sequence[Any]) -> Exam:
     """The exam from its _LAUNCH_EXAM_FIELDS as read by the launch's SQL; its other fields
     (the two dates) are read if asked for."""
-    values = _from_sqlite(row, _LAUNCH_EXAM_FIELDS)
+    values = from_db_values(Exam, _LAUNCH_EXAM_FIELDS, row)
     exam = Exam.from_db(
         connection.alias,
         ("customer_id", *_LAUNCH_EXAM_FIELDS),
@@ -399,20 +381,22 @@ def _upsert_student(
         if row is None:  # the exam, read a moment ago, is gone
             raise ExamError(_("Evaluation not found."), code="exam_not_found", status=404)
         pk, stored_mobile, extra_minutes, time_factor = row[:4]
-        started = list(row[4:]) if row[4] is not None else None
+        started_row = row[4:] if row[4] is not None else None
     else:
         cursor.execute(_launch_sql("student"), params)
         pk, stored_mobile, extra_minutes, time_factor = cursor.fetchone()
         cursor.execute(_launch_sql("started"), {"student": pk, "exam": exam_id})
-        row = cursor.fetchone()
-        started = _from_sqlite(row, _LAUNCH_QUIZ_FIELDS) if row is not None else None
+        started_row = cursor.fetchone()
+    started = None
+    if started_row is not None:
+        started = from_db_values(Quiz, _LAUNCH_QUIZ_FIELDS, started_row)
     student = Student(
         pk=pk,
         customer=customer,
         uuid=uuid,
         mobile=stored_mobile,
         extra_minutes=extra_minutes,
-        time_factor=_from_sqlite([time_factor], ["time_factor"])[0],
+        time_factor=from_db_values(Student, ("time_factor",), [time_factor])[0],
     )
     student._state.adding = False
     return student, started
