@@ -20,8 +20,9 @@ from api.auth import client_token_auth
 from api.fields import Int, Line, RequestModel, RequestSchema, line_or_number
 from portal import errors
 from portal.customers.models import ClientToken
+from portal.db import column_length
 from portal.exams import services
-from portal.exams.models import Exam, Launch, Quiz
+from portal.exams.models import Exam, Launch, Quiz, QuizQuestion, Student
 from portal.http import ClientTokenRequest
 from portal.jsonformat import plain_number
 
@@ -79,8 +80,8 @@ if TYPE_CHECKING:
     type Mobile = str
     type Answer = str
 else:
-    StudentId = line_or_number(min_length=1, max_length=128)
-    Mobile = line_or_number(max_length=32)
+    StudentId = line_or_number(min_length=1, max_length=column_length(Student, "uuid"))
+    Mobile = line_or_number(max_length=column_length(Student, "mobile"))
     Answer = line_or_number(max_length=32)
 
 
@@ -89,7 +90,9 @@ class LaunchIn(RequestSchema):
     mobile: Mobile = Field("", examples=["09123456789"])
     eurl: Int = Field(..., examples=[12])
     callback_url: Line = Field(
-        ..., max_length=2000, examples=["https://client.example.com/exam/callback"]
+        ...,
+        max_length=column_length(Launch, "callback_url"),
+        examples=["https://client.example.com/exam/callback"],
     )
 
 
@@ -158,7 +161,11 @@ class AnswerIn(RequestModel):
     answer: Answer | None = Field(
         ..., description='"1".."4" as c1..c4 are shown; Persian digits are accepted.'
     )
-    done: Line = Field("in_progress", max_length=32, examples=["in_progress", "completed"])
+    done: Line = Field(
+        "in_progress",
+        max_length=column_length(QuizQuestion, "done"),
+        examples=["in_progress", "completed"],
+    )
 
 
 class MessageOut(Schema):

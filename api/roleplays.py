@@ -14,7 +14,9 @@ from ninja import Field, Form, Query, Router, Schema
 
 from api.fields import Line, RequestSchema
 from portal import errors
+from portal.db import column_length
 from portal.roleplays import launch as roleplay_launch
+from portal.roleplays.models import Assessment, Cluster
 from portal.roleplays.services import SESSION_KEY
 
 router = Router(tags=["Roleplay clusters (seed 000)"])
@@ -32,9 +34,18 @@ class LaunchErrorOut(Schema):
 
 class AssessmentLaunchIn(RequestSchema):
     # Every field is one line (api/fields.py): nothing legitimate holds a control character.
-    user_id: Line = Field(..., min_length=1, max_length=128, examples=["EMP_789"])
-    user_name: Line = Field(..., max_length=200, examples=["johndoe"])
-    assessment_cluster_id: Line = Field(..., min_length=1, max_length=64, examples=["b4bf406c-4f9"])
+    user_id: Line = Field(
+        ..., min_length=1, max_length=column_length(Assessment, "user_id"), examples=["EMP_789"]
+    )
+    user_name: Line = Field(
+        ..., max_length=column_length(Assessment, "user_name"), examples=["johndoe"]
+    )
+    assessment_cluster_id: Line = Field(
+        ...,
+        min_length=1,
+        max_length=column_length(Cluster, "cluster_id"),
+        examples=["b4bf406c-4f9"],
+    )
     auth_token: Line = Field(
         ...,
         min_length=1,
@@ -42,11 +53,14 @@ class AssessmentLaunchIn(RequestSchema):
         description="HS256 JWT with user_id, assessment_cluster_id, iat and exp (≤ 15 min).",
     )
     return_url: Line = Field(
-        ..., min_length=1, max_length=2000, examples=["https://q3.example.com/dashboard"]
+        ...,
+        min_length=1,
+        max_length=column_length(Assessment, "return_url"),
+        examples=["https://q3.example.com/dashboard"],
     )
     results_url: Line | None = Field(
         None,
-        max_length=2000,
+        max_length=column_length(Assessment, "results_url"),
         description="Where results are posted; omitted or empty: AIO_CALLBACK_URL, else "
         "Q3_BASE_URL + /api/receive-assessment-results.",
         examples=["https://q3.example.com/api/receive-assessment-results"],

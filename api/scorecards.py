@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, cast
 
+from annotated_types import MaxLen
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.http import HttpResponse
@@ -22,10 +23,17 @@ from api.fields import EmailOrBlank, Int, Line, RequestModel, Text
 from integrations.models import Delivery
 from portal import errors
 from portal import health as portal_health
+from portal.db import column_length
 from portal.http import PortalRequest
 from portal.scorecards import leads, limits, selectors, services, visitor
 from portal.scorecards import results as stored_results
-from portal.scorecards.models import Visit  # the seed's assessment, by its assessmentId
+from portal.scorecards.models import (
+    CONTACT_LENGTHS,
+    FEEDBACK_LENGTH,
+    Visit,  # the seed's assessment, by its assessmentId
+    VisitorSession,
+)
+from portal.scorecards.models import Question as ScorecardQuestion
 from portal.scorecards.origin import same_site_json
 from portal.scorecards.results import iso
 from portal.scorecards.services import COOKIE, ScorecardError, set_cookie
@@ -69,7 +77,7 @@ class Viewport(Body):
 
 
 class BrowserInfo(Body):
-    userAgent: Line = Field("", max_length=500)
+    userAgent: Line = Field("", max_length=column_length(VisitorSession, "user_agent"))
     viewport: Viewport | None = None
 
 
@@ -89,8 +97,10 @@ VisitorEmail = Annotated[EmailOrBlank | None, AfterValidator(checked_email)]
 
 class StartIn(Body):
     email: VisitorEmail = Field(None, examples=["ceo@company.com"])
-    company: Line | None = Field(None, max_length=200, examples=["Acme Corp"])
-    referrer: Line | None = Field(None, max_length=2000)
+    company: Line | None = Field(
+        None, max_length=column_length(Visit, "company"), examples=["Acme Corp"]
+    )
+    referrer: Line | None = Field(None, max_length=column_length(Visit, "referrer"))
     browserInfo: BrowserInfo | None = None
 
 
@@ -114,14 +124,16 @@ class Progress(BaseModel):
 
 
 # Answers: question id → choice letter, as the content has them.
-QuestionId = Annotated[Line, StringConstraints(min_length=1, max_length=64)]
+QuestionId = Annotated[
+    Line, StringConstraints(min_length=1, max_length=column_length(ScorecardQuestion, "qid"))
+]
 ChoiceLetter = Annotated[Line, StringConstraints(max_length=8)]
-Answers = dict[QuestionId, ChoiceLetter]
+Answers = Annotated[dict[QuestionId, ChoiceLetter], MaxLen(200)]
 
 
 class SaveIn(Body):
     step: Int = Field(..., ge=0, le=services.TOTAL_STEPS - 1, description="0-based step: 0..3")
-    responses: Answers = Field(..., max_length=200, examples=[{"value_assurance_1": "A"}])
+    responses: Answers = Field(..., examples=[{"value_assurance_1": "A"}])
     email: VisitorEmail = None
     timeSpent: Int | None = Field(None, ge=0, le=24 * 3600)
 
@@ -136,18 +148,18 @@ class SaveOut(BaseModel):
 
 
 class ContactInfo(Body):
-    firstName: Line | None = Field(None, max_length=100)
-    lastName: Line | None = Field(None, max_length=100)
-    company: Line | None = Field(None, max_length=200)
-    phone: Line | None = Field(None, max_length=50)
+    firstName: Line | None = Field(None, max_length=CONTACT_LENGTHS["firstName"])
+    lastName: Line | None = Field(None, max_length=CONTACT_LENGTHS["lastName"])
+    company: Line | None = Field(None, max_length=column_length(Visit, "company"))
+    phone: Line | None = Field(None, max_length=CONTACT_LENGTHS["phone"])
 
 
 class SubmitIn(Body):
-    finalResponses: Answers | None = Field(None, max_length=200)
+    finalResponses: Answers | None = None
     completionTime: Int = Field(..., ge=0, le=7 * 24 * 3600, description="Total time in seconds")
     contactInfo: ContactInfo | None = None
     # Free text: tabs and line breaks are kept.
-    feedback: Text | None = Field(None, max_length=5000)
+    feedback: Text | None = Field(None, max_length=FEEDBACK_LENGTH)
 
 
 class RecommendationOut(BaseModel):

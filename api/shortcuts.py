@@ -35,7 +35,7 @@ from portal.exams import services
 
 _SHORTCUT_KEYS = {"question_id", "answer", "done"}
 _SHORTCUT_ANSWERS = {"1", "2", "3", "4", 1, 2, 3, 4}
-_SHORTCUT_DONE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_SHORTCUT_DONE = re.compile(rf"[A-Za-z0-9_-]{{1,{services.DONE_LENGTH}}}")
 
 
 def _shortcut_body(request: HttpRequest) -> tuple[int, str | int, str] | None:

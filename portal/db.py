@@ -38,6 +38,15 @@ class RowidAutoField(BigAutoField):
         return super().db_type_suffix(connection)
 
 
+def column_length(model: type[Model], name: str) -> int:
+    """The length of `model`'s column `name`: what an API field, a form field or a file format
+    that fills it accepts at most, so that none of them and the table ever disagree."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or field.max_length is None:
+        raise TypeError(f"{model.__name__}.{name} is not a column with a length")
+    return field.max_length
+
+
 @functools.cache
 def _preparing_cursor_class() -> type:
     from django.db.backends.postgresql.base import ServerBindingCursor

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from portal.audit.models import AuditEntry
+from portal.db import column_length
 
 SECRET_MARK = "••••••"
 # A field whose name holds one of these is a secret: the log says it changed, never its value.
@@ -94,7 +95,7 @@ def record(
         action=action,
         target_type=target_type,
         target_id=str(target_id),
-        target_label=str(target_label)[:200],
+        target_label=str(target_label)[: column_length(AuditEntry, "target_label")],
         changes=diff(before, after),
         note=note,
     )

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_core import PydanticCustomError
 
 from portal import jsonformat
+from portal.db import column_length
 from portal.exams.models import Exam
 
 FORMAT = "portal-exam/1"
@@ -28,7 +29,7 @@ FORMAT = "portal-exam/1"
 # The largest values Positive(Small)IntegerField holds on every database Django supports.
 SMALL_INT_MAX = 32767
 INT_MAX = jsonformat.INT_MAX
-TITLE_MAX_LENGTH = Exam._meta.get_field("title").max_length
+TITLE_MAX_LENGTH = column_length(Exam, "title")
 
 # Shared with the cluster format (portal/jsonformat.py): not blank, stored as written.
 Text = jsonformat.NotBlank

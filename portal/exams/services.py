@@ -33,7 +33,7 @@ from portal.customers.models import (
     hash_token,
     token_sql_parts,
 )
-from portal.db import from_db_values, hot_cursor
+from portal.db import column_length, from_db_values, hot_cursor
 from portal.exams import history
 from portal.exams.models import (
     AnswerSave,
@@ -816,6 +816,11 @@ def _finish_if_overdue(quiz_id: int, error: ExamError) -> None:
         finish_quiz(quiz_id, finished_by=Quiz.FinishedBy.DEADLINE)
 
 
+# A save's `done` as kept: the column's length (the API refuses a longer one, the page's own
+# saves are cut to it).
+DONE_LENGTH = column_length(QuizQuestion, "done")
+
+
 def _apply(
     item: QuizQuestion | QuizItem, shown: int, done: str, *, can_back: bool, now: datetime
 ) -> bool:
@@ -838,7 +843,7 @@ def _apply(
             code="answer_locked",
         )
     item.answer = original
-    item.done = done[:32] or item.done or "in_progress"
+    item.done = done[:DONE_LENGTH] or item.done or "in_progress"
     item.answered_at = now
     return True
 
@@ -1033,7 +1038,7 @@ def save_answer_fast(
         "fresh": ops.adapt_datetimefield_value(now - LAST_USED_RESOLUTION),
         "token": token_hash,
         "browser": browser_key_hash,
-        "done": done[:32],
+        "done": done[:DONE_LENGTH],
     }
     if len(statements) == 1:
         with hot_cursor() as cursor:

@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Self
 
 from annotated_types import MaxLen, MinLen
-from django.db.models import Field as ModelField
-from django.db.models import Model
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
+from portal.db import column_length
 from portal.jsonformat import (
     INT_MAX,
     Language,
@@ -49,14 +48,6 @@ ID_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit"
 RESERVED_ROLEPLAY_IDS = {"done"}
 MAX_STAKEHOLDERS = 99  # results report them as a 2-digit string
 NORM_CUTS = STEN_MAX - 1  # a 16PF norm table: the raw-score cut-offs of stens 2 to 10
-
-
-def _column(model: type[Model], name: str) -> int:
-    """The database column's length: the file and the table never disagree."""
-    field = model._meta.get_field(name)
-    if not isinstance(field, ModelField) or field.max_length is None:
-        raise TypeError(f"{model.__name__}.{name} is not a column with a length")
-    return field.max_length
 
 
 def _refuse(message: str, at: tuple[str | int, ...] = ()) -> PydanticCustomError:
@@ -275,9 +266,9 @@ class CompetencyIn(_Strict):
 
     model_config = ConfigDict(json_schema_extra=_KIND_SCHEMA)
 
-    code: Annotated[Identifier, Field(max_length=_column(Competency, "code"))]
+    code: Annotated[Identifier, Field(max_length=column_length(Competency, "code"))]
     """The id partners see, and the key of option marks."""
-    name: Annotated[NotBlank, Field(max_length=_column(Competency, "name"))]
+    name: Annotated[NotBlank, Field(max_length=column_length(Competency, "name"))]
     kind: Kind = "sjt"
     max_score: Number | None = None
     """sjt: the most marks, greater than 0 (required). 16pf: 10, a sten."""
@@ -312,7 +303,7 @@ class OptionIn(_Strict):
 class TurnIn(_Strict):
     """Something the stakeholder says, and the candidate's options."""
 
-    key: Annotated[Identifier, Field(max_length=_column(Turn, "key"))]
+    key: Annotated[Identifier, Field(max_length=column_length(Turn, "key"))]
     """Unique within the roleplay."""
     message: NotBlank
     options: Annotated[list[OptionIn], Field(min_length=2)]
@@ -321,8 +312,8 @@ class TurnIn(_Strict):
 class StakeholderIn(_Strict):
     """Someone the candidate talks to; the first turn opens the conversation."""
 
-    name: Annotated[NotBlank, Field(max_length=_column(Stakeholder, "name"))]
-    role: Annotated[NotBlank, Field(max_length=_column(Stakeholder, "role"))]
+    name: Annotated[NotBlank, Field(max_length=column_length(Stakeholder, "name"))]
+    role: Annotated[NotBlank, Field(max_length=column_length(Stakeholder, "role"))]
     brief: str = ""
     turns: Annotated[list[TurnIn], Field(min_length=1)]
 
@@ -332,11 +323,11 @@ class RoleplayIn(_Strict):
 
     roleplay_id: Annotated[
         Identifier | None,
-        Field(max_length=_column(Roleplay, "roleplay_id")),
+        Field(max_length=column_length(Roleplay, "roleplay_id")),
         AfterValidator(_not_reserved),
     ] = None
     """Unique across clusters; generated when left out."""
-    roleplay_name: Annotated[NotBlank, Field(max_length=_column(Roleplay, "roleplay_name"))]
+    roleplay_name: Annotated[NotBlank, Field(max_length=column_length(Roleplay, "roleplay_name"))]
     total_time_minutes: Annotated[int, Field(ge=1, le=INT_MAX)]
     scenario: NotBlank
     competencies: Annotated[list[CompetencyIn], Field(min_length=1)]
@@ -457,12 +448,12 @@ class ClusterFile(_Strict):
     format: Literal["portal-cluster/1"]
     cluster_id: Annotated[
         Identifier | None,
-        Field(max_length=_column(Cluster, "cluster_id")),
+        Field(max_length=column_length(Cluster, "cluster_id")),
     ] = None
     """The assessment_cluster_id partners launch; generated when left out. A file whose
     cluster_id exists replaces that cluster's content."""
-    cluster_name: Annotated[NotBlank, Field(max_length=_column(Cluster, "cluster_name"))]
-    cluster_type: Annotated[NotBlank, Field(max_length=_column(Cluster, "cluster_type"))]
+    cluster_name: Annotated[NotBlank, Field(max_length=column_length(Cluster, "cluster_name"))]
+    cluster_type: Annotated[NotBlank, Field(max_length=column_length(Cluster, "cluster_type"))]
     description: str = ""
     language: Language = "en"
     """The language of the candidate's pages (the content is written in it)."""

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from pydantic import BaseModel, ValidationError
 
+from portal.db import column_length
 from portal.jsonformat import FormatError
 from portal.scorecards.format import (
     FORMAT,
@@ -183,7 +184,7 @@ def check_edited_scorecard(scorecard: Scorecard) -> None:
 
 def free_version(base: str) -> str:
     """`base`-copy, or -copy2, -copy3, ...: the first version string not taken yet."""
-    longest = cast(int, Scorecard._meta.get_field("version").max_length)  # a CharField's
+    longest = column_length(Scorecard, "version")
     for number in range(1, 1000):
         suffix = "-copy" if number == 1 else f"-copy{number}"
         candidate = base[: longest - len(suffix)] + suffix

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast, get_args, get_o
 from annotated_types import Ge, Le, MaxLen, MinLen
 from django.core import exceptions
 from django.core.validators import URLValidator
-from django.db.models import Field as ModelField
 from django.db.models import Model
 from pydantic import (
     AfterValidator,
@@ -35,6 +34,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from portal.db import column_length
 from portal.jsonformat import NotBlank, object_problem, wrong_format
 from portal.scorecards.models import (
     BAND_KEYS,
@@ -71,9 +71,8 @@ else:
 
 
 def _most(model: type[Model], name: str) -> Any:
-    """The database column's length: the file and the table never disagree."""
-    column = cast("ModelField[Any, Any]", model._meta.get_field(name))  # a column, not a relation
-    return Field(max_length=column.max_length)
+    """At most the database column's length: the file and the table never disagree."""
+    return Field(max_length=column_length(model, name))
 
 
 def _refuse(message: str | None = None, *, at: tuple = (), place: str | None = None) -> Any:

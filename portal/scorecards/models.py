@@ -279,6 +279,13 @@ class VisitorSession(models.Model):
         return self.session_id
 
 
+# What a visitor's contact details (Visit.contact_info, by the seed's names) and feedback may
+# hold at most, for the API (api/scorecards.py) and the results page's form alike; the contact's
+# company is kept in Visit.company, whose column's length it takes.
+CONTACT_LENGTHS = {"firstName": 100, "lastName": 100, "phone": 50}
+FEEDBACK_LENGTH = 5000
+
+
 class Visit(models.Model):
     """One visitor's AI Reality Check: answers by step, then the scored result and the lead.
     The seed calls it an assessment (`assessmentId` is `assessment_id`); it is no kin of the

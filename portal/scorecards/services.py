@@ -17,7 +17,7 @@ from django.db.models.functions import Greatest
 from django.http import HttpResponseBase
 from django.utils import timezone
 
-from portal.db import Columns
+from portal.db import Columns, column_length
 from portal.scorecards import leads, results, rows, selectors
 from portal.scorecards.models import Scorecard, Visit, VisitorSession
 
@@ -241,7 +241,7 @@ def create_session(*, ip_address: str | None, user_agent: str) -> VisitorSession
         expires_at=now + SESSION_LIFETIME,
         last_activity=now,
         ip_address=ip_address,
-        user_agent=user_agent[:500],
+        user_agent=user_agent[: column_length(VisitorSession, "user_agent")],
     )
     rows.insert(session, _connection(VisitorSession, write=True))
     session._open_visit = None  # a new session has no visit yet
@@ -364,7 +364,7 @@ def start(
             session=session,
             email=email,
             company=company,
-            referrer=referrer[:2000],
+            referrer=referrer[: column_length(Visit, "referrer")],
             browser_info=browser_info or {},
         )
         connection = _connection(Visit, write=True)

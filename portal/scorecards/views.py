@@ -23,11 +23,18 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.db import column_length
 from portal.htmx import redirect as _go
 from portal.http import PortalRequest
 from portal.scorecards import content, leads, limits, selectors, services, visitor
 from portal.scorecards import results as stored_results
-from portal.scorecards.models import Scorecard, Visit, VisitorSession
+from portal.scorecards.models import (
+    CONTACT_LENGTHS,
+    FEEDBACK_LENGTH,
+    Scorecard,
+    Visit,
+    VisitorSession,
+)
 from portal.scorecards.services import TOTAL_STEPS, ScorecardError, set_cookie
 
 # The charts' geometry, in SVG user units. Bars: a score of 100 is BAR_MAX wide.
@@ -123,6 +130,9 @@ def _page(request: PortalRequest, template: str, context: dict, *, status: int =
 # ---------------------------------------------------------------------------------------------
 # Forms
 
+# The browser's User-Agent kept with a visit started here, as much as the API's start takes.
+USER_AGENT_LENGTH = column_length(VisitorSession, "user_agent")
+
 
 def _filled(autocomplete: str, **attrs: str) -> dict:
     """A field's browser hints: what autofill may put in it (and, e.g., the phone keypad)."""
@@ -133,13 +143,13 @@ class StartForm(forms.Form):
     email = forms.EmailField(
         label=_("E-mail (optional)"),
         required=False,
-        max_length=254,
+        max_length=column_length(Visit, "email"),
         widget=forms.EmailInput(**_filled("email", dir="ltr")),
     )
     company = forms.CharField(
         label=_("Company (optional)"),
         required=False,
-        max_length=200,
+        max_length=column_length(Visit, "company"),
         widget=forms.TextInput(**_filled("organization")),
     )
 
@@ -148,35 +158,38 @@ class ContactForm(forms.Form):
     first_name = forms.CharField(
         label=_("First name"),
         required=False,
-        max_length=100,
+        max_length=CONTACT_LENGTHS["firstName"],
         widget=forms.TextInput(**_filled("given-name")),
     )
     last_name = forms.CharField(
         label=_("Last name"),
         required=False,
-        max_length=100,
+        max_length=CONTACT_LENGTHS["lastName"],
         widget=forms.TextInput(**_filled("family-name")),
     )
     company = forms.CharField(
         label=_("Company"),
         required=False,
-        max_length=200,
+        max_length=column_length(Visit, "company"),
         widget=forms.TextInput(**_filled("organization")),
     )
     phone = forms.CharField(
         label=_("Phone"),
         required=False,
-        max_length=50,
+        max_length=CONTACT_LENGTHS["phone"],
         widget=forms.TextInput(**_filled("tel", type="tel", inputmode="tel", dir="ltr")),
     )
     email = forms.EmailField(
         label=_("E-mail"),
         required=False,
-        max_length=254,
+        max_length=column_length(Visit, "email"),
         widget=forms.EmailInput(**_filled("email", dir="ltr")),
     )
     feedback = forms.CharField(
-        label=_("Feedback on this check"), required=False, max_length=5000, widget=forms.Textarea
+        label=_("Feedback on this check"),
+        required=False,
+        max_length=FEEDBACK_LENGTH,
+        widget=forms.Textarea,
     )
 
 
@@ -271,7 +284,7 @@ def start(request: PortalRequest) -> HttpResponse:
             email=form.cleaned_data["email"].strip(),
             company=form.cleaned_data["company"].strip(),
             referrer=request.headers.get("Referer", ""),
-            browser_info={"userAgent": request.headers.get("User-Agent", "")[:500]},
+            browser_info={"userAgent": request.headers.get("User-Agent", "")[:USER_AGENT_LENGTH]},
         )
     except ScorecardError as exc:
         return _landing(request, form, error=_refusal(exc), status=exc.status)

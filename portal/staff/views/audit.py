@@ -6,6 +6,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit.models import AuditEntry
+from portal.db import column_length
 from portal.http import StaffRequest
 from portal.staff.access import staff_view
 from portal.staff.listing import Column, DateRangeFilters, Listing
@@ -13,10 +14,18 @@ from portal.staff.listing import Column, DateRangeFilters, Listing
 
 class AuditFilters(DateRangeFilters):
     date_field = "at"
-    actor = forms.CharField(label=_("Who"), required=False, max_length=150)
-    action = forms.CharField(label=_("Action"), required=False, max_length=64)
-    target_type = forms.CharField(label=_("Target type"), required=False, max_length=32)
-    target_id = forms.CharField(label=_("Target id"), required=False, max_length=64)
+    actor = forms.CharField(
+        label=_("Who"), required=False, max_length=column_length(AuditEntry, "actor_label")
+    )
+    action = forms.CharField(
+        label=_("Action"), required=False, max_length=column_length(AuditEntry, "action")
+    )
+    target_type = forms.CharField(
+        label=_("Target type"), required=False, max_length=column_length(AuditEntry, "target_type")
+    )
+    target_id = forms.CharField(
+        label=_("Target id"), required=False, max_length=column_length(AuditEntry, "target_id")
+    )
     lookups = {
         "actor": "actor_label__iexact",
         "action": "action__startswith",

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from integrations.models import Delivery, DeliveryAttempt
 from portal import htmx, outbox
+from portal.db import column_length
 from portal.http import StaffRequest
 from portal.partners.models import Partner
 from portal.staff import deliveries_selectors as selectors
@@ -80,7 +81,7 @@ class DeliveryFilters(DateRangeFilters):
     kind = forms.CharField(
         label=_("Kind"),
         required=False,
-        max_length=64,
+        max_length=column_length(Delivery, "kind"),
         widget=forms.TextInput({"list": "delivery-kinds", "autocomplete": "off"}),
     )
     partner = model_choice(_("Partner"), Partner.objects.order_by("name"))

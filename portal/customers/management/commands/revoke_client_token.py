@@ -5,8 +5,9 @@ from django.db import transaction
 
 from portal.customers.models import ClientToken, hash_token, parse_client_token
 from portal.customers.services import client_token_revoke
+from portal.db import column_length
 
-PREFIX_LENGTH = ClientToken._meta.get_field("prefix").max_length
+PREFIX_LENGTH = column_length(ClientToken, "prefix")
 
 
 class Command(BaseCommand):
