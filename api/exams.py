@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from pydantic import BaseModel
 
+from api.answers import json_answer
 from api.auth import client_token_auth
 from api.fields import Int, Line, RequestModel, RequestSchema, line_or_number
 from portal import errors
@@ -25,6 +26,7 @@ from portal.exams import services
 from portal.exams.models import Exam, Launch, Quiz, QuizQuestion, Student
 from portal.http import ClientTokenRequest
 from portal.jsonformat import plain_number
+from scoring.exams import ExamResult
 
 router = Router(tags=["Exams (seed 001)"], auth=client_token_auth)
 CONTRACT = errors.EXAM_CONTRACT
@@ -252,18 +254,18 @@ def _question(item: services.QuizItem) -> dict:
     }
 
 
-def _result(quiz: Quiz, items: list[services.QuizItem]) -> dict:
-    graded = services.grade(quiz, items)
+def _result(quiz: Quiz, items: list[services.QuizItem], graded: ExamResult) -> dict:
+    """ResultOut's fields, in its order and types (api/answers.py renders it as it is)."""
     return {
         "quiz_id": quiz.pk,
         "total_questions": graded.total_questions,
         "correct_answers": graded.correct_answers,
         "wrong_answers": graded.wrong_answers,
         "unanswered": graded.unanswered,
-        "percentage": graded.percentage,
-        "total_score": graded.total_score,
+        "percentage": float(graded.percentage),
+        "total_score": float(graded.total_score),
         "is_accept": graded.is_accept,
-        "state": quiz.state,
+        "state": str(quiz.state),
         "responses": [
             _response(quiz.pk, item, score)
             for item, score in zip(items, graded.scores, strict=True)
@@ -282,7 +284,7 @@ def _response(quiz_id: int, item: services.QuizItem, score: float) -> dict:
         "quiz": quiz_id,
         "question": item.question_id,
         "answer": None if item.answer is None else str(order.index(item.answer) + 1),
-        "score": score,
+        "score": float(score),
         "done": item.done,
         "question_details": {
             "id": item.question_id,
@@ -291,7 +293,7 @@ def _response(quiz_id: int, item: services.QuizItem, score: float) -> dict:
             "c2": texts[order[1] - 1],
             "c3": texts[order[2] - 1],
             "c4": texts[order[3] - 1],
-            "weight": question.weight,
+            "weight": float(question.weight),
             "correct_answer": str(order.index(question.correct) + 1),
         },
     }
@@ -404,18 +406,21 @@ def answer(request: ClientTokenRequest, launch_id: Line, payload: AnswerIn):
 def submit(request: ClientTokenRequest, launch_id: Line, payload: ExamSubmitIn):
     """Save the given responses (all or none) and finish the quiz. A second submit is 400."""
     launch = _launch(request, launch_id)
-    quiz, items = services.submit_quiz_items(
+    quiz, items, graded = services.submit_quiz_items(
         launch=launch,
         responses=[
             services.ResponseIn(question_id=r.question_id, answer=r.answer, done=r.done)
             for r in payload.responses
         ],
     )
-    return {
-        "message": _("Responses recorded and the exam is finished."),
-        "result": _result(quiz, items),
-        "redirect_url": services.redirect_url(launch),
-    }
+    # ExamSubmitOut's fields, rendered without validating its hundreds of responses again.
+    return json_answer(
+        {
+            "message": _("Responses recorded and the exam is finished."),
+            "result": _result(quiz, items, graded),
+            "redirect_url": services.redirect_url(launch),
+        }
+    )
 
 
 @router.get("/launch/{launch_id}/redirect/", response={302: None, **ERRORS})

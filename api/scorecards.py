@@ -7,7 +7,6 @@ cookie (SameSite=Lax; Secure when PUBLIC_BASE_URL is https). Unsafe requests fro
 site, or with a body that is not JSON, are refused first (portal.scorecards.origin).
 """
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, cast
 
@@ -16,9 +15,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.http import HttpResponse
 from ninja import Field, Router, Schema, Status
-from ninja.renderers import JSONRenderer
 from pydantic import AfterValidator, BaseModel, StringConstraints
 
+from api.answers import json_answer
 from api.fields import EmailOrBlank, Int, Line, RequestModel, Text
 from integrations.models import Delivery
 from portal import errors
@@ -343,18 +342,6 @@ def submit_body(submitted: services.SubmitResult) -> dict:
     return body
 
 
-# The answers of start, save-progress and submit (every request of a visitor's assessment) are
-# rendered here as Ninja renders them (the same JSON and Content-Type), without validating the
-# dict built just above against its response schema once more: Ninja's validation and dump cost
-# more than the rest of a save. Each dict is built from typed values, in its schema's field
-# order, so the schema still documents it exactly (tests/api pin the bodies).
-JSON_TYPE = f"{JSONRenderer.media_type}; charset={JSONRenderer.charset}"
-
-
-def answer(body: dict) -> HttpResponse:
-    return HttpResponse(json.dumps(body), content_type=JSON_TYPE)
-
-
 ERRORS = {
     400: ScorecardErrorOut,
     401: ScorecardErrorOut,
@@ -382,7 +369,7 @@ def start(request: PortalRequest, payload: StartIn):
         referrer=payload.referrer or "",
         browser_info=payload.browserInfo.model_dump() if payload.browserInfo else {},
     )
-    response = answer(
+    response = json_answer(
         {
             "sessionId": session.session_id,
             "assessmentId": visit.assessment_id,
@@ -422,7 +409,7 @@ def save_progress(request: PortalRequest, payload: SaveIn):
     }
     if saved.missing:
         body["validationErrors"] = [f"{qid}: please choose an answer" for qid in saved.missing]
-    return answer(body)
+    return json_answer(body)
 
 
 @router.post(
@@ -440,7 +427,7 @@ def submit(request: PortalRequest, payload: SubmitIn):
         contact=payload.contactInfo.model_dump() if payload.contactInfo else {},
         feedback=payload.feedback or "",
     )
-    return answer(submit_body(submitted))
+    return json_answer(submit_body(submitted))
 
 
 @router.get(

@@ -1168,9 +1168,9 @@ def submit_quiz(*, launch: Launch, responses: Iterable[ResponseIn] = ()) -> Quiz
 
 def submit_quiz_items(
     *, launch: Launch, responses: Iterable[ResponseIn] = ()
-) -> tuple[Quiz, list[QuizItem]]:
-    """submit_quiz, also returning the quiz's items (with their questions) as graded, so that
-    the caller shows the result without reading them again."""
+) -> tuple[Quiz, list[QuizItem], exam_scoring.ExamResult]:
+    """submit_quiz, also returning the quiz's items (with their questions) and their grading,
+    so that the caller shows the result without reading or grading them again."""
     parsed = _parse_responses(responses)
     try:
         with transaction.atomic():
@@ -1178,7 +1178,7 @@ def submit_quiz_items(
             quiz = _lock_open_quiz(launch.quiz_id, "student__customer", write_pending=False)
             items = quiz_items(quiz)
             _save_locked(quiz, parsed, {item.question_id: item for item in items})
-            _complete(quiz, items, finished_by=Quiz.FinishedBy.SUBMIT)
+            graded = _complete(quiz, items, finished_by=Quiz.FinishedBy.SUBMIT)
     except ExamError as error:
         _finish_if_overdue(launch.quiz_id, error)
         if error.code == "time_up":
@@ -1188,7 +1188,7 @@ def submit_quiz_items(
             ) from error
         raise
     launch.quiz = quiz
-    return quiz, items
+    return quiz, items, graded
 
 
 def finish_quiz(quiz_id: int, *, finished_by: str) -> str | None:
@@ -1224,8 +1224,8 @@ RESULT_FIELDS = (
 _COMPLETION_FIELDS = ("state", "end_at", "finished_by", *RESULT_FIELDS)
 
 
-def _complete(quiz: Quiz, items: list[QuizItem], *, finished_by: str) -> None:
-    """Grade the items of a quiz locked by the caller and store the result."""
+def _complete(quiz: Quiz, items: list[QuizItem], *, finished_by: str) -> exam_scoring.ExamResult:
+    """Grade the items of a quiz locked by the caller, store the result and return it."""
     now = timezone.now()
     result = grade(quiz, items)
     quiz.state = Quiz.State.COMPLETED
@@ -1235,6 +1235,7 @@ def _complete(quiz: Quiz, items: list[QuizItem], *, finished_by: str) -> None:
         setattr(quiz, name, getattr(result, name))
     quiz.save(update_fields=_COMPLETION_FIELDS)
     logger.info("quiz %s completed by %s: %s%%", quiz.pk, finished_by, result.percentage)
+    return result
 
 
 def pass_mark(quiz: Quiz) -> float:

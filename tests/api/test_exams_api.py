@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import json
 import re
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
@@ -11,7 +12,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from ninja.responses import NinjaJSONEncoder
 
+from api.exams import ExamSubmitOut
 from portal.customers.models import ClientToken
 from portal.exams import services
 from portal.exams.models import Exam, Launch, Question, Quiz, QuizQuestion, Student
@@ -984,6 +987,34 @@ def test_submit_with_weights(client, token, customer, accept_score, accepted):
         str(accepted),
     )
     assert quiz_of(launch).is_accept is accepted
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_submit_answers_exactly_what_ninja_would_send(client, token, customer, language):
+    """The submit renders its answer itself (api/answers.py); the bytes are those Django Ninja
+    sends for the same result validated against ExamSubmitOut: each field in the schema's order
+    and type (a whole weight or score still written 2.0), Persian escaped the same way."""
+    exam = make_exam(customer, questions=4, shuffle=True)
+    Question.objects.filter(exam=exam, position=2).update(weight=2)
+    launch_id = launched(client, token, exam.pk)["launch_id"]
+    shown = questions(client, token, launch_id)
+    responses = [
+        {"question_id": shown[0]["id"], "answer": right(shown[0])},
+        {"question_id": shown[1]["id"], "answer": right(shown[1])},
+        {"question_id": shown[2]["id"], "answer": wrong(shown[2])},
+    ]
+    response = post(
+        client,
+        f"/api/launch/{launch_id}/submit/",
+        token,
+        {"responses": responses},
+        **{"Accept-Language": language},
+    )
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    dumped = ExamSubmitOut.model_validate(json.loads(response.content)).model_dump()
+    assert response.content.decode() == json.dumps(dumped, cls=NinjaJSONEncoder)
+    assert 2.0 in {r["question_details"]["weight"] for r in dumped["result"]["responses"]}
 
 
 def test_submitting_twice_is_400_and_never_counts_twice(client, token, launch):
