@@ -66,7 +66,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q
 from django.utils import timezone
 
-from integrations import signing
+from integrations import routes, signing
 from integrations.models import Delivery, DeliveryAttempt, JSONObject
 from integrations.transports import TRANSPORTS, transport_for
 from integrations.transports.base import AttemptResult, TransportError
@@ -285,7 +285,8 @@ def attempt_delivery(delivery_id: int) -> str:
     ORM cost three times the HTTP request. A first attempt is the claim, the attempt row and
     the ending: on PostgreSQL two statements (the claim and the attempt row are one), on
     SQLite four (the ending is two, in a transaction). A routed delivery reads its route
-    besides (integrations.routes).
+    besides (integrations.routes): on PostgreSQL in the claim's statement, when its resolver
+    names the owner's row.
     """
     sql = _AttemptSql.of(connection)
     now = timezone.now()
@@ -301,8 +302,7 @@ def attempt_delivery(delivery_id: int) -> str:
             rows = cursor.fetchall()
             if not rows:
                 return "skipped"
-            delivery = sql.delivery(connection, rows[0][:-1])
-            attempt_id = rows[0][-1]
+            delivery, attempt_id = sql.claimed_and_started(connection, rows[0])
         else:
             # Due, unheld, pending, no older delivery of its group held (_AttemptSql.CLAIM),
             # and its task taken: until this attempt schedules the next one, none is queued.
@@ -421,7 +421,16 @@ class _AttemptSql:
     CLAIM_AND_START = """
         WITH claimed AS ({claim}), interrupted AS ({interrupt}),
             started AS ({start}, {lazy_commit})
-        SELECT claimed.*, started.{id} FROM claimed, started
+        SELECT claimed.*, started.{id}{owner_columns} FROM claimed CROSS JOIN started
+        {owner_joins}
+    """
+    # PostgreSQL: the row of the route's owner, for each resolver that names one
+    # (routes.OwnerRow), joined by the route's prefix and its owner id when that can be a key
+    # (routes.owner_key's rule).
+    OWNER_JOIN = """
+        LEFT JOIN {table} AS {alias} ON left(claimed.{route}, {length}) = '{prefix}:'
+          AND {alias}.{key} = CASE WHEN {owner_id} ~ '^[0-9]{{1,{digits}}}$'
+              THEN {owner_id}::bigint END
     """
     # PostgreSQL: an attempt's two writes are committed without waiting for the WAL to reach
     # the disk (synchronous_commit off for that statement's transaction only; a function call,
@@ -497,14 +506,37 @@ class _AttemptSql:
         self.interrupt = sql(self.INTERRUPT, of_claimed="= %(id)s")
         self.start = sql(self.START, claimed=sql(self.CLAIMED))
         self.claim_and_start = ""
+        # Where each owner row the claim reads stands in its row: (prefix, first, count).
+        self.owners: list[tuple[str, int, int]] = []
         if connection.vendor == "postgresql":
             # Data-modifying CTEs: claim and attempt row in one statement, the ending in one.
+            owner_columns, owner_joins = [], []
+            first = self.columns.count + 1  # after the delivery's columns and the attempt's id
+            for number, (prefix, owner) in enumerate(sorted(routes.owner_rows().items())):
+                alias = f"owner{number}"
+                owner_columns += [f", {alias}.{name(c)}" for c in (owner.key, *owner.columns)]
+                owner_joins.append(
+                    self.OWNER_JOIN.format(
+                        table=name(owner.table),
+                        alias=alias,
+                        route=names["route"],
+                        length=len(prefix) + 1,
+                        prefix=prefix.replace("'", "''"),
+                        key=name(owner.key),
+                        owner_id=f"split_part(claimed.{names['route']}, ':', 2)",
+                        digits=routes.OWNER_KEY_DIGITS,
+                    )
+                )
+                self.owners.append((prefix, first, 1 + len(owner.columns)))
+                first += 1 + len(owner.columns)
             self.claim_and_start = sql(
                 self.CLAIM_AND_START,
                 claim=self.claim,
                 interrupt=sql(self.INTERRUPT, of_claimed=sql("IN (SELECT {id} FROM claimed)")),
                 start=sql(self.START, claimed="claimed"),
                 lazy_commit=self.LAZY_COMMIT,
+                owner_columns="".join(owner_columns),
+                owner_joins=" ".join(owner_joins),
             )
             end_attempt = f"{sql(self.END_ATTEMPT)} RETURNING {self.LAZY_COMMIT}"
             end = f"WITH a AS ({end_attempt}) {sql(self.END_DELIVERY)}"
@@ -521,6 +553,19 @@ class _AttemptSql:
 
     def delivery(self, connection: BaseDatabaseWrapper, row: tuple[object, ...]) -> Delivery:
         return self.columns.build(connection, row)
+
+    def claimed_and_started(
+        self, connection: BaseDatabaseWrapper, row: tuple[object, ...]
+    ) -> tuple[Delivery, int]:
+        """The delivery and the attempt's id from CLAIM_AND_START's row, the delivery given
+        its route owner's row when the claim read it (Delivery.owner_row)."""
+        delivery = self.delivery(connection, row[: self.columns.count])
+        prefix = routes.prefix_of(delivery.route) if delivery.route else ""
+        for owner, first, count in self.owners:
+            if owner == prefix:
+                key, *values = row[first : first + count]
+                delivery.owner_row = None if key is None else tuple(values)
+        return delivery, cast(int, row[self.columns.count])
 
 
 def _log_attempt(delivery: Delivery, result: AttemptResult, changes: "_Changes | None") -> None:

@@ -25,6 +25,10 @@ class Delivery(models.Model):
     """One outbound message (a webhook, a HubSpot sync, an e-mail), sent with retries until it
     succeeds or gives up."""
 
+    # Not a column: the route owner's row as the attempt's claim read it (integrations.routes,
+    # OwnerRow), None when the owner is gone; unset when the claim did not read it.
+    owner_row: tuple[object, ...] | None
+
     class Status(models.TextChoices):
         PENDING = "pending", "pending"
         DELIVERED = "delivered", "delivered"

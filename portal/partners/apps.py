@@ -10,6 +10,6 @@ class PartnersConfig(AppConfig):
 
     def ready(self) -> None:
         from integrations import routes
-        from portal.partners.models import resolve_route
+        from portal.partners.models import resolve_route, route_owner_row
 
-        routes.register("partner", resolve_route)
+        routes.register("partner", resolve_route, owner_row=route_owner_row())

@@ -3,7 +3,7 @@
 import functools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -177,16 +177,20 @@ def resolve_route(owner_id: str, target: str, delivery) -> routes.Route | None:
 
     Every attempt asks this, so it is cheap: one prepared statement reads the partner's
     ROUTE_FIELDS (the ORM built that query anew each time, at more cost than the HTTP request
-    it served), and what they make (URLs, hosts, secrets) is kept per process keyed by the
-    values read. The row read is the cache's version: a URL fixed or a secret rotated in any
-    process (the console, the admin, a bulk update) applies to the very next attempt, and
-    there is nothing to invalidate.
+    it served) — on PostgreSQL the attempt's claim has read them already (route_owner_row) —
+    and what they make (URLs, hosts, secrets) is kept per process keyed by the values read.
+    The row read is the cache's version: a URL fixed or a secret rotated in any process (the
+    console, the admin, a bulk update) applies to the very next attempt, and there is nothing
+    to invalidate.
     """
-    if not owner_id.isdigit():
+    key = routes.owner_key(owner_id)
+    if key is None:
         return None
-    with hot_cursor() as cursor:
-        cursor.execute(_route_sql(connection.vendor)[0], [int(owner_id)])
-        row = cursor.fetchone()
+    row: Any = getattr(delivery, "owner_row", _UNREAD)
+    if row is _UNREAD:
+        with hot_cursor() as cursor:
+            cursor.execute(_route_sql(connection.vendor)[0], [key])
+            row = cursor.fetchone()
     if row is None:
         return None
     parts = _route_parts(tuple(row))
@@ -211,6 +215,21 @@ class _RouteParts:
     metadata_url: str
     results_url: str
     hosts: tuple[str, ...]
+
+
+_UNREAD = object()  # a delivery whose claim did not read its partner's row
+
+
+def route_owner_row() -> routes.OwnerRow:
+    """The partner's row as resolve_route reads it, for an attempt's claim to read instead."""
+    read = set(_route_sql(connection.vendor)[1].names)  # in the model's order, as read
+    return routes.OwnerRow(
+        table=Partner._meta.db_table,
+        key=cast(str, Partner._meta.pk.column),
+        columns=tuple(
+            cast(str, f.column) for f in Partner._meta.concrete_fields if f.attname in read
+        ),
+    )
 
 
 @functools.cache
