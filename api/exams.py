@@ -262,10 +262,10 @@ def _result(quiz: Quiz, items: list[services.QuizItem], graded: ExamResult) -> d
         "correct_answers": graded.correct_answers,
         "wrong_answers": graded.wrong_answers,
         "unanswered": graded.unanswered,
-        "percentage": float(graded.percentage),
-        "total_score": float(graded.total_score),
+        "percentage": graded.percentage,
+        "total_score": graded.total_score,
         "is_accept": graded.is_accept,
-        "state": str(quiz.state),
+        "state": quiz.state,
         "responses": [
             _response(quiz.pk, item, score)
             for item, score in zip(items, graded.scores, strict=True)
@@ -284,7 +284,7 @@ def _response(quiz_id: int, item: services.QuizItem, score: float) -> dict:
         "quiz": quiz_id,
         "question": item.question_id,
         "answer": None if item.answer is None else str(order.index(item.answer) + 1),
-        "score": float(score),
+        "score": score,
         "done": item.done,
         "question_details": {
             "id": item.question_id,
@@ -293,7 +293,7 @@ def _response(quiz_id: int, item: services.QuizItem, score: float) -> dict:
             "c2": texts[order[1] - 1],
             "c3": texts[order[2] - 1],
             "c4": texts[order[3] - 1],
-            "weight": float(question.weight),
+            "weight": question.weight,
             "correct_answer": str(order.index(question.correct) + 1),
         },
     }

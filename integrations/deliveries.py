@@ -560,9 +560,8 @@ class _AttemptSql:
         """The delivery and the attempt's id from CLAIM_AND_START's row, the delivery given
         its route owner's row when the claim read it (Delivery.owner_row)."""
         delivery = self.delivery(connection, row[: self.columns.count])
-        prefix = routes.prefix_of(delivery.route) if delivery.route else ""
-        for owner, first, count in self.owners:
-            if owner == prefix:
+        for prefix, first, count in self.owners:
+            if delivery.route.startswith(f"{prefix}:"):  # as OWNER_JOIN matches it
                 key, *values = row[first : first + count]
                 delivery.owner_row = None if key is None else tuple(values)
         return delivery, cast(int, row[self.columns.count])

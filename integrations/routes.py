@@ -77,11 +77,6 @@ def owner_key(owner_id: str) -> int | None:
     return None
 
 
-def prefix_of(route: str) -> str:
-    """The owner's kind a route names ("partner" of "partner:7:results")."""
-    return route.split(":", 1)[0]
-
-
 def make(prefix: str, owner_id: object, target: str) -> str:
     """The route string of an owner's target, e.g. make("partner", 7, "results")."""
     return f"{prefix}:{owner_id}:{target}"

@@ -98,6 +98,7 @@ class Columns[M: Model]:
         # A concrete field always has a column (the stubs allow None for every field).
         self.sql = ", ".join(f"{prefix}{name(cast(str, field.column))}" for field in fields)
         self.names = [field.attname for field in fields]
+        self.column_names = [cast(str, field.column) for field in fields]
         self.pk_index = self.names.index(model._meta.pk.attname)
         self.converters = _converters(model, fields, connection)
 

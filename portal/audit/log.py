@@ -9,6 +9,7 @@ from portal.audit.models import AuditEntry
 from portal.db import column_length
 
 SECRET_MARK = "••••••"
+_LABEL_LENGTH = column_length(AuditEntry, "target_label")
 # A field whose name holds one of these is a secret: the log says it changed, never its value.
 SECRET_WORDS = ("secret", "password", "token", "key_hash", "token_hash")
 
@@ -95,7 +96,7 @@ def record(
         action=action,
         target_type=target_type,
         target_id=str(target_id),
-        target_label=str(target_label)[: column_length(AuditEntry, "target_label")],
+        target_label=str(target_label)[:_LABEL_LENGTH],
         changes=diff(before, after),
         note=note,
     )

@@ -222,13 +222,10 @@ _UNREAD = object()  # a delivery whose claim did not read its partner's row
 
 def route_owner_row() -> routes.OwnerRow:
     """The partner's row as resolve_route reads it, for an attempt's claim to read instead."""
-    read = set(_route_sql(connection.vendor)[1].names)  # in the model's order, as read
     return routes.OwnerRow(
         table=Partner._meta.db_table,
         key=cast(str, Partner._meta.pk.column),
-        columns=tuple(
-            cast(str, f.column) for f in Partner._meta.concrete_fields if f.attname in read
-        ),
+        columns=tuple(_route_sql(connection.vendor)[1].column_names),
     )
 
 

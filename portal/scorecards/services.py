@@ -199,6 +199,11 @@ def take_open_visit(session: VisitorSession) -> Visit | None:
     return visit
 
 
+# What a session and a visit keep of the browser's User-Agent and the referrer: their columns.
+USER_AGENT_LENGTH = column_length(VisitorSession, "user_agent")
+REFERRER_LENGTH = column_length(Visit, "referrer")
+
+
 def keep_alive(session: VisitorSession) -> None:
     """Extend a session read in this request by this activity, when that moves its expiry by
     a minute or more: a visitor acts several times a minute, and on SQLite each write is a
@@ -241,7 +246,7 @@ def create_session(*, ip_address: str | None, user_agent: str) -> VisitorSession
         expires_at=now + SESSION_LIFETIME,
         last_activity=now,
         ip_address=ip_address,
-        user_agent=user_agent[: column_length(VisitorSession, "user_agent")],
+        user_agent=user_agent[:USER_AGENT_LENGTH],
     )
     rows.insert(session, _connection(VisitorSession, write=True))
     session._open_visit = None  # a new session has no visit yet
@@ -364,7 +369,7 @@ def start(
             session=session,
             email=email,
             company=company,
-            referrer=referrer[: column_length(Visit, "referrer")],
+            referrer=referrer[:REFERRER_LENGTH],
             browser_info=browser_info or {},
         )
         connection = _connection(Visit, write=True)

@@ -130,9 +130,6 @@ def _page(request: PortalRequest, template: str, context: dict, *, status: int =
 # ---------------------------------------------------------------------------------------------
 # Forms
 
-# The browser's User-Agent kept with a visit started here, as much as the API's start takes.
-USER_AGENT_LENGTH = column_length(VisitorSession, "user_agent")
-
 
 def _filled(autocomplete: str, **attrs: str) -> dict:
     """A field's browser hints: what autofill may put in it (and, e.g., the phone keypad)."""
@@ -284,7 +281,9 @@ def start(request: PortalRequest) -> HttpResponse:
             email=form.cleaned_data["email"].strip(),
             company=form.cleaned_data["company"].strip(),
             referrer=request.headers.get("Referer", ""),
-            browser_info={"userAgent": request.headers.get("User-Agent", "")[:USER_AGENT_LENGTH]},
+            browser_info={
+                "userAgent": request.headers.get("User-Agent", "")[: services.USER_AGENT_LENGTH]
+            },
         )
     except ScorecardError as exc:
         return _landing(request, form, error=_refusal(exc), status=exc.status)
