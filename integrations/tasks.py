@@ -1,10 +1,9 @@
 """Huey tasks of the outbox: send one delivery, and sweep up those whose task was lost."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
 
 from integrations import deliveries
-from portal.queue import db_task
+from portal.queue import db_task, routine
 
 
 @db_task(logs_itself=True)
@@ -18,7 +17,7 @@ def deliver(delivery_id: int) -> None:
     deliveries.attempt_delivery(delivery_id)
 
 
-@db_periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]  # huey has no types
+@routine(crontab(minute="*"), did="due deliveries whose task was lost, queued again: %d")
 def sweep_deliveries() -> int:
     """Enqueue every due, unclaimed delivery whose task was lost: Huey runs a task at most
     once, and a task can be lost (Redis down when enqueued, a consumer killed mid-task); the

@@ -167,17 +167,53 @@ class PortalSqliteHuey(PortalHueyMixin, SqliteHuey):
 
 
 class QuietTasks(logging.Filter):
-    """Leaves out Huey's two lines per run ("Executing …", "… executed in …") of a task
-    declared with `logs_itself=True`: such a task writes one line of its own per run that says
-    more (a delivery attempt's names the delivery, its outcome and what comes next). Huey's
-    warnings and errors about it still pass. Named in settings.LOGGING, on Huey's logger."""
+    """Leaves out Huey's lines for each run ("Enqueueing periodic task …", "Executing …",
+    "… executed in …") of a task declared with `logs_itself=True`: such a task writes a line of
+    its own when there is something to say (a delivery attempt's names the delivery, its outcome
+    and what comes next; a routine task's what it did, see `routine`). With LOG_LEVEL=DEBUG
+    they are kept, as DEBUG lines. Huey's warnings and errors about a task always pass. Named
+    in settings.LOGGING, on the console handler (the scheduler's line comes from a logger of
+    its own, below Huey's)."""
 
-    PER_RUN = frozenset({"Executing %s", "%s executed in %0.3fs"})
+    PER_RUN = frozenset({"Enqueueing periodic task %s.", "Executing %s", "%s executed in %0.3fs"})
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.msg not in self.PER_RUN or not isinstance(record.args, tuple):
             return True
-        return not getattr(record.args[0], "logs_itself", False)
+        if not getattr(record.args[0], "logs_itself", False):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def routine(
+    schedule: Callable[[Any], bool], *, did: str = "", uses_db: bool = True
+) -> Callable[[Callable[[], Any]], TaskWrapper]:
+    """A periodic task that says for itself what it did. Most run every minute and mostly find
+    nothing to do (closing what is overdue, sweeping up lost tasks, the heartbeat): Huey's
+    three lines a run are left out (QuietTasks), and when the task's result (a count) is not
+    zero it logs `did % result`, on its module's logger — "quizzes past their deadline
+    finished: 3" when it happens, rather than a dozen lines a minute of "Executing …". Without
+    `did` the task logs what it wants itself (the daily pruning) or nothing (the heartbeat).
+    `uses_db`: djhuey's db_periodic_task (connections tidied around each run), else its
+    periodic_task."""
+    from huey.contrib.djhuey import db_periodic_task, periodic_task
+
+    declare = db_periodic_task if uses_db else periodic_task
+
+    def decorator(fn: Callable[[], Any]) -> TaskWrapper:
+        log = logging.getLogger(fn.__module__)
+
+        @functools.wraps(fn)
+        def run() -> Any:
+            result = fn()
+            if did and result:
+                log.info(did, result)
+            return result
+
+        return declare(schedule, logs_itself=True)(run)
+
+    return decorator
 
 
 def db_task(*args: Any, **kwargs: Any) -> Callable[[Callable], TaskWrapper]:

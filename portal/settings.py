@@ -324,7 +324,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "request_id": {"()": "portal.request_id.RequestIdFilter"},
-        # Huey's two lines per run of a task that logs its own (a delivery attempt) are left out.
+        # Huey's lines for each run of a task that logs its own (a delivery attempt, a routine
+        # periodic task) are left out (kept as DEBUG lines with LOG_LEVEL=DEBUG).
         "quiet_tasks": {"()": "portal.queue.QuietTasks"},
     },
     "formatters": {
@@ -334,7 +335,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["request_id", "quiet_tasks"],
             "formatter": LOG_FORMAT,
         }
     },
@@ -346,7 +347,6 @@ LOGGING = {
             "handlers": ["console"],
             "level": LOG_LEVEL,
             "propagate": False,
-            "filters": ["quiet_tasks"],
         },
         # httpx logs every request at INFO; each delivery attempt has its own line already.
         "httpx": {"level": "WARNING"},

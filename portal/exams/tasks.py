@@ -1,12 +1,12 @@
 """Huey tasks of the exam product."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
 
 from portal.exams import services
+from portal.queue import routine
 
 
-@db_periodic_task(crontab(minute="*"))
+@routine(crontab(minute="*"), did="quizzes past their deadline finished: %d")
 def finish_expired_quizzes() -> int:
     """Complete quizzes whose deadline passed, so their result can still reach the customer."""
     return services.finish_expired_quizzes()

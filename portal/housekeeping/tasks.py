@@ -4,21 +4,21 @@ elsewhere): a heartbeat every minute, pruning once a day."""
 import logging
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, periodic_task
 
 from portal import health
 from portal.housekeeping import prune
+from portal.queue import routine
 
 logger = logging.getLogger(__name__)
 
 
-@periodic_task(crontab(minute="*"))
+@routine(crontab(minute="*"), uses_db=False)
 def heartbeat() -> None:
     """A consumer is alive and the scheduler enqueues: /readyz and /metrics report its age."""
     health.beat()
 
 
-@db_periodic_task(crontab(minute="17", hour="3"))
+@routine(crontab(minute="17", hour="3"))
 def prune_daily() -> dict[str, int]:
     """Delete what has served its time (portal/housekeeping/prune.py)."""
     deleted = prune.prune_all()

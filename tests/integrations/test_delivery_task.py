@@ -8,6 +8,7 @@ import time
 import psycopg
 import pytest
 from django.db import OperationalError, connection, transaction
+from huey.contrib.djhuey import HUEY
 
 from integrations.deliveries import enqueue_delivery
 from integrations.models import Delivery, DeliveryAttempt
@@ -107,35 +108,87 @@ def test_a_connection_past_its_age_is_closed_after_the_task(queue, partner, outb
     assert connection.connection is None
 
 
-def test_one_log_line_per_attempt_and_huey_s_own_for_other_tasks(queue, partner, outbound, caplog):
+@HUEY.task()
+def plain_task() -> None:
+    """A task declared as Huey's are by default: it logs nothing of its own."""
+
+
+class Printed(logging.Handler):
+    """The lines Huey's logger prints on the console as settings.LOGGING sets it up (its
+    filters), at `level`."""
+
+    def __init__(self, level: int = logging.INFO) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.level_of_huey = level
+        for console in logging.getLogger("huey").handlers:
+            for log_filter in console.filters:
+                self.addFilter(log_filter)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.levelname} {record.getMessage()}")
+
+    def __enter__(self) -> "Printed":
+        huey_logger = logging.getLogger("huey")
+        self.was = huey_logger.level
+        huey_logger.setLevel(self.level_of_huey)
+        huey_logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger("huey").removeHandler(self)
+        logging.getLogger("huey").setLevel(self.was)
+
+
+def test_one_log_line_per_attempt_and_huey_s_own_only_for_tasks_that_do_not_log(
+    queue, partner, outbound, caplog
+):
     """Huey writes two lines for each task it runs; a delivery attempt's own line says more
-    (delivery, kind, outcome, what next), so Huey's are left out for it, not for the others."""
-    huey_lines: list[str] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            huey_lines.append(record.getMessage())
-
+    (delivery, kind, outcome, what next), and the minute's sweep says what it swept when it
+    swept anything, so Huey's are left out for them; a task that logs nothing keeps them."""
     from integrations.tasks import sweep_deliveries
 
-    keep = Keep()
-    logging.getLogger("huey").addHandler(keep)
-    try:
+    with Printed() as printed:
         delivery = queued(partner.url("/ok"))
         run_next_task(queue)
         queue.execute(sweep_deliveries.s())
-    finally:
-        logging.getLogger("huey").removeHandler(keep)
+        queue.execute(plain_task.s())
 
     assert DeliveryAttempt.objects.get(delivery=delivery).outcome == "delivered"
     assert [r.getMessage() for r in caplog.records if r.name == "integrations.deliveries"] == [
         f"Delivery {delivery.pk} (results_submission) attempt 1: delivered; done"
     ]
-    assert not [line for line in huey_lines if "integrations.tasks.deliver:" in line]
-    assert [line.split(":")[0] for line in huey_lines if "sweep_deliveries" in line] == [
-        "Executing integrations.tasks.sweep_deliveries",
-        "integrations.tasks.sweep_deliveries",
+    assert [line.split(":")[0] for line in printed.lines] == [
+        "INFO Executing test_delivery_task.plain_task",
+        "INFO test_delivery_task.plain_task",
     ]
+    assert not [r for r in caplog.records if r.name == "integrations.tasks"]  # nothing swept
+
+
+def test_the_sweep_says_what_it_queued_again_and_debug_shows_huey_s_lines(
+    queue, partner, outbound, caplog
+):
+    """A delivery whose task was lost is queued again by the sweep, which says so in one line;
+    with LOG_LEVEL=DEBUG, Huey's lines for each run are there too, as DEBUG lines."""
+    from integrations.tasks import sweep_deliveries
+
+    caplog.set_level(logging.INFO, logger="integrations.tasks")
+    delivery = queued(partner.url("/ok"))
+    queue.flush()  # its task is lost (Redis was down, a consumer was killed)
+    Delivery.objects.filter(pk=delivery.pk).update(queued_at=None)
+
+    with Printed(logging.DEBUG) as printed:
+        assert queue.execute(sweep_deliveries.s()) == 1
+
+    assert [r.getMessage() for r in caplog.records if r.name == "integrations.tasks"] == [
+        "due deliveries whose task was lost, queued again: 1"
+    ]
+    assert [line.split(":")[0] for line in printed.lines if "sweep_deliveries" in line] == [
+        "DEBUG Executing integrations.tasks.sweep_deliveries",
+        "DEBUG integrations.tasks.sweep_deliveries",
+    ]
+    run_next_task(queue)
+    assert len(partner.received()) == 1
 
 
 def test_only_an_attempts_own_writes_skip_the_wait_for_the_disk(queue, partner, outbound):

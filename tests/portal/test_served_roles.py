@@ -151,7 +151,14 @@ def test_the_procfile_roles_deliver_each_result_once_and_run_each_periodic_task_
     cluster, partner, options = make_cluster(partner_hosts="127.0.0.1")
     partner.base_url = receiver.base_url
     partner.save()
-    env = roles_env(private_queue, port, WEB_CONCURRENCY="2", WAIT_FOR_WEB=f"127.0.0.1:{port}")
+    # LOG_LEVEL=DEBUG: the routine periodic tasks' runs are in the log (portal.queue.routine).
+    env = roles_env(
+        private_queue,
+        port,
+        WEB_CONCURRENCY="2",
+        WAIT_FOR_WEB=f"127.0.0.1:{port}",
+        LOG_LEVEL="DEBUG",
+    )
     command = [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "web", "worker"]
     log_path = tmp_path / "roles.log"
     with served([*command, "scheduler"], env, log_path) as base:
