@@ -6,19 +6,21 @@ Every save is checked by the content's one rule (portal.scorecards.content: the 
 exported, validated by the format's declaration, and no change to a version that has visits)
 before it commits; a refused save is rolled back and the form shown again, as posted, with
 the reason. A version with visits is read-only here: "Copy as a new version" makes an editable
-copy.
+copy. Each object's texts in Persian are edited beside its English ones (with_persian_texts).
 """
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count
+from django.db import models, transaction
+from django.db.models import Count, Model
+from django.forms.models import ALL_FIELDS
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.text import capfirst
 
 from portal.scorecards import content
 from portal.scorecards.content import ScorecardFormatError
@@ -60,6 +62,72 @@ def scorecard_of(obj) -> Scorecard | None:
 def editable(obj) -> bool:
     scorecard = scorecard_of(obj)
     return scorecard is None or scorecard.pk is None or content.is_editable(scorecard)
+
+
+(PERSIAN,) = content.TRANSLATIONS  # the one language besides English: "fa"
+
+
+def persian(model: type[Model]) -> tuple[str, ...]:
+    """The form fields of `model`'s texts in Persian (with_persian_texts), in the format's order."""
+    return tuple(f"{PERSIAN}_{name}" for name in content.translated_fields(model))
+
+
+class PersianTextsForm(forms.ModelForm):
+    """A content object's form with its texts in Persian (with_persian_texts)."""
+
+    persian_texts: tuple[str, ...] = ()  # the model's fields translated, each a form field fa_…
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        stored = (self.instance.translations or {}).get(PERSIAN) or {}
+        shown = self._meta.fields  # the page's fields (a form's own are always in it, else)
+        for name in self.persian_texts:
+            key = f"{PERSIAN}_{name}"
+            if shown not in (None, ALL_FIELDS) and key not in shown:
+                del self.fields[key]  # not on this page: left as stored
+            else:
+                self.initial.setdefault(key, stored.get(name, self._none(key)))
+
+    def _none(self, key: str) -> Any:
+        """A field's text when there is none: a list's is an empty list."""
+        return [] if isinstance(self.base_fields[key], forms.JSONField) else ""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
+        translations = dict(self.instance.translations or {})
+        texts = dict(translations.pop(PERSIAN, None) or {})
+        for name in self.persian_texts:
+            key = f"{PERSIAN}_{name}"
+            if key in self.fields and key in cleaned:  # else refused: as stored
+                texts[name] = self._none(key) if cleaned[key] is None else cleaned[key]
+        if any(texts.values()):
+            translations[PERSIAN] = texts
+        self.instance.translations = translations
+        return cleaned
+
+
+def with_persian_texts(model: type[Model]) -> type[PersianTextsForm]:
+    """A form for `model` with a field `fa_<name>` for each of its texts that may be in Persian
+    (content.translated_fields: the format's `fa` objects), written right to left (a list, as
+    JSON, left to right) and stored
+    in the row's `translations`; a page that shows some of them leaves the others as stored.
+    All of an object's Persian texts emptied, it has none, and the Persian pages show it in
+    English. Otherwise they are stored as given, and the content's rule checks them when the
+    version is checked on save — all of them, each as its English text — and refuses what it
+    would refuse in a file, with the reason."""
+    names = content.translated_fields(model)
+    declared: dict[str, Any] = {"persian_texts": names}
+    for name in names:
+        english = cast("models.Field[Any, Any]", model._meta.get_field(name))
+        field = cast(forms.Field, english.formfield(required=False, help_text=""))
+        field.label = f"{capfirst(english.verbose_name)} (Persian)"
+        wide = "vLargeTextField" if isinstance(field.widget, forms.Textarea) else "vTextField"
+        # A list is written as JSON, whose brackets and commas read left to right.
+        writing = "ltr" if isinstance(field, forms.JSONField) else "rtl"
+        field.widget.attrs.update({"dir": writing, "lang": PERSIAN, "class": wide})
+        declared[f"{PERSIAN}_{name}"] = field
+    meta = type("Meta", (), {"model": model, "fields": ALL_FIELDS, "exclude": ("translations",)})
+    return type(f"{model.__name__}Form", (PersianTextsForm,), {"Meta": meta, **declared})
 
 
 class LockedInlineMixin(_InlineBase):
@@ -142,7 +210,7 @@ class SectionInline(LockedInlineMixin, admin.TabularInline):
     model = Section
     extra = 0
     fields = ("step", "key", "api_key", "name", "weight")
-    show_change_link = True  # its questions are edited on its own page
+    show_change_link = True  # its questions and Persian texts are edited on its own page
 
     # The contract fixes the four sections: they are edited, never added or removed.
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -152,14 +220,16 @@ class SectionInline(LockedInlineMixin, admin.TabularInline):
         return False
 
 
-class ScoreBandInline(LockedInlineMixin, admin.TabularInline):
+class ScoreBandInline(LockedInlineMixin, admin.StackedInline):
     model = ScoreBand
+    form = with_persian_texts(ScoreBand)
     extra = 0
-    fields = ("key", "name", "min_score", "description")
+    fields = (("key", "min_score"), ("name", "fa_name"), "description", "fa_description")
 
 
 class RecommendationInline(LockedInlineMixin, admin.StackedInline):
     model = Recommendation
+    form = with_persian_texts(Recommendation)
     extra = 0
     fields = (
         ("position", "section", "priority"),
@@ -168,6 +238,10 @@ class RecommendationInline(LockedInlineMixin, admin.StackedInline):
         "description",
         "action_items",
         ("estimated_impact", "time_to_implement"),
+        "fa_title",
+        "fa_description",
+        "fa_action_items",
+        ("fa_estimated_impact", "fa_time_to_implement"),
     )
 
     def get_formset(self, request: HttpRequest, obj: Scorecard | None = None, **kwargs):
@@ -180,14 +254,16 @@ class RecommendationInline(LockedInlineMixin, admin.StackedInline):
         return formset
 
 
-class ResourceInline(LockedInlineMixin, admin.TabularInline):
+class ResourceInline(LockedInlineMixin, admin.StackedInline):
     model = Resource
+    form = with_persian_texts(Resource)
     extra = 0
-    fields = ("position", "title", "type", "url", "description")
+    fields = (("position", "type"), ("title", "fa_title"), "url", "description", "fa_description")
 
 
 @admin.register(Scorecard)
 class ScorecardAdmin(CheckedContentAdmin):
+    form = with_persian_texts(Scorecard)
     list_display = ("version", "title", "is_active", "section_count", "visit_count", "created_at")
     list_filter = ("is_active",)
     search_fields = ("version", "title")
@@ -204,6 +280,10 @@ class ScorecardAdmin(CheckedContentAdmin):
                     ("briefing_total_below", "briefing_section_below"),
                 )
             },
+        ),
+        (
+            "Persian texts (all of them, or none: then the Persian pages show English)",
+            {"fields": persian(Scorecard)},
         ),
     )
     inlines = [SectionInline, ScoreBandInline, RecommendationInline, ResourceInline]
@@ -276,13 +356,15 @@ class ScorecardAdmin(CheckedContentAdmin):
 
 class QuestionInline(LockedInlineMixin, admin.StackedInline):
     model = Question
+    form = with_persian_texts(Question)
     extra = 0
-    fields = (("position", "qid"), "text")
+    fields = (("position", "qid"), "text", "fa_text")
     show_change_link = True  # its answers are edited on its own page
 
 
 @admin.register(Section)
 class SectionAdmin(CheckedContentAdmin):
+    form = with_persian_texts(Section)
     list_display = ("name", "key", "weight", "step", "scorecard")
     list_filter = ("scorecard",)
     list_select_related = ("scorecard",)
@@ -297,14 +379,16 @@ class SectionAdmin(CheckedContentAdmin):
         return False
 
 
-class ChoiceInline(LockedInlineMixin, admin.TabularInline):
+class ChoiceInline(LockedInlineMixin, admin.StackedInline):
     model = Choice
+    form = with_persian_texts(Choice)
     extra = 0
-    fields = ("letter", "text", "points")
+    fields = (("letter", "points"), "text", "fa_text")
 
 
 @admin.register(Question)
 class QuestionAdmin(CheckedContentAdmin):
+    form = with_persian_texts(Question)
     list_display = ("qid", "text_start", "section")
     list_filter = ("section__scorecard", "section__key")
     search_fields = ("qid", "text")

@@ -9,13 +9,14 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Model, Prefetch
 from pydantic import BaseModel, ValidationError
 
 from portal.db import column_length
 from portal.jsonformat import FormatError
 from portal.scorecards.format import (
     FORMAT,
+    TRANSLATED_FIELDS,
     BandIn,
     BriefingIn,
     ChoiceIn,
@@ -56,6 +57,23 @@ def translated(obj: Any, field: str, language: str) -> Any:
 # under the row's field of that name: a document's and its briefing's under the Scorecard's,
 # the briefing's as `briefing_<field>`.
 BRIEFING_PREFIX = "briefing_"
+# The kinds of file object each model stores, with the prefix of their fields.
+STORED_KINDS: dict[type[Model], tuple[tuple[str, str], ...]] = {
+    Scorecard: (("document", ""), ("briefing", BRIEFING_PREFIX)),
+    ScoreBand: (("band", ""),),
+    Section: (("section", ""),),
+    Question: (("question", ""),),
+    Choice: (("choice", ""),),
+    Recommendation: (("rule", ""),),
+    Resource: (("resource", ""),),
+}
+
+
+def translated_fields(model: type[Model]) -> tuple[str, ...]:
+    """The fields of `model` that may have a text in each of TRANSLATIONS (the editors' list)."""
+    return tuple(
+        prefix + name for kind, prefix in STORED_KINDS[model] for name in TRANSLATED_FIELDS[kind]
+    )
 
 
 class ScorecardFormatError(FormatError):
