@@ -130,7 +130,25 @@ def with_persian_texts(model: type[Model]) -> type[PersianTextsForm]:
     return type(f"{model.__name__}Form", (PersianTextsForm,), {"Meta": meta, **declared})
 
 
-class LockedInlineMixin(_InlineBase):
+class PersianTextsShown:
+    """A page shown read-only (a version that has visits) shows each Persian text as stored:
+    Django looks a read-only field it can't find on the model up on the admin."""
+
+    def __getattr__(self, name: str) -> Any:
+        field = name.removeprefix(f"{PERSIAN}_")
+        model: type[Model] = self.model  # every admin has one
+        if field == name or field not in content.translated_fields(model):
+            raise AttributeError(name)
+
+        def shown(obj: Any) -> Any:
+            return ((obj.translations or {}).get(PERSIAN) or {}).get(field, "")
+
+        english = cast("models.Field[Any, Any]", model._meta.get_field(field))
+        shown.short_description = f"{capfirst(english.verbose_name)} (Persian)"  # type: ignore[attr-defined]
+        return shown
+
+
+class LockedInlineMixin(PersianTextsShown, _InlineBase):
     """An inline of a version that has visits shows its rows and changes nothing."""
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -143,7 +161,7 @@ class LockedInlineMixin(_InlineBase):
         return editable(obj) and super().has_delete_permission(request, obj)
 
 
-class CheckedContentAdmin(admin.ModelAdmin):
+class CheckedContentAdmin(PersianTextsShown, admin.ModelAdmin):
     """Content pages: read-only for a version with visits; every save and delete re-checked
     against the content's rule in its own transaction, refused with the reason."""
 

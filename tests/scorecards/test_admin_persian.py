@@ -121,3 +121,17 @@ def test_every_text_the_format_translates_has_its_persian_field_in_the_admin(
         shown |= {name.rsplit("-", 1)[-1] for name in form_of(staff_client, url)}
     for model in STORED_KINDS:  # every kind of content object
         assert {f"fa_{name}" for name in translated_fields(model)} <= shown, model
+
+
+def test_a_version_with_visits_shows_its_persian_texts_read_only(scorecard, staff_client):
+    question = Question.objects.get(qid="governance_1", section__scorecard=scorecard)
+    choice_a = Choice.objects.get(question=question, letter="A")
+    Client().post("/assessment/start/")  # a visit: the version is read-only from now on
+
+    page = staff_client.get(question_url(question)).content.decode()
+    version = staff_client.get(f"/admin/scorecards/scorecard/{scorecard.pk}/change/")
+
+    assert 'name="_save"' not in page and "Text (Persian)" in page
+    assert question.translations["fa"]["text"] in page
+    assert choice_a.translations["fa"]["text"] in page
+    assert scorecard.translations["fa"]["briefing_button_text"] in version.content.decode()
