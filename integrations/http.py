@@ -14,14 +14,16 @@ original Host header and, for https, the original name for SNI and certificate c
 DNS answer that changes between the check and the connection (rebinding) gains nothing.
 
 Connections are reused: each process keeps one SSL context (loading the CA bundle takes tens of
-milliseconds) and one transport, with its connection pool, per scheme and host name. A pool
-keys its connections by the address and port they go to, so a kept-alive connection is only
-reused for the same name (Host, SNI and the certificate it proved) at the same checked
-address. post() sends its request through the transport itself, not through an httpx.Client:
-a client adds only what post() refuses anyway (redirects; cookies, since one delivery must not
-carry what another's reply set), for about 0.2 ms a request, a tenth of a delivery attempt.
-The transports are shared by the consumer's threads, and dropped in a forked child (it must
-not share the parent's sockets).
+milliseconds) and one connection pool (httpcore's, as under httpx) per scheme and host name. A
+pool keys its connections by the address and port they go to, so a kept-alive connection is
+only reused for the same name (Host, SNI and the certificate it proved) at the same checked
+address. post() sends through the pool itself, not through an httpx.Client or transport: a
+client adds only what post() refuses anyway (redirects; cookies, since one delivery must not
+carry what another's reply set), for about 0.2 ms a request, and httpx's request and response
+models another 80 µs of CPU (docs/performance.md), for a body post() reads as bytes anyway.
+httpcore's errors are raised as httpx's of the same name (httpx.HTTPError, TimeoutException,
+ConnectError, …), as httpx itself raises them. The pools are shared by the consumer's threads,
+and dropped in a forked child (it must not share the parent's sockets).
 """
 
 import functools
@@ -31,12 +33,15 @@ import socket
 import ssl
 import threading
 import time
+import zlib
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TypedDict, Unpack
 
+import httpcore
 import httpx
 from django.conf import settings
 
@@ -64,6 +69,10 @@ MAX_TRANSPORTS = 64
 # stay under the servers' own keep-alive timeouts (gunicorn's is 2 s), so a connection is not
 # reused just as the server closes it.
 KEEPALIVE_SECONDS = 1.0
+
+# httpx's default limits, which its transports gave the pools.
+MAX_CONNECTIONS = httpx.Limits().max_connections
+MAX_KEEPALIVE_CONNECTIONS = httpx.Limits().max_keepalive_connections
 
 SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT
 NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
@@ -101,15 +110,6 @@ class ClientOptions(TypedDict, total=False):
     transport: httpx.BaseTransport
 
 
-class TransportOptions(TypedDict, total=False):
-    """The httpx.HTTPTransport arguments transport() sets, or a caller may set."""
-
-    verify: ssl.SSLContext
-    trust_env: bool
-    limits: httpx.Limits
-    retries: int
-
-
 def client(**kwargs: Unpack[ClientOptions]) -> httpx.Client:
     """A new client that sends as post() does (the sandbox's own requests use one): no
     redirects, no cookies, the process's SSL context."""
@@ -123,22 +123,22 @@ def client(**kwargs: Unpack[ClientOptions]) -> httpx.Client:
     return httpx.Client(**(options | kwargs))
 
 
-def transport(**kwargs: Unpack[TransportOptions]) -> httpx.HTTPTransport:
-    """A new transport as post() uses them: the process's SSL context, no proxy from the
-    environment, idle connections kept KEEPALIVE_SECONDS. It follows no redirect and keeps no
-    cookie: it has neither."""
-    options: TransportOptions = {
-        "verify": ssl_context(),
-        "trust_env": False,
-        "limits": httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
-    }
-    return httpx.HTTPTransport(**(options | kwargs))
+def connection_pool() -> httpcore.ConnectionPool:
+    """A new pool as post() uses them (what httpx.HTTPTransport makes, without httpx around
+    it): the process's SSL context, HTTP/1.1, httpx's default limits, idle connections kept
+    KEEPALIVE_SECONDS. No proxy, no redirect, no cookie: it has none of them."""
+    return httpcore.ConnectionPool(
+        ssl_context=ssl_context(),
+        max_connections=MAX_CONNECTIONS,
+        max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+        keepalive_expiry=KEEPALIVE_SECONDS,
+    )
 
 
 _lock = threading.Lock()  # guards _transports
 _ssl_lock = threading.Lock()
 _ssl_context: ssl.SSLContext | None = None
-_transports: OrderedDict[tuple[str, str], httpx.HTTPTransport] = OrderedDict()
+_transports: OrderedDict[tuple[str, str], httpcore.ConnectionPool] = OrderedDict()
 
 
 def ssl_context() -> ssl.SSLContext:
@@ -151,15 +151,15 @@ def ssl_context() -> ssl.SSLContext:
     return _ssl_context
 
 
-def shared_transport(url: httpx.URL) -> httpx.HTTPTransport:
-    """The process's transport for `url`'s scheme and host name (made on first use)."""
+def shared_transport(url: httpx.URL) -> httpcore.ConnectionPool:
+    """The process's connection pool for `url`'s scheme and host name (made on first use)."""
     key = (url.scheme, url.raw_host.decode("ascii").lower())
     with _lock:
         shared = _transports.get(key)
         if shared is not None:
             _transports.move_to_end(key)
             return shared
-    made = transport()  # outside the lock: the first one builds the SSL context
+    made = connection_pool()  # outside the lock: the first one builds the SSL context
     with _lock:
         shared = _transports.setdefault(key, made)
         if len(_transports) > MAX_TRANSPORTS:
@@ -257,33 +257,45 @@ def post(
 
 def pinned_request(
     url: str, address: str, content: bytes, headers: Mapping[str, str]
-) -> httpx.Request:
+) -> httpcore.Request:
     """The request post() sends for `url` when connecting to `address` (for tests and tools)."""
     return _pinned_request(_parse(url), address, content, headers)
 
 
 def _pinned_request(
     url: httpx.URL, address: str, content: bytes, headers: Mapping[str, str]
-) -> httpx.Request:
-    extensions = {}
+) -> httpcore.Request:
+    extensions: dict[str, object] = {
+        # The setting of the moment: each step (connect, write, read, the pool) has it.
+        "timeout": dict(_timeouts(settings.HTTP_TIMEOUT_SECONDS)),
+    }
     if url.scheme == "https":
         # TLS still names (and verifies the certificate of) the host, not the IP.
         extensions["sni_hostname"] = url.raw_host.decode("ascii")
-    return httpx.Request(
+    fields = {
+        # Identity encoding: the body limit then bounds what we hold, not a zip bomb's output.
+        "Accept-Encoding": "identity",
+        **headers,
+        "Host": url.netloc.decode("ascii"),
+        "Content-Length": str(len(content)),
+    }
+    return httpcore.Request(
         "POST",
         _at_address(url, address),
-        # Identity encoding: the body limit then bounds what we hold, not a zip bomb's output.
-        headers={"Accept-Encoding": "identity", **headers, "Host": url.netloc.decode("ascii")},
+        headers=[(name.encode("ascii"), value.encode("ascii")) for name, value in fields.items()],
         content=content,
         extensions=extensions,
     )
 
 
 @functools.lru_cache(maxsize=256)
-def _at_address(url: httpx.URL, address: str) -> httpx.URL:
-    """`url` with its host replaced by `address` (parsed once per URL and address: httpx
-    re-parses and re-quotes the whole URL to copy it)."""
-    return url.copy_with(host=address)
+def _at_address(url: httpx.URL, address: str) -> httpcore.URL:
+    """`url` with its host replaced by `address`, as httpcore takes it (made once per URL and
+    address: httpx re-parses and re-quotes the whole URL to copy it)."""
+    pinned = url.copy_with(host=address)
+    return httpcore.URL(
+        scheme=pinned.raw_scheme, host=pinned.raw_host, port=pinned.port, target=pinned.raw_path
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -292,28 +304,56 @@ def _timeouts(seconds: float) -> dict[str, float | None]:
 
 
 def _send(
-    sender: httpx.HTTPTransport, request: httpx.Request, address: str, max_body: int
+    sender: httpcore.ConnectionPool, request: httpcore.Request, address: str, max_body: int
 ) -> Response:
-    timeout = settings.HTTP_TIMEOUT_SECONDS
-    # The setting of the moment (a copy: httpcore only reads it, but a request must not share
-    # a dict it could change). The transport has no timeout of its own: this is the one.
-    request.extensions["timeout"] = dict(_timeouts(timeout))
-    # Each step has `timeout`; a server trickling its body can't hold us past three of them.
-    deadline = time.monotonic() + 3 * timeout
-    response = sender.handle_request(request)
-    response.request = request
+    # Each step has the timeout; a server trickling its body can't hold us past three of them.
+    deadline = time.monotonic() + 3 * settings.HTTP_TIMEOUT_SECONDS
+    with _as_httpx_errors():
+        response = sender.handle_request(request)
+        try:
+            body = bytearray()
+            for chunk in response.iter_stream():
+                body += chunk
+                if len(body) >= max_body:
+                    break
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the response body took too long")
+        finally:
+            # A body left unread closes the connection; a fully read one goes back to the pool.
+            response.close()
+    headers = httpx.Headers(response.headers)
+    content = _decoded(bytes(body[:max_body]), headers.get("Content-Encoding", ""), max_body)
+    return Response(response.status, headers, content, address)
+
+
+# zlib's window bits of the encodings a server may send though asked for none (identity).
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+def _decoded(body: bytes, encoding: str, max_body: int) -> bytes:
+    """The body as httpx would give it: a gzip or deflate body decoded (at most `max_body`
+    bytes of it, so a small bomb stays small), any other as it came."""
+    wbits = _WBITS.get(encoding.strip().lower())
+    if wbits is None or not body:
+        return body
     try:
-        body = bytearray()
-        for chunk in response.iter_bytes():
-            body += chunk
-            if len(body) >= max_body:
-                break
-            if time.monotonic() > deadline:
-                raise httpx.ReadTimeout("the response body took too long", request=request)
-    finally:
-        # A body left unread closes the connection; a fully read one goes back to the pool.
-        response.close()
-    return Response(response.status_code, response.headers, bytes(body[:max_body]), address)
+        return zlib.decompressobj(wbits).decompress(body, max_body)
+    except zlib.error as error:
+        raise httpx.DecodingError(f"the {encoding} body could not be decoded: {error}") from error
+
+
+@contextmanager
+def _as_httpx_errors() -> Iterator[None]:
+    """httpcore's errors as httpx raises them: the httpx exception of the same name
+    (ConnectError, ReadTimeout, RemoteProtocolError, …), else httpx.TransportError."""
+    try:
+        yield
+    except httpcore.TimeoutException as error:
+        raise getattr(httpx, type(error).__name__, httpx.TimeoutException)(str(error)) from error
+    except httpcore.NetworkError as error:
+        raise getattr(httpx, type(error).__name__, httpx.NetworkError)(str(error)) from error
+    except (httpcore.ProtocolError, httpcore.UnsupportedProtocol, httpcore.ProxyError) as error:
+        raise getattr(httpx, type(error).__name__, httpx.TransportError)(str(error)) from error
 
 
 def _parse(url: str) -> httpx.URL:

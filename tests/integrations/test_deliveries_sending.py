@@ -4,13 +4,19 @@ The success rule, failures, the retry schedule, Retry-After, 410, redirects, eve
 recorded, a stable webhook-id, and replay.
 """
 
+import contextlib
+import gzip
 import json
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from integrations import http
 from integrations.deliveries import (
     MAX_ATTEMPTS,
     RETRY_GAPS,
@@ -109,6 +115,63 @@ def test_a_partner_that_is_down_is_retried(closed_port_url, make_delivery, outbo
     delivery.refresh_from_db()
     assert delivery.status == Status.PENDING
     assert delivery.last_error.startswith("ConnectError")
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[bytes], str]]:
+    """A server that reads each request and sends `reply` as it is (nothing: it hangs up);
+    returns its URL."""
+    listeners: list[socket.socket] = []
+
+    def start(reply: bytes) -> str:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+
+        def serve() -> None:
+            with contextlib.suppress(OSError):
+                while True:
+                    connection, _ = listener.accept()
+                    with connection:
+                        connection.recv(65536)
+                        connection.sendall(reply)
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+
+    yield start
+    for listener in listeners:
+        listener.close()
+
+
+def gzip_reply(body: bytes) -> bytes:
+    packed = gzip.compress(body)
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(packed)
+    ) + packed
+
+
+def test_a_partner_that_hangs_up_without_a_reply_is_retried(raw_server, make_delivery, outbound):
+    delivery = make_delivery(raw_server(b""))
+
+    assert attempt_delivery(delivery.pk) == Outcome.FAILED
+
+    delivery.refresh_from_db()
+    assert delivery.status == Status.PENDING
+    assert delivery.last_error.startswith("RemoteProtocolError: Server disconnected")
+
+
+def test_a_reply_compressed_though_asked_for_none_is_read_decoded(
+    raw_server, make_delivery, outbound
+):
+    """We ask for an unencoded reply (Accept-Encoding: identity); a partner that gzips it
+    anyway is still understood, and a reply that unpacks into megabytes is cut at the body
+    limit rather than held whole."""
+    delivery = make_delivery(raw_server(gzip_reply(b'{"success": true}')))
+    assert attempt_delivery(delivery.pk) == Outcome.DELIVERED
+
+    bomb = http.post(raw_server(gzip_reply(b" " * 50_000_000)), content=b"{}", headers={})
+    assert bomb.status_code == 200 and len(bomb.body) == http.MAX_BODY_BYTES
 
 
 def test_retry_after_seconds_on_429_is_honoured(partner, make_delivery, outbound):
