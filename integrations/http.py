@@ -345,15 +345,21 @@ def _decoded(body: bytes, encoding: str, max_body: int) -> bytes:
 @contextmanager
 def _as_httpx_errors() -> Iterator[None]:
     """httpcore's errors as httpx raises them: the httpx exception of the same name
-    (ConnectError, ReadTimeout, RemoteProtocolError, …), else httpx.TransportError."""
+    (ConnectError, ReadTimeout, RemoteProtocolError, …; httpx declares each of httpcore's)."""
     try:
         yield
-    except httpcore.TimeoutException as error:
-        raise getattr(httpx, type(error).__name__, httpx.TimeoutException)(str(error)) from error
-    except httpcore.NetworkError as error:
-        raise getattr(httpx, type(error).__name__, httpx.NetworkError)(str(error)) from error
-    except (httpcore.ProtocolError, httpcore.UnsupportedProtocol, httpcore.ProxyError) as error:
+    except _HTTPCORE_ERRORS as error:
         raise getattr(httpx, type(error).__name__, httpx.TransportError)(str(error)) from error
+
+
+# httpcore's error classes (each the base of its kind), as httpx's transport maps them.
+_HTTPCORE_ERRORS = (
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    httpcore.ProxyError,
+)
 
 
 def _parse(url: str) -> httpx.URL:

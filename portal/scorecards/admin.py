@@ -72,6 +72,12 @@ def persian(model: type[Model]) -> tuple[str, ...]:
     return tuple(f"{PERSIAN}_{name}" for name in content.translated_fields(model))
 
 
+def _persian_text(model: type[Model], name: str) -> tuple["models.Field[Any, Any]", str]:
+    """`model`'s English field `name` and the label of its Persian text."""
+    english = cast("models.Field[Any, Any]", model._meta.get_field(name))
+    return english, f"{capfirst(english.verbose_name)} (Persian)"
+
+
 class PersianTextsForm(forms.ModelForm):
     """A content object's form with its texts in Persian (with_persian_texts)."""
 
@@ -79,7 +85,7 @@ class PersianTextsForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        stored = (self.instance.translations or {}).get(PERSIAN) or {}
+        stored = content.stored_texts(self.instance, PERSIAN)
         shown = self._meta.fields  # the page's fields (a form's own are always in it, else)
         for name in self.persian_texts:
             key = f"{PERSIAN}_{name}"
@@ -109,8 +115,8 @@ class PersianTextsForm(forms.ModelForm):
 def with_persian_texts(model: type[Model]) -> type[PersianTextsForm]:
     """A form for `model` with a field `fa_<name>` for each of its texts that may be in Persian
     (content.translated_fields: the format's `fa` objects), written right to left (a list, as
-    JSON, left to right) and stored
-    in the row's `translations`; a page that shows some of them leaves the others as stored.
+    JSON, left to right) and stored in the row's `translations`; a page that shows some of them
+    leaves the others as stored.
     All of an object's Persian texts emptied, it has none, and the Persian pages show it in
     English. Otherwise they are stored as given, and the content's rule checks them when the
     version is checked on save — all of them, each as its English text — and refuses what it
@@ -118,9 +124,9 @@ def with_persian_texts(model: type[Model]) -> type[PersianTextsForm]:
     names = content.translated_fields(model)
     declared: dict[str, Any] = {"persian_texts": names}
     for name in names:
-        english = cast("models.Field[Any, Any]", model._meta.get_field(name))
+        english, label = _persian_text(model, name)
         field = cast(forms.Field, english.formfield(required=False, help_text=""))
-        field.label = f"{capfirst(english.verbose_name)} (Persian)"
+        field.label = label
         wide = "vLargeTextField" if isinstance(field.widget, forms.Textarea) else "vTextField"
         # A list is written as JSON, whose brackets and commas read left to right.
         writing = "ltr" if isinstance(field, forms.JSONField) else "rtl"
@@ -141,10 +147,9 @@ class PersianTextsShown:
             raise AttributeError(name)
 
         def shown(obj: Any) -> Any:
-            return ((obj.translations or {}).get(PERSIAN) or {}).get(field, "")
+            return content.stored_texts(obj, PERSIAN).get(field, "")
 
-        english = cast("models.Field[Any, Any]", model._meta.get_field(field))
-        shown.short_description = f"{capfirst(english.verbose_name)} (Persian)"  # type: ignore[attr-defined]
+        shown.short_description = _persian_text(model, field)[1]  # type: ignore[attr-defined]
         return shown
 
 

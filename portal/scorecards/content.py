@@ -43,11 +43,16 @@ from portal.scorecards.models import (
 TRANSLATIONS = ("fa",)
 
 
+def stored_texts(obj: Any, language: str) -> dict[str, Any]:
+    """`obj`'s texts in `language` as stored ({field: text}; empty when it has none)."""
+    return (getattr(obj, "translations", None) or {}).get(language) or {}
+
+
 def translated(obj: Any, field: str, language: str) -> Any:
     """`obj`'s `field` (a model attribute) in `language` when the content has it, else as
     written."""
     if language in TRANSLATIONS:
-        texts = (getattr(obj, "translations", None) or {}).get(language) or {}
+        texts = stored_texts(obj, language)
         if texts.get(field):
             return texts[field]
     return getattr(obj, field)
@@ -95,7 +100,7 @@ def _as_file(row: Any, model: type[BaseModel], prefix: str = "", **given: Any) -
     item = {}
     for name, info in model.model_fields.items():
         if name in TRANSLATIONS:
-            stored = (row.translations or {}).get(name) or {}
+            stored = stored_texts(row, name)
             # A translation field is declared with the model of its texts.
             translation = cast(type[BaseModel], info.annotation)
             texts = {
