@@ -56,14 +56,22 @@ def candidate_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     """Give `view` this browser's assessment (none: how to come back) and run it, errors kept
     in the session included, in the language of the assessment's cluster. Never kept by the
     browser: on Back a kept page showed a message already answered, with its replies on
-    offer, and sending one could only be refused."""
+    offer, and sending one could only be refused. A page of one roleplay (`roleplay_id` in its
+    URL) is given it as `roleplay`; an id not of the assessment's cluster leads to the overview."""
 
     @never_cache
     @wraps(view)
-    def wrapper(request: PortalRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(
+        request: PortalRequest, *args, roleplay_id: str | None = None, **kwargs
+    ) -> HttpResponse:
         assessment = _assessment(request)
         if assessment is None:
             return _no_session(request)
+        if roleplay_id is not None:
+            roleplay = _roleplay(assessment, roleplay_id)
+            if roleplay is None:
+                return redirect("roleplays:overview")
+            kwargs["roleplay"] = roleplay
         with translation.override(assessment.cluster.language):
             return view(request, assessment, *args, **kwargs)
 
@@ -142,10 +150,7 @@ def _anchor(state: services.Progress) -> str:
 
 @require_GET
 @candidate_page
-def play(request: PortalRequest, assessment: Assessment, roleplay_id: str) -> HttpResponse:
-    roleplay = _roleplay(assessment, roleplay_id)
-    if roleplay is None:
-        return redirect("roleplays:overview")
+def play(request: PortalRequest, assessment: Assessment, roleplay: Roleplay) -> HttpResponse:
     context = _play_context(assessment, roleplay)
     attempt = context["attempt"]
     if attempt is not None and attempt.is_finished:
@@ -180,10 +185,7 @@ def _back_to_play(
 
 @require_POST
 @candidate_page
-def start(request: PortalRequest, assessment: Assessment, roleplay_id: str) -> HttpResponse:
-    roleplay = _roleplay(assessment, roleplay_id)
-    if roleplay is None:
-        return redirect("roleplays:overview")
+def start(request: PortalRequest, assessment: Assessment, roleplay: Roleplay) -> HttpResponse:
     try:
         services.start_roleplay(assessment=assessment, roleplay=roleplay)
     except RoleplayError:
@@ -195,12 +197,9 @@ def _attempt_or_none(assessment: Assessment, roleplay: Roleplay) -> RoleplayAtte
     return RoleplayAttempt.objects.filter(assessment=assessment, roleplay=roleplay).first()
 
 
-def _step(request: PortalRequest, assessment: Assessment, roleplay_id: str, act) -> HttpResponse:
+def _step(request: PortalRequest, assessment: Assessment, roleplay: Roleplay, act) -> HttpResponse:
     """Run one candidate step (`act(attempt)` → an error message or "") on their own started
     roleplay, and answer as the page expects: the next stage, or the overview when it ended."""
-    roleplay = _roleplay(assessment, roleplay_id)
-    if roleplay is None:
-        return redirect("roleplays:overview")
     attempt = _attempt_or_none(assessment, roleplay)
     if attempt is None:
         return redirect("roleplays:overview")
@@ -217,7 +216,7 @@ def _step(request: PortalRequest, assessment: Assessment, roleplay_id: str, act)
 
 @require_POST
 @candidate_page
-def respond(request: PortalRequest, assessment: Assessment, roleplay_id: str) -> HttpResponse:
+def respond(request: PortalRequest, assessment: Assessment, roleplay: Roleplay) -> HttpResponse:
     def act(attempt: RoleplayAttempt) -> str:
         try:
             option_id = int(request.POST.get("option", ""))
@@ -226,12 +225,12 @@ def respond(request: PortalRequest, assessment: Assessment, roleplay_id: str) ->
         services.respond(attempt=attempt, option_id=option_id)
         return ""
 
-    return _step(request, assessment, roleplay_id, act)
+    return _step(request, assessment, roleplay, act)
 
 
 @require_POST
 @candidate_page
-def rate(request: PortalRequest, assessment: Assessment, roleplay_id: str) -> HttpResponse:
+def rate(request: PortalRequest, assessment: Assessment, roleplay: Roleplay) -> HttpResponse:
     def act(attempt: RoleplayAttempt) -> str:
         try:
             values = {
@@ -246,7 +245,7 @@ def rate(request: PortalRequest, assessment: Assessment, roleplay_id: str) -> Ht
             return _("Please rate every statement (%(left)d left).") % {"left": missing}
         return ""
 
-    return _step(request, assessment, roleplay_id, act)
+    return _step(request, assessment, roleplay, act)
 
 
 def _leave(request: PortalRequest) -> HttpResponse:

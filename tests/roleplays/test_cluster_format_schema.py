@@ -4,18 +4,14 @@ with its place; the first problem a reader meets is the one reported; the admin 
 rules for what it edits."""
 
 import copy
-import io
 import json
 import re
 from pathlib import Path
 from typing import get_args
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from jsonschema import Draft202012Validator
 
-from portal.jsonformat import json_schema_text
 from portal.roleplays.admin import CompetencyForm, OptionForm
 from portal.roleplays.format import (
     ClusterFile,
@@ -91,12 +87,6 @@ def refusal(document: dict) -> str:
 # --- the JSON Schema --------------------------------------------------------------------------
 
 
-def test_the_published_schema_is_what_the_models_give():
-    assert SCHEMA_FILE.read_text(encoding="utf-8") == json_schema_text(ClusterFile), (
-        "schemas/roleplay-cluster.schema.json is stale: run manage.py format_schemas"
-    )
-
-
 def test_the_schema_accepts_the_demo_cluster_and_the_example_of_the_docs(document):
     validator = Draft202012Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
     text = (ROOT / "docs" / "roleplay-format.md").read_text(encoding="utf-8")
@@ -146,22 +136,6 @@ def test_the_schema_refuses_what_the_importer_refuses(document, change):
     change(document)
     assert list(validator.iter_errors(document)), "the schema lets it through"
     refusal(document)
-
-
-def test_format_schemas_writes_the_files_and_check_finds_a_stale_one(settings, tmp_path):
-    settings.BASE_DIR = tmp_path
-    (tmp_path / "schemas").mkdir()
-    out = io.StringIO()
-    call_command("format_schemas", stdout=out)
-    assert "Wrote schemas/roleplay-cluster.schema.json." in out.getvalue()
-    written = tmp_path / "schemas" / "roleplay-cluster.schema.json"
-    assert written.read_text(encoding="utf-8") == SCHEMA_FILE.read_text(encoding="utf-8")
-    call_command("format_schemas", "--check", stdout=io.StringIO())
-
-    written.write_text("{}\n", encoding="utf-8")
-    with pytest.raises(CommandError, match="schemas/roleplay-cluster.schema.json"):
-        call_command("format_schemas", "--check", stdout=io.StringIO())
-    assert written.read_text(encoding="utf-8") == "{}\n", "--check writes nothing"
 
 
 # --- the declaration and its messages ---------------------------------------------------------

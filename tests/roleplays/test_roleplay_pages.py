@@ -153,3 +153,18 @@ def test_without_js_the_ratings_land_on_the_ratings(candidate, world):
     partial = candidate.post("/roleplay/rp-conflict/rate/", {})
     assert partial["Location"] == "/roleplay/rp-conflict/#ratings"
     assert "Please rate every statement (2 left)." in candidate.get(partial["Location"]).text
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/roleplay/rp-unknown/"),
+        ("post", "/roleplay/rp-unknown/start/"),
+        ("post", "/roleplay/rp-unknown/respond/"),
+        ("post", "/roleplay/rp-unknown/rate/"),
+    ],
+)
+def test_a_roleplay_not_of_the_candidates_cluster_leads_to_the_overview(candidate, method, path):
+    response = getattr(candidate, method)(path)
+    assert response.status_code == 302 and response["Location"] == "/roleplay/"
+    assert not RoleplayAttempt.objects.exists()
