@@ -7,7 +7,6 @@ and hand anything else to its operations (api.main.api), so api.main and the exa
 """
 
 import functools
-import json
 import re
 from collections.abc import Callable
 from typing import cast
@@ -21,7 +20,7 @@ from pydantic import ValidationError
 
 from api import exams
 from api.main import api
-from portal import errors
+from portal import errors, jsonformat
 from portal.customers.models import hash_token, parse_client_token
 from portal.exams import services
 
@@ -43,7 +42,7 @@ def _shortcut_body(request: HttpRequest) -> tuple[int, str | int, str] | None:
     if request.content_type != "application/json":
         return None
     try:
-        body = json.loads(request.body)
+        body = jsonformat.loads(request.body)
     except ValueError:
         return None
     if type(body) is not dict or not body.keys() <= _SHORTCUT_KEYS or "answer" not in body:
@@ -140,7 +139,7 @@ def launch_shortcut(request: HttpRequest) -> HttpResponse:
 
 def _launch_payload(request: HttpRequest) -> exams.LaunchIn | None:
     try:
-        return exams.LaunchIn.model_validate(json.loads(request.body))
+        return exams.LaunchIn.model_validate(jsonformat.loads(request.body))
     except (ValueError, ValidationError):  # not JSON, or not a valid launch
         return None
 

@@ -1,4 +1,5 @@
-"""What the portal's JSON content formats (exam and cluster files) share: their error type and
+"""What the portal's JSON content formats (exam and cluster files) share: JSON read from outside,
+their error type and
 the wording of an object's problems, the pydantic types their declarations are built from (text
 that is not blank, a finite number, a language of the portal's pages), their JSON Schema
 documents, and numbers written as people write them."""
@@ -11,9 +12,27 @@ from django.conf import settings
 from pydantic import AfterValidator, BaseModel, Field, PlainValidator
 from pydantic_core import PydanticCustomError
 
+from portal.text import TEXT_PATTERN, control_character_reason, forbidden_character
+
 # The largest value a (Positive)IntegerField holds on every database Django supports.
 INT_MAX = 2147483647
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def loads(text: str | bytes) -> Any:
+    """json.loads for text from outside (a request's body, an uploaded file, a partner's reply):
+    a document nested deeper than Python's parser follows, or with a number of more digits than
+    Python converts, is refused as invalid JSON (json.JSONDecodeError) like any other, rather
+    than with the RecursionError or bare ValueError no caller expects (a 500)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        problem = "Nested too deeply"
+    except ValueError:  # int()'s limit on digits
+        problem = "A number with too many digits"
+    raise json.JSONDecodeError(problem, text if isinstance(text, str) else "", 0)
 
 
 class FormatError(Exception):
@@ -46,6 +65,9 @@ def object_problem(
         return f"{where}: unknown field {', '.join(map(repr, unknown))}."
     if kind == "missing":
         return f"{where}: field {str(rest[0])!r} is missing."
+    if kind == "control_character":
+        first = next(e for e in errors if tuple(e["loc"]) == loc and e["type"] == kind)
+        return f"{where}: field {str(rest[0])!r} {first['ctx']['reason']}."
     return None
 
 
@@ -79,6 +101,14 @@ def language_codes() -> list[str]:
     return [code for code, _name in settings.LANGUAGES]
 
 
+def _plain(value: str) -> str:
+    char = forbidden_character(value, multiline=True)
+    if char is not None:
+        context = {"reason": control_character_reason(char), "char": f"U+{ord(char):04X}"}
+        raise PydanticCustomError("control_character", "{reason}", context)
+    return value
+
+
 def _not_blank(value: str) -> str:
     # Stored exactly as written (no trimming); only a blank value is refused.
     if not value.strip():
@@ -98,9 +128,19 @@ def _finite_number(value: Any) -> int | float:
     return value
 
 
-# Text that is not blank ("\S": at least one character that is not white space, for editors
-# that check files against the JSON Schema).
-NotBlank = Annotated[str, AfterValidator(_not_blank), Field(json_schema_extra={"pattern": r"\S"})]
+# A content file's text, stored as written: tabs and line breaks, but no other control
+# character (as in a page's form field, portal.text: NUL cannot be stored by PostgreSQL, and
+# none of them can be written to an XLSX export).
+Plain = Annotated[str, AfterValidator(_plain), Field(json_schema_extra={"pattern": TEXT_PATTERN})]
+# Text that is not blank: at least one character that is not white space (the pattern, for
+# editors that check files against the JSON Schema, says both).
+NOT_BLANK = AfterValidator(_not_blank)  # in a field's metadata: declared NotBlank
+NotBlank = Annotated[
+    str,
+    AfterValidator(_plain),
+    NOT_BLANK,
+    Field(json_schema_extra={"pattern": r"^(?=[\s\S]*\S)" + TEXT_PATTERN.removeprefix("^")}),
+]
 Language = Annotated[
     str,
     AfterValidator(_known_language),

@@ -36,6 +36,12 @@ def forbidden_character(value: str, *, multiline: bool = False) -> str | None:
     return found.group() if found else None
 
 
+def shown_control_characters(value: str) -> str:
+    """`value` with each character forbidden_character(multiline=True) finds replaced by U+FFFD
+    (�): for text stored before it was refused, on its way out (an XLSX file cannot hold one)."""
+    return _IN_TEXT.sub("\ufffd", value)
+
+
 def forbidden_header_character(value: str) -> str | None:
     """The first control character of an HTTP header's (Latin-1) value, or None."""
     found = _IN_HEADER.search(value)

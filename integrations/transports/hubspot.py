@@ -37,6 +37,7 @@ from integrations.transports.base import (
     retry_after_delay,
     save_state,
 )
+from portal import jsonformat
 
 DEAL_TO_CONTACT = 3  # HUBSPOT_DEFINED association type: deal → contact
 USER_AGENT = "AssessmentPortal-HubSpot/1.0"
@@ -188,7 +189,7 @@ class _Api:
         excerpt = response.body[:2048].decode("utf-8", "replace")
         if 200 <= code < 300:
             try:
-                reply = json.loads(response.body)
+                reply = jsonformat.loads(response.body)
             except ValueError:
                 reply = None
             if not isinstance(reply, dict):
@@ -225,7 +226,7 @@ class _Api:
 
 def _hubspot_message(excerpt: str) -> str:
     try:
-        reply = json.loads(excerpt)
+        reply = jsonformat.loads(excerpt)
     except ValueError:
         return excerpt[:200]
     return str(reply.get("message", ""))[:500] if isinstance(reply, dict) else excerpt[:200]

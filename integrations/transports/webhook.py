@@ -10,7 +10,6 @@ The target, the signing secrets and the allowed hosts are resolved at each attem
 deliveries, retries and replays; the result says where the attempt went.
 """
 
-import json
 from dataclasses import replace
 from functools import partial
 
@@ -26,6 +25,7 @@ from integrations.transports.base import (
     Transport,
     retry_after_delay,
 )
+from portal import jsonformat
 
 USER_AGENT = "AssessmentPortal-Webhooks/1.0 (+https://www.standardwebhooks.com)"
 
@@ -96,7 +96,7 @@ def judge(response: http.Response, *, require_success_flag: bool) -> AttemptResu
 
 def _success_flag(body: bytes) -> bool:
     try:
-        reply = json.loads(body)
+        reply = jsonformat.loads(body)
     except ValueError:
         return False
     return isinstance(reply, dict) and reply.get("success") is True

@@ -201,6 +201,8 @@ def _message(kind: str, loc: tuple, item: Mapping[str, object]) -> str:
         return _("Unknown field: the exam format has no field of this name.")
     if kind in {"model_type", "model_attributes_type", "dict_type"}:
         return _("Must be a JSON object.")
+    if kind == "control_character":
+        return _("Must not contain control characters (%(char)s).") % item["ctx"]
     name = next((part for part in reversed(loc) if isinstance(part, str)), "")
     if name == "format":
         return _(

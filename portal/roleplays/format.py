@@ -28,6 +28,7 @@ from portal.jsonformat import (
     Language,
     NotBlank,
     Number,
+    Plain,
     is_number,
     language_codes,
     object_problem,
@@ -314,7 +315,7 @@ class StakeholderIn(_Strict):
 
     name: Annotated[NotBlank, Field(max_length=column_length(Stakeholder, "name"))]
     role: Annotated[NotBlank, Field(max_length=column_length(Stakeholder, "role"))]
-    brief: str = ""
+    brief: Plain = ""
     turns: Annotated[list[TurnIn], Field(min_length=1)]
 
 
@@ -454,7 +455,7 @@ class ClusterFile(_Strict):
     cluster_id exists replaces that cluster's content."""
     cluster_name: Annotated[NotBlank, Field(max_length=column_length(Cluster, "cluster_name"))]
     cluster_type: Annotated[NotBlank, Field(max_length=column_length(Cluster, "cluster_type"))]
-    description: str = ""
+    description: Plain = ""
     language: Language = "en"
     """The language of the candidate's pages (the content is written in it)."""
     is_active: bool = True

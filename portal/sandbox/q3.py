@@ -1,7 +1,6 @@
 """The sandbox Q3: a roleplay partner that receives our webhooks and launches candidates,
 exactly as seed 000 tells Q3 to — over real HTTP, with its own copy of the secrets."""
 
-import json
 import secrets
 import time
 from contextlib import suppress
@@ -17,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations import http, signing
+from portal import jsonformat
 from portal.roleplays import schemas  # the published JSON Schemas of seed 000
 from portal.sandbox.models import Q3Account, ReceivedWebhook
 
@@ -46,7 +46,7 @@ def _receive(request: HttpRequest, kind: str, reply) -> JsonResponse:
         return JsonResponse({"success": False, "detail": "Invalid webhook signature"}, status=401)
     webhook_id = request.headers.get("webhook-id", "")
     try:
-        payload = json.loads(request.body)
+        payload = jsonformat.loads(request.body)
         schemas.validate(kind, payload)
     except (ValueError, UnicodeDecodeError) as error:
         ReceivedWebhook.objects.create(kind=kind, signature_valid=True, schema_error=str(error))

@@ -35,7 +35,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from portal.db import column_length
-from portal.jsonformat import NotBlank, object_problem, wrong_format
+from portal.jsonformat import NOT_BLANK, NotBlank, Plain, object_problem, wrong_format
 from portal.scorecards.models import (
     BAND_KEYS,
     LETTERS,
@@ -111,11 +111,10 @@ def _without_default(schema: dict) -> None:
     schema.pop("default")  # absent, not null: a translation is an object when it is there
 
 
-# Text is stored as written, without a NUL character (PostgreSQL cannot store one; SQLite would,
-# silently); `Text` is not blank, `MaybeEmpty` may be "".
-_NO_NUL = _rule(lambda text: "\x00" not in text)
-MaybeEmpty = Annotated[str, _NO_NUL]
-Text = Annotated[NotBlank, _NO_NUL]
+# Text is stored as written, without control characters (jsonformat.Plain); `Text` is not
+# blank, `MaybeEmpty` may be "".
+MaybeEmpty = Plain
+Text = NotBlank
 Url = Annotated[
     Text, _rule(_http_url), Field(json_schema_extra={"format": "uri", "pattern": "^https?://"})
 ]
@@ -541,11 +540,9 @@ def _text_problem(
     name: str, value: Any, info: Any, *, may_be_empty: bool | None = None
 ) -> str | None:
     if may_be_empty is None:  # unless the field is declared NotBlank
-        may_be_empty = get_args(NotBlank)[1] not in info.metadata
+        may_be_empty = NOT_BLANK not in info.metadata
     if not isinstance(value, str) or (not may_be_empty and not value.strip()):
         return f"field {name!r} must be {'a string' if may_be_empty else 'a non-empty string'}."
-    if "\x00" in value:
-        return f"field {name!r} contains a NUL character."
     most = next((m.max_length for m in info.metadata if isinstance(m, MaxLen)), None)
     if most is not None and len(value) > most:
         return f"field {name!r} is {len(value)} characters long; the most is {most}."

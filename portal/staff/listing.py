@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.http import HtmxHttpRequest
 from portal.staff.responses import render_results
+from portal.text import shown_control_characters
 
 EXPORT_FORMATS = ("csv", "xlsx")
 CHUNK = 500
@@ -223,7 +224,7 @@ def _chunked(queryset: QuerySet) -> Iterator:
 
 def export_value(value: Any) -> Any:
     """A cell value: dates in ISO 8601 (UTC), booleans as yes/no, lists joined; text that a
-    spreadsheet would run as a formula is quoted."""
+    spreadsheet would run as a formula is quoted, a control character shown as �."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -240,7 +241,7 @@ def export_value(value: Any) -> Any:
         value = json.dumps(value, ensure_ascii=False, default=str)
     elif isinstance(value, list | tuple):
         value = ", ".join(str(v) for v in value)
-    text = str(value)
+    text = shown_control_characters(str(value))
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 

@@ -438,3 +438,24 @@ def test_the_500_page_is_ours_and_needs_nothing_but_the_template():
     assert response.status_code == 500
     html = response.content.decode()
     assert "Something went wrong on our side" in html and "/static/css/portal.css" in html
+
+
+# --- JSON too deep or too long to read ----------------------------------------------------------
+
+DEEP = '{"question_id": 1, "answer": "1", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+LONG_NUMBER = '{"question_id": 1, "answer": "1", "x": ' + "7" * 5000 + "}"
+
+
+@pytest.mark.parametrize("text", [DEEP, LONG_NUMBER], ids=["deep", "long-number"])
+def test_json_python_cannot_read_is_bad_input_in_each_contract(client, token, exam, visitor, text):
+    """Nested deeper than Python's parser follows, or a number of more digits than it converts:
+    refused as any unreadable body (the answer's and the launch's shortcuts read it first)."""
+    launch = launched(client, token, exam.pk)
+    for path in (LAUNCH, f"/api/launch/{launch}/answer/", f"/api/launch/{launch}/submit/"):
+        assert_exam_invalid(exam_post(client, path, token, text), "Cannot parse request body")
+    assert_roleplay_invalid(
+        client.post(ROLEPLAY_LAUNCH, text, content_type=JSON), "Cannot parse request body"
+    )
+    assert_scorecard_invalid(
+        visitor.post("/api/assessment/save-progress", text, content_type=JSON), "body"
+    )

@@ -530,6 +530,15 @@ def test_import_refuses_a_file_that_is_not_json(customer, tmp_path):
         run("import_exam", str(path), customer=customer.name)
 
 
+@pytest.mark.django_db
+def test_import_refuses_json_nested_deeper_than_python_reads(customer, tmp_path):
+    path = tmp_path / "exam.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+
+    with pytest.raises(CommandError, match="is not valid JSON: Nested too deeply"):
+        run("import_exam", str(path), customer=customer.name)
+
+
 def test_import_error_exits_1_without_a_traceback(tmp_path):
     env = {**os.environ, "PORTAL_VAR_DIR": str(tmp_path)}
     missing = str(tmp_path / "missing.json")

@@ -341,6 +341,35 @@ def change_form_data(response) -> dict[str, str]:
     return data
 
 
+@pytest.mark.django_db
+def test_a_control_character_is_refused_by_the_importer_and_the_admin(
+    customer, bank, superuser_client, admin_page, tmp_path
+):
+    """An exam text holds tabs and line breaks but no other control character: the format
+    refuses it (the importer, the services), and a form post holding one is refused before any
+    form (portal.middleware), as every page's."""
+    data = document()
+    data["exam"]["questions"][1]["description"] = "What\x1b?"
+    path = tmp_path / "exam.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(CommandError) as error:
+        call_command("import_exam", str(path), customer=customer.name, stdout=io.StringIO())
+    place = "exam.questions[1].description (question 2)"
+    assert f"{place}: Must not contain control characters (U+001B)." in str(error.value)
+
+    url, form = admin_page
+    before = snapshot(bank)
+    response = superuser_client.post(url, form | {"questions-1-description": "What\x1b?"})
+    assert response.status_code == 400
+    assert "must not contain control characters (U+001B)" in response.text
+    assert snapshot(bank) == before
+
+    data["exam"]["questions"][1]["description"] = "What,\r\n\tthen?"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    call_command("import_exam", str(path), customer=customer.name, stdout=io.StringIO())
+    assert Exam.objects.filter(questions__description="What,\r\n\tthen?").exists()
+
+
 @pytest.fixture
 def admin_page(superuser_client, bank):
     url = f"/admin/exams/exam/{bank.pk}/change/"

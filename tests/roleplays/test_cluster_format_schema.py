@@ -126,6 +126,8 @@ REFUSED_BY_BOTH = [
     pytest.param(lambda d: option(d).update(next=""), id="next-empty"),
     pytest.param(lambda d: option(d).update(text=""), id="blank-option"),
     pytest.param(lambda d: trait(d).update(likert_items=[]), id="no-likert"),
+    pytest.param(lambda d: d.update(cluster_name="a\x00b"), id="nul"),
+    pytest.param(lambda d: d.update(description="a\x1bb"), id="escape"),
 ]
 
 
@@ -181,6 +183,18 @@ def test_the_first_problem_in_reading_order_is_reported(document):
     assert refusal(document) == "Cluster: field 'cluster_name' is missing."
     document["format"] = "portal-exam/1"
     assert refusal(document).startswith("Field 'format' must be 'portal-cluster/1'")
+
+
+@pytest.mark.django_db
+def test_a_control_character_is_refused_with_its_place_and_code(document):
+    document["roleplays"][0]["stakeholders"][0]["brief"] = "Calm\x00"
+    assert refusal(document) == (
+        f"{DANA}: field 'brief' must not contain control characters (U+0000)."
+    )
+    document["roleplays"][0]["stakeholders"][0]["brief"] = "Calm,\r\n\tthen firm."
+    assert import_cluster(document).roleplays.get(position=1).stakeholders.get(
+        position=1
+    ).brief == ("Calm,\r\n\tthen firm."), "line breaks and tabs are text"
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ document is a format error that names the place, never a traceback."""
 import copy
 import io
 import json
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -199,11 +200,19 @@ def test_any_wrong_value_anywhere_is_a_format_error_never_a_traceback(document):
                 pytest.fail(f"{path} = {wrong!r}: {type(error).__name__}: {error}")
 
 
-def test_a_nul_character_in_content_is_refused(document):
-    document["sections"][1]["questions"][0]["text"] = "Who\x00?"
-    with pytest.raises(ScorecardFormatError, match="contains a NUL character"):
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\x85"])
+def test_a_control_character_in_content_is_refused(document, char):
+    document["sections"][1]["questions"][0]["text"] = f"Who{char}?"
+    reason = f"field 'text' must not contain control characters (U+{ord(char):04X})."
+    with pytest.raises(ScorecardFormatError, match=re.escape(reason)):
         load_scorecard(document)
     assert not Scorecard.objects.exists()
+
+
+def test_line_breaks_and_tabs_in_content_are_kept(document):
+    document["sections"][1]["questions"][0]["text"] = "Who\tdecides,\r\nand how?"
+    load_scorecard(document)
+    assert Question.objects.filter(text="Who\tdecides,\r\nand how?").count() == 1
 
 
 def test_any_number_of_questions_a_section_works(document):

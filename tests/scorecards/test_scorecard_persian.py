@@ -177,7 +177,7 @@ def broken(document: dict, change) -> dict:
         ),
         (
             lambda d: d["resources"][0]["fa"].update(title="a\x00b"),
-            "Resource 1, 'fa': field 'title' contains a NUL character",
+            "Resource 1, 'fa': field 'title' must not contain control characters (U+0000)",
         ),
         (
             lambda d: d["briefing"]["fa"].pop("button_text"),

@@ -96,6 +96,19 @@ def test_audit_log_filters_by_url_and_exports_as_filtered(viewer_client, entries
     assert len(values) == 2 and values[1][2] == "lead.resync"
 
 
+def test_exports_show_a_stored_control_character_rather_than_fail(viewer_client, viewer):
+    """Text stored before control characters were refused (a NUL in an imported title, kept by
+    SQLite and by the audit entry of its import) must not break an export: XLSX cannot hold one."""
+    log.record(actor=viewer, action="exam.import", target_label="Alge\x00bra\x1b")
+    response = viewer_client.get("/staff/audit/?export=xlsx")
+    assert response.status_code == 200
+    values = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.values)
+    assert values[1][3] == "Alge\ufffdbra\ufffd"
+    response = viewer_client.get("/staff/audit/?export=csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[1][3] == "Alge\ufffdbra\ufffd"
+
+
 def test_audit_list_queries_do_not_grow_with_rows(
     viewer_client, viewer, django_assert_max_num_queries
 ):

@@ -624,6 +624,22 @@ def test_import_says_when_the_file_is_not_json(author_client, exam):
     assert "The file is not valid JSON" in html_of(response) and "line 1" in html_of(response)
 
 
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "Nested too deeply"),
+        (b'{"format": "portal-exam/1", "exam": {"duration": ' + b"9" * 5000 + b"}}", "digits"),
+    ],
+    ids=["deep", "long-number"],
+)
+def test_import_says_when_python_cannot_read_the_json(author_client, exam, text, reason):
+    response = author_client.post(
+        "/staff/exams/import/", {"customer": exam.customer_id, "file": upload(text)}
+    )
+    assert response.status_code == 400
+    assert "The file is not valid JSON" in html_of(response) and reason in html_of(response)
+
+
 def test_import_over_an_exam_replaces_its_bank_and_keeps_what_attempts_saw(author_client, exam):
     quiz = draw(exam)
     document = transfer.export_exam(exam)

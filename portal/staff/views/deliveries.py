@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from integrations.models import Delivery, DeliveryAttempt
-from portal import htmx, outbox
+from portal import htmx, jsonformat, outbox
 from portal.db import column_length
 from portal.http import StaffRequest
 from portal.partners.models import Partner
@@ -223,7 +223,7 @@ def pretty_json(text: str | dict) -> str:
     """JSON indented for reading (the text as it is when it isn't JSON)."""
     if isinstance(text, str):
         try:
-            value = json.loads(text)
+            value = jsonformat.loads(text)
         except ValueError:
             return text
     else:

@@ -31,6 +31,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from portal import jsonformat
 from portal.customers.models import Customer
 from portal.exams import authoring, rendering, schema, transfer
 from portal.exams.authoring import AuthoringError
@@ -641,7 +642,7 @@ class ImportForm(forms.Form):
             )
             return None
         try:
-            return json.loads(upload.read().decode("utf-8-sig"))
+            return jsonformat.loads(upload.read().decode("utf-8-sig"))
         except UnicodeDecodeError:
             self.add_error("file", gettext("The file is not UTF-8 text: is it an exam file?"))
         except json.JSONDecodeError as error:
