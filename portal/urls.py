@@ -4,12 +4,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
 from django.templatetags.static import static
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from ninja import NinjaAPI
 
 from api.main import api
 from api.shortcuts import answer_shortcut, launch_shortcut
-from portal import health, prometheus
+from portal import errors, health, prometheus
 
 
 def home(request: HttpRequest) -> HttpResponseRedirect:
@@ -38,6 +38,10 @@ def patterns(partner_api: NinjaAPI) -> list[URLPattern | URLResolver]:
         path("readyz", health.readyz, name="readyz"),
         path("metrics", prometheus.metrics_view, name="metrics"),
         path("api/", partner_api.urls),
+        # Any other path under /api/: its contract's 404, with DEBUG too (Django's debug 404 page
+        # is HTML), and never a redirect to the path with a slash (a partner's POST would
+        # not survive it; with DEBUG Django refuses it with an error).
+        re_path(r"^api/", errors.not_found),
         path("exam/", include("portal.exams.urls")),
         path("assessment/", include("portal.scorecards.urls")),
         path("roleplay/", include("portal.roleplays.urls")),

@@ -66,16 +66,33 @@ CALLBACK_PARAMS = (
 
 
 class ExamError(Exception):
-    """A refusal the caller can act on; `status` is the HTTP status of the API response."""
+    """A refusal the caller can act on; `status` is the HTTP status of the API response.
+
+    A refusal about one question of the quiz gives its `question_id` and a lazy `message` with
+    `%(id)s`: the API names the question by its id, the candidate's page by its number on the
+    page (`numbered`)."""
 
     status = 400
 
-    def __init__(self, message, *, code: str, status: int | None = None) -> None:
+    def __init__(
+        self, message, *, code: str, status: int | None = None, question_id: int | None = None
+    ) -> None:
+        self.template = message if question_id is not None else None
+        if question_id is not None:
+            message = message % {"id": question_id}
         super().__init__(str(message))
         self.message = message
         self.code = code
+        self.question_id = question_id
         if status is not None:
             self.status = status
+
+    def numbered(self, number: int | str) -> "ExamError":
+        """This refusal naming its question by `number` (its place on the page, as the page
+        writes it), in the active language."""
+        if self.template is None:
+            return self
+        return ExamError(self.template % {"id": number}, code=self.code, status=self.status)
 
 
 def _not_found_launch() -> ExamError:
@@ -788,8 +805,9 @@ def parse_answer(value: str | int | None, *, question_id: int) -> int | None:
         return None
     if text not in {"1", "2", "3", "4"}:
         raise ExamError(
-            _("Answer to question %(id)s must be 1, 2, 3 or 4.") % {"id": question_id},
+            _("Answer to question %(id)s must be 1, 2, 3 or 4."),
             code="invalid_answer",
+            question_id=question_id,
         )
     return int(text)
 
@@ -838,9 +856,9 @@ def _apply(
         return False
     if final and item.answer != original:
         raise ExamError(
-            _("Question %(id)s has been answered and this exam does not allow changing it.")
-            % {"id": item.question_id},
+            _("Question %(id)s has been answered and this exam does not allow changing it."),
             code="answer_locked",
+            question_id=item.question_id,
         )
     item.answer = original
     item.done = done[:DONE_LENGTH] or item.done or "in_progress"

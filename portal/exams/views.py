@@ -31,6 +31,7 @@ from django.views.decorators.http import (
     require_safe,
 )
 
+from portal import localize
 from portal.exams import rendering, services
 from portal.exams.models import Launch, Quiz, QuizQuestion
 from portal.exams.services import ExamError
@@ -75,6 +76,23 @@ def _render_page(request: PortalRequest, launch: Launch, context: dict, **kwargs
             context["items"], total=context["total"], can_back=context["exam"].can_back
         )
         return render(request, "exam/page.html", {"launch": launch, **context, **regions}, **kwargs)
+
+
+def _as_shown(error: ExamError, items: list[rendering.PageItem]) -> ExamError:
+    """The refusal naming its question by its number on the page, as the page writes it (the
+    API names it by its id); in the active language."""
+    ids = [item.question_id for item in items]
+    if error.question_id not in ids:
+        return error
+    return error.numbered(localize.digits(ids.index(error.question_id) + 1))
+
+
+def _refused(request: PortalRequest, launch: Launch, error: ExamError) -> HttpResponse:
+    """The page again (400) saying why a post of its form was refused, in the exam's language."""
+    context = _page_context(launch)
+    with translation.override(launch.quiz.exam.language):
+        error = _as_shown(error, context["items"])
+        return _render_page(request, launch, {**context, "error": error}, status=400)
 
 
 def _remaining_seconds(launch: Launch) -> int:
@@ -256,6 +274,7 @@ def answer(request: PortalRequest, launch_id: UUID) -> HttpResponse:
                 done=_posted_done(request),
             )
         except ExamError as error:
+            error = _as_shown(error, rendering.page_items(launch.quiz))
             return JsonResponse(
                 {"error": str(error.message), "code": error.code}, status=error.status
             )
@@ -334,24 +353,19 @@ def save(request: PortalRequest, launch_id: UUID) -> HttpResponse:
     responses = _posted_responses(
         request, launch, done="in_progress" if can_back else QuizQuestion.DRAFT, confirm=confirm
     )
-    try:
-        services.save_answers(launch=launch, responses=responses)
-        if flag:
-            services.flag_question(launch=launch, question_id=flag[0], flagged=flag[1])
-    except ExamError as error:
-        if error.code in {"quiz_finished", "time_up"}:
-            return HttpResponseRedirect(_result_url(launch, _not_counted(launch, responses)))
-        context = _page_context(launch)
-        return _render_page(request, launch, {**context, "error": error}, status=400)
-    if confirm and all(response.question_id != confirm for response in responses):
-        context = _page_context(launch)
-        number = next(
-            (n for n, item in enumerate(context["items"], 1) if item.question_id == confirm), 0
-        )
-        with translation.override(launch.quiz.exam.language):
-            message = _("Choose an answer to question %(n)s before you confirm it.") % {"n": number}
-        refused = ExamError(message, code="nothing_to_confirm")
-        return _render_page(request, launch, {**context, "error": refused}, status=400)
+    with translation.override(launch.quiz.exam.language):
+        try:
+            services.save_answers(launch=launch, responses=responses)
+            if flag:
+                services.flag_question(launch=launch, question_id=flag[0], flagged=flag[1])
+        except ExamError as error:
+            if error.code in {"quiz_finished", "time_up"}:
+                return HttpResponseRedirect(_result_url(launch, _not_counted(launch, responses)))
+            return _refused(request, launch, error)
+        if confirm and all(response.question_id != confirm for response in responses):
+            message = _("Choose an answer to question %(id)s before you confirm it.")
+            refused = ExamError(message, code="nothing_to_confirm", question_id=confirm)
+            return _refused(request, launch, refused)
     if "finish" in request.POST:
         return redirect("exams:finish", launch_id=launch.launch_id)
     if confirm:
@@ -422,13 +436,13 @@ def finish(request: PortalRequest, launch_id: UUID) -> HttpResponse:
         return _go(request, reverse("exams:result", args=[launch.launch_id]))
     if request.method == "POST":
         responses = _posted_responses(request, launch)
-        try:
-            services.submit_quiz(launch=launch, responses=responses)
-        except ExamError as error:
-            if error.code not in {"quiz_finished", "time_up"}:
-                context = _page_context(launch)
-                return _render_page(request, launch, {**context, "error": error}, status=400)
-            return _go(request, _result_url(launch, _not_counted(launch, responses)))
+        with translation.override(launch.quiz.exam.language):
+            try:
+                services.submit_quiz(launch=launch, responses=responses)
+            except ExamError as error:
+                if error.code not in {"quiz_finished", "time_up"}:
+                    return _refused(request, launch, error)
+                return _go(request, _result_url(launch, _not_counted(launch, responses)))
         return _go(request, reverse("exams:result", args=[launch.launch_id]))
     template = "exam/finish.html#confirm" if request.htmx else "exam/finish.html"
     context = _page_context(launch)

@@ -459,3 +459,26 @@ def test_json_python_cannot_read_is_bad_input_in_each_contract(client, token, ex
     assert_scorecard_invalid(
         visitor.post("/api/assessment/save-progress", text, content_type=JSON), "body"
     )
+
+
+@pytest.mark.parametrize("path", ["submit", "answer"])
+def test_an_api_path_without_its_slash_is_the_contracts_404_not_a_redirect(
+    client, token, exam, path, settings
+):
+    """Django would redirect a page to its slashed path; a POST would not survive the redirect
+    (and with DEBUG Django refuses it with an error), so an API path is simply not found."""
+    launch = launched(client, token, exam.pk)
+    for debug in (False, True):
+        settings.DEBUG = debug
+        response = exam_post(client, f"/api/launch/{launch}/{path}", token, {})
+        assert response.status_code == 404, response.content
+        assert response.json() == {"error": "Not found.", "code": "not_found"}
+    response = client.post(f"{ROLEPLAY_LAUNCH}/x", {}, content_type=JSON)
+    assert response.status_code == 404 and response.json()["error_code"] == "NOT_FOUND"
+    response = client.get("/api/assessment/nothing")  # with DEBUG still on
+    assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_a_page_without_its_slash_is_still_redirected_to_it(client):
+    response = client.get("/assessment")
+    assert response.status_code == 301 and response["Location"] == "/assessment/"

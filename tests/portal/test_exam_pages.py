@@ -320,6 +320,52 @@ def test_can_back_false_locks_answered_questions_in_the_form(client, customer):
     assert "does not allow changing" in no_js.text
 
 
+@pytest.mark.parametrize(
+    "language, locked, invalid",
+    [
+        (
+            "en",
+            "Question 2 has been answered and this exam does not allow changing it.",
+            "Answer to question 3 must be 1, 2, 3 or 4.",
+        ),
+        (
+            "fa",
+            "به سوال ۲ پاسخ داده شده و در این آزمون امکان تغییر پاسخ وجود ندارد.",
+            "پاسخ سوال ۳ باید ۱، ۲، ۳ یا ۴ باشد.",
+        ),
+    ],
+)
+@pytest.mark.django_db
+def test_a_refused_form_speaks_the_exams_language_and_numbers_questions_as_shown(
+    client, customer, language, locked, invalid
+):
+    """Without JavaScript a refusal reads as the page does: in the exam's language, naming a
+    question by its number on the page (the API names it by its id)."""
+    make_exam(customer, questions=7)  # so that no question's id is its number on the page
+    exam = make_exam(customer, questions=3, can_back=False, language=language)
+    token, _ = ClientToken.issue(customer=customer)
+    launch, _ = services.launch_quiz(
+        token=token, student_uuid="s", mobile="", eurl=exam.pk, callback_url=CALLBACK
+    )
+    start(client, launch)
+    second, third = items(launch)[1:3]
+    assert second.question_id != 2
+    save = f"/exam/{launch.launch_id}/save/"
+    client.post(save, {f"q{second.question_id}": "2", "confirm": str(second.question_id)})
+
+    refused = client.post(save, {f"q{second.question_id}": "3"})
+    assert refused.status_code == 400 and locked in refused.text
+    refused = client.post(save, {f"q{third.question_id}": "9"})
+    assert refused.status_code == 400 and invalid in refused.text
+    finished = client.post(f"/exam/{launch.launch_id}/finish/", {f"q{third.question_id}": "9"})
+    assert finished.status_code == 400 and invalid in finished.text
+    # The page's script shows its save's refusal under the question: the same words.
+    scripted = client.post(
+        f"/exam/{launch.launch_id}/answer/", {"question_id": second.question_id, "answer": "4"}
+    )
+    assert scripted.status_code == 400 and scripted.json()["error"] == locked
+
+
 @pytest.mark.django_db
 def test_past_the_deadline_the_page_shows_the_result_of_saved_answers(candidate, launch):
     item = items(launch)[0]
