@@ -205,6 +205,8 @@ def verify_launch_token(*, token: str, cluster_id: str) -> tuple["_LaunchingPart
         except jwt.InvalidSignatureError:
             continue
         except jwt.ExpiredSignatureError:
+            # Signed by this secret, but PyJWT reads an `exp` of true as 1: not a number.
+            _check_numbers(jwt.decode(token, options={"verify_signature": False}))
             raise LaunchError("TOKEN_EXPIRED", "auth_token has expired.") from None
         except jwt.MissingRequiredClaimError as error:
             raise LaunchError(
@@ -227,12 +229,16 @@ def _long_enough(secret: str) -> bool:
     return True
 
 
-def _check_lifetime(claims: dict) -> None:
-    # PyJWT reads "123" as a number; the seed's iat and exp are JSON numbers.
-    iat, exp = claims["iat"], claims["exp"]
-    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (iat, exp))
-    if not numbers:
+def _check_numbers(claims: dict) -> None:
+    # PyJWT reads "123" as a number, and true as 1; the seed's iat and exp are JSON numbers.
+    values = (claims.get("iat"), claims.get("exp"))
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         raise LaunchError("INVALID_TOKEN", "auth_token's iat and exp must be numbers.")
+
+
+def _check_lifetime(claims: dict) -> None:
+    _check_numbers(claims)
+    iat, exp = claims["iat"], claims["exp"]
     if not 0 < exp - iat <= MAX_TOKEN_LIFETIME.total_seconds():
         raise LaunchError("INVALID_TOKEN", "auth_token must expire within 15 minutes of its iat.")
 

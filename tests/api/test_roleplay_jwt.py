@@ -168,10 +168,18 @@ def test_exp_before_iat_is_refused(partner, mint, launch, launch_body):
     assert_nothing_created()
 
 
-def test_iat_and_exp_must_be_numbers(partner, mint, launch, launch_body):
-    now = int(time.time())
-    token = mint(iat=str(now), exp=str(now + 600))
-    refused(launch(launch_body(token)), 401, "INVALID_TOKEN")
+@pytest.mark.parametrize(
+    "claims",
+    [
+        lambda now: {"iat": str(now), "exp": str(now + 600)},
+        lambda now: {"iat": now, "exp": True},  # PyJWT alone reads it as 1: "expired"
+    ],
+    ids=["text", "true"],
+)
+def test_iat_and_exp_must_be_numbers(partner, mint, launch, launch_body, claims):
+    token = mint(**claims(int(time.time())))
+    body = refused(launch(launch_body(token)), 401, "INVALID_TOKEN")
+    assert "iat and exp must be numbers" in body["detail"]
     assert_nothing_created()
 
 
