@@ -2,7 +2,7 @@
 (the rule is portal.text's, and is published as a `pattern` in the OpenAPI document), numbers
 that are numbers (`true` is not 1), and a request body that must be a JSON object."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from ninja import Schema
 from ninja.schema import DjangoGetter
@@ -98,8 +98,10 @@ def line_or_number(*, min_length: int = 0, max_length: int) -> Any:
     """One line of text, or a whole number taken as its text (customers' ids are often
     numeric). Not a union, so that an error names the field and nothing else."""
     return Annotated[
-        Line,
+        str,
+        # The length first: after Line's validator it would read "at most 128 items".
         StringConstraints(min_length=min_length, max_length=max_length),
+        *get_args(Line)[1:],
         BeforeValidator(_number_as_text),
         _OrInteger(),
     ]

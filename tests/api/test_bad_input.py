@@ -482,3 +482,9 @@ def test_an_api_path_without_its_slash_is_the_contracts_404_not_a_redirect(
 def test_a_page_without_its_slash_is_still_redirected_to_it(client):
     response = client.get("/assessment")
     assert response.status_code == 301 and response["Location"] == "/assessment/"
+
+
+def test_a_text_or_number_field_too_long_is_counted_in_characters(client, token, exam):
+    body = launch_body(exam.pk, student_uuid="s" * 129)
+    error = assert_exam_invalid(exam_post(client, LAUNCH, token, body), "student_uuid")["error"]
+    assert "at most 128 characters" in error, error
