@@ -2,9 +2,16 @@
 and export the filtered rows as CSV or XLSX.
 
 A list is declared once (`Listing`: its columns, search fields, filter form and default sort)
-and the same declaration drives the page, its HTMX partial and both exports. Query string:
+and the same declaration drives the page, its HTMX partial, both exports and the bulk actions on
+its filtered set. Query string:
 
     ?q=<search>&<filter fields>&sort=<column key, "-" for descending>&page=<n>&export=csv|xlsx
+
+A filter with an invalid value selects no rows (as the Django admin answers an invalid lookup):
+the page shows the error and nothing else, and a bulk action refuses, since acting on the
+rows without that filter would act on more than was asked for. A bulk action's form posts to
+the list's own query string (`carried_query`), so the request is checked (portal.middleware)
+and filtered exactly as the list's.
 
 Exports stream: CSV row by row (StreamingHttpResponse), XLSX through openpyxl's write-only
 workbook on a temporary file; both read the rows in chunks. A cell that a spreadsheet would
@@ -14,7 +21,7 @@ run as a formula (=, +, -, @ first) is prefixed with a quote.
 import csv
 import json
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -24,7 +31,14 @@ from django import forms
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, IntegerField, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +51,11 @@ CHUNK = 500
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The empty first choice of a filter's select: this filter filters nothing.
 ANY = [("", _("Any"))]
+# What a bulk action on a list carries of its query: filters, search and sort (for the way
+# back), never the page or an export.
+NOT_CARRIED = ("page", "export")
+# (filter's label, what is wrong with its value)
+Problems = list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -72,9 +91,10 @@ def model_choice(label: Any, queryset: QuerySet) -> forms.ModelChoiceField:
 
 
 class FilterForm(forms.Form):
-    """A list's filters: fields read from the query string; `filter()` applies the valid ones.
+    """A list's filters: fields read from the query string; `filter()` applies them.
 
-    A field left empty filters nothing; an invalid value is reported on the form and ignored.
+    A field left empty filters nothing; an invalid value is reported on the form and the list
+    selects no rows (`Listing.filtered`).
     `lookups` names the lookup each plain field's value is matched with (e.g. {"customer":
     "student__customer"}); a filter of another kind extends `filter()`.
     """
@@ -86,6 +106,19 @@ class FilterForm(forms.Form):
             if name in data:
                 queryset = queryset.filter(**{lookup: data[name]})
         return queryset
+
+    def problems(self) -> Problems:
+        """Each invalid filter's label and error, for a page or a refusal to say."""
+        return [
+            (str(self.fields[name].label) if name in self.fields else str(_("Filters")), str(error))
+            for name, errors in self.errors.items()
+            for error in errors
+        ]
+
+
+def problems_of(form: FilterForm | None) -> Problems:
+    """A list's invalid filters (none for a list without filters)."""
+    return form.problems() if form is not None else []
 
 
 @dataclass(frozen=True)
@@ -102,6 +135,11 @@ class ListPage:
     @property
     def rows(self) -> list:
         return list(self.page.object_list)
+
+    @property
+    def problems(self) -> Problems:
+        """The invalid filters, for which no rows are shown."""
+        return problems_of(self.form)
 
     def headers(self) -> list[dict]:
         """Each column with the sort its header link asks for and its current direction."""
@@ -144,14 +182,18 @@ class Listing:
         return wanted if wanted.lstrip("-") in keys else self.default_sort
 
     def filtered(self, request: HttpRequest, queryset: QuerySet) -> tuple[QuerySet, Any, str]:
-        """The rows the query string asks for, its filter form and search text."""
+        """The rows the query string asks for, its filter form and search text; no rows when
+        a filter is invalid (the form says which)."""
         form = None
         if self.filter_form is not None:
             form = self.filter_form(request.GET or None)
             if form.is_bound:
-                form.is_valid()  # fills cleaned_data with the valid fields, errors for the rest
-                data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "", [])}
-                queryset = form.filter(queryset, data)
+                if form.is_valid():
+                    data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "", [])}
+                    queryset = form.filter(queryset, data)
+                else:
+                    # Dropping the invalid filter would widen the set, and so a bulk action.
+                    queryset = queryset.none()
         q = request.GET.get("q", "").strip()[:200]
         if q and self.search_fields:
             condition = Q()
@@ -178,6 +220,13 @@ class Listing:
             total=paginator.count,
         )
 
+    def selected(self, request: HttpRequest, queryset: QuerySet) -> tuple[QuerySet, Problems]:
+        """What a bulk action on the list acts on: the rows the list shows for the request's
+        query string (every page), and the invalid filters. With any, the rows are none and
+        the action answers `refused()`: it does nothing, and says why."""
+        queryset, form, _q = self.filtered(request, queryset)
+        return queryset, problems_of(form)
+
     def export(self, request: HttpRequest, queryset: QuerySet, filename: str):
         """The filtered rows as a download, in the format `?export=` names."""
         queryset, _form, _q = self.filtered(request, queryset)
@@ -200,6 +249,24 @@ def count_per_row(queryset: QuerySet, group: str) -> Coalesce:
     OuterRef("pk")): one per row of the outer query, never a join that multiplies rows."""
     counted = queryset.order_by().values(group).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def carried_query(params: QueryDict) -> str:
+    """The list's query as its bulk actions carry it, in their form's URL: see NOT_CARRIED."""
+    carried = params.copy()
+    for name in NOT_CARRIED:
+        carried.pop(name, None)
+    return carried.urlencode()
+
+
+def refused(
+    request: HtmxHttpRequest, back: str, reason: Any, problems: Sequence[tuple[str, str]] = ()
+) -> HttpResponse:
+    """A bulk action's refusal (400, nothing done): `reason`, the invalid filters, and the way
+    back to the list."""
+    context = {"reason": reason, "problems": problems, "back": back}
+    template = "staff/refused.html#refusal" if request.htmx else "staff/refused.html"
+    return render(request, template, context, status=400)
 
 
 def wants_export(request: HttpRequest) -> bool:

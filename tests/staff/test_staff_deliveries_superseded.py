@@ -83,10 +83,10 @@ def test_sending_a_superseded_delivery_is_refused_with_the_reason(
 
 def test_a_bulk_replay_leaves_superseded_ones_alone(operator_client, metadata):
     query = "kind=cluster_metadata_sync"
-    confirm = operator_client.post("/staff/deliveries/replay/", {"query": query})
+    confirm = operator_client.post(f"/staff/deliveries/replay/?{query}")
     html = confirm.content.decode()
     assert "These filters select no delivered or dead delivery" in html
     assert "2 superseded deliveries are left alone" in html
-    operator_client.post("/staff/deliveries/replay/", {"query": query, "confirm": "yes"})
+    operator_client.post(f"/staff/deliveries/replay/?{query}", {"confirm": "yes"})
     statuses = {name: Delivery.objects.get(pk=d.pk).status for name, d in metadata.items()}
     assert statuses == {"delivered": "delivered", "superseded": "superseded", "newest": "pending"}

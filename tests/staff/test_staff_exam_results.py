@@ -122,6 +122,22 @@ def test_filters_narrow_the_rows_and_the_totals(viewer_client, known):
     assert response.context["summary"].median == pytest.approx(62.5)
 
 
+@pytest.mark.parametrize("query", ["passed=maybe", "customer=999999", "since=soon&passed=yes"])
+def test_an_invalid_filter_selects_no_attempts_and_says_so(viewer_client, known, query):
+    exam, quizzes = known
+    response = viewer_client.get(url(exam, query=query))
+    html = response.content.decode()
+    assert response.status_code == 200 and not rows_shown(html, quizzes)
+    assert "A filter is not valid, so no rows are shown" in html
+    assert response.context["summary"].count == 0
+    assert "/answers/?" not in html and "export=csv" not in html
+    answers = viewer_client.get(url(exam, "results/answers", f"{query}&export=csv"))
+    assert csv_rows(answers) == []
+    if not query.startswith("passed"):  # the item analysis has no "passed" filter
+        report = viewer_client.get(url(exam, "items", query)).context["report"]
+        assert report.analysis.attempts == 0
+
+
 def test_date_range_is_on_the_start(viewer_client, known):
     exam, quizzes = known
     january = datetime(2024, 1, 10, 9, tzinfo=UTC)

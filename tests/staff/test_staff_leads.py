@@ -481,6 +481,43 @@ def test_bulk_resend_with_htmx_confirms_inline_then_refreshes_the_list(
     assert {tuple(m.to) for m in mailoutbox[1:]} == {("bob@beta.example",), ("cy@gamma.example",)}
 
 
+def test_a_bad_filter_value_lists_no_leads_and_offers_no_bulk_action(operator_client, people):
+    html = operator_client.get(f"{LIST}?category=bogus&qualified=no").content.decode()
+    assert "A filter is not valid, so no rows are shown" in html
+    assert "Category: Select a valid choice. bogus is not one of the available choices." in html
+    assert "lovelace" not in rows_of(html).lower() and "beta.example" not in rows_of(html)
+    assert 'id="bulk"' not in html and "export=csv" not in html
+
+
+@pytest.mark.parametrize("hx", [{}, {"HX-Request": "true"}])
+@pytest.mark.parametrize("confirmed", [{}, {"confirmed": "yes"}])
+@pytest.mark.parametrize("query", ["category=bogus", "since=soon", "qualified=no&hubspot_status=x"])
+def test_bulk_action_with_an_invalid_filter_does_nothing_and_says_why(
+    operator_client, people, mailoutbox, hx, confirmed, query
+):
+    sent = len(mailoutbox)
+    for action in ("resync_hubspot", "resend_email"):
+        response = operator_client.post(
+            f"{LIST}bulk/?{query}", {"action": action} | confirmed, headers=hx
+        )
+        html = response.content.decode()
+        assert response.status_code == 400
+        assert "A filter is not valid: nothing was re-synced or re-sent." in html
+        assert "Select a valid choice." in html or "Enter a valid date." in html
+        assert f'href="{LIST}?{query.replace("&", "&amp;")}"' in html
+    assert reload(people["bob"]).hubspot_delivery.status == Status.DEAD
+    assert reload(people["cy"]).hubspot_delivery is None
+    assert not AuditEntry.objects.exists() and len(mailoutbox) == sent
+
+
+def test_bulk_action_on_a_query_the_list_refuses_is_refused(operator_client, people):
+    assert operator_client.get(f"{LIST}?q=%00").status_code == 400
+    body = {"action": "resync_hubspot", "confirmed": "yes"}
+    assert operator_client.post(f"{LIST}bulk/?q=%00", body).status_code == 400
+    assert reload(people["bob"]).hubspot_delivery.status == Status.DEAD
+    assert not AuditEntry.objects.exists()
+
+
 def test_bulk_service_counts_outcomes(operator, people, settings):
     settings.HUBSPOT_ACCESS_TOKEN = ""
     counts = leads.leads_resync_hubspot(queryset=Visit.objects.all(), actor=operator)

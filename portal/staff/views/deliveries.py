@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.contrib import messages
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.functional import Promise
@@ -29,7 +29,9 @@ from portal.staff.listing import (
     Column,
     DateRangeFilters,
     Listing,
+    carried_query,
     model_choice,
+    refused,
     wants_export,
 )
 from portal.staff.responses import render_results
@@ -56,8 +58,6 @@ OUTCOME_LABELS: dict[str, str | Promise] = {
 }
 # A bulk replay runs in the request: past this many, ask for a narrower filter.
 BULK_LIMIT = 1000
-# What the list's query string may carry into a bulk replay (not the page, sort or export).
-BULK_IGNORED = ("page", "sort", "export")
 
 
 class DeliveryFilters(DateRangeFilters):
@@ -182,17 +182,6 @@ def list_rows(deliveries: list[Delivery]) -> list[Row]:
     return rows
 
 
-def filtered_by_query(query: str):
-    """The deliveries a list query string (as the list page had it) selects, on every page."""
-    params = QueryDict(query, mutable=True)
-    for name in BULK_IGNORED:
-        params.pop(name, None)
-    request = HttpRequest()
-    request.GET = params  # type: ignore[assignment]  # the stubs allow only an immutable one
-    queryset, _form, _q = LISTING.filtered(request, selectors.deliveries_for_list())
-    return queryset, params.urlencode()
-
-
 @staff_view()
 def deliveries(request: StaffRequest) -> HttpResponse:
     queryset = selectors.deliveries_for_list()
@@ -206,17 +195,14 @@ def deliveries(request: StaffRequest) -> HttpResponse:
         "listing": page,
         "rows": list_rows(page.rows),
         "kinds": selectors.known_kinds(),
-        "bulk_query": _bulk_query(request.GET),
+        "bulk_url": _bulk_url(carried_query(request.GET)),
         "search_hint": gettext("URL, kind, webhook id, dedupe key"),
     }
     return render_results(request, "staff/deliveries.html", context)
 
 
-def _bulk_query(params: QueryDict) -> str:
-    params = params.copy()
-    for name in BULK_IGNORED:
-        params.pop(name, None)
-    return params.urlencode()
+def _bulk_url(query: str) -> str:
+    return reverse("staff:deliveries_replay") + (f"?{query}" if query else "")
 
 
 def pretty_json(text: str | dict) -> str:
@@ -329,13 +315,23 @@ def delivery_replay(request: StaffRequest, pk: int) -> HttpResponse:
 @staff_view(roles.OPERATE)
 @require_POST
 def deliveries_replay(request: StaffRequest) -> HttpResponse:
-    """Replay the list's filtered set: first a confirmation of how many, then do it."""
-    queryset, query = filtered_by_query(request.POST.get("query", ""))
+    """Replay the list's filtered set (the list's query is this URL's, so it is checked and
+    filtered as the list's): first a confirmation of how many, then do it."""
+    query = carried_query(request.GET)
     back = reverse("staff:deliveries") + (f"?{query}" if query else "")
+    if "query" in request.POST:
+        # A form of an earlier page carried the list's query in a field, read apart from
+        # the request's checks; without it here, it would select every delivery.
+        return refused(request, back, gettext("This form is out of date: reload the list."))
+    queryset, problems = LISTING.selected(request, selectors.deliveries_for_list())
+    if problems:
+        return refused(
+            request, back, gettext("A filter is not valid: nothing was replayed."), problems
+        )
     replayable, pending, superseded = selectors.replay_counts(queryset)
     if request.POST.get("confirm") != "yes" or replayable > BULK_LIMIT:
         context = {
-            "query": query,
+            "bulk_url": _bulk_url(query),
             "back": back,
             "replayable": replayable,
             "pending": pending,

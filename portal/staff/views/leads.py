@@ -21,7 +21,15 @@ from portal.scorecards.leads import LeadOutcome
 from portal.scorecards.models import Visit
 from portal.staff import roles
 from portal.staff.access import staff_view
-from portal.staff.listing import ANY, Column, DateRangeFilters, Listing, wants_export
+from portal.staff.listing import (
+    ANY,
+    Column,
+    DateRangeFilters,
+    Listing,
+    carried_query,
+    refused,
+    wants_export,
+)
 from portal.staff.responses import render_results
 from portal.staff.templatetags.staff import num
 
@@ -164,19 +172,9 @@ LISTING = Listing(
     filter_form=LeadFilters,
 )
 
-# What the list's bulk form carries: the filters, search and sort, never the page or export.
-NOT_CARRIED = ("page", "export")
-
-
-def _set_query(request: StaffRequest) -> str:
-    query = request.GET.copy()
-    for name in NOT_CARRIED:
-        query.pop(name, None)
-    return query.urlencode()
-
 
 def _list_url(request: StaffRequest) -> str:
-    query = _set_query(request)
+    query = carried_query(request.GET)
     return reverse("staff:leads") + (f"?{query}" if query else "")
 
 
@@ -205,7 +203,7 @@ def shown(visit: Visit) -> Visit:
 
 
 def _bulk_url(request: StaffRequest) -> str:
-    query = _set_query(request)
+    query = carried_query(request.GET)
     return reverse("staff:leads_bulk") + (f"?{query}" if query else "")
 
 
@@ -395,7 +393,10 @@ def leads_bulk(request: StaffRequest) -> HttpResponse:
     if channel is None:
         messages.error(request, gettext("Choose re-sync to HubSpot or re-send the e-mail."))
         return HttpResponseRedirect(_list_url(request))
-    queryset, _form, _q = LISTING.filtered(request, selectors.completed_visits())
+    queryset, problems = LISTING.selected(request, selectors.completed_visits())
+    if problems:
+        text = gettext("A filter is not valid: nothing was re-synced or re-sent.")
+        return refused(request, _list_url(request), text, problems)
     if request.POST.get("confirmed") != "yes":
         context = {
             "count": queryset.count(),
