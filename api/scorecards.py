@@ -485,10 +485,14 @@ def resume(request: PortalRequest):
     return {"hasActiveAssessment": True, "assessment": assessment}
 
 
-@router.get(
-    "/health",
-    response={200: HealthOut, 503: HealthOut, 429: ScorecardErrorOut},
-    exclude_unset=True,
+HEALTH_ANSWERS = {200: HealthOut, 503: HealthOut, 429: ScorecardErrorOut}
+
+
+@router.get("/health", response=HEALTH_ANSWERS, exclude_unset=True)
+# HEAD too (link checkers, uptime monitors): the same status and headers, and no body (the
+# server drops it). Not in the OpenAPI document, which describes what GET answers.
+@router.api_operation(
+    ["HEAD"], "/health", response=HEALTH_ANSWERS, exclude_unset=True, include_in_schema=False
 )
 @limits.HEALTH.rate_limit()
 def health(request: PortalRequest, response: HttpResponse):

@@ -5,7 +5,8 @@ briefing thresholds) is content, passed in as data; these functions only apply t
 The same rules are documented for staff and the API in docs/scorecard.md.
 
 Rules:
-- Rounding is half-up to a whole number (79.5 → 80), never Python's banker's rounding.
+- Rounding is half-up to a whole number (79.5 → 80), never Python's banker's rounding, of
+  the exact value: scores and weights are computed as fractions, not binary floats.
 - Section score = points earned / the section's max points × 100, rounded. A question's max
   points is its best choice's points. A question left unanswered earns 0 points (it counts
   as the worst answer, so skipping can never raise a score). An unknown question id or a
@@ -30,6 +31,9 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
 from typing import Protocol
 
 PRIORITIES = ("high", "medium", "low")
@@ -43,8 +47,17 @@ DEFAULT_BRIEFING_SECTION_BELOW = 60
 EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-def round_half_up(value: float) -> int:
-    return math.floor(value + 0.5)
+def round_half_up(value: Fraction | Decimal | float | int) -> int:
+    """`value` rounded half-up to a whole number. Give it an exact value (a Fraction): a float
+    sum such as 16.8 + 2.7 is 19.499999999999996, one below the 19.5 it stands for."""
+    return math.floor(Fraction(value) + Fraction(1, 2))
+
+
+@lru_cache(maxsize=256)
+def exact_weight(weight: float) -> Fraction:
+    """A section's weight as the decimal fraction the content writes (0.35 is 7/20, not the
+    binary float nearest to it): weights have a few decimals (the format allows 3)."""
+    return Fraction(str(weight))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,7 +206,7 @@ def score_section(section: Section, answers: Mapping[str, str]) -> SectionScore:
     )
     points = sum(q.points for q in questions)
     max_points = section.max_points
-    score = round_half_up(points / max_points * 100) if max_points > 0 else 0
+    score = round_half_up(Fraction(points * 100, max_points)) if max_points > 0 else 0
     return SectionScore(
         key=section.key,
         api_key=section.api_key,
@@ -206,8 +219,10 @@ def score_section(section: Section, answers: Mapping[str, str]) -> SectionScore:
 
 
 def weighted_total(sections: Sequence[SectionScore]) -> int:
-    """Σ section score × weight, rounded half-up, within 0..100."""
-    total = round_half_up(sum(section.score * section.weight for section in sections))
+    """Σ section score × weight, computed exactly, rounded half-up, within 0..100."""
+    total = round_half_up(
+        sum((section.score * exact_weight(section.weight) for section in sections), Fraction())
+    )
     return min(max(total, 0), 100)
 
 

@@ -31,7 +31,8 @@ def contact_properties(visit: Visit) -> dict:
     return {
         "firstname": contact.get("firstName"),
         "lastname": contact.get("lastName"),
-        "company": visit.company or contact.get("company"),
+        # The visit's company is the latest given (services.submit): the deal's, the score's.
+        "company": visit.company or None,
         "phone": contact.get("phone"),
         "ai_assessment_score": result["totalScore"],
         "ai_assessment_category": result["scoreCategory"],

@@ -20,6 +20,7 @@ from django.utils import timezone
 from portal.db import Columns, column_length
 from portal.scorecards import leads, results, rows, selectors
 from portal.scorecards.models import Scorecard, Visit, VisitorSession
+from portal.text import normalize_digits
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +197,14 @@ def take_open_visit(session: VisitorSession) -> Visit | None:
             .order_by()
             .first()
         )
+    return visit
+
+
+def open_visit(session: VisitorSession) -> Visit | None:
+    """The session's open visit as take_open_visit gives it, left for the save that follows
+    (a page checks the step the visitor has reached before it saves): no second read."""
+    visit = take_open_visit(session)
+    session._open_visit = visit
     return visit
 
 
@@ -511,10 +520,18 @@ def submit(
     completion_time: int,
     contact: dict | None = None,
     feedback: str = "",
+    email: str | None = None,
+    company: str | None = None,
 ) -> SubmitResult:
     """Score the visit, store the result as shown (portal.scorecards.results) and queue the
     lead (HubSpot) and the results e-mail, all in one transaction. A second submit (double
-    click) answers the same stored result."""
+    click) answers the same stored result.
+
+    The visitor's details are the latest they gave: `contact` is the contract's contactInfo
+    (an empty or missing field gives nothing; a company given replaces the start's). `email`
+    and `company`, when not None, are the whole answer (the contact page shows the visit's
+    e-mail and company in its form, and what is in it when submitted is used: "" removes
+    one); None keeps the visit's (the API's submit carries no e-mail)."""
     session.__dict__.pop("_open_visit", None)  # read again, locked
     connection = _connection(Visit, write=True)
     with transaction.atomic(using=connection.alias):
@@ -542,9 +559,7 @@ def submit(
                 status=400,
                 details={"missing": missing},
             )
-        visit.contact_info = {k: v for k, v in (contact or {}).items() if v}
-        if not visit.company and visit.contact_info.get("company"):
-            visit.company = visit.contact_info["company"]
+        _take_details(visit, contact or {}, email=email, company=company)
         visit.feedback = feedback
         visit.completion_time = completion_time
         visit.steps_completed = TOTAL_STEPS
@@ -570,6 +585,24 @@ def submit(
         _store_submitted(visit, connection)
         leads.queue(visit)
     return SubmitResult(visit, visit.result)
+
+
+def _take_details(visit: Visit, contact: dict, *, email: str | None, company: str | None) -> None:
+    """Keep the details given at submit on the visit (see submit), one company everywhere:
+    the scoring, the stored result and the lead (HubSpot's contact and deal) read the same."""
+    given = {key: value for key, value in contact.items() if value}
+    if given.get("phone"):
+        given["phone"] = normalize_digits(given["phone"])  # ۰۹۱۲… is 0912…
+    if company is not None:
+        given.pop("company", None)
+        if company:
+            given["company"] = company
+        visit.company = company
+    elif given.get("company"):
+        visit.company = given["company"]
+    if email is not None:
+        visit.email = email
+    visit.contact_info = given
 
 
 def _locked_open_visit_sql(connection, name) -> tuple:
@@ -607,6 +640,7 @@ def _locked_open_visit(session: VisitorSession, connection) -> Visit | None:
 SUBMITTED_FIELDS = (
     "responses",
     "contact_info",
+    "email",
     "company",
     "feedback",
     "completion_time",

@@ -14,6 +14,7 @@ from functools import wraps
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -21,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal.db import column_length
 from portal.htmx import redirect as _go
@@ -36,6 +37,7 @@ from portal.scorecards.models import (
     VisitorSession,
 )
 from portal.scorecards.services import TOTAL_STEPS, ScorecardError, set_cookie
+from portal.text import forbidden_character
 
 # The charts' geometry, in SVG user units. Bars: a score of 100 is BAR_MAX wide.
 BAR_MAX = 300
@@ -131,6 +133,22 @@ def _page(request: PortalRequest, template: str, context: dict, *, status: int =
 # Forms
 
 
+ONE_LINE = _("Please keep this on one line: no line breaks or other control characters.")
+
+
+def one_line(value: str) -> None:
+    """A one-line field's rule (names, company, phone), the API's (api/fields.py `Line`): no
+    control character. A form field may otherwise hold line breaks (a textarea's)."""
+    if forbidden_character(value) is not None:
+        raise ValidationError(ONE_LINE, code="control_character")
+
+
+class LineField(forms.CharField):
+    """One line of text, trimmed, held to portal.text's one-line rule."""
+
+    default_validators = [one_line]
+
+
 def _filled(autocomplete: str, **attrs: str) -> dict:
     """A field's browser hints: what autofill may put in it (and, e.g., the phone keypad)."""
     return {"attrs": {"autocomplete": autocomplete, **attrs}}
@@ -143,7 +161,7 @@ class StartForm(forms.Form):
         max_length=column_length(Visit, "email"),
         widget=forms.EmailInput(**_filled("email", dir="ltr")),
     )
-    company = forms.CharField(
+    company = LineField(
         label=_("Company (optional)"),
         required=False,
         max_length=column_length(Visit, "company"),
@@ -152,25 +170,25 @@ class StartForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    first_name = forms.CharField(
+    first_name = LineField(
         label=_("First name"),
         required=False,
         max_length=CONTACT_LENGTHS["firstName"],
         widget=forms.TextInput(**_filled("given-name")),
     )
-    last_name = forms.CharField(
+    last_name = LineField(
         label=_("Last name"),
         required=False,
         max_length=CONTACT_LENGTHS["lastName"],
         widget=forms.TextInput(**_filled("family-name")),
     )
-    company = forms.CharField(
+    company = LineField(
         label=_("Company"),
         required=False,
         max_length=column_length(Visit, "company"),
         widget=forms.TextInput(**_filled("organization")),
     )
-    phone = forms.CharField(
+    phone = LineField(
         label=_("Phone"),
         required=False,
         max_length=CONTACT_LENGTHS["phone"],
@@ -259,7 +277,7 @@ def _over_limit(request: PortalRequest, limit: limits.Limit, *, refused: str):
     return response
 
 
-@require_GET
+@require_safe
 @scorecard_page
 def landing(request: PortalRequest) -> HttpResponse:
     return _landing(request, StartForm())
@@ -268,12 +286,13 @@ def landing(request: PortalRequest) -> HttpResponse:
 @require_POST
 @scorecard_page
 def start(request: PortalRequest) -> HttpResponse:
-    """Start (or resume) the assessment, set the session cookie, go to the step to resume."""
-    if (limited := _over_limit(request, limits.START, refused=REFUSED_START)) is not None:
-        return limited
+    """Start (or resume) the assessment, set the session cookie, go to the step to resume.
+    A form refused (400) is not counted, as the API counts no request its schema refuses."""
     form = StartForm(request.POST)
     if not form.is_valid():
         return _landing(request, form, status=400)
+    if (limited := _over_limit(request, limits.START, refused=REFUSED_START)) is not None:
+        return limited
     try:
         session = visitor.open_session(request)
         visit = services.start(
@@ -371,6 +390,13 @@ def _visitor_visit(request: PortalRequest) -> tuple[VisitorSession | None, Visit
     return session, None, reverse("scorecards:landing")
 
 
+def _not_reached(request: PortalRequest, visit: Visit, number: int) -> HttpResponse | None:
+    """Back to the first step not yet completed when step `number` lies beyond it: a visitor
+    answers the steps in order (going back is fine). None when it is reached."""
+    first_open = services.resume_step(visit) + 1
+    return _go(request, _step_url(first_open)) if number > first_open else None
+
+
 def _step_answers(scorecard: Scorecard, number: int, data) -> dict[str, str]:
     """The answers a step's form posts: its questions' chosen letters (nothing else)."""
     return {qid: data[qid] for qid in services.steps(scorecard)[number - 1] if data.get(qid)}
@@ -389,9 +415,8 @@ def step(request: PortalRequest, number: int) -> HttpResponse:
     session, visit, elsewhere = _visitor_visit(request)
     if visit is None:
         return _go(request, elsewhere)
-    first_open = services.resume_step(visit) + 1
-    if number > first_open:
-        return _go(request, _step_url(first_open))
+    if (ahead := _not_reached(request, visit, number)) is not None:
+        return ahead
     assert session is not None  # an open visit is read through its session
     scorecard = selectors.scorecard_by_id(visit.scorecard_id)
     template = "scorecard/step.html#step" if request.htmx else "scorecard/step.html"
@@ -435,6 +460,10 @@ def choice(request: PortalRequest, number: int) -> HttpResponse:
     session = visitor.current_session(request)
     if session is None:
         return _go(request, reverse("scorecards:landing"))
+    # The open visit came with the session (the rate limit's scope read them): no query.
+    visit = services.open_visit(session)
+    if visit is not None and (ahead := _not_reached(request, visit, number)) is not None:
+        return ahead
     # The step's form, as htmx posts it: its chosen letters and the CSRF token. The service
     # refuses a question of another step or a letter no question has.
     answers = {name: value for name, value in request.POST.items() if name != CSRF_FIELD}
@@ -470,28 +499,28 @@ def contact(request: PortalRequest) -> HttpResponse:
     if request.method == "GET":
         form = ContactForm(initial={"email": visit.email, "company": visit.company})
         return _page(request, "scorecard/contact.html", {"form": form})
-    if (limited := _over_limit(request, limits.SUBMIT, refused=REFUSED_SUBMIT)) is not None:
-        return limited
     form = ContactForm(request.POST)
-    if not form.is_valid():
+    if not form.is_valid():  # not counted, as the API counts no request its schema refuses
         context: dict[str, object] = {"form": form}
         return _page(request, "scorecard/contact.html", context, status=400)
+    if (limited := _over_limit(request, limits.SUBMIT, refused=REFUSED_SUBMIT)) is not None:
+        return limited
     data = form.cleaned_data
     try:
-        if data["email"]:
-            services.save_progress(
-                session=session, step=TOTAL_STEPS - 1, responses={}, email=data["email"]
-            )
+        # The e-mail and company as the form shows them when submitted (it is filled with the
+        # visit's): emptied, there are none. A double click's second post, or one whose twin
+        # completed the visit meanwhile, gets the same stored result from submit.
         submitted = services.submit(
             session=session,
             completion_time=max(0, int((timezone.now() - visit.started_at).total_seconds())),
             contact={
                 "firstName": data["first_name"].strip(),
                 "lastName": data["last_name"].strip(),
-                "company": data["company"].strip(),
                 "phone": data["phone"].strip(),
             },
             feedback=data["feedback"].strip(),
+            email=data["email"].strip(),
+            company=data["company"].strip(),
         )
     except ScorecardError as exc:
         context = {"form": form, "error": _refusal(exc)}
@@ -614,7 +643,7 @@ def _share_context(visit: Visit) -> dict:
     return {"visit": visit, "share_url": f"{settings.PUBLIC_BASE_URL}{path}"}
 
 
-@require_GET
+@require_safe
 @scorecard_page
 def results(request: PortalRequest, assessment_id: str) -> HttpResponse:
     """The owner's results: score on the band scale, areas, recommendations, benchmarks, next
@@ -652,7 +681,7 @@ def share(request: PortalRequest, assessment_id: str) -> HttpResponse:
     return HttpResponseRedirect(f"{url}?shared=1#share")
 
 
-@require_GET
+@require_safe
 @scorecard_page
 def shared(request: PortalRequest, token: str) -> HttpResponse:
     """Anyone with the link: total, band, chart, and recommendations if the owner allows."""

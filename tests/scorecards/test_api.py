@@ -374,3 +374,16 @@ def test_an_unexpected_failure_still_answers_the_seeds_envelope(visitor, scoreca
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "INTERNAL_ERROR"
     assert "boom" not in response.text
+
+
+def test_health_answers_head_with_its_status_and_no_body(client, scorecard):
+    """Uptime monitors and link checkers ask with HEAD; the OpenAPI document keeps GET only."""
+    from api.main import api
+
+    response = client.head("/api/health")
+    assert response.status_code == 200 and response.content == b""
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert "X-RateLimit-Limit" in response
+    assert set(api.get_openapi_schema()["paths"]["/api/health"]) == {"get"}
+    refused = client.post("/api/health", {}, content_type=JSON)
+    assert refused.status_code == 405

@@ -290,3 +290,36 @@ def test_the_forms_tell_the_browser_what_to_fill(visitor, scorecard):
     assert 'type="tel"' in phone and 'autocomplete="tel"' in phone
     assert re.search(r'<input[^>]*name="first_name"[^>]*autocomplete="given-name"', contact)
     assert re.search(r'<input[^>]*name="last_name"[^>]*autocomplete="family-name"', contact)
+
+
+def test_a_start_form_refused_uses_none_of_the_limit(scorecard):
+    """As the API counts no request its schema refuses (422 comes before the limit)."""
+    browser = Client(REMOTE_ADDR="198.51.100.79")
+    for _ in range(12):
+        assert start(browser, email="typo@gmail").status_code == 400
+    assert start(browser, email="ok@gmail.com").status_code == 302
+
+
+def test_a_contact_form_refused_uses_none_of_the_limit(scorecard):
+    browser = Client(REMOTE_ADDR="198.51.100.80")
+    start(browser)
+    for number in range(1, 5):
+        answer_step(browser, scorecard, number, "B")
+    for _ in range(6):
+        assert browser.post("/assessment/contact/", {"email": "typo@gmail"}).status_code == 400
+    response = browser.post("/assessment/contact/", {"email": "typo@gmail.com"})
+    assert response.status_code == 302 and "/assessment/results/" in response["Location"]
+
+
+def test_link_checkers_may_ask_with_head(visitor, outsider, scorecard):
+    assert visitor.head("/assessment/").status_code == 200
+    visit = finish(visitor, scorecard)
+    for client, path in (
+        (visitor, f"/assessment/results/{visit.assessment_id}/"),
+        (outsider, f"/assessment/shared/{visit.share_token}/"),
+    ):
+        response = client.head(path)
+        assert response.status_code == 200 and response.content == b"", path
+        assert response["Content-Type"].startswith("text/html")
+    assert outsider.head("/assessment/shared/nope/").status_code == 404
+    assert visitor.put("/assessment/").status_code == 405

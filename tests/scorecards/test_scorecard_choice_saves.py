@@ -141,3 +141,24 @@ def test_the_step_says_honestly_when_answers_are_saved(visitor, scorecard):
     assert 'data-js-text="Each choice is saved as soon as you make it."' in note[0]
     fieldset = re.search(r"<fieldset[^>]*>", html)[0]
     assert 'hx-post="/assessment/step/1/choice/"' in fieldset and 'hx-trigger="change"' in fieldset
+
+
+@pytest.mark.django_db
+def test_a_choice_on_a_step_not_reached_is_sent_back_and_not_saved(visitor, scorecard):
+    """The step page's own rule: a visitor at step 1 cannot answer step 4 ahead."""
+    steps = qids(scorecard)
+    response = choose(visitor, 4, {steps[3][0]: "E"}, **HTMX)
+    assert response.status_code == 200 and response["HX-Redirect"] == "/assessment/step/1/"
+    plain = choose(visitor, 4, {steps[3][0]: "E"})
+    assert plain.status_code == 302 and plain["Location"] == "/assessment/step/1/"
+    assert Visit.objects.get().responses == {}
+    # The first step not completed is reached, and any before it (going back).
+    assert visitor.post("/assessment/step/1/", dict.fromkeys(steps[0], "B")).status_code == 302
+    assert choose(visitor, 2, {steps[1][0]: "C"}, **HTMX).status_code == 200
+    assert choose(visitor, 1, {steps[0][0]: "D"}, **HTMX).status_code == 200
+    assert choose(visitor, 3, {steps[2][0]: "E"}, **HTMX)["HX-Redirect"] == "/assessment/step/2/"
+    assert Visit.objects.get().responses == {
+        **dict.fromkeys(steps[0], "B"),
+        steps[0][0]: "D",
+        steps[1][0]: "C",
+    }

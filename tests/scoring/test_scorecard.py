@@ -1,11 +1,13 @@
 """AI Reality Check scoring rules: section scores, weighted total, bands, recommendations,
 briefing qualification and lead quality."""
 
+import itertools
 import json
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from scoring.scorecard import (
@@ -24,6 +26,7 @@ from scoring.scorecard import (
     round_half_up,
     score_scorecard,
     score_section,
+    weighted_total,
 )
 
 FIXTURE = Path(__file__).resolve().parents[2] / "portal/scorecards/fixtures/scorecard_v1.json"
@@ -146,6 +149,73 @@ def test_the_total_is_the_weighted_sum_of_the_rounded_section_scores():
 
 def test_rounding_is_half_up():
     assert [round_half_up(x) for x in (0.5, 1.5, 2.5, 79.5, 79.49)] == [1, 2, 3, 80, 79]
+
+
+def scored(api_key: str, score: int, weight: float) -> SectionScore:
+    return SectionScore(api_key, api_key, weight, score, 0, 0, ())
+
+
+def seed_total(scores: dict[str, int]) -> int:
+    return weighted_total([scored(k, scores[k], SEED_WEIGHTS[k]) for k in API_KEYS])
+
+
+def test_a_total_of_exactly_a_half_rounds_up_though_floats_make_it_a_hair_less():
+    # 48 × 0.35 + 18 × 0.15 = 16.8 + 2.7 = 19.5 (as floats, 19.499999999999996) → 20, "alert".
+    scores = {"valueAssurance": 0, "customerSafe": 48, "riskCompliance": 0, "governance": 18}
+    assert seed_total(scores) == 20
+    assert band_for(seed_total(scores), BANDS).key == "alert"
+
+
+def section_scores_of_four_questions() -> list[int]:
+    """Every score a section of four questions worth 0/6/12/19/25 can get (35 of them)."""
+    # The best is 4 × 25 = 100 points: a section's score is its points.
+    return sorted({sum(points) for points in itertools.product(POINTS, repeat=4)})
+
+
+def test_every_total_that_is_exactly_a_half_rounds_up():
+    """Over every combination of the four sections' scores (35⁴), in integer thousandths: the
+    totals that are exactly x.5 are the ones a float sum can put a hair below; each rounds up."""
+    scores = section_scores_of_four_questions()
+    assert len(scores) == 35
+    w1, w2, w3, w4 = (round(Decimal(str(SEED_WEIGHTS[k])) * 1000) for k in API_KEYS)
+    halves = []
+    for s1, s2, s3 in itertools.product(scores, repeat=3):
+        partial = s1 * w1 + s2 * w2 + s3 * w3
+        halves += [(s1, s2, s3, s4) for s4 in scores if (partial + s4 * w4) % 1000 == 500]
+    for combination in halves:
+        exact = sum(s * w for s, w in zip(combination, (w1, w2, w3, w4), strict=True))
+        total = seed_total(dict(zip(API_KEYS, combination, strict=True)))
+        assert total == (exact + 500) // 1000, combination
+    assert len(halves) > 145  # the 145 a float sum rounded down are among them
+
+
+@given(
+    scores=st.lists(st.integers(0, 100), min_size=4, max_size=4),
+    cuts=st.lists(st.integers(1, 999), min_size=3, max_size=3, unique=True),
+)
+@example(scores=[0, 48, 0, 18], cuts=[250, 600, 850])  # the seed's weights: 19.5
+def test_the_total_is_decimal_arithmetic_rounded_half_up(scores, cuts):
+    """Any four scores and any four weights of three decimals adding up to 1."""
+    bounds = [0, *sorted(cuts), 1000]
+    weights = [Decimal(high - low) / 1000 for low, high in itertools.pairwise(bounds)]
+    sections = [
+        scored(key, score, float(weight))
+        for key, score, weight in zip(API_KEYS, scores, weights, strict=True)
+    ]
+    exact = sum((score * weight for score, weight in zip(scores, weights, strict=True)), Decimal())
+    expected = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    assert weighted_total(sections) == expected
+
+
+def test_a_section_score_of_exactly_a_half_rounds_up():
+    """points / max × 100 as a float can fall a hair below x.5 (322 / 560 × 100 =
+    57.49999999999999): each section score is the exact ratio rounded half-up."""
+    for max_points in range(1, 401):
+        for points in range(max_points + 1):
+            exact = Decimal(points * 100) / Decimal(max_points)
+            expected = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+            section = Section("s", "s", 1.0, (question("s_1", (0, 0, 0, points, max_points)),))
+            assert score_section(section, {"s_1": "D"}).score == expected, (points, max_points)
 
 
 # ---------------------------------------------------------------------------------------------
