@@ -564,6 +564,52 @@ def test_another_question_slot_without_javascript(author_client, customer):
     assert "What is 2 + 2?" in html and not Exam.objects.exists()
 
 
+def rendered_fields(html: str, prefix: str) -> dict[str, str]:
+    """What a browser posts of a form's `prefix` fields as the page renders them (text inputs,
+    textareas and checked boxes/radios)."""
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name or not name.group(1).startswith(prefix):
+            continue
+        kind = re.search(r'type="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if kind and kind.group(1) in {"checkbox", "radio"}:
+            if " checked" in tag:
+                fields[name.group(1)] = value.group(1) if value else "on"
+        else:
+            fields[name.group(1)] = value.group(1) if value else ""
+    for name, text in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', html):
+        if name.startswith(prefix):
+            fields[name] = text.strip()
+    return fields
+
+
+def test_an_added_question_slot_starts_as_the_first_and_is_left_out_when_blank(
+    author_client, customer
+):
+    """ "Add another question" gives a slot with the first one's defaults (its weight 1): filled
+    in without touching the weight it is saved; left as it came it is not saved at all."""
+    data = new_exam_post(customer, [{}], more="1")
+    html = html_of(author_client.post("/staff/exams/new/", data))
+    added = rendered_fields(html, "questions-1-")
+    assert added["questions-1-weight"] == "1.0"
+    data = new_exam_post(customer, [{}], more="1") | added
+    html = html_of(author_client.post("/staff/exams/new/", data | {"questions-TOTAL_FORMS": "2"}))
+    blank = rendered_fields(html, "questions-2-")
+
+    second = question_post("questions-1-", description="What is 3 + 3?", correct="2")
+    second.pop("questions-1-weight")
+    data = new_exam_post(customer, [{}]) | added | second | blank
+    response = author_client.post("/staff/exams/new/", data | {"questions-TOTAL_FORMS": "3"})
+    assert response.status_code == 302, html_of(response)
+    exam = Exam.objects.get(title="Fractions")
+    assert [(q.description, q.weight) for q in live(exam)] == [
+        ("What is 2 + 2?", 1.5),
+        ("What is 3 + 3?", 1.0),
+    ]
+
+
 # --- exam files -------------------------------------------------------------------------------
 
 

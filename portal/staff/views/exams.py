@@ -272,10 +272,23 @@ def exams(request: StaffRequest) -> HttpResponse:
 # with a bank smaller than what each quiz draws).
 
 
-def _grown(data, prefix: str, count: int):
-    """The posted data with the question formset grown to `count` forms (kept as typed)."""
+def _grown(data, prefix: str, start: int, count: int):
+    """The posted data with the question formset grown from `start` to `count` forms: those
+    typed kept as typed, each new one as an untouched form would post (its weight 1, ...), so
+    that it starts as the first did and is left out when left blank."""
     data = data.copy()
-    data[f"{prefix}-TOTAL_FORMS"] = str(min(count, MAX_NEW_QUESTIONS))
+    count = min(count, MAX_NEW_QUESTIONS)
+    data[f"{prefix}-TOTAL_FORMS"] = str(count)
+    blank = QuestionForm()
+    for index in range(start, count):
+        for name, field in blank.fields.items():
+            value = blank[name].value()
+            key = f"{prefix}-{index}-{name}"
+            if isinstance(field.widget, forms.CheckboxInput):
+                if value:
+                    data[key] = "on"
+            else:
+                data[key] = "" if value is None else str(value)
     return data
 
 
@@ -290,7 +303,7 @@ def exam_new(request: StaffRequest) -> HttpResponse:
     questions = NewQuestionFormSet(request.POST, prefix="questions")
     if "more" in request.POST:
         questions = NewQuestionFormSet(
-            _grown(request.POST, "questions", questions.total_form_count() + 1),
+            _grown(request.POST, "questions", total := questions.total_form_count(), total + 1),
             prefix="questions",
         )
         return render(request, "staff/exams/new.html", {"form": form, "questions": questions})
@@ -303,7 +316,10 @@ def exam_new(request: StaffRequest) -> HttpResponse:
     if isinstance(wanted, int) and questions.is_valid():
         count = max(questions.total_form_count(), min(wanted, MAX_NEW_QUESTIONS))
         if count > questions.total_form_count():
-            grown = NewQuestionFormSet(_grown(request.POST, "questions", count), prefix="questions")
+            grown = NewQuestionFormSet(
+                _grown(request.POST, "questions", questions.total_form_count(), count),
+                prefix="questions",
+            )
             _copy_errors(questions, grown)
             questions = grown
     context = {"form": form, "questions": questions}
