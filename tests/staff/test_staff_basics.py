@@ -109,6 +109,20 @@ def test_exports_show_a_stored_control_character_rather_than_fail(viewer_client,
     assert rows[1][3] == "Alge\ufffdbra\ufffd"
 
 
+def test_the_audit_log_shows_zero_and_false_as_values_and_only_none_as_none(viewer_client, viewer):
+    log.record(
+        actor=viewer,
+        action="exam.update",
+        target_label="Algebra",
+        before={"attempt_count": 1, "can_back": True, "note": None},
+        after={"attempt_count": 0, "can_back": False, "note": ""},
+    )
+    html = viewer_client.get("/staff/audit/").content.decode()
+    assert "<del>1</del> → <ins>0</ins>" in html
+    assert "<del>True</del> → <ins>False</ins>" in html
+    assert "<del>∅</del> → <ins>∅</ins>" in html
+
+
 def test_audit_list_queries_do_not_grow_with_rows(
     viewer_client, viewer, django_assert_max_num_queries
 ):

@@ -35,6 +35,13 @@ def num(value, decimals: int | None = None) -> str:
 
 
 @register.filter
+def value_or_none(value: object) -> object:
+    """A recorded value as stored, "∅" for none (None or ""): 0 and False are values, which
+    Django's `default` filter would show as none."""
+    return "∅" if value is None or value == "" else value
+
+
+@register.filter
 def when(value: datetime | date | None, style: str = "datetime") -> str:
     """A date or time in the reader's calendar: Solar Hijri with Persian digits in Persian.
 
