@@ -238,6 +238,11 @@ def test_extra_time_with_htmx_returns_the_summary_and_the_message(operator_clien
     assert 'id="messages"' in html and 'hx-swap-oob="true"' in html
     assert "5 minutes added" in html
     assert "<html" not in html
+    # The timeline, below, gets the staff action too, swapped out of band.
+    timeline = html[
+        html.index('<div class="table-wrap" id="timeline-events" hx-swap-oob="true">') :
+    ]
+    assert "quiz.extend" in timeline.split("</table>")[0]
 
 
 @pytest.mark.parametrize("minutes", ["0", "601", "ten", ""])

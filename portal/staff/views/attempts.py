@@ -102,7 +102,12 @@ def _after_action(request: StaffRequest, pk: int, part: str = "summary", **extra
     if not request.htmx:
         anchor = "#callback" if part == "callback" else ""
         return HttpResponseRedirect(reverse("staff:attempt", args=[pk]) + anchor)
-    return partial_response(request, (f"{ATTEMPT}#{part}", _attempt_context(request, pk, **extra)))
+    context = _attempt_context(request, pk, **extra)
+    if part != "summary":
+        return partial_response(request, (f"{ATTEMPT}#{part}", context))
+    # What changed the quiz is on its timeline too (staff actions are among its events).
+    timeline = (f"{ATTEMPT}#timeline", {**context, "oob": True})
+    return partial_response(request, (f"{ATTEMPT}#summary", context), timeline)
 
 
 def _refused(request: StaffRequest, pk: int, form: forms.Form, name: str) -> HttpResponse:
