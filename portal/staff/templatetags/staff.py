@@ -1,4 +1,5 @@
-"""Console formatting: dates (Solar Hijri in Persian), Persian digits, small SVG charts."""
+"""Console formatting: dates (Solar Hijri in Persian) and times in the pages' zone (Tehran time in
+Persian, as a candidate's pages: portal.localize), Persian digits, small SVG charts."""
 
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -10,6 +11,7 @@ from django.utils.formats import number_format
 from django.utils.html import format_html
 
 # Which pages write Persian digits, and how: the portal's one rule (portal/localize.py).
+from portal.localize import display_zone, zone_name
 from portal.localize import persian_numerals as persian
 from portal.localize import uses_persian_digits as in_persian
 
@@ -49,8 +51,8 @@ def when(value: datetime | date | None, style: str = "datetime") -> str:
     """
     if value is None:
         return "—"
-    if isinstance(value, datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = value.astimezone(display_zone())
     if in_persian():
         if isinstance(value, datetime):
             shown = jdatetime.datetime.fromgregorian(datetime=value)
@@ -65,6 +67,12 @@ def when(value: datetime | date | None, style: str = "datetime") -> str:
     else:
         text = shown.strftime("%Y/%m/%d %H:%M" if in_persian() else "%Y-%m-%d %H:%M")
     return persian(text) if in_persian() else text
+
+
+@register.simple_tag
+def shown_zone() -> str:
+    """The zone the console's times are in, as pages name it ("Tehran time", "UTC")."""
+    return zone_name(display_zone())
 
 
 @register.simple_tag
