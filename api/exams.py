@@ -7,7 +7,7 @@ the request asks for it with `Accept-Language: en`.
 
 from datetime import datetime
 from functools import wraps
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponseRedirect
@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from api.answers import json_answer
 from api.auth import client_token_auth
-from api.fields import Int, Line, RequestModel, RequestSchema, line_or_number
+from api.fields import Int, Line, RequestModel, RequestSchema, line, line_or_number
 from portal import errors
 from portal.customers.models import ClientToken
 from portal.db import column_length
@@ -91,9 +91,8 @@ class LaunchIn(RequestSchema):
     student_uuid: StudentId = Field(..., examples=["stu-uuid-123"])
     mobile: Mobile = Field("", examples=["09123456789"])
     eurl: Int = Field(..., examples=[12])
-    callback_url: Line = Field(
+    callback_url: Annotated[str, line(max_length=column_length(Launch, "callback_url"))] = Field(
         ...,
-        max_length=column_length(Launch, "callback_url"),
         examples=["https://client.example.com/exam/callback"],
     )
 
@@ -163,9 +162,8 @@ class AnswerIn(RequestModel):
     answer: Answer | None = Field(
         ..., description='"1".."4" as c1..c4 are shown; Persian digits are accepted.'
     )
-    done: Line = Field(
+    done: Annotated[str, line(max_length=column_length(QuizQuestion, "done"))] = Field(
         "in_progress",
-        max_length=column_length(QuizQuestion, "done"),
         examples=["in_progress", "completed"],
     )
 

@@ -2,14 +2,17 @@
 (the rule is portal.text's, and is published as a `pattern` in the OpenAPI document), numbers
 that are numbers (`true` is not 1), and a request body that must be a JSON object."""
 
+from dataclasses import dataclass
 from typing import Annotated, Any, get_args
 
+from annotated_types import Ge, Le
 from ninja import Schema
 from ninja.schema import DjangoGetter
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
+    GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     StrictInt,
     StringConstraints,
@@ -32,7 +35,10 @@ __all__ = [
     "RequestModel",
     "RequestSchema",
     "Text",
+    "int_between",
+    "line",
     "line_or_number",
+    "text",
 ]
 
 
@@ -67,6 +73,34 @@ Line = Annotated[str, AfterValidator(_checked(multiline=False)), _Published(LINE
 Text = Annotated[str, AfterValidator(_checked(multiline=True)), _Published(TEXT_PATTERN)]
 
 
+@dataclass(frozen=True)
+class _Bounded:
+    kind: Any  # Line or Text
+    min_length: int
+    max_length: int
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        # The length on the text itself, before the kind's rule: checked after it, pydantic's
+        # generic length check would say "at most 2000 items after validation".
+        bounds = StringConstraints(min_length=self.min_length or None, max_length=self.max_length)
+        return handler.generate_schema(Annotated[str, bounds, *get_args(self.kind)[1:]])
+
+
+def line(*, min_length: int = 0, max_length: int) -> Any:
+    """One line of text of `min_length` to `max_length` characters, as a field's annotation:
+    `name: Annotated[str, line(max_length=64)]` (a Field's or StringConstraints' length on
+    `Line` would read "at most 64 items after validation"). Published as minLength,
+    maxLength and the one-line pattern."""
+    return _Bounded(Line, min_length, max_length)
+
+
+def text(*, max_length: int) -> Any:
+    """Free text (`Text`) of at most `max_length` characters, as `line` is for one line."""
+    return _Bounded(Text, 0, max_length)
+
+
 def _whole_number(value: Any) -> Any:
     # JSON Schema's integer: 12 or 12.0, not true (which Python would take for 1) nor "12".
     if isinstance(value, float) and value.is_integer():
@@ -76,6 +110,26 @@ def _whole_number(value: Any) -> Any:
 
 # A whole number written as a number (`true`, "12" and 12.5 are refused).
 Int = Annotated[StrictInt, BeforeValidator(_whole_number)]
+
+
+@dataclass(frozen=True)
+class _Between:
+    low: int
+    high: int
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        # The bounds on the integer itself: after Int's validator, pydantic publishes them as
+        # {"ge": 0, "le": 86400}, which no JSON Schema reader knows, instead of minimum/maximum.
+        bounded = Annotated[StrictInt, Ge(self.low), Le(self.high), *get_args(Int)[1:]]
+        return handler.generate_schema(bounded)
+
+
+def int_between(low: int, high: int) -> Any:
+    """`Int` from `low` to `high`, as a field's annotation: `Annotated[int, int_between(0, 9)]`.
+    For an optional field (`... | None`), where `Field(ge=, le=)` is published as "ge"/"le"."""
+    return _Between(low, high)
 
 
 def _number_as_text(value: Any) -> Any:
@@ -99,9 +153,7 @@ def line_or_number(*, min_length: int = 0, max_length: int) -> Any:
     numeric). Not a union, so that an error names the field and nothing else."""
     return Annotated[
         str,
-        # The length first: after Line's validator it would read "at most 128 items".
-        StringConstraints(min_length=min_length, max_length=max_length),
-        *get_args(Line)[1:],
+        line(min_length=min_length, max_length=max_length),
         BeforeValidator(_number_as_text),
         _OrInteger(),
     ]
@@ -121,7 +173,7 @@ class _EmailOrBlank:
 
 # An e-mail address, or "" for none; the address itself is checked by the schema that uses it
 # (Django's validate_email), this publishes the rule.
-EmailOrBlank = Annotated[Line, StringConstraints(max_length=254), _EmailOrBlank()]
+EmailOrBlank = Annotated[str, line(max_length=254), _EmailOrBlank()]
 
 
 def _must_be_an_object(data: Any) -> Any:

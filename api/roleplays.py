@@ -5,6 +5,8 @@ DESIGN §4's error format. `assessment-start` is where the partner's page posts 
 browser (a form post to redirect_url as it is): it answers a redirect or an HTML page.
 """
 
+from typing import Annotated
+
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -12,7 +14,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, Form, Query, Router, Schema
 
-from api.fields import Line, RequestSchema
+from api.fields import Line, RequestSchema, line
 from portal import errors
 from portal.db import column_length
 from portal.roleplays import launch as roleplay_launch
@@ -34,33 +36,29 @@ class LaunchErrorOut(Schema):
 
 class AssessmentLaunchIn(RequestSchema):
     # Every field is one line (api/fields.py): nothing legitimate holds a control character.
-    user_id: Line = Field(
-        ..., min_length=1, max_length=column_length(Assessment, "user_id"), examples=["EMP_789"]
+    user_id: Annotated[str, line(min_length=1, max_length=column_length(Assessment, "user_id"))] = (
+        Field(..., examples=["EMP_789"])
     )
-    user_name: Line = Field(
-        ..., max_length=column_length(Assessment, "user_name"), examples=["johndoe"]
+    user_name: Annotated[str, line(max_length=column_length(Assessment, "user_name"))] = Field(
+        ..., examples=["johndoe"]
     )
-    assessment_cluster_id: Line = Field(
+    assessment_cluster_id: Annotated[
+        str, line(min_length=1, max_length=column_length(Cluster, "cluster_id"))
+    ] = Field(..., examples=["b4bf406c-4f9"])
+    auth_token: Annotated[str, line(min_length=1, max_length=4096)] = Field(
         ...,
-        min_length=1,
-        max_length=column_length(Cluster, "cluster_id"),
-        examples=["b4bf406c-4f9"],
-    )
-    auth_token: Line = Field(
-        ...,
-        min_length=1,
-        max_length=4096,
         description="HS256 JWT with user_id, assessment_cluster_id, iat and exp (≤ 15 min).",
     )
-    return_url: Line = Field(
+    return_url: Annotated[
+        str, line(min_length=1, max_length=column_length(Assessment, "return_url"))
+    ] = Field(
         ...,
-        min_length=1,
-        max_length=column_length(Assessment, "return_url"),
         examples=["https://q3.example.com/dashboard"],
     )
-    results_url: Line | None = Field(
+    results_url: (
+        Annotated[str, line(max_length=column_length(Assessment, "results_url"))] | None
+    ) = Field(
         None,
-        max_length=column_length(Assessment, "results_url"),
         description="Where results are posted; omitted or empty: AIO_CALLBACK_URL, else "
         "Q3_BASE_URL + /api/receive-assessment-results.",
         examples=["https://q3.example.com/api/receive-assessment-results"],

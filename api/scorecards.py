@@ -15,10 +15,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.http import HttpResponse
 from ninja import Field, Router, Schema, Status
-from pydantic import AfterValidator, BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel
 
 from api.answers import json_answer
-from api.fields import EmailOrBlank, Int, Line, RequestModel, Text
+from api.fields import EmailOrBlank, Int, Line, RequestModel, int_between, line, text
 from integrations.models import Delivery
 from portal import errors
 from portal import health as portal_health
@@ -76,7 +76,7 @@ class Viewport(Body):
 
 
 class BrowserInfo(Body):
-    userAgent: Line = Field("", max_length=column_length(VisitorSession, "user_agent"))
+    userAgent: Annotated[str, line(max_length=column_length(VisitorSession, "user_agent"))] = ""
     viewport: Viewport | None = None
 
 
@@ -92,14 +92,13 @@ def checked_email(value: str | None) -> str | None:
 
 
 VisitorEmail = Annotated[EmailOrBlank | None, AfterValidator(checked_email)]
+Company = Annotated[str, line(max_length=column_length(Visit, "company"))]
 
 
 class StartIn(Body):
     email: VisitorEmail = Field(None, examples=["ceo@company.com"])
-    company: Line | None = Field(
-        None, max_length=column_length(Visit, "company"), examples=["Acme Corp"]
-    )
-    referrer: Line | None = Field(None, max_length=column_length(Visit, "referrer"))
+    company: Company | None = Field(None, examples=["Acme Corp"])
+    referrer: Annotated[str, line(max_length=column_length(Visit, "referrer"))] | None = None
     browserInfo: BrowserInfo | None = None
 
 
@@ -123,10 +122,8 @@ class Progress(BaseModel):
 
 
 # Answers: question id → choice letter, as the content has them.
-QuestionId = Annotated[
-    Line, StringConstraints(min_length=1, max_length=column_length(ScorecardQuestion, "qid"))
-]
-ChoiceLetter = Annotated[Line, StringConstraints(max_length=8)]
+QuestionId = Annotated[str, line(min_length=1, max_length=column_length(ScorecardQuestion, "qid"))]
+ChoiceLetter = Annotated[str, line(max_length=8)]
 Answers = Annotated[dict[QuestionId, ChoiceLetter], MaxLen(200)]
 
 
@@ -134,7 +131,7 @@ class SaveIn(Body):
     step: Int = Field(..., ge=0, le=services.TOTAL_STEPS - 1, description="0-based step: 0..3")
     responses: Answers = Field(..., examples=[{"value_assurance_1": "A"}])
     email: VisitorEmail = None
-    timeSpent: Int | None = Field(None, ge=0, le=24 * 3600)
+    timeSpent: Annotated[int, int_between(0, 24 * 3600)] | None = None
 
 
 class SaveOut(BaseModel):
@@ -147,10 +144,10 @@ class SaveOut(BaseModel):
 
 
 class ContactInfo(Body):
-    firstName: Line | None = Field(None, max_length=CONTACT_LENGTHS["firstName"])
-    lastName: Line | None = Field(None, max_length=CONTACT_LENGTHS["lastName"])
-    company: Line | None = Field(None, max_length=column_length(Visit, "company"))
-    phone: Line | None = Field(None, max_length=CONTACT_LENGTHS["phone"])
+    firstName: Annotated[str, line(max_length=CONTACT_LENGTHS["firstName"])] | None = None
+    lastName: Annotated[str, line(max_length=CONTACT_LENGTHS["lastName"])] | None = None
+    company: Company | None = None
+    phone: Annotated[str, line(max_length=CONTACT_LENGTHS["phone"])] | None = None
 
 
 class SubmitIn(Body):
@@ -158,7 +155,7 @@ class SubmitIn(Body):
     completionTime: Int = Field(..., ge=0, le=7 * 24 * 3600, description="Total time in seconds")
     contactInfo: ContactInfo | None = None
     # Free text: tabs and line breaks are kept.
-    feedback: Text | None = Field(None, max_length=FEEDBACK_LENGTH)
+    feedback: Annotated[str, text(max_length=FEEDBACK_LENGTH)] | None = None
 
 
 class RecommendationOut(BaseModel):

@@ -30,13 +30,22 @@ FORMAT = "portal-exam/1"
 SMALL_INT_MAX = 32767
 INT_MAX = jsonformat.INT_MAX
 TITLE_MAX_LENGTH = column_length(Exam, "title")
+# The longest exam: a week, in minutes. A quiz is one sitting; a week still holds a take-home
+# exam, and anything longer is a slip of the keyboard (an extra zero). With the longest
+# accommodation (Student: × 4, + 1440 minutes) a deadline is at most 29 days ahead, where
+# INT_MAX minutes put it past the year 9999 and the launch failed.
+DURATION_MAX = 7 * 24 * 60
+# The heaviest question. Weights are relative (only earned / possible counts), so 1000 : 1 is
+# more than any test needs; and a quiz's sums stay finite (exact for whole weights): even INT_MAX
+# questions of weight 1000 total 2.1e12, below 2**53, where three of 1e308 made an infinity.
+WEIGHT_MAX = 1000
 
 # Shared with the cluster format (portal/jsonformat.py): not blank, stored as written.
 Text = jsonformat.NotBlank
 Title = Annotated[jsonformat.NotBlank, MaxLen(TITLE_MAX_LENGTH)]
 Language = jsonformat.Language
 Choice = Annotated[int, Ge(1), Le(4)]
-Weight = Annotated[float, Ge(0), Field(allow_inf_nan=False)]
+Weight = Annotated[float, Ge(0), Le(WEIGHT_MAX), Field(allow_inf_nan=False)]
 Percent = Annotated[float, Ge(0), Le(100), Field(allow_inf_nan=False)]
 
 
@@ -69,7 +78,7 @@ class ExamSettingsIn(_Strict):
     language: Language
     accept_score: Percent = 60
     number_of_question: Annotated[int, Ge(1), Le(INT_MAX)]
-    duration: Annotated[int, Ge(1), Le(INT_MAX)]
+    duration: Annotated[int, Ge(1), Le(DURATION_MAX)]
     can_back: bool = True
     is_active: bool = True
 

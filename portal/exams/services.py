@@ -454,11 +454,24 @@ def plain_minutes(minutes: Decimal) -> int | float:
     return int(minutes) if minutes == minutes.to_integral_value() else float(minutes)
 
 
+def later(moment: datetime, minutes: Decimal | int) -> datetime:
+    """`moment` plus `minutes`: a deadline. ExamError (400) where the sum is past what a
+    datetime holds (the year 9999), never an OverflowError (a 500). The format's bounds
+    (schema.DURATION_MAX, the accommodation's) keep every launch and extension far from it; an
+    exam stored before them, or a quiz extended a million times, may not be."""
+    try:
+        return moment + timedelta(seconds=int(minutes * 60))
+    except OverflowError:
+        raise ExamError(
+            _("The deadline would fall after the year 9999: that is more time than can be given."),
+            code="deadline_out_of_range",
+        ) from None
+
+
 def deadline_for(start_at: datetime, exam: Exam, student: Student) -> datetime:
     """The deadline of a new quiz: the exam's duration, stretched by the student's
     accommodation (duration × time_factor + extra_minutes)."""
-    minutes = Decimal(exam.duration) + accommodation_minutes(student, exam)
-    return start_at + timedelta(seconds=int(minutes * 60))
+    return later(start_at, Decimal(exam.duration) + accommodation_minutes(student, exam))
 
 
 def _create_quiz(

@@ -86,7 +86,7 @@ def quiz_extend(*, quiz: Quiz, minutes: int, actor: Any) -> Quiz:
                 )
             raise ExamError(message, code="quiz_finished")
         before = log.snapshot(locked, ("deadline_at", "extra_minutes"))
-        locked.deadline_at += timedelta(minutes=minutes)
+        locked.deadline_at = services.later(locked.deadline_at, minutes)
         locked.extra_minutes += minutes
         locked.save(update_fields=["deadline_at", "extra_minutes"])
         log.record(

@@ -488,3 +488,156 @@ def test_a_text_or_number_field_too_long_is_counted_in_characters(client, token,
     body = launch_body(exam.pk, student_uuid="s" * 129)
     error = assert_exam_invalid(exam_post(client, LAUNCH, token, body), "student_uuid")["error"]
     assert "at most 128 characters" in error, error
+
+
+# Every length-bounded text field of the three contracts, one character over its most: the
+# error counts characters ("at most 2000 characters"), never "items after validation" (a
+# length checked after the one-line rule was pydantic's generic one). (contract, path, body,
+# field, most)
+LONG = "https://q3.example.com/" + "x" * 2000
+TOO_LONG = {
+    "exam callback_url": ("exam", LAUNCH, {"callback_url": LONG[:2001]}, "callback_url", 2000),
+    "exam mobile": ("exam", LAUNCH, {"mobile": "0" * 33}, "mobile", 32),
+    "exam answer done": ("exam", "answer", {"done": "d" * 33}, "done", 32),
+    "exam answer": ("exam", "answer", {"answer": "1" * 33}, "answer", 32),
+    "roleplay user_id": ("roleplay", ROLEPLAY_LAUNCH, {"user_id": "u" * 129}, "user_id", 128),
+    "roleplay user_name": ("roleplay", ROLEPLAY_LAUNCH, {"user_name": "n" * 201}, "user_name", 200),
+    "roleplay cluster": (
+        "roleplay",
+        ROLEPLAY_LAUNCH,
+        {"assessment_cluster_id": "c" * 65},
+        "assessment_cluster_id",
+        64,
+    ),
+    "roleplay auth_token": (
+        "roleplay",
+        ROLEPLAY_LAUNCH,
+        {"auth_token": "t" * 4097},
+        "auth_token",
+        4096,
+    ),
+    "roleplay return_url": (
+        "roleplay",
+        ROLEPLAY_LAUNCH,
+        {"return_url": LONG[:2001]},
+        "return_url",
+        2000,
+    ),
+    "roleplay results_url": (
+        "roleplay",
+        ROLEPLAY_LAUNCH,
+        {"results_url": LONG[:2001]},
+        "results_url",
+        2000,
+    ),
+    "scorecard start email": (
+        "scorecard",
+        "/api/assessment/start",
+        {"email": "a" * 243 + "@example.com"},
+        "email",
+        254,
+    ),
+    "scorecard start company": (
+        "scorecard",
+        "/api/assessment/start",
+        {"company": "c" * 201},
+        "company",
+        200,
+    ),
+    "scorecard start referrer": (
+        "scorecard",
+        "/api/assessment/start",
+        {"referrer": LONG[:2001]},
+        "referrer",
+        2000,
+    ),
+    "scorecard start userAgent": (
+        "scorecard",
+        "/api/assessment/start",
+        {"browserInfo": {"userAgent": "a" * 501}},
+        "userAgent",
+        500,
+    ),
+    "scorecard save email": (
+        "scorecard",
+        "/api/assessment/save-progress",
+        {"step": 0, "responses": {}, "email": "a" * 243 + "@example.com"},
+        "email",
+        254,
+    ),
+    "scorecard save question id": (
+        "scorecard",
+        "/api/assessment/save-progress",
+        {"step": 0, "responses": {"q" * 65: "A"}},
+        "responses",
+        64,
+    ),
+    "scorecard save choice": (
+        "scorecard",
+        "/api/assessment/save-progress",
+        {"step": 0, "responses": {"value_assurance_1": "A" * 9}},
+        "responses",
+        8,
+    ),
+    "scorecard submit firstName": (
+        "scorecard",
+        "/api/assessment/submit",
+        {"completionTime": 60, "contactInfo": {"firstName": "f" * 101}},
+        "firstName",
+        100,
+    ),
+    "scorecard submit phone": (
+        "scorecard",
+        "/api/assessment/submit",
+        {"completionTime": 60, "contactInfo": {"phone": "1" * 51}},
+        "phone",
+        50,
+    ),
+    "scorecard submit feedback": (
+        "scorecard",
+        "/api/assessment/submit",
+        {"completionTime": 60, "feedback": "f" * 5001},
+        "feedback",
+        5000,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("contract", "path", "fields", "field", "most"), TOO_LONG.values(), ids=TOO_LONG.keys()
+)
+def test_every_text_field_too_long_is_counted_in_characters(
+    client, token, exam, cluster, visitor, contract, path, fields, field, most
+):
+    said = f"at most {most} characters"
+    if contract == "exam":
+        if path == "answer":
+            path = f"/api/launch/{launched(client, token, exam.pk)}/answer/"
+            body = {"question_id": 1, "answer": "1"} | fields
+        else:
+            body = launch_body(exam.pk, **fields)
+        error = assert_exam_invalid(exam_post(client, path, token, body), field)["error"]
+        assert said in error and "items" not in error, error
+    elif contract == "roleplay":
+        body = {
+            "user_id": "EMP_789",
+            "user_name": "johndoe",
+            "assessment_cluster_id": cluster.cluster_id,
+            "auth_token": "x.y.z",
+            "return_url": "https://q3.example.com/dashboard",
+        } | fields
+        response = client.post(ROLEPLAY_LAUNCH, body, content_type=JSON)
+        assert_roleplay_invalid(response, field)
+        detail = response.json()["detail"]
+        assert said in detail and "items" not in detail, detail
+    else:
+        if path != "/api/assessment/start":
+            started = visitor.post("/api/assessment/start", {}, content_type=JSON)
+            assert started.status_code == 200, started.content
+        response = visitor.post(path, fields, content_type=JSON)
+        assert response.status_code == 422, response.content
+        details = response.json()["error"]["details"]
+        mine = [d for d in details if field in d["field"]]
+        assert mine and all(said in d["reason"] and "items" not in d["reason"] for d in mine), (
+            details
+        )

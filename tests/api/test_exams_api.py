@@ -363,6 +363,40 @@ def test_launch_creates_student_quiz_and_launch(client, token, exam, settings):
     assert Launch.objects.get().callback_url == CALLBACK
 
 
+def test_a_launch_with_the_longest_duration_and_accommodation_gets_its_whole_time(
+    client, token, customer
+):
+    """The format's longest exam (a week) for the student with the most time (× 4, + 1440
+    minutes): 29 days, where INT_MAX minutes were a 500 (the deadline past the year 9999)."""
+    exam = make_exam(customer, duration=10080)
+    student = Student(customer=customer, uuid="stu-1", time_factor=4, extra_minutes=1440)
+    student.full_clean()  # the largest accommodation the model allows
+    student.save()
+
+    quiz = quiz_of(launched(client, token, exam.pk, student="stu-1"))
+
+    assert quiz.deadline_at - quiz.start_at == timedelta(minutes=10080 * 4 + 1440)
+
+
+def test_an_exam_too_long_for_a_deadline_is_refused_not_a_500(client, token, customer):
+    """An exam stored before the format bounded its duration: its deadline would be past the
+    year 9999 (INT_MAX minutes × 2: year 6109 × 2), which no date holds. The launch is refused
+    in the contract's format."""
+    exam = make_exam(customer, duration=2147483647)
+    Student.objects.create(customer=customer, uuid="stu-1", time_factor=2)
+
+    response = start(client, token, exam.pk)
+
+    body = assert_error(response, 400, "deadline_out_of_range")
+    assert body["error"] == (
+        "The deadline would fall after the year 9999: that is more time than can be given."
+    )
+    assert not Quiz.objects.exists() and not Launch.objects.exists()
+    body = {"student_uuid": "stu-1", "eurl": exam.pk, "callback_url": CALLBACK}
+    persian = post(client, LAUNCH_PATH, token, body, **{"Accept-Language": "fa"})
+    assert assert_error(persian, 400, "deadline_out_of_range")["error"].startswith("موعد پایان")
+
+
 def test_launching_again_resumes_the_started_quiz(client, token, exam):
     first = launched(client, token, exam.pk)
     second = launched(client, token, exam.pk)

@@ -160,6 +160,52 @@ def test_numbers_in_requests_are_integers(document):
     assert found and set(found) == {"integer"}
 
 
+def test_bounds_are_published_as_json_schema_keywords(document):
+    """A bound pydantic can't place on the type itself is published under its own name
+    ({"ge": 0, "le": 86400} on the scorecard's optional timeSpent), which no JSON Schema reader
+    knows: every bound is a minimum, maximum, minLength or maxLength."""
+
+    def own_names(schema: Any, where: str) -> Iterator[str]:
+        if isinstance(schema, dict):
+            if "type" in schema and {"ge", "gt", "le", "lt", "min_length", "max_length"} & set(
+                schema
+            ):
+                yield where
+            for key, value in schema.items():
+                yield from own_names(value, f"{where}.{key}")
+        elif isinstance(schema, list):
+            for n, item in enumerate(schema):
+                yield from own_names(item, f"{where}[{n}]")
+
+    assert not list(own_names(document, "document"))
+    time_spent = document["components"]["schemas"]["SaveIn"]["properties"]["timeSpent"]
+    assert time_spent["anyOf"] == [
+        {"type": "integer", "minimum": 0, "maximum": 86400},
+        {"type": "null"},
+    ]
+
+
+def test_length_bounded_text_publishes_its_lengths_and_the_rule(document):
+    strings = dict(input_strings(document))
+    expected = {
+        "POST /api/integration/assessment-launch body.results_url": (None, 2000, LINE_PATTERN),
+        "POST /api/integration/assessment-launch body.user_id": (1, 128, LINE_PATTERN),
+        "POST /api/integration/exams/launch/ body.callback_url": (None, 2000, LINE_PATTERN),
+        "POST /api/integration/exams/launch/ body.student_uuid": (1, 128, LINE_PATTERN),
+        "POST /api/assessment/start body.company": (None, 200, LINE_PATTERN),
+        "POST /api/assessment/submit body.feedback": (None, 5000, TEXT_PATTERN),
+    }
+    published = {
+        where: (
+            strings[where].get("minLength"),
+            strings[where]["maxLength"],
+            strings[where]["pattern"],
+        )
+        for where in expected
+    }
+    assert published == expected
+
+
 def test_every_documented_path_speaks_a_contract(document):
     contracts = {
         path: errors.contract_of(path.replace("{", "x").replace("}", ""))

@@ -122,7 +122,7 @@ def test_editing_and_reordering_without_javascript(no_js_page, portal, author):
     page.wait_for_url(re.compile(rf"/staff/exams/{exam.pk}/questions/{first.pk}/$"))
     page.locator("input[name=weight]").fill("-2")
     page.get_by_role("button", name="Save question").click()
-    expect(page.locator(".q-error")).to_contain_text("Must be a number of at least 0.")
+    expect(page.locator(".q-error")).to_contain_text("Must be a number from 0 to 1000.")
     page.locator("input[name=weight]").fill("2")
     page.locator("textarea[name=description]").fill("Question 1, reworded?")
     page.get_by_label("Choice 3 is correct").check()

@@ -474,7 +474,7 @@ IMPORT_ERRORS = {
     ),
     "negative weight": (
         set_at((*Q, 23, "weight"), -1),
-        "exam.questions[23].weight (question 24): Must be a number of at least 0. Got: -1",
+        "exam.questions[23].weight (question 24): Must be a number from 0 to 1000. Got: -1",
     ),
     "language": (
         set_at(("exam", "language"), "de"),
@@ -490,7 +490,7 @@ IMPORT_ERRORS = {
     ),
     "duration": (
         set_at(("exam", "duration"), 0),
-        "exam.duration: Must be a whole number of at least 1. Got: 0",
+        "exam.duration: Must be a whole number from 1 to 10080. Got: 0",
     ),
     "accept_score": (
         set_at(("exam", "accept_score"), 101),

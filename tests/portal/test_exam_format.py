@@ -85,7 +85,7 @@ def test_a_valid_file_reads_with_its_defaults():
         ),
         pytest.param(
             lambda d: d["exam"].update(duration=20.0),
-            "exam.duration: Must be a whole number of at least 1. Got: 20.0",
+            "exam.duration: Must be a whole number from 1 to 10080. Got: 20.0",
             id="whole number with a fraction",
         ),
         pytest.param(
@@ -101,17 +101,17 @@ def test_a_valid_file_reads_with_its_defaults():
         ),
         pytest.param(
             lambda d: d["exam"]["questions"][1].update(weight=-1),
-            "exam.questions[1].weight (question 2): Must be a number of at least 0. Got: -1",
+            "exam.questions[1].weight (question 2): Must be a number from 0 to 1000. Got: -1",
             id="weight -1",
         ),
         pytest.param(
             lambda d: d["exam"]["questions"][1].update(weight=math.nan),
-            "exam.questions[1].weight (question 2): Must be a number of at least 0. Got: NaN",
+            "exam.questions[1].weight (question 2): Must be a number from 0 to 1000. Got: NaN",
             id="weight NaN",
         ),
         pytest.param(
             lambda d: d["exam"]["questions"][1].update(weight=math.inf),
-            "exam.questions[1].weight (question 2): Must be a number of at least 0. Got: Infinity",
+            "exam.questions[1].weight (question 2): Must be a number from 0 to 1000. Got: Infinity",
             id="weight infinite",
         ),
         pytest.param(
@@ -151,7 +151,7 @@ def test_every_problem_is_reported_at_once():
     data["exam"]["duration"] = 0
 
     assert refusal(ExamFile, data) == [
-        "exam.duration: Must be a whole number of at least 1. Got: 0",
+        "exam.duration: Must be a whole number from 1 to 10080. Got: 0",
         "exam.questions[0].correct (question 1): Must be a whole number from 1 to 4. Got: 0",
         'exam.questions[3].c2 (question 4): Must be text, not blank. Got: ""',
     ]
@@ -187,13 +187,31 @@ BAD_INPUTS = {
         "two",
         "Must be a whole number from 1 to 4.",
     ),
-    "weight -1": ("question", "weight", -1, "-1", "Must be a number of at least 0."),
-    "weight NaN": ("question", "weight", math.nan, "nan", "Must be a number of at least 0."),
+    "weight -1": ("question", "weight", -1, "-1", "Must be a number from 0 to 1000."),
+    "weight NaN": ("question", "weight", math.nan, "nan", "Must be a number from 0 to 1000."),
+    # Three of 1e308 summed to infinity: a NaN percentage, invalid JSON, a 500 on item analysis.
+    "weight 1e308": ("question", "weight", 1e308, "1e308", "Must be a number from 0 to 1000."),
+    "weight 1000.5": ("question", "weight", 1000.5, "1000.5", "Must be a number from 0 to 1000."),
     "blank choice": ("question", "c2", "   ", "   ", "Must be text, not blank."),
     "empty description": ("question", "description", "", "", "Must be text, not blank."),
     "language": ("exam", "language", "de", "de", "Must be one of en, fa."),
     "accept_score": ("exam", "accept_score", 101, "101", "Must be a number from 0 to 100."),
-    "duration": ("exam", "duration", 0, "0", "Must be a whole number of at least 1."),
+    "duration": ("exam", "duration", 0, "0", "Must be a whole number from 1 to 10080."),
+    # INT_MAX minutes put the deadline past the year 9999: the launch was a 500.
+    "duration over a week": (
+        "exam",
+        "duration",
+        10081,
+        "10081",
+        "Must be a whole number from 1 to 10080.",
+    ),
+    "duration INT_MAX": (
+        "exam",
+        "duration",
+        2147483647,
+        "2147483647",
+        "Must be a whole number from 1 to 10080.",
+    ),
     "number_of_question 0": (
         "exam",
         "number_of_question",

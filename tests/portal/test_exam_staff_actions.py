@@ -1,7 +1,7 @@
 """Staff actions on exam attempts (extra time, re-opening, accommodations) and what the exam
 services now record: each answer save, the browser's claim, the pass mark at launch."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -182,6 +182,36 @@ def test_extra_time_is_bounded(customer, exam, operator, minutes):
     assert refused.value.code == "invalid_minutes"
     quiz.refresh_from_db()
     assert quiz.deadline_at == before
+
+
+def test_extra_time_at_the_largest_bounds_is_given(customer, operator):
+    """The longest exam (a week) for the student with the most time, extended by the most staff
+    may give at once: a deadline 29 days and 10 hours ahead, never near the year 9999."""
+    exam = make_exam(customer, duration=10080)
+    staff_services.student_set_accommodation(
+        student=Student.objects.create(customer=customer, uuid="stu-1"),
+        extra_minutes=1440,
+        time_factor=4,
+        actor=operator,
+    )
+    quiz = service_launch(customer, exam).quiz
+    staff_services.quiz_extend(quiz=quiz, minutes=600, actor=operator)
+    quiz.refresh_from_db()
+    assert quiz.deadline_at - quiz.start_at == timedelta(minutes=10080 * 4 + 1440 + 600)
+
+
+def test_extra_time_past_the_year_9999_is_refused_not_a_500(customer, exam, operator):
+    """A deadline already at the end of what a date holds (a quiz of an exam stored before the
+    format bounded its duration, or extended a million times): refused, nothing changed."""
+    quiz = service_launch(customer, exam).quiz
+    last = datetime.max.replace(tzinfo=UTC) - timedelta(minutes=5)
+    Quiz.objects.filter(pk=quiz.pk).update(deadline_at=last)
+    with pytest.raises(ExamError) as refused:
+        staff_services.quiz_extend(quiz=quiz, minutes=10, actor=operator)
+    assert refused.value.code == "deadline_out_of_range"
+    quiz.refresh_from_db()
+    assert (quiz.deadline_at, quiz.extra_minutes) == (last, 0)
+    assert not AuditEntry.objects.filter(action="quiz.extend").exists()
 
 
 def test_extra_time_is_audited(customer, exam, operator):

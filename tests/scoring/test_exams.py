@@ -1,7 +1,9 @@
 """Pure tests of exam drawing, choice shuffling and grading (scoring/exams.py)."""
 
 import collections
+import dataclasses
 import itertools
+import json
 
 import pytest
 from hypothesis import given
@@ -10,6 +12,29 @@ from hypothesis import strategies as st
 from scoring.exams import Item, choice_order, draw_questions, grade, to_original, to_shown
 
 # --- grade ------------------------------------------------------------------------------------
+
+
+def test_grade_at_the_heaviest_weight_stays_finite_and_exact():
+    """The format's heaviest question (1000), in a large quiz: the sums are exact, the result
+    is valid JSON, and every right answer passes (three weights of 1e308 gave a NaN percentage,
+    and a fully right candidate failed)."""
+    items = [Item(weight=1000.0, correct=1, chosen=1)] * 10_000
+    result = grade(items, accept_score=100)
+    assert (result.total_score, result.max_score) == (10_000_000.0, 10_000_000.0)
+    assert result.percentage == 100.0 and result.is_accept
+    half = grade(items[:5000] + [Item(weight=1000.0, correct=1, chosen=2)] * 5000, 50)
+    assert (half.total_score, half.percentage, half.is_accept) == (5_000_000.0, 50.0, True)
+    json.dumps(dataclasses.asdict(result), allow_nan=False)
+
+
+def test_grade_at_the_lightest_weights_still_counts_the_answers():
+    """Weights under 0.00005 each: their sums round to 0 at four decimals, but the percentage
+    is the share of the weight earned (it was 0 %, a fail, for every answer right)."""
+    items = [Item(weight=0.00001, correct=1, chosen=1)] * 3
+    assert grade(items, accept_score=60).percentage == 100.0
+    assert grade(items, accept_score=60).is_accept
+    two_of_three = grade(items[:2] + [Item(weight=0.00001, correct=1, chosen=2)], 60)
+    assert (two_of_three.percentage, two_of_three.is_accept) == (66.67, True)
 
 
 def test_grade_counts_right_wrong_and_unanswered():

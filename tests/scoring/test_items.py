@@ -149,6 +149,30 @@ def test_weights_scale_points_not_reliability():
     assert doubled.sem_percentage == pytest.approx(25 * math.sqrt(0.48))
 
 
+def finite_numbers(value) -> list[float]:
+    """Every float in an analysis (dataclasses, tuples), to check none is NaN or infinite."""
+    if isinstance(value, float):
+        return [value]
+    if isinstance(value, tuple | list):
+        return [x for item in value for x in finite_numbers(item)]
+    if hasattr(value, "__dataclass_fields__"):
+        return [
+            x for name in value.__dataclass_fields__ for x in finite_numbers(getattr(value, name))
+        ]
+    return []
+
+
+def test_the_heaviest_weight_the_format_allows_stays_finite():
+    """Weights of 1e308 (once accepted) made fsum overflow: the item analysis was a 500. At the
+    format's most, 1000, every figure is finite and the same as with weights of 1."""
+    heaviest = analyse(responses(weights={1: 1000.0, 2: 1000.0, 3: 1000.0, 4: 1000.0}))
+    plain = analyse(responses())
+    assert all(math.isfinite(x) for x in finite_numbers(heaviest))
+    assert heaviest.mean_points == 1000 * plain.mean_points
+    assert heaviest.mean_percentage == pytest.approx(plain.mean_percentage)
+    assert heaviest.kr20 == pytest.approx(plain.kr20)
+
+
 def test_a_weight_zero_question_is_analysed_but_not_in_the_reliability():
     # q5 weighs nothing: it has a facility and choices, but KR-20 is that of q1..q4.
     chosen = {who: {**answers, 5: 1 if who in "AB" else 2} for who, answers in CHOSEN.items()}

@@ -26,7 +26,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
-from django.utils.text import slugify
+from django.utils.text import format_lazy, slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
@@ -154,7 +154,10 @@ class QuestionForm(forms.ModelForm):
             "can_shuffle": _("Shuffle the choices for each candidate"),
         }
         help_texts = {
-            "weight": _("How much the question counts in the weighted score (0 or more)."),
+            "weight": format_lazy(
+                _("How much the question counts in the weighted score (0 to {most})."),
+                most=schema.WEIGHT_MAX,
+            ),
         }
         widgets = {
             "description": forms.Textarea({"rows": 3}),
