@@ -55,6 +55,7 @@ import random
 import time
 from collections.abc import Iterable
 from contextlib import nullcontext
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar, NotRequired, TypedDict, cast
@@ -71,6 +72,7 @@ from integrations.models import Delivery, DeliveryAttempt, JSONObject
 from integrations.transports import TRANSPORTS, transport_for
 from integrations.transports.base import AttemptResult, TransportError
 from portal.db import Columns, hot_cursor
+from portal.text import shown_control_characters
 
 if TYPE_CHECKING:
     from huey.api import TaskWrapper
@@ -334,6 +336,15 @@ def attempt_delivery(delivery_id: int) -> str:
         except Exception as error:  # a bug must not leave the delivery claimed and unrecorded
             logger.exception("Delivery %s: unexpected error while sending", delivery_id)
             result = AttemptResult(Outcome.FAILED, error=f"Internal error: {error!r}")
+        # The one place an attempt's text is stored from (the attempt row, the delivery's
+        # last_error, the log line): a partner's reply may hold any character, PostgreSQL
+        # refuses a NUL in text, and an attempt that cannot be written stays "sending" and
+        # crashes again on every retry. Shown as U+FFFD, as the console shows them.
+        result = replace(
+            result,
+            excerpt=shown_control_characters(result.excerpt),
+            error=shown_control_characters(result.error),
+        )
         duration_ms = round((time.monotonic() - started) * 1000)
         changes = _after(delivery.attempt_count, result, timezone.now())
         # A retry's task is scheduled for its next attempt (on commit, below).

@@ -64,6 +64,10 @@ def hot_cursor() -> CursorWrapper:
     a cursor that prepares what it executes on PostgreSQL; use it for the hot paths' own SQL."""
     if connection.vendor != "postgresql":
         return connection.cursor()
+    # As Django's own cursor() does (BaseDatabaseWrapper._cursor): the first cursor of a
+    # request checks a reused connection (CONN_HEALTH_CHECKS) and reconnects if it is gone,
+    # e.g. after a PostgreSQL restart or failover, instead of failing on the dead one.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw = connection.connection
     if raw.prepare_threshold is None:

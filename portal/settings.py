@@ -124,10 +124,24 @@ DB_CONN_MAX_AGE = int(os.environ.get("DB_CONN_MAX_AGE", "600"))
 # PostgreSQL only: a pool per process (psycopg's) of at most this many connections, shared by its
 # threads, instead of one persistent connection per thread. Unset: no pool.
 DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", "0"))
+# PostgreSQL only: a statement waits at most this long (seconds) for a lock (a table being
+# altered or locked by hand, a row another transaction writes), then fails, and its request
+# answers 503 with Retry-After: a long lock must not hold every web thread (WEB_TIMEOUT) and the
+# workers with it. Migrations too: a deploy's ALTER TABLE queued behind a long transaction would
+# block every query after it; it fails instead, to be run again (docs/operations.md). 0 leaves
+# PostgreSQL's own setting (by default: wait for ever).
+DB_LOCK_TIMEOUT = float(os.environ.get("DB_LOCK_TIMEOUT", "5"))
 # The settings dicts hold values of several kinds: typed as django-stubs types Django's own.
 DATABASES: dict[str, dict[str, Any]]
 if DATABASE_URL:
     DATABASES = {"default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE))}
+    if DB_LOCK_TIMEOUT and "postgresql" in DATABASES["default"]["ENGINE"]:
+        # Set as the connection starts (libpq's options), so every connection has it, each
+        # of a pool's included (Django opens those with the same parameters), with no statement
+        # more per request; options the URL gives are kept.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        lock_timeout = f"-c lock_timeout={round(DB_LOCK_TIMEOUT * 1000)}"
+        options["options"] = f"{options.get('options', '')} {lock_timeout}".strip()
     if DB_POOL_MAX_SIZE:
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them instead
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {

@@ -161,6 +161,33 @@ def test_a_partner_that_hangs_up_without_a_reply_is_retried(raw_server, make_del
     assert delivery.last_error.startswith("RemoteProtocolError: Server disconnected")
 
 
+def test_a_reply_holding_control_characters_is_recorded_shown_and_retried(
+    raw_server, make_delivery, make_due, outbound
+):
+    """PostgreSQL refuses a NUL in text: an attempt whose reply held one could not be
+    recorded, stayed "sending" and crashed again on every retry. The reply's control
+    characters are kept as U+FFFD; tabs and line breaks stay."""
+    body = b"broken\x00reply\x07\tline\nnext"
+    reply = (
+        b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+    ) + body
+    delivery = make_delivery(raw_server(reply))
+
+    for attempt_number in (1, 2):
+        assert attempt_delivery(delivery.pk) == Outcome.FAILED
+        delivery.refresh_from_db()
+        assert delivery.status == Status.PENDING and delivery.locked_until is None
+        assert delivery.attempt_count == attempt_number
+        make_due(delivery)
+
+    attempts = list(delivery.attempts.order_by("pk"))
+    assert [a.outcome for a in attempts] == [Outcome.FAILED, Outcome.FAILED]
+    assert {a.status_code for a in attempts} == {500}
+    assert {a.response_excerpt for a in attempts} == {"broken\ufffdreply\ufffd\tline\nnext"}
+    assert "\x00" not in delivery.last_error and "\x00" not in attempts[0].error
+
+
 def test_a_reply_compressed_though_asked_for_none_is_read_decoded(
     raw_server, make_delivery, outbound
 ):

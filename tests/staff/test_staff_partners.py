@@ -225,6 +225,41 @@ def test_create_refuses_a_bad_url_and_a_taken_name(operator_client, q3):
     assert Partner.objects.count() == 1 and not AuditEntry.objects.exists()
 
 
+@pytest.fixture
+def name_check_missed(monkeypatch):
+    """The form's unique-name check passes as if another request (a double click) had not yet
+    created its partner: the insert then meets the database's constraint."""
+    from portal.staff.views.partners import PartnerForm
+
+    monkeypatch.setattr(PartnerForm, "validate_unique", lambda form: None)
+
+
+def test_create_racing_another_with_the_same_name_says_the_name_is_taken(
+    operator_client, q3, name_check_missed
+):
+    response = operator_client.post(
+        "/staff/partners/new/",
+        {"name": "Q3", "base_url": "https://q3.example.com", "is_active": "on"},
+    )
+    assert response.status_code == 200
+    assert "Partner with this Name already exists." in html_of(response)
+    assert Partner.objects.count() == 1 and not AuditEntry.objects.exists()
+
+
+def test_renaming_racing_another_to_the_same_name_says_the_name_is_taken(
+    operator_client, q3, name_check_missed
+):
+    other = Partner.objects.create(name="Other", base_url="https://other.example.com")
+    response = operator_client.post(
+        f"/staff/partners/{other.pk}/edit/",
+        {"name": "Q3", "base_url": "https://other.example.com", "is_active": "on"},
+    )
+    assert response.status_code == 200
+    assert "Partner with this Name already exists." in html_of(response)
+    other.refresh_from_db()
+    assert other.name == "Other" and not AuditEntry.objects.exists()
+
+
 def test_edit_audits_the_diff_and_queues_metadata_of_added_clusters_only(
     operator_client, q3, leadership, sales
 ):

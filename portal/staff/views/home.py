@@ -9,6 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from portal.staff.access import LANGUAGE_SESSION_KEY, LANGUAGES, staff_language
+from portal.staff.auth import StaffAuthenticationForm
 
 
 class StaffLanguage:
@@ -25,6 +26,7 @@ class StaffLanguage:
 
 class StaffLoginView(StaffLanguage, auth_views.LoginView):
     template_name = "staff/login.html"
+    authentication_form = StaffAuthenticationForm
     redirect_authenticated_user = False
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import CharField, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.http import HttpResponse, HttpResponseRedirect
@@ -212,11 +213,15 @@ def _saved_message(request: StaffRequest, partner: Partner, queued: int, verb: s
 def partner_create(request: StaffRequest) -> HttpResponse:
     form = PartnerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        partner = partner_services.partner_create(**form.values(), actor=request.user)
-        show_once(request, f"partner:{partner.pk}:webhook_secret", partner.webhook_secret)
-        queued = len(form.cleaned_data["clusters"]) if partner.is_active else 0
-        _saved_message(request, partner, queued, gettext("Partner %(name)s created."))
-        return HttpResponseRedirect(reverse("staff:partner", args=[partner.pk]))
+        try:
+            partner = partner_services.partner_create(**form.values(), actor=request.user)
+        except ValidationError as error:  # the form's own rule: only in a race
+            form.add_error(None, error)
+        else:
+            show_once(request, f"partner:{partner.pk}:webhook_secret", partner.webhook_secret)
+            queued = len(form.cleaned_data["clusters"]) if partner.is_active else 0
+            _saved_message(request, partner, queued, gettext("Partner %(name)s created."))
+            return HttpResponseRedirect(reverse("staff:partner", args=[partner.pk]))
     return render(request, "staff/partners/form.html", {"form": form, "partner": None})
 
 
@@ -269,11 +274,15 @@ def partner_edit(request: StaffRequest, pk: int) -> HttpResponse:
     partner = get_object_or_404(Partner, pk=pk)
     form = PartnerForm(request.POST or None, instance=partner)
     if request.method == "POST" and form.is_valid():
-        queued = partner_services.partner_update(
-            partner=partner, **form.values(), actor=request.user
-        )
-        _saved_message(request, partner, queued, gettext("Partner %(name)s saved."))
-        return HttpResponseRedirect(reverse("staff:partner", args=[partner.pk]))
+        try:
+            queued = partner_services.partner_update(
+                partner=partner, **form.values(), actor=request.user
+            )
+        except ValidationError as error:  # the form's own rule: only in a race
+            form.add_error(None, error)
+        else:
+            _saved_message(request, partner, queued, gettext("Partner %(name)s saved."))
+            return HttpResponseRedirect(reverse("staff:partner", args=[partner.pk]))
     return render(request, "staff/partners/form.html", {"form": form, "partner": partner})
 
 

@@ -13,6 +13,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from portal.audit import log
+from portal.staff.auth import normalise_staff_email
 from portal.staff.roles import ROLES
 
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, email: str, role: str | None, superuser: bool, **options) -> None:
-        email = email.strip().lower()
+        email = normalise_staff_email(email)
         try:
             validate_email(email)
         except ValidationError as error:
