@@ -1,9 +1,12 @@
 """The candidate's exam pages over Django's test client: start, keys, errors, forms without JS."""
 
+import re
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client
 from django.utils import timezone
 
@@ -428,3 +431,50 @@ def test_the_browser_key_cookie_is_scoped_to_the_exam_pages(client, launch):
     cookie = client.post(start_url(launch)).cookies[f"exam-{launch.launch_id}"]
     assert cookie["path"] == "/exam/"
     assert int(cookie["max-age"]) == 30 * 60 + 24 * 3600
+
+
+def _declarations(css: str, selector: str) -> dict[str, str]:
+    """The declarations of the rule whose selector list is exactly `selector`."""
+    rule = re.search(r"(?:^|})\s*" + re.escape(selector) + r"\s*\{([^}]*)\}", css, re.M)
+    assert rule, f"no rule for {selector}"
+    pairs = (part.split(":", 1) for part in rule.group(1).split(";") if ":" in part)
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+@pytest.mark.django_db
+def test_the_persian_result_writes_its_formula_as_one_left_to_right_line(client, customer):
+    exam = make_exam(customer, questions=2, language="fa", accept_score=50)
+    token, _ = ClientToken.issue(customer=customer)
+    launch, _ = services.launch_quiz(
+        token=token, student_uuid="stu-fa", mobile="", eurl=exam.pk, callback_url=CALLBACK
+    )
+    start(client, launch)
+    first = items(launch)[0]
+    client.post(
+        f"/exam/{launch.launch_id}/finish/", {f"q{first.question_id}": str(first.question.correct)}
+    )
+    result = client.get(f"/exam/{launch.launch_id}/result/").text
+    # Isolated left to right, in the page's own stylesheet (no inline style: the CSP)...
+    formula = '<span class="formula" dir="ltr" id="score-formula">۱ ÷ ۲ × ۱۰۰ = ۵۰٪</span>'
+    assert formula in result and 'href="/static/css/portal.css"' in result
+    assert "style=" not in result
+    # ...and never wrapped: a wrapped equation's pieces were laid out right to left.
+    css = Path(finders.find("css/portal.css")).read_text(encoding="utf-8")
+    rule = _declarations(css, ".formula")
+    assert rule["white-space"] == "nowrap"
+    assert rule["display"] == "inline-block"
+    assert rule["direction"] == "ltr" and rule["unicode-bidi"] == "isolate"
+
+
+@pytest.mark.django_db
+def test_the_way_back_comes_right_after_the_score(candidate, launch):
+    """Seen on arrival, on a phone too (the countdown, tests/browser/test_exam_result_phone.py):
+    just below the score, before the figures and the explanation."""
+    candidate.post(f"/exam/{launch.launch_id}/finish/", {})
+    result = candidate.get(f"/exam/{launch.launch_id}/result/").text
+    places = [
+        result.index(marker)
+        for marker in ('id="result-percentage"', 'id="continue-box"', 'id="stay"', "<dl class")
+    ]
+    assert places == sorted(places)
+    assert result.index('id="continue-box"') < result.index('id="score-explained"')
