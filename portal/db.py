@@ -14,10 +14,12 @@ newer with `max_prepared_statements` set (docs/operations.md).
 """
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, cast
 
-from django.db import connection
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.db.models import BigAutoField, Field, Model
@@ -157,3 +159,23 @@ def from_db_rows(
 def from_db_values(model: type[Model], names: Sequence[str], row: Iterable[Any]) -> list[Any]:
     """One row read by hand, as from_db_rows converts rows."""
     return from_db_rows(model, names, [row])[0]
+
+
+@contextmanager
+def unique_or_invalid(
+    model: type[Model], field: str, value: Any, *, pk: Any = None
+) -> Iterator[None]:
+    """Writes of a `model` row whose unique `field` is `value` (the row `pk`, when it exists):
+    when another row took the value since the form checked it (a double click on "Create", two
+    staff members at once), the database's unique constraint stops the write and this says so
+    as the form would (a ValidationError with the model's own message), not a server error."""
+    try:
+        yield
+    except IntegrityError:
+        others = model._default_manager.filter(**{field: value})
+        if pk is not None:
+            others = others.exclude(pk=pk)
+        if not others.exists():
+            raise  # another constraint: a bug, not a race
+        message = model(**{field: value}).unique_error_message(model, (field,))
+        raise ValidationError({field: message}) from None

@@ -11,6 +11,7 @@ from django.utils import timezone
 from portal.audit import log
 from portal.customers.models import ClientToken, Customer, new_signing_secret
 from portal.customers.validators import normalise_callback_hosts
+from portal.db import unique_or_invalid
 
 CUSTOMER_FIELDS = ("name", "is_active", "signing_secret")
 TOKEN_FIELDS = ("prefix", "label", "allowed_callback_hosts", "revoked_at")
@@ -18,9 +19,10 @@ TOKEN_FIELDS = ("prefix", "label", "allowed_callback_hosts", "revoked_at")
 
 def customer_create(*, name: str, actor, note: str = "") -> Customer:
     """A new, active customer with a fresh callback signing secret (read it from the result to
-    show it once)."""
-    with transaction.atomic():
-        customer = Customer.objects.create(name=name.strip())
+    show it once). ValidationError when another customer took the name meanwhile."""
+    name = name.strip()
+    with unique_or_invalid(Customer, "name", name), transaction.atomic():
+        customer = Customer.objects.create(name=name)
         log.record(
             actor=actor,
             action="customer.create",

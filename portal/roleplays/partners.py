@@ -10,13 +10,12 @@ deliveries are routed ("partner:<id>:metadata"), so they follow the partner's UR
 at the time they are sent. Secret rotation is in portal.partners.secrets.
 """
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from portal.audit import log
+from portal.db import unique_or_invalid
 from portal.partners.models import Partner
 from portal.roleplays.models import Cluster
 from portal.roleplays.services import push_cluster_metadata
@@ -39,24 +38,6 @@ def queue_metadata(partner: Partner, clusters: Iterable[Cluster]) -> int:
     return sum(push_cluster_metadata(cluster, [partner]) for cluster in clusters)
 
 
-@contextmanager
-def _name_not_taken(name: str, *, pk: int | None = None) -> Iterator[None]:
-    """The partner's name taken by another since the form checked it (a double click on
-    "Create", two operators at once): the database's unique constraint stops the second, and
-    it is told so as the form tells it (the model's own message), instead of a server error."""
-    try:
-        yield
-    except IntegrityError:
-        others = Partner.objects.filter(name=name)
-        if pk is not None:
-            others = others.exclude(pk=pk)
-        if not others.exists():
-            raise  # another constraint: a bug, not a race
-        raise ValidationError(
-            {"name": Partner(name=name).unique_error_message(Partner, ("name",))}
-        ) from None
-
-
 def partner_create(
     *,
     name: str,
@@ -71,7 +52,7 @@ def partner_create(
     its clusters' metadata is queued for it when it is active. ValidationError when another
     partner took the name meanwhile."""
     clusters = list(clusters)
-    with _name_not_taken(name), transaction.atomic():
+    with unique_or_invalid(Partner, "name", name), transaction.atomic():
         partner = Partner.objects.create(
             name=name,
             base_url=base_url,
@@ -106,7 +87,7 @@ def partner_update(
     (those newly given to it, when it is active). Nothing is written when nothing changed.
     ValidationError when another partner took the name meanwhile."""
     clusters = list(clusters)
-    with _name_not_taken(name, pk=partner.pk), transaction.atomic():
+    with unique_or_invalid(Partner, "name", name, pk=partner.pk), transaction.atomic():
         partner = Partner.objects.select_for_update().get(pk=partner.pk)
         before = log.snapshot(partner, AUDITED_FIELDS)
         had = set(partner.clusters.values_list("pk", flat=True))

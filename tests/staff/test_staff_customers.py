@@ -192,8 +192,15 @@ def test_operator_creates_a_customer_and_sees_its_secret_once(operator_client, o
     assert customer.signing_secret not in str(entry.changes)
 
 
-def test_a_taken_name_is_refused_with_the_models_message(operator_client, customer):
-    response = operator_client.post("/staff/customers/new/", {"name": customer.name})
+@pytest.mark.parametrize("race", [False, True], ids=["checked", "double-click"])
+def test_a_taken_name_is_refused_with_the_models_message(
+    operator_client, customer, monkeypatch, race
+):
+    if race:  # the form's check passes as if the other click had not yet created the customer
+        from portal.staff.views.customers import CustomerForm
+
+        monkeypatch.setattr(CustomerForm, "validate_unique", lambda form: None)
+    response = operator_client.post("/staff/customers/new/", {"name": f" {customer.name}"})
     assert response.status_code == 200
     assert "Customer with this Name already exists." in html_of(response)
     assert Customer.objects.count() == 1 and not AuditEntry.objects.exists()

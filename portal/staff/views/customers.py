@@ -114,10 +114,16 @@ def customers(request: StaffRequest) -> HttpResponse:
 def customer_create(request: StaffRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        customer = services.customer_create(name=form.cleaned_data["name"], actor=request.user)
-        show_once(request, f"customer:{customer.pk}:signing_secret", customer.signing_secret)
-        messages.success(request, gettext("Customer %(name)s created.") % {"name": customer.name})
-        return HttpResponseRedirect(reverse("staff:customer", args=[customer.pk]))
+        try:
+            customer = services.customer_create(name=form.cleaned_data["name"], actor=request.user)
+        except ValidationError as error:  # the form's own rule: only in a race
+            form.add_error(None, error)
+        else:
+            show_once(request, f"customer:{customer.pk}:signing_secret", customer.signing_secret)
+            messages.success(
+                request, gettext("Customer %(name)s created.") % {"name": customer.name}
+            )
+            return HttpResponseRedirect(reverse("staff:customer", args=[customer.pk]))
     return render(request, "staff/customers/new.html", {"form": form})
 
 
