@@ -320,6 +320,22 @@ def test_saving_unchanged_writes_no_audit_row(operator_client, q3, leadership):
 # --- secrets
 
 
+def test_a_second_rotation_during_the_grace_says_it_stops_the_previous_secret_now(
+    operator_client, q3, settings
+):
+    settings.Q3_INTEGRATION_SECRET = "shared-" + "s" * 40
+    page = f"/staff/partners/{q3.pk}/"
+    html = html_of(operator_client.get(page))
+    assert 'id="webhook-rotate-again"' not in html and 'id="jwt-set-again"' not in html
+    assert "Rotate the webhook secret? The partner must switch" in html
+    operator_client.post(f"{page}webhook-secret/", {"webhook-grace": 3600})
+    operator_client.post(f"{page}jwt-secret/", {"jwt-secret": "", "jwt-grace": DAY})
+    html = html_of(operator_client.get(page))
+    assert "rotating again stops the previous secret at once" in html
+    assert "Rotate the webhook secret again? The previous secret stops signing now" in html
+    assert "setting a secret again stops accepting tokens signed with the previous one" in html
+
+
 def test_rotating_the_webhook_secret_keeps_the_old_one_signing_for_the_grace(
     operator_client, operator, q3
 ):
