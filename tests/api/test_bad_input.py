@@ -62,6 +62,17 @@ def launched(client, token: str, eurl: int) -> str:
     return response.json()["launch_id"]
 
 
+def roleplay_body(cluster, **fields) -> dict:
+    """A roleplay launch's body, refused at its token at the latest."""
+    return {
+        "user_id": "EMP_789",
+        "user_name": "johndoe",
+        "assessment_cluster_id": cluster.cluster_id,
+        "auth_token": "x.y.z",
+        "return_url": "https://q3.example.com/dashboard",
+    } | fields
+
+
 def assert_exam_invalid(response, field: str) -> dict:
     assert response.status_code == 400, response.content
     assert response["Content-Type"].startswith(JSON)
@@ -383,13 +394,7 @@ def test_any_other_failure_on_the_exam_api_is_a_500_in_its_format(server_errors,
 
 
 def test_a_database_failure_on_the_roleplay_api_is_a_503_in_its_format(server_errors, cluster):
-    body = {
-        "user_id": "EMP_789",
-        "user_name": "johndoe",
-        "assessment_cluster_id": cluster.cluster_id,
-        "auth_token": "x.y.z",
-        "return_url": "https://q3.example.com/dashboard",
-    }
+    body = roleplay_body(cluster)
     with mock.patch(
         "portal.roleplays.launch.assessment_launch", side_effect=OperationalError("gone")
     ):
@@ -619,13 +624,7 @@ def test_every_text_field_too_long_is_counted_in_characters(
         error = assert_exam_invalid(exam_post(client, path, token, body), field)["error"]
         assert said in error and "items" not in error, error
     elif contract == "roleplay":
-        body = {
-            "user_id": "EMP_789",
-            "user_name": "johndoe",
-            "assessment_cluster_id": cluster.cluster_id,
-            "auth_token": "x.y.z",
-            "return_url": "https://q3.example.com/dashboard",
-        } | fields
+        body = roleplay_body(cluster, **fields)
         response = client.post(ROLEPLAY_LAUNCH, body, content_type=JSON)
         assert_roleplay_invalid(response, field)
         detail = response.json()["detail"]

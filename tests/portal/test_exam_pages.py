@@ -16,13 +16,18 @@ from portal.exams.models import Launch, Quiz
 from tests.factories import CALLBACK, make_exam, written_items
 
 
-@pytest.fixture
-def launch(customer, exam):
-    token, _ = ClientToken.issue(customer=customer)
+def launched(exam, student: str = "stu-1", mobile: str = "0912") -> Launch:
+    """A launch of `exam` by its customer, as the API makes it."""
+    token, _ = ClientToken.issue(customer=exam.customer)
     launch, _ = services.launch_quiz(
-        token=token, student_uuid="stu-1", mobile="0912", eurl=exam.pk, callback_url=CALLBACK
+        token=token, student_uuid=student, mobile=mobile, eurl=exam.pk, callback_url=CALLBACK
     )
     return launch
+
+
+@pytest.fixture
+def launch(exam):
+    return launched(exam)
 
 
 def page_url(launch) -> str:
@@ -302,10 +307,7 @@ def test_htmx_confirmation_is_a_partial_and_submit_redirects_with_hx_redirect(ca
 @pytest.mark.django_db
 def test_can_back_false_locks_answered_questions_in_the_form(client, customer):
     exam = make_exam(customer, questions=3, can_back=False)
-    token, _ = ClientToken.issue(customer=customer)
-    launch, _ = services.launch_quiz(
-        token=token, student_uuid="s", mobile="", eurl=exam.pk, callback_url=CALLBACK
-    )
+    launch = launched(exam, "s", mobile="")
     start(client, launch)
     item = items(launch)[0]
     client.post(
@@ -346,10 +348,7 @@ def test_a_refused_form_speaks_the_exams_language_and_numbers_questions_as_shown
     question by its number on the page (the API names it by its id)."""
     make_exam(customer, questions=7)  # so that no question's id is its number on the page
     exam = make_exam(customer, questions=3, can_back=False, language=language)
-    token, _ = ClientToken.issue(customer=customer)
-    launch, _ = services.launch_quiz(
-        token=token, student_uuid="s", mobile="", eurl=exam.pk, callback_url=CALLBACK
-    )
+    launch = launched(exam, "s", mobile="")
     start(client, launch)
     second, third = items(launch)[1:3]
     assert second.question_id != 2
@@ -392,10 +391,7 @@ def test_past_the_deadline_the_page_shows_the_result_of_saved_answers(candidate,
 @pytest.mark.django_db
 def test_persian_start_and_exam_pages_are_right_to_left_and_translated(client, customer):
     exam = make_exam(customer, questions=2, language="fa", duration=45)
-    token, _ = ClientToken.issue(customer=customer)
-    launch, _ = services.launch_quiz(
-        token=token, student_uuid="s", mobile="", eurl=exam.pk, callback_url=CALLBACK
-    )
+    launch = launched(exam, "s", mobile="")
     intro = client.get(page_url(launch))
     assert '<html lang="fa" dir="rtl">' in intro.text
     assert "زمان باقی‌مانده" in intro.text and "۴۵ دقیقه" in intro.text  # Persian digits
@@ -407,9 +403,7 @@ def test_persian_start_and_exam_pages_are_right_to_left_and_translated(client, c
     refused = Client().get(page_url(launch))
     assert refused.status_code == 403 and '<html lang="fa" dir="rtl">' in refused.text
     english = make_exam(customer, questions=2, language="en")
-    launch2, _ = services.launch_quiz(
-        token=token, student_uuid="s", mobile="", eurl=english.pk, callback_url=CALLBACK
-    )
+    launch2 = launched(english, "s", mobile="")
     intro2 = client.get(page_url(launch2))
     assert '<html lang="en" dir="ltr">' in intro2.text and ">Start</button>" in intro2.text
     assert '<html lang="en" dir="ltr">' in start(client, launch2).text
@@ -444,10 +438,7 @@ def _declarations(css: str, selector: str) -> dict[str, str]:
 @pytest.mark.django_db
 def test_the_persian_result_writes_its_formula_as_one_left_to_right_line(client, customer):
     exam = make_exam(customer, questions=2, language="fa", accept_score=50)
-    token, _ = ClientToken.issue(customer=customer)
-    launch, _ = services.launch_quiz(
-        token=token, student_uuid="stu-fa", mobile="", eurl=exam.pk, callback_url=CALLBACK
-    )
+    launch = launched(exam, "stu-fa", mobile="")
     start(client, launch)
     first = items(launch)[0]
     client.post(
