@@ -280,7 +280,8 @@ def _over_limit(request: PortalRequest, limit: limits.Limit, *, refused: str):
 @require_safe
 @scorecard_page
 def landing(request: PortalRequest) -> HttpResponse:
-    return _landing(request, StartForm())
+    expired = "expired" in request.GET and visitor.current_session(request) is None
+    return _landing(request, StartForm(), error=str(REFUSALS["SESSION_EXPIRED"]) if expired else "")
 
 
 @require_POST
@@ -387,7 +388,13 @@ def _visitor_visit(request: PortalRequest) -> tuple[VisitorSession | None, Visit
         return session, open_visit, ""
     if done is not None:
         return session, None, reverse("scorecards:results", args=[done.assessment_id])
-    return session, None, reverse("scorecards:landing")
+    return session, None, _start_again_url(request)
+
+
+def _start_again_url(request: PortalRequest) -> str:
+    """The landing, saying why when the visitor's session ran out under them."""
+    landing = reverse("scorecards:landing")
+    return f"{landing}?expired=1" if visitor.session_lost(request) else landing
 
 
 def _not_reached(request: PortalRequest, visit: Visit, number: int) -> HttpResponse | None:
@@ -459,7 +466,7 @@ def choice(request: PortalRequest, number: int) -> HttpResponse:
         return response
     session = visitor.current_session(request)
     if session is None:
-        return _go(request, reverse("scorecards:landing"))
+        return _go(request, _start_again_url(request))
     # The open visit came with the session (the rate limit's scope read them): no query.
     visit = services.open_visit(session)
     if visit is not None and (ahead := _not_reached(request, visit, number)) is not None:

@@ -45,6 +45,12 @@ def current_session(request: PortalRequest) -> VisitorSession | None:
     return session
 
 
+def session_lost(request: PortalRequest) -> bool:
+    """Whether the browser holds a session cookie naming no live session: it had one, and it
+    expired (or was ended) — what it sends now cannot be kept."""
+    return bool(_cookie(request)) and current_session(request) is None
+
+
 def require_session(request: PortalRequest) -> VisitorSession:
     """The live session, or the seed's 401 SESSION_EXPIRED."""
     session = current_session(request)

@@ -1,11 +1,13 @@
 """The AI Reality Check visitor pages with Django's test client: a visitor and an outsider."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from portal.scorecards.models import Visit
+from portal.scorecards.models import Visit, VisitorSession
 from tests.factories import qids
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +120,23 @@ def test_complete_step_redirects_to_the_next_and_skipping_ahead_is_sent_back(vis
     assert visitor.get("/assessment/step/1/").status_code == 200  # going back is fine
     assert visitor.get("/assessment/contact/")["Location"] == "/assessment/step/2/"
     assert visitor.get("/assessment/step/5/").status_code == 404
+
+
+def test_a_session_that_ran_out_says_so_on_the_landing(visitor, scorecard):
+    """The visitor's session expired while the step was open: what they post can't be kept,
+    and the landing says why instead of starting over without a word."""
+    start(visitor)
+    VisitorSession.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    for response in (
+        answer_step(visitor, scorecard, 1),
+        visitor.post("/assessment/step/1/choice/", {qids(scorecard)[0][0]: "A"}),
+        visitor.post("/assessment/contact/", {"email": "a@example.com"}),
+    ):
+        assert response.status_code == 302 and response["Location"] == "/assessment/?expired=1"
+    landing = visitor.get("/assessment/?expired=1").content.decode()
+    assert "Your session has expired: please start again." in landing
+    fresh = Client().get("/assessment/").content.decode()
+    assert "Your session has expired" not in fresh
 
 
 def test_back_saves_what_was_chosen(visitor, scorecard):
