@@ -6,8 +6,10 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -751,3 +753,39 @@ def test_make_run_sends_the_demo_metadata_at_the_first_attempt(tmp_path):
         stop(server, timeout=20, group=True)
     assert row is not None, log_path.read_text()
     assert row == ("delivered", 1, ""), log_path.read_text()
+
+
+def test_make_run_without_debug_serves_its_pages_static_files(tmp_path):
+    """`DEBUG=false make run` serves as production does: its static files collected first (each
+    page was a 500, "Missing staticfiles manifest entry")."""
+    port = free_port()
+    unset = {"DATABASE_URL", "SQLITE_PATH", "HUEY_REDIS_URL", "HUEY_NAME", "PUBLIC_BASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in unset and not k.startswith("DEMO_")}
+    env |= {"PORTAL_VAR_DIR": str(tmp_path), "HOST": "127.0.0.1", "PORT": str(port)}
+    env |= {"DEBUG": "False", "ALLOWED_HOSTS": "127.0.0.1", "SANDBOX_ENABLED": "true"}
+    log_path = tmp_path / "run.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [str(ROOT / "scripts" / "run")],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    page = None
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/assessment/", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.25)
+        assert page is not None, log_path.read_text()
+        assert page.status_code == 200, log_path.read_text()[-3000:]
+        css = re.search(r'href="(/static/[^"]+\.css)"', page.text).group(1)
+        assert re.search(r"\.[0-9a-f]{12}\.css$", css), "the hashed copy collectstatic wrote"
+        assert httpx.get(f"http://127.0.0.1:{port}{css}", timeout=5).status_code == 200
+    finally:
+        stop(server, timeout=20, group=True)
