@@ -7,7 +7,7 @@ quiz, student and question joined, and the item analysis reads one values list.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -196,6 +196,9 @@ class QuestionRow:
     question: Question
     stats: items.QuestionAnalysis
     choices: tuple[ChoiceRow, ...]
+    # Its number in the bank as the editor shows it (1, 2, 3 … among the live questions); an
+    # earlier version has its successor's, a removed question none.
+    number: int | None = None
 
     @property
     def facility_percent(self) -> float:
@@ -215,7 +218,8 @@ class ItemReport:
 def item_analysis(exam: Exam, quizzes: QuerySet[Quiz] | None = None) -> ItemReport:
     """Item statistics of the exam's completed attempts (or of the completed ones among
     `quizzes`), per question version as drawn: an edited question's versions are separate
-    items, since their text or key differ. Two queries: the answers, then the questions."""
+    items, since their text or key differ. Three queries: the answers, the questions, the live
+    bank's order (each row's number)."""
     completed = (quizzes if quizzes is not None else Quiz.objects.filter(exam=exam)).filter(
         exam=exam, state=Quiz.State.COMPLETED
     )
@@ -247,4 +251,7 @@ def item_analysis(exam: Exam, quizzes: QuerySet[Quiz] | None = None) -> ItemRepo
         if stats.question in questions
     ]
     rows.sort(key=lambda row: (row.question.position, row.question.pk))
+    live = list(Question.objects.filter(exam=exam).live().values_list("position", flat=True))
+    numbers = {position: n for n, position in enumerate(sorted(live), start=1)}
+    rows = [replace(row, number=numbers.get(row.question.position)) for row in rows]
     return ItemReport(analysis=analysis, rows=tuple(rows))

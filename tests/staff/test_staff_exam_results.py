@@ -335,6 +335,29 @@ def test_item_analysis_keeps_versions_of_an_edited_question_apart(viewer_client,
     assert versions == [(old.pk, 5, True), (new.pk, 1, False)]
 
 
+def test_item_analysis_numbers_questions_as_the_editor_does(viewer_client, known):
+    """After question 2 is removed (retired: quizzes drew it) and question 4 edited, the live
+    bank reads 1, 2, 3 in the editor: so does the analysis; the earlier version of question 4
+    has its successor's number, the removed question none."""
+    exam, _quizzes = known
+    second = Question.objects.get(exam=exam, position=2)
+    fourth = Question.objects.get(exam=exam, position=4)
+    successor = Question.objects.create(
+        exam=exam, position=4, description="Question 4, reworded?", c1="a", c2="b", c3="c",
+        c4="d", correct=4,
+    )  # fmt: skip
+    Question.objects.filter(pk=second.pk).update(retired_at=timezone.now())
+    Question.objects.filter(pk=fourth.pk).update(retired_at=timezone.now(), replaced_by=successor)
+    report = viewer_client.get(url(exam, "items")).context["report"]
+    numbers = {row.question.pk: row.number for row in report.rows}
+    assert numbers[second.pk] is None and numbers[fourth.pk] == 3
+    html = viewer_client.get(url(exam, "items")).content.decode()
+    removed = html[html.index(f'id="question-{second.pk}"') :].split("</tr>")[0]
+    assert '<td class="num">—</td>' in removed and "removed" in removed
+    rows = csv_rows(viewer_client.get(url(exam, "items", "export=csv")))
+    assert [r["number"] for r in rows] == ["1", "", "2", "3"]
+
+
 def test_item_analysis_filters_by_date(viewer_client, known):
     exam, quizzes = known
     january = datetime(2024, 1, 10, 9, tzinfo=UTC)

@@ -127,6 +127,7 @@ def _share(number: int | None):
 
 ITEM_COLUMNS = (
     Column("question_id", "question_id", "question.pk"),
+    Column("number", "number"),
     Column("position", "position", "question.position"),
     Column("retired", "retired"),
     Column("question", "question", "question.description"),
