@@ -47,8 +47,15 @@ def staff_language(request: HttpRequest) -> str:
     return language if language in LANGUAGES else "en"
 
 
-def forbidden(request: HttpRequest, message: str = "") -> HttpResponse:
-    return render(request, "staff/forbidden.html", {"message": message}, status=403)
+def forbidden(request: HttpRequest, message: str = "", needed: str = "") -> HttpResponse:
+    """The 403 page: `message`, or which roles would allow it (`needed`, a permission) and the
+    user's own."""
+    context = {
+        "message": message,
+        "needed": roles.roles_granting(needed) if needed else [],
+        "yours": roles.role_names(request.user) if request.user.is_authenticated else [],
+    }
+    return render(request, "staff/forbidden.html", context, status=403)
 
 
 def staff_view[**P](
@@ -73,7 +80,7 @@ def staff_view[**P](
                         return HttpResponseClientRedirect(f"{login}?next={request.path}")
                     return redirect_to_login(request.get_full_path(), reverse("staff:login"))
                 if not is_console_user(user) or not user.has_perm(permission):
-                    return forbidden(request)
+                    return forbidden(request, needed=permission)
                 request.rights = Rights(
                     operate=user.has_perm(roles.OPERATE), author=user.has_perm(roles.AUTHOR)
                 )

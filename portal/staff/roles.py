@@ -29,6 +29,12 @@ def role_names(user) -> list[str]:
     return ["superuser", *names] if user.is_superuser else names
 
 
+def roles_granting(permission: str) -> list[str]:
+    """The roles that grant `permission` ("staff.operate" → ["operator"])."""
+    codename = permission.split(".", 1)[1]
+    return [role for role, codenames in ROLES.items() if codename in codenames]
+
+
 def ensure_roles() -> None:
     """Create the role groups with their permissions if they are missing (the data migration
     does this; a database flushed by a test loses them)."""
