@@ -167,6 +167,11 @@ def exam_set_active(*, exam: Exam, active: bool, actor: Any) -> Exam:
 # Questions
 
 
+def _bank_changed(exam_id: int) -> None:
+    """A change to the exam's questions is a change to the exam (the console's "Updated")."""
+    Exam.objects.filter(pk=exam_id).update(updated_at=timezone.now())
+
+
 def question_add(*, exam: Exam, data: QuestionIn | Mapping[str, Any], actor: Any) -> Question:
     """A new question at the end of the live bank."""
     data = parse(QuestionIn, data)
@@ -176,6 +181,7 @@ def question_add(*, exam: Exam, data: QuestionIn | Mapping[str, Any], actor: Any
         question = Question.objects.create(
             exam=locked, position=(last.first() or 0) + 1, **data.model_dump()
         )
+        _bank_changed(locked.pk)
         log.record(
             actor=actor,
             action="exam.question_add",
@@ -219,6 +225,7 @@ def question_update(
                 setattr(live, name, value)
             live.save(update_fields=list(values))
             note = _("Question %(id)d changed.") % {"id": live.pk}
+        _bank_changed(live.exam_id)
         log.record(
             actor=actor,
             action="exam.question_update",
@@ -259,6 +266,7 @@ def question_remove(*, question: Question, actor: Any) -> None:
         else:
             current.delete()
             note = _("Question %(id)d deleted.") % {"id": before["id"]}
+        _bank_changed(exam.pk)
         log.record(
             actor=actor, action="exam.question_remove", target=exam, before=before, note=note
         )
@@ -280,6 +288,7 @@ def questions_reorder(*, exam: Exam, order: list[int], actor: Any) -> None:
             by_id[pk].position = position
         Question.objects.bulk_update(live, ["position"])
         if order != ids:
+            _bank_changed(locked.pk)
             log.record(
                 actor=actor,
                 action="exam.questions_reorder",

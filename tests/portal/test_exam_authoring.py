@@ -1,7 +1,10 @@
 """Authoring an exam: audited services, and versions — an edit never changes what an earlier
 attempt saw or how it was scored, while new launches get the new bank."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from portal.audit.models import AuditEntry
 from portal.exams import authoring, services
@@ -534,3 +537,24 @@ def test_an_earlier_attempt_keeps_its_pass_mark_and_question_count_in_the_api(
     url = f"/api/launch/{after['launch_id']}/"
     evaluation = client.get(url, headers=api_headers(token)).json()["evaluation"]
     assert (evaluation["number_of_question"], evaluation["accept_score"]) == (4, 90)
+
+
+def test_every_change_to_the_questions_moves_the_exams_updated_time(exam, author):
+    """The console's exams list sorts by "Updated": a question added, edited, reordered or
+    removed is a change to the exam (it kept the time of its settings' last change)."""
+    long_ago = timezone.now() - timedelta(days=30)
+
+    def updated_after(change) -> bool:
+        Exam.objects.filter(pk=exam.pk).update(updated_at=long_ago)
+        change()
+        return Exam.objects.get(pk=exam.pk).updated_at > long_ago
+
+    first, second = list(exam.questions.live().order_by("position"))[:2]
+    assert updated_after(lambda: authoring.question_add(exam=exam, data=QUESTION, actor=author))
+    edited = {**QUESTION, "description": "Reworded?"}
+    assert updated_after(
+        lambda: authoring.question_update(question=first, data=edited, actor=author)
+    )
+    order = list(exam.questions.live().order_by("-position").values_list("pk", flat=True))
+    assert updated_after(lambda: authoring.questions_reorder(exam=exam, order=order, actor=author))
+    assert updated_after(lambda: authoring.question_remove(question=second, actor=author))
