@@ -710,18 +710,13 @@ def test_revoke_client_token_refuses_unknown_short_and_ambiguous(customer, anoth
 # make run (scripts/run)
 
 
-def test_make_run_sends_the_demo_metadata_at_the_first_attempt(tmp_path):
-    """`make run` on a fresh machine: the demo partner's cluster metadata, queued by seed_demo,
-    reaches the sandbox Q3 at its first attempt, since the consumer starts only once the web
-    server answers (before, that attempt always failed: connection refused)."""
-    import sqlite3
-    import time
-
+def make_run(tmp_path: Path, **settings: str) -> tuple[subprocess.Popen, int, Path]:
+    """`make run`'s script started with its own SQLite database and queue in tmp_path, whatever
+    the tests run on (and `settings` in its environment): the process, its port, its log."""
     port = free_port()
-    # Its own SQLite database and queue in tmp_path, whatever the tests run on.
     unset = {"DATABASE_URL", "SQLITE_PATH", "HUEY_REDIS_URL", "HUEY_NAME", "PUBLIC_BASE_URL"}
     env = {k: v for k, v in os.environ.items() if k not in unset and not k.startswith("DEMO_")}
-    env |= {"PORTAL_VAR_DIR": str(tmp_path), "HOST": "127.0.0.1", "PORT": str(port)}
+    env |= {"PORTAL_VAR_DIR": str(tmp_path), "HOST": "127.0.0.1", "PORT": str(port), **settings}
     log_path = tmp_path / "run.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen(
@@ -732,6 +727,16 @@ def test_make_run_sends_the_demo_metadata_at_the_first_attempt(tmp_path):
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: runserver's reloader child too
         )
+    return server, port, log_path
+
+
+def test_make_run_sends_the_demo_metadata_at_the_first_attempt(tmp_path):
+    """`make run` on a fresh machine: the demo partner's cluster metadata, queued by seed_demo,
+    reaches the sandbox Q3 at its first attempt, since the consumer starts only once the web
+    server answers (before, that attempt always failed: connection refused)."""
+    import sqlite3
+
+    server, _port, log_path = make_run(tmp_path)
     row = None
     try:
         deadline = time.monotonic() + 90
@@ -758,21 +763,9 @@ def test_make_run_sends_the_demo_metadata_at_the_first_attempt(tmp_path):
 def test_make_run_without_debug_serves_its_pages_static_files(tmp_path):
     """`DEBUG=false make run` serves as production does: its static files collected first (each
     page was a 500, "Missing staticfiles manifest entry")."""
-    port = free_port()
-    unset = {"DATABASE_URL", "SQLITE_PATH", "HUEY_REDIS_URL", "HUEY_NAME", "PUBLIC_BASE_URL"}
-    env = {k: v for k, v in os.environ.items() if k not in unset and not k.startswith("DEMO_")}
-    env |= {"PORTAL_VAR_DIR": str(tmp_path), "HOST": "127.0.0.1", "PORT": str(port)}
-    env |= {"DEBUG": "False", "ALLOWED_HOSTS": "127.0.0.1", "SANDBOX_ENABLED": "true"}
-    log_path = tmp_path / "run.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [str(ROOT / "scripts" / "run")],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    server, port, log_path = make_run(
+        tmp_path, DEBUG="False", ALLOWED_HOSTS="127.0.0.1", SANDBOX_ENABLED="true"
+    )
     page = None
     try:
         deadline = time.monotonic() + 90
