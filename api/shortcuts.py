@@ -20,9 +20,10 @@ from pydantic import ValidationError
 
 from api import exams
 from api.main import api
-from portal import errors, jsonformat
+from portal import errors
 from portal.customers.models import hash_token, parse_client_token
 from portal.exams import services
+from portal.text import read_json
 
 # --- the autosave's shortcut ------------------------------------------------------------------
 # The answer autosave is exam day's hottest request. Its common case — a well-formed body, a
@@ -42,7 +43,7 @@ def _shortcut_body(request: HttpRequest) -> tuple[int, str | int, str] | None:
     if request.content_type != "application/json":
         return None
     try:
-        body = jsonformat.loads(request.body)
+        body = read_json(request.body)
     except ValueError:
         return None
     if type(body) is not dict or not body.keys() <= _SHORTCUT_KEYS or "answer" not in body:
@@ -139,7 +140,7 @@ def launch_shortcut(request: HttpRequest) -> HttpResponse:
 
 def _launch_payload(request: HttpRequest) -> exams.LaunchIn | None:
     try:
-        return exams.LaunchIn.model_validate(jsonformat.loads(request.body))
+        return exams.LaunchIn.model_validate(read_json(request.body))
     except (ValueError, ValidationError):  # not JSON, or not a valid launch
         return None
 

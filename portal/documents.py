@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Model
 
-from portal import jsonformat
 from portal.jsonformat import FormatError
+from portal.text import read_json
 
 
 def read_document(path: str) -> dict:
@@ -27,7 +27,7 @@ def read_document(path: str) -> dict:
     except (OSError, UnicodeDecodeError) as error:
         raise CommandError(f"Cannot read {path}: {error}") from error
     try:
-        return jsonformat.loads(text)
+        return read_json(text)
     except json.JSONDecodeError as error:
         raise CommandError(
             f"{'stdin' if path == '-' else path} is not valid JSON: {error.msg} "

@@ -1,5 +1,4 @@
-"""What the portal's JSON content formats (exam and cluster files) share: JSON read from outside,
-their error type and
+"""What the portal's JSON content formats (exam and cluster files) share: their error type and
 the wording of an object's problems, the pydantic types their declarations are built from (text
 that is not blank, a finite number, a language of the portal's pages), their JSON Schema
 documents, and numbers written as people write them."""
@@ -17,22 +16,6 @@ from portal.text import TEXT_PATTERN, control_character_reason, forbidden_charac
 # The largest value a (Positive)IntegerField holds on every database Django supports.
 INT_MAX = 2147483647
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-
-
-def loads(text: str | bytes) -> Any:
-    """json.loads for text from outside (a request's body, an uploaded file, a partner's reply):
-    a document nested deeper than Python's parser follows, or with a number of more digits than
-    Python converts, is refused as invalid JSON (json.JSONDecodeError) like any other, rather
-    than with the RecursionError or bare ValueError no caller expects (a 500)."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        raise
-    except RecursionError:
-        problem = "Nested too deeply"
-    except ValueError:  # int()'s limit on digits
-        problem = "A number with too many digits"
-    raise json.JSONDecodeError(problem, text if isinstance(text, str) else "", 0)
 
 
 class FormatError(Exception):

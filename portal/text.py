@@ -1,6 +1,9 @@
-"""Plain text helpers shared by the API and the pages (no models)."""
+"""Plain text helpers shared by the API and the pages (no models): digits, control characters,
+JSON read from outside."""
 
+import json
 import re
+from typing import Any
 
 # Persian (U+06F0..U+06F9) and Arabic-Indic (U+0660..U+0669) digits → ASCII.
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
@@ -52,3 +55,22 @@ def control_character_reason(char: str) -> str:
     """The reason a value holding `char` is refused, naming it as `U+0000` (it cannot be
     shown)."""
     return f"must not contain control characters (U+{ord(char):04X})"
+
+
+# --- JSON from outside ---------------------------------------------------------------------------
+
+
+def read_json(text: str | bytes) -> Any:
+    """json.loads for text from outside (a request's body, an uploaded file, a partner's reply):
+    a document nested deeper than Python's parser follows, or with a number of more digits than
+    Python converts, is refused as invalid JSON (json.JSONDecodeError) like any other, rather
+    than with the RecursionError or bare ValueError no caller expects (a 500)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        problem = "Nested too deeply"
+    except ValueError:  # int()'s limit on digits
+        problem = "A number with too many digits"
+    raise json.JSONDecodeError(problem, text if isinstance(text, str) else "", 0)

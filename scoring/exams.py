@@ -81,9 +81,10 @@ def grade(items: Sequence[Item], accept_score: float) -> ExamResult:
     scores = tuple(item.weight if item.chosen == item.correct else 0.0 for item in items)
     answered = sum(1 for item in items if item.chosen is not None)
     correct = sum(1 for item in items if item.chosen is not None and item.chosen == item.correct)
-    earned, most = sum(scores, 0.0), sum(item.weight for item in items)
+    weights = [item.weight for item in items]
+    earned, most = sum(scores, 0.0), sum(weights)
     total_score = round(earned, 4)
-    max_score = most_to_earn([item.weight for item in items])
+    max_score = most_to_earn(weights)
     # From the sums themselves: rounded first, weights under 0.00005 made every result 0 %.
     percentage = round(earned / most * 100, 2) if most > 0 else 0.0
     return ExamResult(

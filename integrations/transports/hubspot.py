@@ -37,7 +37,7 @@ from integrations.transports.base import (
     retry_after_delay,
     save_state,
 )
-from portal import jsonformat
+from portal.text import read_json
 
 DEAL_TO_CONTACT = 3  # HUBSPOT_DEFINED association type: deal → contact
 USER_AGENT = "AssessmentPortal-HubSpot/1.0"
@@ -189,7 +189,7 @@ class _Api:
         excerpt = response.body[:2048].decode("utf-8", "replace")
         if 200 <= code < 300:
             try:
-                reply = jsonformat.loads(response.body)
+                reply = read_json(response.body)
             except ValueError:
                 reply = None
             if not isinstance(reply, dict):
@@ -226,7 +226,7 @@ class _Api:
 
 def _hubspot_message(excerpt: str) -> str:
     try:
-        reply = jsonformat.loads(excerpt)
+        reply = read_json(excerpt)
     except ValueError:
         return excerpt[:200]
     return str(reply.get("message", ""))[:500] if isinstance(reply, dict) else excerpt[:200]

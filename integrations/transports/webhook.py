@@ -25,7 +25,7 @@ from integrations.transports.base import (
     Transport,
     retry_after_delay,
 )
-from portal import jsonformat
+from portal.text import read_json
 
 USER_AGENT = "AssessmentPortal-Webhooks/1.0 (+https://www.standardwebhooks.com)"
 
@@ -96,7 +96,7 @@ def judge(response: http.Response, *, require_success_flag: bool) -> AttemptResu
 
 def _success_flag(body: bytes) -> bool:
     try:
-        reply = jsonformat.loads(body)
+        reply = read_json(body)
     except ValueError:
         return False
     return isinstance(reply, dict) and reply.get("success") is True

@@ -167,9 +167,10 @@ def exam_set_active(*, exam: Exam, active: bool, actor: Any) -> Exam:
 # Questions
 
 
-def _bank_changed(exam_id: int) -> None:
-    """A change to the exam's questions is a change to the exam (the console's "Updated")."""
-    Exam.objects.filter(pk=exam_id).update(updated_at=timezone.now())
+def _bank_changed(exam: Exam) -> None:
+    """A change to the exam's questions is a change to the exam (the console's "Updated"):
+    `exam`, locked by the caller, saved with its auto_now time."""
+    exam.save(update_fields=["updated_at"])
 
 
 def question_add(*, exam: Exam, data: QuestionIn | Mapping[str, Any], actor: Any) -> Question:
@@ -181,7 +182,7 @@ def question_add(*, exam: Exam, data: QuestionIn | Mapping[str, Any], actor: Any
         question = Question.objects.create(
             exam=locked, position=(last.first() or 0) + 1, **data.model_dump()
         )
-        _bank_changed(locked.pk)
+        _bank_changed(locked)
         log.record(
             actor=actor,
             action="exam.question_add",
@@ -202,7 +203,7 @@ def question_update(
     """
     data = parse(QuestionIn, data)
     with transaction.atomic():
-        _lock(question.exam)
+        exam = _lock(question.exam)
         current = _lock_live_question(question)
         values = data.model_dump()
         if all(getattr(current, name) == value for name, value in values.items()):
@@ -225,7 +226,7 @@ def question_update(
                 setattr(live, name, value)
             live.save(update_fields=list(values))
             note = _("Question %(id)d changed.") % {"id": live.pk}
-        _bank_changed(live.exam_id)
+        _bank_changed(exam)
         log.record(
             actor=actor,
             action="exam.question_update",
@@ -266,7 +267,7 @@ def question_remove(*, question: Question, actor: Any) -> None:
         else:
             current.delete()
             note = _("Question %(id)d deleted.") % {"id": before["id"]}
-        _bank_changed(exam.pk)
+        _bank_changed(exam)
         log.record(
             actor=actor, action="exam.question_remove", target=exam, before=before, note=note
         )
@@ -288,7 +289,7 @@ def questions_reorder(*, exam: Exam, order: list[int], actor: Any) -> None:
             by_id[pk].position = position
         Question.objects.bulk_update(live, ["position"])
         if order != ids:
-            _bank_changed(locked.pk)
+            _bank_changed(locked)
             log.record(
                 actor=actor,
                 action="exam.questions_reorder",

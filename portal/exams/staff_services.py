@@ -10,7 +10,7 @@ its deadline from the start and kept on the quiz (`accommodation_factor`, `_minu
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -135,7 +135,7 @@ def quiz_reopen(*, quiz: Quiz, minutes: int, actor: Any) -> Quiz:
             before = log.snapshot(locked, QUIZ_FIELDS)
             now = timezone.now()
             locked.state = Quiz.State.STARTED
-            locked.deadline_at = now + timedelta(minutes=minutes)
+            locked.deadline_at = services.later(now, minutes)
             locked.extra_minutes += minutes
             locked.reopened_at = now
             locked.end_at = None

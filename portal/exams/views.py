@@ -88,11 +88,11 @@ def _as_shown(error: ExamError, items: list[rendering.PageItem]) -> ExamError:
 
 
 def _refused(request: PortalRequest, launch: Launch, error: ExamError) -> HttpResponse:
-    """The page again (400) saying why a post of its form was refused, in the exam's language."""
+    """The page again (400) saying why a post of its form was refused; called in the exam's
+    language (the refusal's words are made in it)."""
     context = _page_context(launch)
-    with translation.override(launch.quiz.exam.language):
-        error = _as_shown(error, context["items"])
-        return _render_page(request, launch, {**context, "error": error}, status=400)
+    error = _as_shown(error, context["items"])
+    return _render_page(request, launch, {**context, "error": error}, status=400)
 
 
 def _remaining_seconds(launch: Launch) -> int:
@@ -274,7 +274,8 @@ def answer(request: PortalRequest, launch_id: UUID) -> HttpResponse:
                 done=_posted_done(request),
             )
         except ExamError as error:
-            error = _as_shown(error, rendering.page_items(launch.quiz))
+            if error.question_id is not None:  # named by its number on the page
+                error = _as_shown(error, rendering.page_items(launch.quiz))
             return JsonResponse(
                 {"error": str(error.message), "code": error.code}, status=error.status
             )

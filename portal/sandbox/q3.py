@@ -16,9 +16,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations import http, signing
-from portal import jsonformat
 from portal.roleplays import schemas  # the published JSON Schemas of seed 000
 from portal.sandbox.models import Q3Account, ReceivedWebhook
+from portal.text import read_json
 
 TOKEN_LIFETIME_SECONDS = 15 * 60
 
@@ -46,7 +46,7 @@ def _receive(request: HttpRequest, kind: str, reply) -> JsonResponse:
         return JsonResponse({"success": False, "detail": "Invalid webhook signature"}, status=401)
     webhook_id = request.headers.get("webhook-id", "")
     try:
-        payload = jsonformat.loads(request.body)
+        payload = read_json(request.body)
         schemas.validate(kind, payload)
     except (ValueError, UnicodeDecodeError) as error:
         ReceivedWebhook.objects.create(kind=kind, signature_valid=True, schema_error=str(error))

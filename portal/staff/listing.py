@@ -251,6 +251,11 @@ def count_per_row(queryset: QuerySet, group: str) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
+def with_query(url: str, query: str) -> str:
+    """`url` with a query string (`query` without its "?"), or as it is for none."""
+    return f"{url}?{query}" if query else url
+
+
 def carried_query(params: QueryDict) -> str:
     """The list's query as its bulk actions carry it, in their form's URL: see NOT_CARRIED."""
     carried = params.copy()

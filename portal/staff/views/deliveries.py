@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from integrations.models import Delivery, DeliveryAttempt
-from portal import htmx, jsonformat, outbox
+from portal import htmx, outbox
 from portal.db import column_length
 from portal.http import StaffRequest
 from portal.partners.models import Partner
@@ -33,9 +33,11 @@ from portal.staff.listing import (
     model_choice,
     refused,
     wants_export,
+    with_query,
 )
 from portal.staff.responses import render_results
 from portal.staff.templatetags.staff import num
+from portal.text import read_json
 
 STATE_LABELS: dict[str, str | Promise] = {
     selectors.Status.PENDING: _("pending"),
@@ -202,14 +204,14 @@ def deliveries(request: StaffRequest) -> HttpResponse:
 
 
 def _bulk_url(query: str) -> str:
-    return reverse("staff:deliveries_replay") + (f"?{query}" if query else "")
+    return with_query(reverse("staff:deliveries_replay"), query)
 
 
 def pretty_json(text: str | dict) -> str:
     """JSON indented for reading (the text as it is when it isn't JSON)."""
     if isinstance(text, str):
         try:
-            value = jsonformat.loads(text)
+            value = read_json(text)
         except ValueError:
             return text
     else:
@@ -318,7 +320,7 @@ def deliveries_replay(request: StaffRequest) -> HttpResponse:
     """Replay the list's filtered set (the list's query is this URL's, so it is checked and
     filtered as the list's): first a confirmation of how many, then do it."""
     query = carried_query(request.GET)
-    back = reverse("staff:deliveries") + (f"?{query}" if query else "")
+    back = with_query(reverse("staff:deliveries"), query)
     if "query" in request.POST:
         # A form of an earlier page carried the list's query in a field, read apart from
         # the request's checks; without it here, it would select every delivery.

@@ -24,6 +24,7 @@ from portal.staff.listing import (
     download,
     model_choice,
     wants_export,
+    with_query,
 )
 from portal.staff.responses import render_results
 from portal.staff.templatetags.staff import num
@@ -209,9 +210,7 @@ def exam_answers(request: StaffRequest, pk: int) -> HttpResponse:
     exam = _exam(pk)
     if not wants_export(request):
         query = request.GET.urlencode()
-        return redirect(
-            reverse("staff:exam_results", args=[exam.pk]) + (f"?{query}" if query else "")
-        )
+        return redirect(with_query(reverse("staff:exam_results", args=[exam.pk]), query))
     listing = _for(LISTING, exam)
     filtered, _form, _q = listing.filtered(request, selectors.attempts(exam))
     sort = listing.sort_of(request)

@@ -31,7 +31,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from portal import jsonformat
 from portal.customers.models import Customer
 from portal.exams import authoring, rendering, schema, transfer
 from portal.exams.authoring import AuthoringError
@@ -49,6 +48,7 @@ from portal.staff.listing import (
     model_choice,
 )
 from portal.staff.responses import partial_response
+from portal.text import read_json
 from scoring import exams as exam_scoring
 
 EDITOR = "staff/exams/editor.html"
@@ -661,7 +661,7 @@ class ImportForm(forms.Form):
             )
             return None
         try:
-            return jsonformat.loads(upload.read().decode("utf-8-sig"))
+            return read_json(upload.read().decode("utf-8-sig"))
         except UnicodeDecodeError:
             self.add_error("file", gettext("The file is not UTF-8 text: is it an exam file?"))
         except json.JSONDecodeError as error:

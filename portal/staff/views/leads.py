@@ -29,6 +29,7 @@ from portal.staff.listing import (
     carried_query,
     refused,
     wants_export,
+    with_query,
 )
 from portal.staff.responses import render_results
 from portal.staff.templatetags.staff import num
@@ -175,7 +176,7 @@ LISTING = Listing(
 
 def _list_url(request: StaffRequest) -> str:
     query = carried_query(request.GET)
-    return reverse("staff:leads") + (f"?{query}" if query else "")
+    return with_query(reverse("staff:leads"), query)
 
 
 def shown(visit: Visit) -> Visit:
@@ -204,7 +205,7 @@ def shown(visit: Visit) -> Visit:
 
 def _bulk_url(request: StaffRequest) -> str:
     query = carried_query(request.GET)
-    return reverse("staff:leads_bulk") + (f"?{query}" if query else "")
+    return with_query(reverse("staff:leads_bulk"), query)
 
 
 def _list_context(request: StaffRequest) -> dict:
