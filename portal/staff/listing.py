@@ -9,7 +9,9 @@ its filtered set. Query string:
 
 A filter with an invalid value selects no rows (as the Django admin answers an invalid lookup):
 the page shows the error and nothing else, and a bulk action refuses, since acting on the
-rows without that filter would act on more than was asked for. A bulk action's form posts to
+rows without that filter would act on more than was asked for. So does a name the list does not
+know (`?stat=dead` for `?state=dead`): ignored, it showed every row, and a bulk action acted on
+them all. A bulk action's form posts to
 the list's own query string (`carried_query`), so the request is checked (portal.middleware)
 and filtered exactly as the list's.
 
@@ -54,6 +56,8 @@ ANY = [("", _("Any"))]
 # What a bulk action on a list carries of its query: filters, search and sort (for the way
 # back), never the page or an export.
 NOT_CARRIED = ("page", "export")
+# The query string's own names, beside the filters'.
+LIST_PARAMS = frozenset({"q", "sort", *NOT_CARRIED})
 # (filter's label, what is wrong with its value)
 Problems = list[tuple[str, str]]
 
@@ -101,6 +105,14 @@ class FilterForm(forms.Form):
 
     lookups: ClassVar[dict[str, str]] = {}
 
+    def clean(self) -> dict[str, Any] | None:
+        unknown = sorted(set(self.data) - set(self.fields) - LIST_PARAMS)
+        if unknown:
+            raise forms.ValidationError(
+                _("Not a filter of this list: %(names)s."), params={"names": ", ".join(unknown)}
+            )
+        return super().clean()
+
     def filter(self, queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
         for name, lookup in self.lookups.items():
             if name in data:
@@ -116,17 +128,12 @@ class FilterForm(forms.Form):
         ]
 
 
-def problems_of(form: FilterForm | None) -> Problems:
-    """A list's invalid filters (none for a list without filters)."""
-    return form.problems() if form is not None else []
-
-
 @dataclass(frozen=True)
 class ListPage:
     """What a list template needs: the page of rows, the filters and the sort."""
 
     page: Page
-    form: FilterForm | None
+    form: FilterForm
     q: str
     sort: str
     columns: tuple[Column, ...]
@@ -139,7 +146,7 @@ class ListPage:
     @property
     def problems(self) -> Problems:
         """The invalid filters, for which no rows are shown."""
-        return problems_of(self.form)
+        return self.form.problems()
 
     def headers(self) -> list[dict]:
         """Each column with the sort its header link asks for and its current direction."""
@@ -181,19 +188,20 @@ class Listing:
         keys = {c.key for c in self.columns if c.order_by}
         return wanted if wanted.lstrip("-") in keys else self.default_sort
 
-    def filtered(self, request: HttpRequest, queryset: QuerySet) -> tuple[QuerySet, Any, str]:
+    def filtered(
+        self, request: HttpRequest, queryset: QuerySet
+    ) -> tuple[QuerySet, FilterForm, str]:
         """The rows the query string asks for, its filter form and search text; no rows when
         a filter is invalid (the form says which)."""
-        form = None
-        if self.filter_form is not None:
-            form = self.filter_form(request.GET or None)
-            if form.is_bound:
-                if form.is_valid():
-                    data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "", [])}
-                    queryset = form.filter(queryset, data)
-                else:
-                    # Dropping the invalid filter would widen the set, and so a bulk action.
-                    queryset = queryset.none()
+        # A list without filters has the bare form, which checks the query's names.
+        form = (self.filter_form or FilterForm)(request.GET or None)
+        if form.is_bound:
+            if form.is_valid():
+                data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "", [])}
+                queryset = form.filter(queryset, data)
+            else:
+                # Dropping the invalid filter would widen the set, and so a bulk action.
+                queryset = queryset.none()
         q = request.GET.get("q", "").strip()[:200]
         if q and self.search_fields:
             condition = Q()
@@ -225,7 +233,7 @@ class Listing:
         query string (every page), and the invalid filters. With any, the rows are none and
         the action answers `refused()`: it does nothing, and says why."""
         queryset, form, _q = self.filtered(request, queryset)
-        return queryset, problems_of(form)
+        return queryset, form.problems()
 
     def export(self, request: HttpRequest, queryset: QuerySet, filename: str):
         """The filtered rows as a download, in the format `?export=` names."""

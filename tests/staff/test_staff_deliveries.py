@@ -182,7 +182,8 @@ def test_transport_kind_date_and_partner_filters(viewer_client, outbox, q3, acme
 
 
 @pytest.mark.parametrize(
-    "query", ["?state=sideways", "?partner=987654", "?since=yesterday", "?state=sideways&q=x"]
+    "query",
+    ["?state=sideways", "?partner=987654", "?since=yesterday", "?state=sideways&q=x", "?stat=dead"],
 )
 def test_a_bad_filter_value_is_reported_and_selects_no_rows(operator_client, outbox, query):
     # Dropping the bad filter would list (and offer to replay) more than was asked for.
@@ -202,6 +203,17 @@ def test_a_bad_filter_value_is_named_on_the_form(viewer_client, outbox):
     assert "State: Select a valid choice." in html  # in the results region too (htmx)
 
 
+def test_a_misspelt_filter_is_named_and_selects_no_rows(operator_client, outbox):
+    # Ignored, `stat` listed every delivery, and "Replay these" replayed every dead one.
+    html = operator_client.get("/staff/deliveries/?stat=dead&sort=-created").content.decode()
+    assert "Filters: Not a filter of this list: stat." in html
+    assert listed(operator_client, "?stat=dead") == []
+    refused = operator_client.post("/staff/deliveries/replay/?stat=dead", {"confirm": "yes"})
+    assert refused.status_code == 400
+    assert "Not a filter of this list: stat." in refused.content.decode()
+    assert Delivery.objects.filter(status=Status.DEAD).count() == 2
+
+
 def test_the_refusals_speak_persian(operator_client, outbox):
     operator_client.post("/staff/language/", {"language": "fa", "next": "/staff/deliveries/"})
     html = operator_client.get("/staff/deliveries/?state=sideways").content.decode()
@@ -209,6 +221,8 @@ def test_the_refusals_speak_persian(operator_client, outbox):
     refused = operator_client.post("/staff/deliveries/replay/?state=sideways").content.decode()
     assert "یکی از فیلترها معتبر نیست: هیچ موردی دوباره ارسال نشد." in refused
     assert "بازگشت به فهرست" in refused
+    misspelt = operator_client.get("/staff/deliveries/?stat=dead").content.decode()
+    assert "این فهرست چنین فیلتری ندارد: stat." in misspelt
 
 
 def test_a_bad_filter_value_exports_no_rows(viewer_client, outbox):
