@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import Q
+from django.utils import timezone
 
 from portal.customers.models import Customer
 from portal.db import RowidAutoField, from_db_rows
@@ -198,6 +199,12 @@ class Quiz(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state == self.State.COMPLETED
+
+    @property
+    def is_overdue(self) -> bool:
+        """Started, and past its deadline: the next request to it or the minute's sweep
+        finishes it (services.finish_expired_quizzes)."""
+        return not self.is_finished and self.deadline_at <= timezone.now()
 
     @staticmethod
     def pending_text(question_ids: Iterable[int]) -> str:

@@ -163,6 +163,28 @@ def test_the_page_is_in_persian_too(viewer_client, customer, exam):
     assert 'dir="rtl"' in html_of(response) and "۱۴۰" in html_of(response)
 
 
+def test_an_attempt_past_its_deadline_says_time_up_until_it_is_finished(
+    viewer_client, customer, exam
+):
+    # It said "started" until the minute's sweep finished it.
+    launch = launch_for(customer, exam)
+    quiz = launch.quiz
+    state = re.compile(r'<span class="badge (\w+)"[^>]*>([^<]+)</span>')
+    pages = [
+        f"/staff/attempts/{quiz.pk}/",
+        f"/staff/students/{quiz.student_id}/",
+        f"/staff/exams/{exam.pk}/results/",
+    ]
+    for page in pages:
+        assert ("in_progress", "started") in state.findall(html_of(viewer_client.get(page)))
+    expire(quiz)
+    for page in pages:
+        assert ("warn", "time up") in state.findall(html_of(viewer_client.get(page)))
+    services.finish_expired_quizzes()
+    for page in pages:
+        assert ("completed", "completed") in state.findall(html_of(viewer_client.get(page)))
+
+
 def test_an_unknown_attempt_is_404(viewer_client, db):
     assert viewer_client.get("/staff/attempts/999999/").status_code == 404
 
