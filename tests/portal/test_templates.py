@@ -4,12 +4,17 @@ Django, and one spread over two printed itself, as text, at the top of every pag
 from pathlib import Path
 
 from django.conf import settings
+from django.template import engines
 from django.template.base import Lexer, TokenType
+
+BASE = Path(settings.BASE_DIR)
 
 
 def template_files() -> list[Path]:
-    roots = [Path(d) for d in settings.TEMPLATES[0]["DIRS"]]
-    return sorted(p for root in roots for p in root.rglob("*.html"))
+    """The project's templates, its apps' included (not the installed packages')."""
+    dirs = [Path(d) for d in engines["django"].template_dirs]
+    ours = [d for d in dirs if d.is_relative_to(BASE) and "site-packages" not in d.parts]
+    return sorted(p for root in ours for p in root.rglob("*.html"))
 
 
 def test_no_template_prints_a_comment_as_text():
