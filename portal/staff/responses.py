@@ -1,10 +1,13 @@
-"""Answers the console's views share: a secret shown once after a redirect, the htmx answer
-to an action (updated partials and the messages, out of band), and a list's page or its
-results region."""
+"""Answers the console's views share: a secret shown once after a redirect, a form pressed
+twice, the htmx answer to an action (updated partials and the messages, out of band), and a
+list's page or its results region."""
 
+import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -31,6 +34,35 @@ def take_once(request: HttpRequest, key: str) -> Any:
     value = pending.pop(key)
     request.session[ONCE_KEY] = pending
     return value
+
+
+# --- pressed once: a form whose action makes a secret (rotate, issue a token) carries a key of
+# its own (the `once_field` tag), and only its first press acts. A double click sent two POSTs
+# at once: each rotated, the session kept the secret of whichever saved last, and the page could
+# show a secret the next rotation had already replaced.
+ONCE_FIELD = "once"
+ONCE_KEPT = timedelta(days=1)  # longer than a form stays open
+
+
+def once_key() -> str:
+    """A new key for one rendering of a one-shot form."""
+    return secrets.token_urlsafe(16)
+
+
+def first_press(request: HttpRequest) -> bool:
+    """Whether this POST is the first with its form's key (a form without one acts, as forms
+    rendered before the key existed did). The cache's `add` is atomic on both backends."""
+    key = request.POST.get(ONCE_FIELD, "")
+    if not key:
+        return True
+    return cache.add(f"staff-once:{key[:64]}", 1, timeout=int(ONCE_KEPT.total_seconds()))
+
+
+def pressed_again(request: HtmxHttpRequest, back: Callable[[], HttpResponse]) -> HttpResponse:
+    """The answer to a second press of a one-shot form, which does nothing: htmx keeps what the
+    first press put on the page (204, no swap); a plain request goes back to the page, which
+    shows the first press's secret."""
+    return HttpResponse(status=204) if request.htmx else back()
 
 
 def answer_shown_once(

@@ -409,3 +409,50 @@ def test_token_list_filters_and_exports_without_hashes(viewer_client, customers_
     assert sorted(row[1] for row in rows[1:]) == ["prod", "staging"]
     hashes = ClientToken.objects.values_list("token_hash", flat=True)
     assert not any(h in str(rows) for h in hashes)
+
+
+def once_key(html: str, action: str) -> str:
+    """The one-shot key of the form posting to `action` on a page."""
+    form = re.search(rf'<form[^>]*action="{re.escape(action)}".*?</form>', html, re.S).group(0)
+    return re.search(r'name="once" value="([^"]+)"', form).group(1)
+
+
+def test_a_double_clicked_rotation_rotates_once_and_shows_the_secret_in_force(
+    operator_client, customer
+):
+    # Each press rotated, and the page could show the first secret when the second was stored:
+    # every callback then failed to verify with the secret handed to the customer.
+    url = f"/staff/customers/{customer.pk}/signing-secret/"
+    key = once_key(html_of(operator_client.get(url)), url)
+    first = operator_client.post(url, {"once": key})
+    customer.refresh_from_db()
+    stored = customer.signing_secret
+    again = operator_client.post(url, {"once": key})
+    assert first.status_code == again.status_code == 302
+    customer.refresh_from_db()
+    assert customer.signing_secret == stored
+    assert AuditEntry.objects.filter(action="customer.rotate_signing_secret").count() == 1
+    [block] = once_blocks(html_of(operator_client.get(again["Location"])))
+    assert stored in block
+    # With htmx the second press leaves the first one's answer on the page (no swap).
+    page = html_of(operator_client.get(f"/staff/customers/{customer.pk}/"))
+    key = once_key(page.replace('method="get" action', "action"), url)
+    assert operator_client.post(url, {"once": key}, headers=HTMX).status_code == 200
+    assert operator_client.post(url, {"once": key}, headers=HTMX).status_code == 204
+    assert AuditEntry.objects.filter(action="customer.rotate_signing_secret").count() == 2
+
+
+def test_a_double_clicked_token_issue_issues_one_token(operator_client, customer):
+    # The second press made a live token that nobody was ever shown.
+    url = f"/staff/customers/{customer.pk}/tokens/"
+    key = once_key(html_of(operator_client.get(f"/staff/customers/{customer.pk}/")), url)
+    for _press in range(2):
+        response = operator_client.post(url, {"label": "lms", "once": key})
+        assert response.status_code == 302
+    [token] = ClientToken.objects.filter(customer=customer, label="lms")
+    [block] = once_blocks(html_of(operator_client.get(response["Location"])))
+    assert token.prefix in block
+    # A new rendering of the form has a new key: issuing again is one press away.
+    key = once_key(html_of(operator_client.get(f"/staff/customers/{customer.pk}/")), url)
+    operator_client.post(url, {"label": "lms", "once": key})
+    assert ClientToken.objects.filter(customer=customer, label="lms").count() == 2

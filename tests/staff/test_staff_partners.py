@@ -460,3 +460,31 @@ def test_push_metadata_with_htmx_and_no_clusters(operator_client, q3):
     assert html.lstrip().startswith('<div id="partner"')
     assert "Q3 has no clusters: nothing was sent." in html
     assert not Delivery.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "field"),
+    [
+        ("webhook-secret", {"webhook-grace": 0}, "webhook_secret"),
+        ("jwt-secret", {"jwt-secret": "", "jwt-grace": 0}, "jwt_secret"),
+    ],
+)
+def test_a_double_clicked_secret_change_acts_once_and_shows_the_secret_in_force(
+    operator_client, q3, path, data, field
+):
+    # Each press rotated, and the page could show the secret the second press had replaced
+    # already: launches signed with it were refused, webhooks failed to verify.
+    url = f"/staff/partners/{q3.pk}/{path}/"
+    page = html_of(operator_client.get(f"/staff/partners/{q3.pk}/"))
+    form = re.search(rf'<form[^>]*action="{re.escape(url)}".*?</form>', page, re.S).group(0)
+    key = re.search(r'name="once" value="([^"]+)"', form).group(1)
+    before = AuditEntry.objects.count()
+    first = operator_client.post(url, data | {"once": key})
+    q3.refresh_from_db()
+    stored = getattr(q3, field)
+    again = operator_client.post(url, data | {"once": key})
+    assert first.status_code == again.status_code == 302
+    q3.refresh_from_db()
+    assert getattr(q3, field) == stored and AuditEntry.objects.count() == before + 1
+    [block] = once_blocks(html_of(operator_client.get(again["Location"])))
+    assert stored in block

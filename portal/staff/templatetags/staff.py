@@ -14,8 +14,15 @@ from django.utils.html import format_html
 from portal.localize import display_zone, zone_name
 from portal.localize import persian_numerals as persian
 from portal.localize import uses_persian_digits as in_persian
+from portal.staff.responses import ONCE_FIELD, once_key
 
 register = template.Library()
+
+
+@register.simple_tag
+def once_field() -> str:
+    """The hidden key of a one-shot form (portal.staff.responses.first_press)."""
+    return format_html('<input type="hidden" name="{}" value="{}">', ONCE_FIELD, once_key())
 
 
 @register.filter

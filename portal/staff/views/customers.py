@@ -34,7 +34,14 @@ from portal.staff.listing import (
     count_per_row,
     wants_export,
 )
-from portal.staff.responses import answer_shown_once, partial_response, show_once, take_once
+from portal.staff.responses import (
+    answer_shown_once,
+    first_press,
+    partial_response,
+    pressed_again,
+    show_once,
+    take_once,
+)
 
 DETAIL = "staff/customers/detail.html"
 
@@ -234,6 +241,8 @@ def customer_rotate_secret(request: StaffRequest, pk: int) -> HttpResponse:
                 "cancel_url": reverse("staff:customer", args=[pk]),
             },
         )
+    if not first_press(request):
+        return pressed_again(request, partial(_back, request, customer))
     secret = services.customer_rotate_signing_secret(customer=customer, actor=request.user)
     messages.success(
         request,
@@ -261,6 +270,8 @@ def token_issue(request: StaffRequest, pk: int) -> HttpResponse:
         if request.htmx:
             return partial_response(request, (f"{DETAIL}#summary", context))
         return render(request, DETAIL, context, status=400)
+    if not first_press(request):
+        return pressed_again(request, partial(_back, request, customer, tokens=True))
     token, raw = services.client_token_issue(
         customer=customer,
         label=form.cleaned_data["label"],

@@ -33,7 +33,14 @@ from portal.roleplays.models import Cluster
 from portal.staff import roles
 from portal.staff.access import staff_view
 from portal.staff.listing import ActiveFilters, Column, Listing
-from portal.staff.responses import answer_shown_once, partial_response, show_once, take_once
+from portal.staff.responses import (
+    answer_shown_once,
+    first_press,
+    partial_response,
+    pressed_again,
+    show_once,
+    take_once,
+)
 from portal.staff.templatetags.staff import when
 
 DETAIL = "staff/partners/detail.html"
@@ -293,6 +300,8 @@ def partner_rotate_webhook_secret(request: StaffRequest, pk: int) -> HttpRespons
     form = WebhookSecretForm(request.POST)
     if not form.is_valid():
         return _back(request, partner, status=400, webhook_form=form)
+    if not first_press(request):
+        return pressed_again(request, partial(_back, request, partner))
     secret = secrets.partner_rotate_webhook_secret(
         partner=partner, actor=request.user, grace=form.grace_period
     )
@@ -321,6 +330,8 @@ def partner_set_jwt_secret(request: StaffRequest, pk: int) -> HttpResponse:
     form = JwtSecretForm(request.POST)
     if not form.is_valid():
         return _back(request, partner, status=400, jwt_form=form)
+    if not first_press(request):
+        return pressed_again(request, partial(_back, request, partner))
     pasted = form.cleaned_data["secret"]
     secret = secrets.partner_set_jwt_secret(
         partner=partner, actor=request.user, secret=pasted, grace=form.grace_period
