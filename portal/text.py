@@ -19,17 +19,19 @@ def normalize_digits(value: str) -> str:
 # U+0080-U+009F), PostgreSQL refuses NUL in text, and the rest would end up in CSV exports, log
 # lines and e-mails. Free text (a textarea, a feedback field) may hold tabs and line breaks;
 # everything else - ids, names, URLs, paths, query strings, headers, cookies - is one line.
-# Lone surrogates (U+D800-U+DFFF) are not text at all: neither database can store them.
-_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Lone surrogates (U+D800-U+DFFF) are not text at all: neither database can store them. U+FFFE
+# and U+FFFF are noncharacters, which XML cannot hold: one made every XLSX export holding it a
+# damaged file.
+_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # An HTTP header's value arrives as Latin-1, where a UTF-8 byte 0x80-0x9F is no control
 # character: there only C0 and DEL count, and a tab is allowed (RFC 9110).
 _IN_HEADER = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
 # The same rules as JSON-Schema patterns (ECMA-262, also read by Python's re), for the OpenAPI
 # document, so that a client can tell before sending.
-LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*$"
-TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\ufffe\uffff]*$"
+TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff]*$"
 
 
 def forbidden_character(value: str, *, multiline: bool = False) -> str | None:
@@ -54,7 +56,8 @@ def forbidden_header_character(value: str) -> str | None:
 def control_character_reason(char: str) -> str:
     """The reason a value holding `char` is refused, naming it as `U+0000` (it cannot be
     shown)."""
-    return f"must not contain control characters (U+{ord(char):04X})"
+    kind = "noncharacters" if char in "\ufffe\uffff" else "control characters"
+    return f"must not contain {kind} (U+{ord(char):04X})"
 
 
 # --- JSON from outside ---------------------------------------------------------------------------

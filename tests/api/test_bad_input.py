@@ -110,6 +110,15 @@ def test_exam_launch_refuses_a_control_character_in_a_field(client, token, exam,
     assert not Student.objects.exists() and not Quiz.objects.exists()
 
 
+@pytest.mark.parametrize("char", ["\ufffe", "\uffff"])
+def test_exam_launch_refuses_a_noncharacter_in_a_field(client, token, exam, char):
+    # Stored, it made every XLSX export of the results, students and audit a damaged file.
+    response = exam_post(client, LAUNCH, token, launch_body(exam.pk, student_uuid=f"s{char}1"))
+    [detail] = assert_exam_invalid(response, "student_uuid")["details"]
+    assert f"must not contain noncharacters (U+{ord(char):04X})" in detail["msg"]
+    assert not Student.objects.exists()
+
+
 def test_exam_messages_are_persian_unless_english_is_asked_for(client, token, exam):
     response = client.post(
         LAUNCH,

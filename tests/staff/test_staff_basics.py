@@ -122,14 +122,14 @@ def test_exports_show_a_stored_control_character_rather_than_fail(viewer_client,
     SQLite and by the audit entry of its import) must not break an export: XLSX cannot hold one."""
     # PostgreSQL refuses a NUL (it could only ever be stored on SQLite); a BEL it keeps.
     stored = "\x00" if connection.vendor == "sqlite" else "\x07"
-    log.record(actor=viewer, action="exam.import", target_label=f"Alge{stored}bra\x1b")
+    log.record(actor=viewer, action="exam.import", target_label=f"Alge{stored}bra\x1b\uffff")
     response = viewer_client.get("/staff/audit/?export=xlsx")
     assert response.status_code == 200
     values = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.values)
-    assert values[1][3] == "Alge\ufffdbra\ufffd"
+    assert values[1][3] == "Alge\ufffdbra\ufffd\ufffd"  # U+FFFF, a noncharacter, too
     response = viewer_client.get("/staff/audit/?export=csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
-    assert rows[1][3] == "Alge\ufffdbra\ufffd"
+    assert rows[1][3] == "Alge\ufffdbra\ufffd\ufffd"
 
 
 def test_the_audit_log_shows_zero_and_false_as_values_and_only_none_as_none(viewer_client, viewer):
