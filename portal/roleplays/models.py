@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.jsonformat import INT_MAX
+
 
 def new_cluster_id() -> str:
     """A short id in the seed's shape, e.g. "b4bf406c-4f9"."""
@@ -49,7 +51,11 @@ class Roleplay(models.Model):
     position = models.PositiveIntegerField(default=1)
     roleplay_id = models.CharField(max_length=64, unique=True, default=new_roleplay_id)
     roleplay_name = models.CharField(max_length=200)
-    total_time_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    # The cluster format's bounds (format.RoleplayIn): the admin stored 10^12 minutes, which
+    # the format then refused on the way back in, and a candidate's Start overflowed the date.
+    total_time_minutes = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(INT_MAX)]
+    )
     scenario = models.TextField(help_text="The brief the candidate reads before starting.")
 
     class Meta:

@@ -11,8 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.forms import modelform_factory
 
 from integrations.models import Delivery
 from portal.partners.models import Partner
@@ -828,3 +830,20 @@ def test_admin_bulk_delete_of_clusters_sends_nothing(staff_client, cluster, part
     assert response.status_code == 302
     assert not Cluster.objects.exists()
     assert metadata_sent() == [], "the contract has no message for a deleted cluster"
+
+
+def test_the_admin_keeps_a_roleplays_time_within_the_formats_bounds(cluster):
+    # The admin stored 10^12 minutes: the export was then refused by the import, and the
+    # candidate's Start was a 500 (the deadline past the year 9999).
+    roleplay = cluster.roleplays.first()
+    form_class = modelform_factory(type(roleplay), fields=["total_time_minutes"])
+    refused = form_class({"total_time_minutes": 10**12}, instance=roleplay)
+    assert not refused.is_valid()
+    assert refused.errors["total_time_minutes"] == [
+        "Ensure this value is less than or equal to 2147483647."
+    ]
+    roleplay.total_time_minutes = 2**31 - 1  # the format's own upper bound, accepted by both
+    roleplay.full_clean()
+    roleplay.total_time_minutes = 2**31
+    with pytest.raises(ValidationError):
+        roleplay.full_clean()
