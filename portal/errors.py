@@ -266,6 +266,18 @@ class ScorecardContract(Contract):
         return super().failure(request, exc)
 
 
+def own_referer(request: HttpRequest) -> str:
+    """The page the request came from, when it is one of ours (a way back), else ""."""
+    back = request.headers.get("Referer", "")
+    try:
+        own = url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    except DisallowedHost:
+        own = False
+    return back if own else ""
+
+
 class Pages(Contract):
     """The pages answer people, not programs: an HTML page in the visitor's own language
     (templates/400.html with a way back, Django's 404 and 500 pages); a 405 stays Django's."""
@@ -280,18 +292,11 @@ class Pages(Contract):
 
     def page(self, request: HttpRequest, *, status: int, message: str) -> HttpResponse:
         """The page of a refused form or request (templates/400.html), with a way back."""
-        back = request.headers.get("Referer", "")
-        try:
-            own = url_has_allowed_host_and_scheme(
-                back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-            )
-        except DisallowedHost:
-            own = False
         with translation.override(self.language(request)):
             return render(
                 request,
                 "400.html",
-                {"message": message, "back": back if own else ""},
+                {"message": message, "back": own_referer(request)},
                 status=status,
             )
 
@@ -443,6 +448,21 @@ def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
     return not_found(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form posted without the cookie its token pairs with (cookies
+    cleared, blocked, or a page left open past their life). A page in the visitor's language
+    that says to reload, where Django's was English and bare; htmx, which ignores a 403 (a
+    press did nothing at all), reloads the page instead (HX-Refresh)."""
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=403)
+        response["HX-Refresh"] = "true"
+        return response
+    with translation.override(Pages().language(request)):
+        response = render(request, "403_csrf.html", {"back": own_referer(request)}, status=403)
+    add_never_cache_headers(response)
+    return response
 
 
 def handler500(request: HttpRequest) -> HttpResponse:

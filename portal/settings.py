@@ -255,6 +255,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and PUBLIC_BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_FAILURE_VIEW = "portal.errors.csrf_failure"
 # The scorecard's `assessment-session` cookie (seed 002) follows the same rule: Secure only
 # when the portal is served over https, so plain-http staging keeps its sessions. Its domain is
 # the seed's production `domain` (e.g. aireadycheck.com); unset, the cookie is host-only.

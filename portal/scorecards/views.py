@@ -392,9 +392,12 @@ def _visitor_visit(request: PortalRequest) -> tuple[VisitorSession | None, Visit
 
 
 def _start_again_url(request: PortalRequest) -> str:
-    """The landing, saying why when the visitor's session ran out under them."""
+    """The landing, saying why when the visitor's session ran out under them: the cookie names
+    a session that ended, or answers were posted with none (a browser drops the cookie when it
+    expires, and a post of a step's answers comes only from a visitor who had one)."""
     landing = reverse("scorecards:landing")
-    return f"{landing}?expired=1" if visitor.session_lost(request) else landing
+    lost = visitor.session_lost(request) or request.method == "POST"
+    return f"{landing}?expired=1" if lost else landing
 
 
 def _not_reached(request: PortalRequest, visit: Visit, number: int) -> HttpResponse | None:

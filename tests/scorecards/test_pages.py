@@ -139,6 +139,35 @@ def test_a_session_that_ran_out_says_so_on_the_landing(visitor, scorecard):
     assert "Your session has expired" not in fresh
 
 
+def test_answers_posted_after_the_browser_dropped_the_expired_cookie_say_so_too(
+    visitor, scorecard
+):
+    # A browser drops the cookie when it expires: the post then carried none, and the
+    # visitor landed on the start page without a word about the answers just lost.
+    start(visitor)
+    visitor.cookies.pop("assessment-session")
+    for response in (
+        answer_step(visitor, scorecard, 1),
+        visitor.post("/assessment/step/1/choice/", {qids(scorecard)[0][0]: "A"}),
+    ):
+        assert response["Location"] == "/assessment/?expired=1"
+    assert visitor.get("/assessment/step/1/")["Location"] == "/assessment/"  # a visit, no post
+
+
+def test_a_post_without_its_csrf_cookie_gets_a_page_that_says_to_reload(scorecard):
+    # Django's own page was English and bare ("403 Forbidden"), and htmx ignored the 403: a
+    # press did nothing at all.
+    browser = Client(enforce_csrf_checks=True)
+    refused = browser.post("/assessment/start/", {}, HTTP_ACCEPT_LANGUAGE="fa")
+    html = refused.content.decode()
+    assert refused.status_code == 403 and 'lang="fa"' in html
+    assert "این صفحه باید دوباره بارگذاری شود" in html and "چیزی ذخیره نشد" in html
+    english = browser.post("/assessment/start/", {}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "This page has to be loaded again" in english and "Nothing was saved" in english
+    pressed = browser.post("/assessment/step/1/", {}, HTTP_HX_REQUEST="true")
+    assert pressed.status_code == 403 and pressed["HX-Refresh"] == "true"
+
+
 def test_back_saves_what_was_chosen(visitor, scorecard):
     start(visitor)
     answer_step(visitor, scorecard, 1)
