@@ -69,6 +69,21 @@ def test_start_refuses_a_bad_email_beside_the_field(visitor):
     assert not Visit.objects.exists()
 
 
+def test_a_refused_form_opens_with_a_focused_summary_linking_each_field(visitor, scorecard):
+    # The page came back with the focus at its top and the error below the fold.
+    summary = re.compile(r'<div class="alert error error-summary"[^>]*autofocus>(.*?)</div>', re.S)
+    landing = start(visitor, email="not-an-address").content.decode()
+    [found] = summary.findall(landing)
+    assert '<a href="#id_email">' in found and "Enter a valid email address." in found
+    start(visitor)
+    for number in range(1, 5):
+        answer_step(visitor, scorecard, number)
+    contact = visitor.post("/assessment/contact/", {"email": "bad@"}).content.decode()
+    [found] = summary.findall(contact)
+    assert '<a href="#id_email">' in found
+    assert summary.findall(visitor.get("/assessment/contact/").content.decode()) == []
+
+
 def test_csrf_is_enforced_on_page_forms(scorecard):
     browser = Client(enforce_csrf_checks=True)
     assert browser.post("/assessment/start/", {}).status_code == 403
