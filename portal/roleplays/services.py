@@ -227,22 +227,50 @@ def _open_attempt(attempt_id: int) -> RoleplayAttempt:
     return attempt
 
 
-def respond(*, attempt: RoleplayAttempt, option_id: int) -> RoleplayAttempt:
-    """Choose an option at the current turn. Choosing again at the same turn changes nothing."""
+def response_given(attempt: RoleplayAttempt, *, turn_id: int, option_id: int) -> bool:
+    """Whether this very answer to this turn is already recorded (and so counted)."""
+    return TurnResponse.objects.filter(
+        attempt=attempt, turn_id=turn_id, option_id=option_id
+    ).exists()
+
+
+def ratings_given(attempt: RoleplayAttempt, values: dict[int, int]) -> bool:
+    """Whether every one of these ratings is already recorded as it is (and so counted)."""
+    stored = dict(
+        LikertResponse.objects.filter(attempt=attempt, item_id__in=values).values_list(
+            "item_id", "value"
+        )
+    )
+    return all(stored.get(item_id) == value for item_id, value in values.items())
+
+
+def _stale_option() -> RoleplayError:
+    return RoleplayError(
+        "That answer is not one of the options of this turn "
+        "(the page may be out of date: it has been refreshed).",
+        code="stale_option",
+    )
+
+
+def respond(
+    *, attempt: RoleplayAttempt, option_id: int, turn_id: int | None = None
+) -> RoleplayAttempt:
+    """Choose an option at the current turn. Choosing again at the same turn changes nothing:
+    given `turn_id` (the turn the page answered), the option already chosen there again (a
+    double click, two requests at once) is a no-op, never checked against the turn that came
+    next; any other answer to a turn that is not the current one is stale."""
     try:
         with transaction.atomic():
             locked = _open_attempt(attempt.pk)
+            if turn_id is not None and response_given(locked, turn_id=turn_id, option_id=option_id):
+                return attempt
             content = RoleplayContent.load(locked.roleplay)
             state = progress(content, locked)
             if state.current_turn is None:
                 raise RoleplayError("There is nothing to answer now.", code="no_turn")
             options = {o.pk: o for o in content.options[state.current_turn.pk]}
-            if option_id not in options:
-                raise RoleplayError(
-                    "That answer is not one of the options of this turn "
-                    "(the page may be out of date: it has been refreshed).",
-                    code="stale_option",
-                )
+            if option_id not in options or turn_id not in (None, state.current_turn.pk):
+                raise _stale_option()
             TurnResponse.objects.create(
                 attempt=locked, turn=state.current_turn, option=options[option_id]
             )

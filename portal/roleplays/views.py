@@ -3,6 +3,7 @@ thank-you. The Django session (opened by /api/integration/assessment-start) says
 assessment this is; every page works with plain form posts, htmx swaps the conversation. The
 pages speak the cluster's language (the launch carries none), right-to-left in fa."""
 
+import math
 from collections.abc import Callable
 from functools import wraps
 
@@ -18,6 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from portal.htmx import redirect as htmx_redirect
 from portal.http import PortalRequest
+from portal.jsonformat import INT_MAX
 from portal.roleplays import services
 from portal.roleplays.models import Assessment, Roleplay, RoleplayAttempt
 from portal.roleplays.services import SESSION_KEY, RoleplayContent, RoleplayError
@@ -39,6 +41,10 @@ REFUSALS = {
     "unknown_item": gettext_lazy("Unknown statements in the answer."),
     "invalid_rating": gettext_lazy("Each rating is from 1 to 5."),
 }
+
+# Where a step posted after its roleplay's time limit leaves word for the overview: the
+# roleplay_id whose late answer was not counted.
+LATE_KEY = "roleplay_late"
 
 
 def _assessment(request: PortalRequest) -> Assessment | None:
@@ -83,7 +89,9 @@ def _roleplay(assessment: Assessment, roleplay_id: str) -> Roleplay | None:
 
 
 def _remaining(attempt: RoleplayAttempt) -> int:
-    return max(0, int((attempt.deadline_at - timezone.now()).total_seconds()))
+    # Rounded up: the page's clock may reach zero after the server's deadline, never before
+    # it, so at "Time is up" the server has closed the roleplay too.
+    return max(0, math.ceil((attempt.deadline_at - timezone.now()).total_seconds()))
 
 
 @require_GET
@@ -95,9 +103,16 @@ def overview(request: PortalRequest, assessment: Assessment) -> HttpResponse:
     assessment.refresh_from_db()
     roleplays = services.roleplays_of(assessment)
     upcoming = services.next_roleplay(assessment)
+    late_id = request.session.pop(LATE_KEY, None)
+    late = None
     rows = []
     for roleplay in roleplays:
         attempt = attempts.get(roleplay.pk)
+        # Closed at its time limit: the overview says so, and names the roleplay an answer
+        # came too late to count for (LATE_KEY), so nothing is dropped silently.
+        timed_out = attempt is not None and attempt.finished_by == "deadline"
+        if timed_out and roleplay.roleplay_id == late_id:
+            late = roleplay
         if attempt is not None and attempt.is_finished:
             status = "done"
         elif attempt is not None:
@@ -106,7 +121,9 @@ def overview(request: PortalRequest, assessment: Assessment) -> HttpResponse:
             status = "next"
         else:
             status = "locked"
-        rows.append({"roleplay": roleplay, "attempt": attempt, "status": status})
+        rows.append(
+            {"roleplay": roleplay, "attempt": attempt, "status": status, "timed_out": timed_out}
+        )
     done = sum(1 for row in rows if row["status"] == "done")
     return render(
         request,
@@ -118,6 +135,7 @@ def overview(request: PortalRequest, assessment: Assessment) -> HttpResponse:
             "total": len(rows),
             "upcoming": upcoming,
             "complete": assessment.status == Assessment.Status.COMPLETED,
+            "late": late,
         },
     )
 
@@ -151,6 +169,9 @@ def _anchor(state: services.Progress) -> str:
 @require_GET
 @candidate_page
 def play(request: PortalRequest, assessment: Assessment, roleplay: Roleplay) -> HttpResponse:
+    # Taken first: a refusal kept for a page that is no longer shown (the time ran out) must
+    # not turn up on the next roleplay's.
+    error = request.session.pop("roleplay_error", "")
     context = _play_context(assessment, roleplay)
     attempt = context["attempt"]
     if attempt is not None and attempt.is_finished:
@@ -158,7 +179,6 @@ def play(request: PortalRequest, assessment: Assessment, roleplay: Roleplay) -> 
     upcoming = services.next_roleplay(assessment)
     if attempt is None and (upcoming is None or upcoming.pk != roleplay.pk):
         return redirect("roleplays:overview")
-    error = request.session.pop("roleplay_error", "")
     return render(request, "roleplay/play.html", context | {"error": error})
 
 
@@ -197,9 +217,17 @@ def _attempt_or_none(assessment: Assessment, roleplay: Roleplay) -> RoleplayAtte
     return RoleplayAttempt.objects.filter(assessment=assessment, roleplay=roleplay).first()
 
 
-def _step(request: PortalRequest, assessment: Assessment, roleplay: Roleplay, act) -> HttpResponse:
+def _step(
+    request: PortalRequest,
+    assessment: Assessment,
+    roleplay: Roleplay,
+    act: Callable[[RoleplayAttempt], str],
+    counted: Callable[[RoleplayAttempt], bool],
+) -> HttpResponse:
     """Run one candidate step (`act(attempt)` → an error message or "") on their own started
-    roleplay, and answer as the page expects: the next stage, or the overview when it ended."""
+    roleplay, and answer as the page expects: the next stage, or the overview when it ended.
+    A step that came after the time limit is not counted, and the overview says so, unless
+    `counted(attempt)`: it only repeats what was recorded in time (a double click)."""
     attempt = _attempt_or_none(assessment, roleplay)
     if attempt is None:
         return redirect("roleplays:overview")
@@ -207,6 +235,9 @@ def _step(request: PortalRequest, assessment: Assessment, roleplay: Roleplay, ac
         problem = act(attempt)
     except RoleplayError as error:
         if error.code in {"time_up", "roleplay_finished"}:
+            attempt.refresh_from_db()
+            if attempt.finished_by == "deadline" and not counted(attempt):
+                request.session[LATE_KEY] = roleplay.roleplay_id
             return _leave(request)
         problem = str(REFUSALS.get(error.code, error.message))
     if problem:
@@ -217,35 +248,62 @@ def _step(request: PortalRequest, assessment: Assessment, roleplay: Roleplay, ac
 @require_POST
 @candidate_page
 def respond(request: PortalRequest, assessment: Assessment, roleplay: Roleplay) -> HttpResponse:
+    # The turn the form answers (older pages sent none): a repeat of the answer given there
+    # is then a no-op, not a refusal measured against the turn that came next.
+    turn_id = _integer(request.POST.get("turn", ""))
+    option_id = _integer(request.POST.get("option", ""))
+
     def act(attempt: RoleplayAttempt) -> str:
-        try:
-            option_id = int(request.POST.get("option", ""))
-        except ValueError:
+        if option_id is None:
             return _("Please choose one of the answers.")
-        services.respond(attempt=attempt, option_id=option_id)
+        services.respond(attempt=attempt, option_id=option_id, turn_id=turn_id)
         return ""
 
-    return _step(request, assessment, roleplay, act)
+    def counted(attempt: RoleplayAttempt) -> bool:
+        return option_id is None or (
+            turn_id is not None
+            and services.response_given(attempt, turn_id=turn_id, option_id=option_id)
+        )
+
+    return _step(request, assessment, roleplay, act, counted)
+
+
+def _integer(value: object) -> int | None:
+    """A posted key (an option, a turn, a statement), or None: not a whole number, or none a
+    row can have (the databases' integer keys; a larger one failed the query itself)."""
+    try:
+        number = int(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return number if number is not None and 1 <= number <= INT_MAX else None
 
 
 @require_POST
 @candidate_page
 def rate(request: PortalRequest, assessment: Assessment, roleplay: Roleplay) -> HttpResponse:
+    try:
+        values: dict[int, int] | None = {
+            int(name.removeprefix("item-")): int(value)
+            for name, value in request.POST.items()
+            if name.startswith("item-") and isinstance(value, str) and value
+        }
+    except ValueError:
+        values = None
+    if values and any(_integer(str(key)) is None for key in values):
+        values = None  # no statement has such a key
+
     def act(attempt: RoleplayAttempt) -> str:
-        try:
-            values = {
-                int(name.removeprefix("item-")): int(value)
-                for name, value in request.POST.items()
-                if name.startswith("item-") and isinstance(value, str) and value
-            }
-        except ValueError:
+        if values is None:
             return str(REFUSALS["invalid_rating"])
         missing = services.rate(attempt=attempt, values=values)
         if missing:
             return _("Please rate every statement (%(left)d left).") % {"left": missing}
         return ""
 
-    return _step(request, assessment, roleplay, act)
+    def counted(attempt: RoleplayAttempt) -> bool:
+        return not values or services.ratings_given(attempt, values)
+
+    return _step(request, assessment, roleplay, act, counted)
 
 
 def _leave(request: PortalRequest) -> HttpResponse:

@@ -1,15 +1,60 @@
-// Roleplay page: a countdown synced to the server's deadline (the page reloads at zero and
-// the server closes the roleplay), and focus after each htmx swap: on a refusal its message,
-// otherwise the newest message to answer (or the ratings' heading), so keyboard and
-// screen-reader users carry on where the conversation is.
+// Roleplay page: a countdown synced to the server's deadline, with a polite word at 5 minutes
+// and at 1 minute left (spoken once each, and shown), and at zero a notice that the roleplay
+// has ended, the form closed: the server would not count an answer sent after it. And focus
+// after each htmx swap: on a refusal its message, otherwise the newest message to answer (or
+// the ratings' heading), so keyboard and screen-reader users carry on where the conversation is.
 (function () {
   "use strict";
   var box = document.getElementById("timer");
   if (box) {
-    var countdown = window.portalCountdown(
-      box, document.getElementById("timer-value"), Number(box.dataset.remaining),
-      function (left) { if (left === 0) { countdown.stop(); window.location.reload(); } });
+    var d = box.dataset;
+    var announcer = document.getElementById("time-announcer");
+    var warning = document.getElementById("time-warning");
+    var warningLeft = document.getElementById("time-warning-left");
+    // As the exam's page does (static/exam/exam.js): a mark the page opened past is shown,
+    // not spoken; each is spoken once, and a later one silences an earlier.
+    var marks = [{ at: 60, text: d.msgOneMinute }, { at: 300, text: d.msgFiveMinutes }];
+    var firstLeft = Number(d.remaining);
+    marks.forEach(function (mark) { mark.armed = firstLeft > mark.at; });
+    var over = false;
+    var warn = function (left) {
+      for (var i = 0; i < marks.length; i++) {
+        var mark = marks[i];
+        if (left > mark.at) continue;
+        if (warningLeft.textContent !== mark.text) warningLeft.textContent = mark.text;
+        warning.hidden = false;
+        if (mark.armed) {
+          marks.forEach(function (other) { if (other.at >= mark.at) other.armed = false; });
+          announcer.textContent = mark.text;
+        }
+        return;
+      }
+    };
+    var timeUp = function () {
+      over = true;
+      countdown.stop();
+      var ended = document.getElementById("time-warning-over");
+      warningLeft.textContent = d.msgTimeup;
+      ended.hidden = false;
+      warning.hidden = false;
+      announcer.textContent = d.msgTimeup + ". " + ended.textContent.trim();
+      // Nothing more can be sent in time: close the form rather than let an answer be refused.
+      document.querySelectorAll("#stage input, #stage button").forEach(function (el) {
+        el.disabled = true;
+      });
+    };
+    var countdown = window.portalCountdown(box, document.getElementById("timer-value"), firstLeft,
+      function (left) {
+        if (over) return;
+        if (left === 0) timeUp(); else warn(left);
+      });
     countdown.start();
+    // A stage swapped in after the end (an answer sent just before it) stays closed.
+    document.body.addEventListener("htmx:load", function (event) {
+      if (over && event.target.id === "stage") {
+        event.target.querySelectorAll("input, button").forEach(function (el) { el.disabled = true; });
+      }
+    });
   }
   // htmx:load, not afterSwap: the form that asked is swapped out with the old stage, so
   // events it fires no longer reach the body; the new stage's load does.

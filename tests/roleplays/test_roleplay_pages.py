@@ -57,13 +57,18 @@ def test_htmx_reply_swaps_the_stage_and_a_reload_resumes(candidate, world):
 
 def test_double_click_on_an_answer_records_it_once(candidate, world):
     candidate.post("/roleplay/rp-complaint/start/")
-    option = world["options"]["a1 good"].pk
-    candidate.post("/roleplay/rp-complaint/respond/", {"option": option})
-    again = candidate.post("/roleplay/rp-complaint/respond/", {"option": option})
+    option = world["options"]["a1 good"]
+    sent = {"option": option.pk, "turn": option.turn.pk}  # as the page's form sends it
+    candidate.post("/roleplay/rp-complaint/respond/", sent)
+    again = candidate.post("/roleplay/rp-complaint/respond/", sent)
     assert again.status_code == 302
     assert TurnResponse.objects.count() == 1
     page = candidate.get(again["Location"])
-    assert "not one of the options" in page.text
+    assert "not one of the options" not in page.text, "the repeat is ignored quietly"
+    # A post that names no turn (a page from before the turn was sent) is measured against
+    # the current turn, as it always was.
+    unnamed = candidate.post("/roleplay/rp-complaint/respond/", {"option": option.pk})
+    assert "not one of the options" in candidate.get(unnamed["Location"]).text
 
 
 def test_whole_cluster_to_thank_you_and_back_to_return_url(candidate, world):
