@@ -14,16 +14,23 @@ from portal.jsonformat import FormatError
 from portal.text import read_json
 
 
-def read_document(path: str) -> dict:
-    """Parse the JSON in `path` ("-" for stdin)."""
+def read_document(
+    path: str, *, max_bytes: int | None = None, too_large: Callable[[], str] = str
+) -> dict:
+    """Parse the JSON in `path` ("-" for stdin). With `max_bytes`, a larger file is refused
+    with `too_large()` after reading no more than one byte past it."""
+    limit = -1 if max_bytes is None else max_bytes + 1
     try:
         if path == "-":
             # Read bytes where we can, so the file's UTF-8 does not depend on the locale.
             stdin = getattr(sys.stdin, "buffer", None)
-            text = stdin.read().decode("utf-8-sig") if stdin else sys.stdin.read()
+            raw = stdin.read(limit) if stdin else sys.stdin.read(limit).encode()
         else:
-            with open(path, encoding="utf-8-sig") as file:
-                text = file.read()
+            with open(path, "rb") as file:
+                raw = file.read(limit)
+        if max_bytes is not None and len(raw) > max_bytes:
+            raise CommandError(too_large())
+        text = raw.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise CommandError(f"Cannot read {path}: {error}") from error
     try:
@@ -83,7 +90,13 @@ class ExportCommand(BaseCommand):
 class ImportCommand(BaseCommand):
     """What every import command does: read the document FILE (or stdin), load it, and turn
     the format's own error into a CommandError with its precise message (never a traceback).
-    A subclass adds its options and says how to load; what `load` returns is printed."""
+    A subclass adds its options and says how to load; what `load` returns is printed, and may
+    set the largest file it reads (`max_bytes`, refused with `too_large()`)."""
+
+    max_bytes: ClassVar[int | None] = None
+
+    def too_large(self) -> str:
+        return f"The file is larger than {self.max_bytes} bytes."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", metavar="FILE", help='JSON file, or "-" to read stdin.')
@@ -92,7 +105,7 @@ class ImportCommand(BaseCommand):
         raise NotImplementedError
 
     def handle(self, *args: Any, **options: Any) -> None:
-        data = read_document(options["file"])
+        data = read_document(options["file"], max_bytes=self.max_bytes, too_large=self.too_large)
         try:
             output = self.load(data, options)
         except FormatError as error:  # the loader's refusal, worded for the operator

@@ -10,7 +10,7 @@ whichever door the input came through.
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from annotated_types import Ge, Le, MaxLen, MinLen
 from django import forms
@@ -104,6 +104,13 @@ class ExamFile(_Strict):
     exam: ExamIn
 
 
+# The models by name, as a ValidationError's `title` gives the one validated (its messages
+# depend on where a field is: see _owner).
+_MODELS: dict[str, type[BaseModel]] = {
+    model.__name__: model for model in (ExamFile, ExamIn, ExamSettingsIn, QuestionIn)
+}
+
+
 def check_bank_size(number_of_question: int, bank: int) -> None:
     """Refuse a bank with fewer questions than each quiz draws (the candidate would see
     "1 of 1" under an intro that promised 5)."""
@@ -188,6 +195,7 @@ def problems(error: ValidationError, *, prefix: tuple[str | int, ...] = ()) -> l
     `true` for `correct` all read "Must be a whole number from 1 to 4." (the same in a form).
     """
     found = []
+    root = _MODELS.get(error.title)
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
         kind = item["type"]
@@ -197,13 +205,15 @@ def problems(error: ValidationError, *, prefix: tuple[str | int, ...] = ()) -> l
             message = bank_too_small_message(item["ctx"]["draws"], item["ctx"]["bank"])
             found.append(Problem((*prefix, *loc), message))
             continue
-        message = _message(kind, loc, item)
+        message = _message(kind, loc, item, root)
         value = _ABSENT if kind in {"missing", "extra_forbidden"} else item.get("input", _ABSENT)
         found.append(Problem((*prefix, *loc), message, value))
     return found
 
 
-def _message(kind: str, loc: tuple, item: Mapping[str, object]) -> str:
+def _message(
+    kind: str, loc: tuple, item: Mapping[str, object], root: type[BaseModel] | None
+) -> str:
     if kind == "missing":
         return _("This field is required.")
     if kind == "extra_forbidden":
@@ -220,17 +230,43 @@ def _message(kind: str, loc: tuple, item: Mapping[str, object]) -> str:
         ) % {"format": FORMAT}
     if name == "questions" and not isinstance(loc[-1], int):
         return _("Must be a non-empty list of questions.")
-    return rule(name)
+    return rule(name, _owner(root, loc))
 
 
-def rule(name: str) -> str:
-    """What a valid value of the field `name` is, as the message shown when it isn't."""
+def _owner(root: type[BaseModel] | None, loc: tuple) -> type[BaseModel] | None:
+    """The model that declares the field at `loc` (from `root`, the model validated): an exam's
+    `type` (a number) is not a question's (true or false). None when `loc` leaves the models."""
+    model, owner = root, None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(part) if model is not None else None
+        if info is None:
+            return None
+        owner = model
+        model = next(
+            (
+                kind
+                for kind in (info.annotation, *get_args(info.annotation))
+                if isinstance(kind, type) and issubclass(kind, BaseModel)
+            ),
+            None,
+        )
+    return owner
+
+
+def rule(name: str, model: type[BaseModel] | None = None) -> str:
+    """What a valid value of the field `name` (of `model`; by default of an exam's settings,
+    else of a question) is, as the message shown when it isn't."""
     if name == "language":
         codes = ", ".join(code for code, _name in settings.LANGUAGES)
         return _("Must be one of %(codes)s.") % {"codes": codes}
     if name == "title":
         return _("Must not be blank, and at most %(n)d characters long.") % {"n": TITLE_MAX_LENGTH}
-    info = QuestionIn.model_fields.get(name) or ExamSettingsIn.model_fields.get(name)
+    if model is not None:
+        info = model.model_fields.get(name)
+    else:
+        info = ExamSettingsIn.model_fields.get(name) or QuestionIn.model_fields.get(name)
     if info is None:
         return _("Not valid here.")
     low = next((m.ge for m in info.metadata if isinstance(m, Ge)), None)

@@ -6,13 +6,34 @@ authoring services (portal/exams/authoring.py), like the console and the admin.
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from portal.customers.models import Customer
 from portal.exams.authoring import AuthoringError, exam_import, parse
 from portal.exams.models import Exam
 from portal.exams.schema import FORMAT, QUESTION_FIELDS, ExamFile
 from portal.jsonformat import FormatError, plain_number
 
-__all__ = ["FORMAT", "ExamFormatError", "export_exam", "import_exam", "validate"]
+__all__ = [
+    "FORMAT",
+    "MAX_FILE_BYTES",
+    "ExamFormatError",
+    "export_exam",
+    "file_too_large",
+    "import_exam",
+    "validate",
+]
+
+# The largest exam file the console's upload and `import_exam` read. An exam file is a few
+# hundred questions of text: far below this.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+def file_too_large() -> str:
+    """Why a file over MAX_FILE_BYTES is refused, wherever it came in."""
+    return gettext("The file is larger than %(mb)d MB: that is not an exam file.") % {
+        "mb": MAX_FILE_BYTES // (1024 * 1024)
+    }
 
 
 class ExamFormatError(FormatError):

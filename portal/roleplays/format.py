@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Self
 
-from annotated_types import MaxLen, MinLen
+from annotated_types import Ge, Le, MaxLen, MinLen
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
@@ -586,9 +586,12 @@ def _field_problem(name: str, value: Any, place: _Place) -> str:
             codes = ", ".join(map(repr, language_codes()))
             return f"field 'language' must be one of {codes}; got {value!r}."
         case "total_time_minutes":
+            metadata = place.model.model_fields[name].metadata
+            low = next(m.ge for m in metadata if isinstance(m, Ge))
+            high = next(m.le for m in metadata if isinstance(m, Le))
             return (
-                "field 'total_time_minutes' must be a whole number of minutes, at least 1; "
-                f"got {value!r}."
+                "field 'total_time_minutes' must be a whole number of minutes, "
+                f"from {low} to {high}; got {value!r}."
             )
         case "kind":
             return f"field 'kind' must be 'sjt' or '16pf', got {value!r}."

@@ -782,3 +782,201 @@ def test_make_run_without_debug_serves_its_pages_static_files(tmp_path):
         assert httpx.get(f"http://127.0.0.1:{port}{css}", timeout=5).status_code == 200
     finally:
         stop(server, timeout=20, group=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The console's rules in the commands: what a form or the format refuses, a command refuses in
+# the same words, before it writes anything (PostgreSQL refused an overlong value with a
+# traceback; SQLite stored it).
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["x" * 201], r"at most 200 characters \(it has 201\)"),
+        (["Client Co", "--label", "x" * 101], r"at most 100 characters \(it has 101\)"),
+        (["a\x01b"], r"must not contain control characters \(U\+0001\)"),
+        (["Client Co", "--label", "prod\x1b"], r"must not contain control characters \(U\+001B\)"),
+        (["Client Co", "--label", "line\nbreak"], r"control characters \(U\+000A\)"),
+        (
+            [
+                "Client Co",
+                "--allowed-callback-hosts",
+                ",".join(f"h{n}.{'a' * 60}.com" for n in range(20)),
+            ],
+            "at most 1000 characters",
+        ),
+    ],
+    ids=[
+        "long name",
+        "long label",
+        "name with control",
+        "label with control",
+        "label two lines",
+        "long hosts",
+    ],
+)
+def test_create_customer_refuses_what_the_console_refuses(args, message):
+    before = counts()
+    with pytest.raises(CommandError, match=message):
+        run("create_customer", *args)
+    assert counts() == before
+
+
+@pytest.mark.django_db
+def test_create_customer_says_what_the_consoles_forms_say():
+    from portal.staff.views.customers import ClientTokenForm, CustomerForm
+
+    console = CustomerForm({"name": "x" * 201}).errors["name"][0]
+    with pytest.raises(CommandError) as error:
+        run("create_customer", "x" * 201)
+    assert str(error.value) == f"The customer name: {console}"
+    console = ClientTokenForm({"label": "x" * 101}).errors["label"][0]
+    with pytest.raises(CommandError) as error:
+        run("create_customer", "Client Co", "--label", "x" * 101)
+    assert str(error.value) == f"The token label: {console}"
+
+
+@pytest.mark.django_db
+def test_create_customer_takes_the_longest_name_and_label():
+    name, label = "n" * 200, "l" * 100
+    run("create_customer", name, "--label", label)
+    assert ClientToken.objects.get(customer__name=name).label == label
+
+
+@pytest.mark.django_db
+def test_create_staff_user_refuses_an_address_longer_than_the_user_name():
+    before = counts()
+    with pytest.raises(CommandError, match="at most 150 characters"):
+        run("create_staff_user", f"{'a' * 140}@example.com", role="viewer")
+    assert counts() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short", "This password is too short"),
+        ("password123", "This password is too common"),
+        ("pat.person@example.com", "The password is too similar to the"),
+    ],
+)
+def test_create_staff_user_applies_the_password_validators(password, message):
+    before = counts()
+    with pytest.raises(CommandError, match=message):
+        run("create_staff_user", "pat.person@example.com", role="viewer", password=password)
+    assert counts() == before
+
+
+@pytest.mark.django_db
+def test_create_staff_user_keeps_an_existing_users_password_when_the_new_one_is_refused():
+    run("create_staff_user", "pat@example.com", role="viewer", password="a long passphrase")
+    with pytest.raises(CommandError, match="too short"):
+        run("create_staff_user", "pat@example.com", role="operator", password="short")
+    user = get_user_model().objects.get(username="pat@example.com")
+    assert user.check_password("a long passphrase")
+    assert [group.name for group in user.groups.all()] == ["viewer"]
+
+
+@pytest.mark.django_db
+def test_import_json_counts_the_live_bank_not_the_retired_versions(customer, tmp_path):
+    exam = import_exam(load(EN_FIXTURE), customer=customer)
+    token, _raw = ClientToken.issue(customer=customer)
+    launch_quiz(
+        token=token,
+        student_uuid="s1",
+        mobile="0912",
+        eurl=exam.pk,
+        callback_url="https://client.example.com/cb",
+    )
+    data = load(EN_FIXTURE)
+    data["exam"]["questions"] = [
+        {**q, "description": f"New {n}?"} for n, q in enumerate(data["exam"]["questions"][:5])
+    ]
+    data["exam"]["number_of_question"] = 5
+
+    out = run("import_exam", write(tmp_path, data), customer=customer.name, eurl=exam.pk, json=True)
+
+    assert json.loads(out)["questions"] == 5
+    assert Question.objects.filter(exam=exam).count() > 5  # the drawn versions are kept
+
+
+def padded(size: int) -> str:
+    """The English demo exam, as JSON of `size` bytes (trailing white space)."""
+    text = EN_FIXTURE.read_text(encoding="utf-8").rstrip()
+    return text + " " * (size - len(text.encode()))
+
+
+@pytest.mark.django_db
+def test_import_refuses_a_file_over_the_consoles_limit(customer, tmp_path, monkeypatch):
+    from portal.exams.transfer import MAX_FILE_BYTES, file_too_large
+
+    path = tmp_path / "big.json"
+    path.write_text(padded(MAX_FILE_BYTES + 1), encoding="utf-8")
+    with pytest.raises(CommandError) as error:
+        run("import_exam", str(path), customer=customer.name)
+    assert (
+        str(error.value)
+        == file_too_large()
+        == "The file is larger than 5 MB: that is not an exam file."
+    )
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(padded(MAX_FILE_BYTES + 1)))
+    with pytest.raises(CommandError, match="larger than 5 MB"):
+        run("import_exam", "-", customer=customer.name)
+    assert not Exam.objects.exists()
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(padded(MAX_FILE_BYTES)))
+    assert run("import_exam", "-", customer=customer.name).strip().isdigit()
+    path.write_text(padded(MAX_FILE_BYTES), encoding="utf-8")
+    assert run("import_exam", str(path), customer=customer.name).strip().isdigit()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("minutes", "bounds"),
+    [(2**31, "from 1 to 2147483647"), (0, "from 1 to 2147483647")],
+)
+def test_import_cluster_says_the_bound_a_roleplays_time_is_refused_by(tmp_path, minutes, bounds):
+    data = load(ROOT / "portal" / "roleplays" / "fixtures" / "demo_cluster.json")
+    data["roleplays"][0]["total_time_minutes"] = minutes
+    with pytest.raises(CommandError) as error:
+        run("import_cluster", write(tmp_path, data, "cluster.json"))
+    assert (
+        f"field 'total_time_minutes' must be a whole number of minutes, {bounds}; got {minutes}."
+        in str(error.value)
+    )
+
+
+@pytest.mark.django_db
+def test_copy_scorecard_words_a_taken_or_blank_name_for_the_copy():
+    from portal.scorecards.models import Scorecard
+
+    run("load_scorecard")
+    version = Scorecard.objects.get().version
+    run("copy_scorecard", version, "qa-1")
+
+    with pytest.raises(CommandError) as taken:
+        run("copy_scorecard", version, "qa-1")
+    assert str(taken.value) == (
+        f"Scorecard version 'qa-1' already exists; give the copy another NEW_VERSION, or leave "
+        f"it out to name it '{version}-copy'."
+    )
+    blank = f"NEW_VERSION must not be blank; leave it out to name the copy '{version}-copy'."
+    for name in ("", "  "):
+        with pytest.raises(CommandError) as refused:
+            run("copy_scorecard", version, name)
+        assert str(refused.value) == blank
+    assert Scorecard.objects.count() == 2
+
+
+def test_the_commands_doc_lists_every_command_of_ours():
+    table = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8").split("\n---\n")[0]
+    listed = set(re.findall(r"^\| \[?`(\w+)`", table, re.MULTILINE))
+    ours = {
+        path.stem
+        for path in ROOT.glob("portal/*/management/commands/*.py")
+        if not path.stem.startswith("_")
+    }
+    assert ours - listed == set()

@@ -84,6 +84,16 @@ def test_a_valid_file_reads_with_its_defaults():
             id="number as bool",
         ),
         pytest.param(
+            lambda d: d["exam"].update(type=32768),
+            "exam.type: Must be a whole number from 0 to 32767. Got: 32768",
+            id="exam type",
+        ),
+        pytest.param(
+            lambda d: d["exam"]["questions"][0].update(type=2),
+            "exam.questions[0].type (question 1): Must be true or false. Got: 2",
+            id="question type",
+        ),
+        pytest.param(
             lambda d: d["exam"].update(duration=20.0),
             "exam.duration: Must be a whole number from 1 to 10080. Got: 20.0",
             id="whole number with a fraction",
@@ -227,6 +237,16 @@ BAD_INPUTS = {
         "Each quiz draws 6 questions, but the bank has only 5 questions: add questions or "
         "draw fewer.",
     ),
+    # An exam's type is a number, a question's true or false: the exam's rule, not the question's.
+    "exam type 32768": (
+        "exam",
+        "type",
+        32768,
+        "32768",
+        "Must be a whole number from 0 to 32767.",
+    ),
+    "exam type -1": ("exam", "type", -1, "-1", "Must be a whole number from 0 to 32767."),
+    "exam type null": ("exam", "type", None, "", "Must be a whole number from 0 to 32767."),
     "long title": (
         "exam",
         "title",

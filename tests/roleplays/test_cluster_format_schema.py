@@ -175,7 +175,8 @@ def test_the_first_problem_in_reading_order_is_reported(document):
     document["roleplays"][0]["scenario"] = " "
     document["roleplays"][0]["total_time_minutes"] = 0
     assert refusal(document) == (
-        f"{RP1}: field 'total_time_minutes' must be a whole number of minutes, at least 1; got 0."
+        f"{RP1}: field 'total_time_minutes' must be a whole number of minutes, "
+        "from 1 to 2147483647; got 0."
     )
     document["roleplays"][0]["zz"] = document["roleplays"][0]["aa"] = 1
     assert refusal(document) == f"{RP1}: unknown field 'aa', 'zz'.", "all of them, sorted"

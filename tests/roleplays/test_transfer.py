@@ -264,7 +264,8 @@ INVALID = [
     pytest.param(set_("roleplays", []), "'roleplays' must be a non-empty list", id="no-rp"),
     pytest.param(
         set_("roleplays.0.total_time_minutes", 0),
-        f"{RP1}: field 'total_time_minutes' must be a whole number of minutes, at least 1; got 0.",
+        f"{RP1}: field 'total_time_minutes' must be a whole number of minutes, "
+        "from 1 to 2147483647; got 0.",
         id="time-zero",
     ),
     pytest.param(

@@ -686,6 +686,45 @@ def test_import_says_when_python_cannot_read_the_json(author_client, exam, text,
     assert "The file is not valid JSON" in html_of(response) and reason in html_of(response)
 
 
+def test_import_of_a_null_document_says_what_the_importer_says(author_client, exam):
+    # `null` reads as None, which the form once took for "already reported": a 400, no word.
+    response = author_client.post(
+        "/staff/exams/import/", {"customer": exam.customer_id, "file": upload(b"null")}
+    )
+    assert response.status_code == 400
+    assert "The document must be a JSON object." in html_of(response)
+    assert Exam.objects.count() == 1
+
+
+def test_import_refuses_a_file_over_the_exam_files_limit(author_client, exam, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None
+    big = b" " * (transfer.MAX_FILE_BYTES + 1)
+    response = author_client.post(
+        "/staff/exams/import/", {"customer": exam.customer_id, "file": upload(big)}
+    )
+    assert response.status_code == 400
+    assert transfer.file_too_large() in html_of(response)
+
+
+@pytest.mark.parametrize("value", [32768, -1, None])
+def test_import_words_the_exams_type_by_the_exams_rule(author_client, exam, value):
+    """An exam's `type` is a number; a question's is true or false: its refusal says the
+    exam's rule, as the settings form does."""
+    document = transfer.export_exam(exam)
+    document["exam"]["type"] = value
+    response = author_client.post(
+        "/staff/exams/import/", {"customer": exam.customer_id, "file": upload(document)}
+    )
+    assert response.status_code == 400
+    html = html_of(response)
+    assert "Must be a whole number from 0 to 32767." in html
+    assert "Must be true or false." not in html
+    refused = author_client.post(
+        f"/staff/exams/{exam.pk}/settings/", settings_post(exam, type="-1")
+    )
+    assert "Must be a whole number from 0 to 32767." in html_of(refused)
+
+
 def test_import_over_an_exam_replaces_its_bank_and_keeps_what_attempts_saw(author_client, exam):
     quiz = draw(exam)
     document = transfer.export_exam(exam)

@@ -52,8 +52,6 @@ from portal.text import read_json
 from scoring import exams as exam_scoring
 
 EDITOR = "staff/exams/editor.html"
-# An exam file is a few hundred questions of text: far below this.
-MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NEW_QUESTIONS = 200
 
 
@@ -653,12 +651,8 @@ class ImportForm(forms.Form):
     def document(self) -> Any:
         """The file's JSON, or a form error saying why it can't be read."""
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_FILE_BYTES:
-            self.add_error(
-                "file",
-                gettext("The file is larger than %(mb)d MB: that is not an exam file.")
-                % {"mb": MAX_FILE_BYTES // (1024 * 1024)},
-            )
+        if upload.size > transfer.MAX_FILE_BYTES:
+            self.add_error("file", transfer.file_too_large())
             return None
         try:
             return read_json(upload.read().decode("utf-8-sig"))
@@ -679,7 +673,9 @@ def _import(request: StaffRequest, exam: Exam | None) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "exam": exam, "problems": []}
     if request.method == "POST" and form.is_valid():
         document = form.document()
-        if document is not None:
+        # A file it cannot read is on the form's errors; one that reads as `null` (None) is
+        # the importer's to refuse, in its words, as any other document that is no object.
+        if not form.errors:
             customer = exam.customer if exam is not None else form.cleaned_data["customer"]
             try:
                 imported = authoring.exam_import(

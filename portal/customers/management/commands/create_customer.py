@@ -4,11 +4,12 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import models, transaction
 
-from portal.customers.models import Customer
+from portal.customers.models import ClientToken, Customer
 from portal.customers.services import client_token_issue, customer_create
 from portal.customers.validators import normalise_callback_hosts
+from portal.text import control_character_reason, forbidden_character
 
 NOTE = "manage.py create_customer"
 
@@ -20,6 +21,21 @@ def parse_hosts(value: str) -> list[str]:
     except ValidationError as error:
         raise CommandError(error.messages[0]) from error
     return hosts.split(",") if hosts else []
+
+
+def checked(model: type[models.Model], field: str, value: str, what: str) -> str:
+    """`value` for `model.field`, by the rules the console's and the admin's forms take from
+    that field (its column's length, its validators), in their words; and one line, as every
+    name is (docs/security.md). CommandError naming `what` if not."""
+    char = forbidden_character(value)
+    if char is not None:
+        raise CommandError(f"{what} {control_character_reason(char)}.")
+    column = model._meta.get_field(field)
+    assert isinstance(column, models.Field)  # a column, not a relation
+    try:
+        return column.clean(value, None)
+    except ValidationError as error:
+        raise CommandError(f"{what}: {' '.join(error.messages)}") from error
 
 
 class Command(BaseCommand):
@@ -46,7 +62,12 @@ class Command(BaseCommand):
         name = options["name"].strip()
         if not name:
             raise CommandError("The customer name must not be empty.")
+        # Checked before anything is written: PostgreSQL would refuse a name or a label longer
+        # than its column with a traceback (SQLite stored it).
+        name = checked(Customer, "name", name, "The customer name")
+        label = checked(ClientToken, "label", options["label"].strip(), "The token label")
         hosts = parse_hosts(options["allowed_callback_hosts"])
+        checked(ClientToken, "allowed_callback_hosts", ",".join(hosts), "--allowed-callback-hosts")
         with transaction.atomic():
             found = Customer.objects.filter(name=name).first()
             created = found is None
@@ -58,7 +79,7 @@ class Command(BaseCommand):
                 )
             token, raw = client_token_issue(
                 customer=customer,
-                label=options["label"],
+                label=label,
                 allowed_callback_hosts=",".join(hosts),
                 actor=None,
                 note=NOTE,

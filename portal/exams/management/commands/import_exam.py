@@ -8,7 +8,7 @@ from django.core.management.base import CommandError, CommandParser
 from portal.customers.models import Customer
 from portal.documents import ImportCommand
 from portal.exams.models import Exam
-from portal.exams.transfer import import_exam
+from portal.exams.transfer import MAX_FILE_BYTES, file_too_large, import_exam
 
 
 class Command(ImportCommand):
@@ -17,6 +17,10 @@ class Command(ImportCommand):
         "for a customer, and print its eurl. With --eurl, replace that exam's settings and "
         "bank instead, keeping its eurl (questions quizzes drew are retired, not deleted)."
     )
+    max_bytes = MAX_FILE_BYTES  # the console's limit on an exam file
+
+    def too_large(self) -> str:
+        return file_too_large()
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
@@ -49,6 +53,10 @@ class Command(ImportCommand):
                 raise CommandError(f"Customer {customer} has no exam with eurl {options['eurl']}.")
         exam = import_exam(data, customer=customer, exam=exam)
         if options["json"]:
-            summary = {"eurl": exam.pk, "title": exam.title, "questions": exam.questions.count()}
+            summary = {
+                "eurl": exam.pk,
+                "title": exam.title,
+                "questions": exam.questions.live().count(),
+            }
             return json.dumps(summary, ensure_ascii=False)
         return str(exam.pk)

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from portal.scorecards.content import ScorecardFormatError, scorecard_copy
+from portal.scorecards.content import ScorecardFormatError, free_version, scorecard_copy
 from portal.scorecards.models import Scorecard
 
 
@@ -23,8 +23,22 @@ class Command(BaseCommand):
         scorecard = Scorecard.objects.filter(version=options["version"]).first()
         if scorecard is None:
             raise CommandError(f"No scorecard version {options['version']!r}.")
+        version = options["new_version"]
+        if version is not None:
+            # "" is refused as "  " is, rather than read as "not given" (a script's empty
+            # variable should not copy under a name nobody chose).
+            if not version.strip():
+                raise CommandError(
+                    "NEW_VERSION must not be blank; leave it out to name the copy "
+                    f"{free_version(scorecard.version)!r}."
+                )
+            if Scorecard.objects.filter(version=version).exists():
+                raise CommandError(
+                    f"Scorecard version {version!r} already exists; give the copy another "
+                    f"NEW_VERSION, or leave it out to name it {free_version(scorecard.version)!r}."
+                )
         try:
-            copy = scorecard_copy(scorecard=scorecard, version=options["new_version"])
+            copy = scorecard_copy(scorecard=scorecard, version=version)
         except ScorecardFormatError as error:
             raise CommandError(error.message) from error
         self.stdout.write(

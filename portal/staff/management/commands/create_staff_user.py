@@ -1,13 +1,14 @@
 """Create (or update) a staff user with a role, and print a one-time link to set a password."""
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Field
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -42,11 +43,26 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(f"Not an e-mail address: {email!r}") from error
         User = get_user_model()
+        # The user model's own rules for both columns (PostgreSQL refused an address longer
+        # than the user name's 150 characters with a traceback; SQLite stored it).
+        for name in ("username", "email"):
+            column = User._meta.get_field(name)
+            assert isinstance(column, Field)  # a column, not a relation
+            try:
+                column.clean(email, None)
+            except ValidationError as error:
+                raise CommandError(f"{email!r}: {' '.join(error.messages)}") from error
         password = options.get("password")
+        found = User.objects.filter(username__iexact=email).first()
+        created = found is None
+        user = User(username=email, email=email) if found is None else found
+        if password:
+            # AUTH_PASSWORD_VALIDATORS, as the console's set-password page applies them.
+            try:
+                password_validation.validate_password(password, user)
+            except ValidationError as error:
+                raise CommandError(" ".join(error.messages)) from error
         with transaction.atomic():
-            found = User.objects.filter(username__iexact=email).first()
-            created = found is None
-            user = User(username=email, email=email) if found is None else found
             user.is_staff = True
             user.is_active = True
             user.is_superuser = superuser or user.is_superuser
