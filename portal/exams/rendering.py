@@ -162,7 +162,9 @@ def questions(items: Sequence[PageItem], *, total: int, can_back: bool) -> SafeS
             "\n    <legend>"
             f'\n      <span class="qnum">{number % {"n": digits(index + 1), **of_total}}</span>'
             f'\n      <span class="qtext">{_description(item.description)}</span>'
-            '\n    </legend>\n    <div class="choices">\n      '
+            "\n    </legend>"
+            f'\n    <p class="q-error" id="q-{qid}-error" role="alert" tabindex="-1" hidden></p>'
+            '\n    <div class="choices">\n      '
         )
         for shown, original in enumerate(item.choice_order, start=1):
             checked = " checked" if shown == checked_at else ""
@@ -172,7 +174,7 @@ def questions(items: Sequence[PageItem], *, total: int, can_back: bool) -> SafeS
                 f"\n        <span>{_escape(texts[original])}</span>"
                 "\n      </label>\n      "
             )
-        parts.append('\n    </div>\n    <p class="q-error" role="alert" hidden></p>')
+        parts.append("\n    </div>")
         if not final:
             pressed = "true" if item.flagged else "false"
             parts.append(
@@ -190,14 +192,25 @@ def questions(items: Sequence[PageItem], *, total: int, can_back: bool) -> SafeS
     return SafeString("".join(parts))
 
 
-def page_regions(items: Sequence[PageItem], *, total: int, can_back: bool) -> dict[str, object]:
-    """The template's `palette` and `questions`, in the active language, and the question the
-    candidate goes on with (`current_question`, its id: the skip link's target), the first still
-    open one (as the page's script opens it)."""
+def current_item(items: Sequence[PageItem], *, can_back: bool) -> PageItem | None:
+    """The question the candidate goes on with: the first still open one (as the page's script
+    opens it), else the first."""
     current = next((item for item in items if item.is_open(can_back=can_back)), None)
-    current = current or (items[0] if items else None)
+    return current or (items[0] if items else None)
+
+
+def page_regions(
+    items: Sequence[PageItem], *, total: int, can_back: bool, at: int = 0
+) -> dict[str, object]:
+    """The template's `palette` and `questions`, in the active language, and the question the
+    candidate is on (`current_question`, its id: the skip link's target; `current_number`, its
+    number on the page: the page's title): the question `at` (an id) when the page has it,
+    else the first still open one (as the page's script opens it)."""
+    current = next((item for item in items if item.question_id == at), None) if at else None
+    current = current or current_item(items, can_back=can_back)
     return {
         "palette": palette(items),
         "questions": questions(items, total=total, can_back=can_back),
         "current_question": current.question_id if current else None,
+        "current_number": items.index(current) + 1 if current else None,
     }

@@ -1330,25 +1330,30 @@ def claim_state(launch: Launch, browser_key: str | None) -> Literal["unclaimed",
     return "this" if holds_launch(launch, browser_key) else "other"
 
 
-def claim_launch(launch: Launch, browser_key: str | None) -> str | None:
-    """Bind the launch to the browser whose candidate pressed Start, and record when.
+def new_browser_key() -> str:
+    """A browser's key to a launch (given with the start page, claimed with Start)."""
+    return secrets.token_urlsafe(32)
 
-    Only the start page's POST calls this: a GET of exam_url (a messenger's link preview, a
-    mail scanner) must never claim. Returns the key to set as a cookie when this browser just
-    claimed it, "" when the browser already holds it, and None when another browser holds it.
-    """
+
+def claim_launch(launch: Launch, browser_key: str) -> bool:
+    """Bind the launch to the browser whose candidate pressed Start (`browser_key`, the key the
+    start page gave it), and record when. Only the start page's POST calls this: a GET of
+    exam_url (a messenger's link preview, a mail scanner) must never claim. True when the launch
+    is now this key's, also when this browser's other press of Start claimed it a moment
+    earlier (a double click: both carry the same key); False when another browser holds it."""
     if launch.browser_key_hash:
-        return "" if holds_launch(launch, browser_key) else None
-    key = secrets.token_urlsafe(32)
+        return holds_launch(launch, browser_key)
     now = timezone.now()
     claimed = Launch.objects.filter(pk=launch.pk, browser_key_hash="").update(
-        browser_key_hash=hash_browser_key(key), claimed_at=now
+        browser_key_hash=hash_browser_key(browser_key), claimed_at=now
     )
-    if not claimed:  # another browser pressed Start a moment earlier
-        return None
-    launch.browser_key_hash = hash_browser_key(key)
-    launch.claimed_at = now
-    return key
+    if claimed:
+        launch.browser_key_hash = hash_browser_key(browser_key)
+        launch.claimed_at = now
+        return True
+    # Claimed a moment ago: by this browser's other press of Start, or by another browser.
+    launch.refresh_from_db(fields=["browser_key_hash", "claimed_at"])
+    return holds_launch(launch, browser_key)
 
 
 def format_number(value: float | None) -> str:

@@ -8,6 +8,7 @@ form posts; static/exam/exam.js adds autosave, an offline queue, one question at
 countdown.
 """
 
+import re
 from datetime import datetime
 from uuid import UUID
 
@@ -49,6 +50,33 @@ def browser_cookie_name(launch_id: UUID) -> str:
     return f"exam-{launch_id}"
 
 
+# The form of a browser key this portal gives out (services.new_browser_key: 43 characters);
+# a cookie of any other form is not taken as one.
+_BROWSER_KEY = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def _browser_key(request: PortalRequest, launch_id: UUID) -> str | None:
+    """The browser key this browser sent for the launch, if it is one the portal gives out."""
+    key = request.COOKIES.get(browser_cookie_name(launch_id), "")
+    return key if _BROWSER_KEY.fullmatch(key) else None
+
+
+def _set_browser_key(response: HttpResponse, launch: Launch, key: str) -> None:
+    """The browser key cookie: HttpOnly, SameSite=Lax, only for the exam pages, and only as long
+    as the exam can be open (longer than the exam's duration when the student has an
+    accommodation), plus a day for the result."""
+    response.set_cookie(
+        browser_cookie_name(launch.launch_id),
+        key,
+        path="/exam/",
+        max_age=max(launch.quiz.exam.duration * 60, _remaining_seconds(launch))
+        + COOKIE_GRACE_SECONDS,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
 def _candidate_launch(request: PortalRequest, launch_id) -> Launch:
     """The launch, if this browser is the one that started it; 404 otherwise (never claims)."""
     try:
@@ -69,11 +97,15 @@ def _render(request: PortalRequest, launch: Launch, template: str, context: dict
         return render(request, template, {"launch": launch, **context}, **kwargs)
 
 
-def _render_page(request: PortalRequest, launch: Launch, context: dict, **kwargs) -> HttpResponse:
-    """exam/page.html, with its palette and questions rendered in the exam's language."""
+def _render_page(
+    request: PortalRequest, launch: Launch, context: dict, *, at: int = 0, **kwargs
+) -> HttpResponse:
+    """exam/page.html, with its palette and questions rendered in the exam's language; `at`, the
+    question the candidate was sent back to (?at=, after a save without JavaScript), is the
+    current one (its title, its skip link)."""
     with translation.override(launch.quiz.exam.language):
         regions = rendering.page_regions(
-            context["items"], total=context["total"], can_back=context["exam"].can_back
+            context["items"], total=context["total"], can_back=context["exam"].can_back, at=at
         )
         return render(request, "exam/page.html", {"launch": launch, **context, **regions}, **kwargs)
 
@@ -162,10 +194,16 @@ def page(request: PortalRequest) -> HttpResponse:
             response = _unavailable(request, launch)
         elif state == "unclaimed":
             response = _render(request, launch, "exam/start.html", _start_context(launch))
+            # The key this browser will claim the launch with, given before Start is pressed:
+            # a double click's two posts then carry the same key, and both go on (start()).
+            # It claims nothing: a link preview that keeps it holds nothing.
+            if _browser_key(request, key) is None:
+                _set_browser_key(response, launch, services.new_browser_key())
         elif launch.quiz.is_finished:
             response = redirect("exams:result", launch_id=key)
         else:
-            response = _render_page(request, launch, _page_context(launch))
+            at = _question_id(request.GET.get("at", ""))
+            response = _render_page(request, launch, _page_context(launch), at=at)
     # The link travels through messengers and mail: no search engine should keep it.
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
@@ -175,33 +213,25 @@ def page(request: PortalRequest) -> HttpResponse:
 def start(request: PortalRequest, launch_id: UUID) -> HttpResponse:
     """The start page's Start button: claim the launch for this browser, then the questions.
 
-    Pressing it again in the same browser (a double click, the back button) just goes on.
+    Pressing it again in the same browser (a double click, the back button) just goes on: the
+    browser claims with the key the start page gave it, so each press finds the launch its own
+    whichever was answered first (a browser without that key gets a new one here).
     """
     try:
         launch = services.get_launch(launch_id=launch_id)
     except ExamError:
         return _unavailable(request, None)
-    cookie_name = browser_cookie_name(launch_id)
-    claim = services.claim_launch(launch, request.COOKIES.get(cookie_name))
-    if claim is None:
+    held = _browser_key(request, launch_id)
+    key = held or services.new_browser_key()
+    claimed_now = not launch.browser_key_hash
+    if not services.claim_launch(launch, key):
         return _unavailable(request, launch)
     if launch.quiz.is_finished:
         response = redirect("exams:result", launch_id=launch_id)
     else:
         response = HttpResponseRedirect(services.exam_path(launch))
-    if claim:
-        response.set_cookie(
-            cookie_name,
-            claim,
-            # Only the exam pages need it, and only as long as the exam can be open (longer
-            # than the exam's duration when the student has an accommodation).
-            path="/exam/",
-            max_age=max(launch.quiz.exam.duration * 60, _remaining_seconds(launch))
-            + COOKIE_GRACE_SECONDS,
-            httponly=True,
-            samesite="Lax",
-            secure=settings.SESSION_COOKIE_SECURE,
-        )
+    if claimed_now or held is None:
+        _set_browser_key(response, launch, key)
     return response
 
 
@@ -327,6 +357,26 @@ def _posted_flag(request: PortalRequest) -> tuple[int, bool] | None:
     return (number, state == "1") if number > 0 and state in {"0", "1"} else None
 
 
+def _last_changed(
+    items: list[rendering.PageItem], responses: list[services.ResponseIn], *, can_back: bool
+) -> int:
+    """The question the candidate was on when they sent the form without JavaScript (Enter on a
+    choice presses the form's default "Save answers"): the last one on the page whose answer
+    this save changes; else the one they go on with (the first still open); 0 for none.
+    `items` are the quiz's items as they were before the save."""
+    posted = {r.question_id: normalize_digits(str(r.answer)) for r in responses}
+    changed = [
+        item.question_id
+        for item in items
+        if item.question_id in posted
+        and posted[item.question_id] != str(item.choice_order.find(str(item.answer)) + 1)
+    ]
+    if changed:
+        return changed[-1]
+    current = rendering.current_item(items, can_back=can_back)
+    return current.question_id if current else 0
+
+
 def _next_open(launch: Launch, after: int) -> str:
     """The anchor of the question to go on with after confirming question `after`: the next
     still open one, else the first still open one, else the Finish button."""
@@ -354,6 +404,8 @@ def save(request: PortalRequest, launch_id: UUID) -> HttpResponse:
     responses = _posted_responses(
         request, launch, done="in_progress" if can_back else QuizQuestion.DRAFT, confirm=confirm
     )
+    plain = not (confirm or flag or "finish" in request.POST)  # "Save answers", or Enter
+    before = rendering.page_items(launch.quiz) if plain else []
     with translation.override(launch.quiz.exam.language):
         try:
             services.save_answers(launch=launch, responses=responses)
@@ -369,13 +421,17 @@ def save(request: PortalRequest, launch_id: UUID) -> HttpResponse:
             return _refused(request, launch, refused)
     if "finish" in request.POST:
         return redirect("exams:finish", launch_id=launch.launch_id)
+    # Each lands on its question (?at= names it to the page: its title, its skip link).
     if confirm:
-        return HttpResponseRedirect(
-            f"{services.exam_path(launch)}&saved=1#{_next_open(launch, confirm)}"
-        )
+        target = _next_open(launch, confirm)
+        at = f"&at={target[2:]}" if target.startswith("q-") else ""
+        return HttpResponseRedirect(f"{services.exam_path(launch)}&saved=1{at}#{target}")
     if flag:
-        return HttpResponseRedirect(f"{services.exam_path(launch)}#q-{flag[0]}")
-    return HttpResponseRedirect(f"{services.exam_path(launch)}&saved=1")
+        return HttpResponseRedirect(f"{services.exam_path(launch)}&at={flag[0]}#q-{flag[0]}")
+    here = _last_changed(before, responses, can_back=can_back)
+    if not here:
+        return HttpResponseRedirect(f"{services.exam_path(launch)}&saved=1")
+    return HttpResponseRedirect(f"{services.exam_path(launch)}&saved=1&at={here}#q-{here}")
 
 
 @require_POST
@@ -480,7 +536,8 @@ def _late_numbers(request: PortalRequest, total: int) -> list[int]:
 
 @require_GET
 def result(request: PortalRequest, launch_id: UUID) -> HttpResponse:
-    """The result, then on to the customer's callback (automatically after a few seconds)."""
+    """The result, then on to the customer's callback (with JavaScript automatically after the
+    countdown of templates/includes/continue.html, unless the candidate stays)."""
     launch = _candidate_launch(request, launch_id)
     if not launch.quiz.is_finished:
         return HttpResponseRedirect(services.exam_path(launch))
@@ -491,7 +548,6 @@ def result(request: PortalRequest, launch_id: UUID) -> HttpResponse:
         {
             "quiz": launch.quiz,
             "exam": launch.quiz.exam,
-            "redirect_seconds": 8,
             "late": _late_numbers(request, launch.quiz.total_questions),
             **services.score_explained(launch.quiz),
         },

@@ -322,4 +322,4 @@ def _after_step(request: PortalRequest, assessment: Assessment, roleplay: Rolepl
 def thanks(request: PortalRequest, assessment: Assessment) -> HttpResponse:
     if assessment.status != Assessment.Status.COMPLETED:
         return redirect("roleplays:overview")
-    return render(request, "roleplay/thanks.html", {"assessment": assessment, "seconds": 8})
+    return render(request, "roleplay/thanks.html", {"assessment": assessment})

@@ -82,12 +82,21 @@
         + (flagged ? d.msgFlagged : ""));
     });
   }
-  function questionError(questionId, message) {
+  // A question's message, just below its legend and named by its group (aria-describedby);
+  // `invalid` when it is about the choice (none made, or one refused): its radios say so.
+  function questionError(questionId, message, invalid) {
     var fieldset = document.getElementById("q-" + questionId);
-    if (!fieldset) return;
+    if (!fieldset) return null;
     var box = fieldset.querySelector(".q-error");
     box.textContent = message || "";
     box.hidden = !message;
+    if (message) fieldset.setAttribute("aria-describedby", box.id);
+    else fieldset.removeAttribute("aria-describedby");
+    fieldset.querySelectorAll("input[type=radio]").forEach(function (input) {
+      if (message && invalid) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    });
+    return box;
   }
   function lock(fieldset) {
     if (canBack) return;
@@ -184,7 +193,7 @@
           if (refused) refused.checked = false;
           unlock(document.getElementById("q-" + questionId));
           updateProgress();
-          questionError(questionId, data.error || response.statusText);
+          questionError(questionId, data.error || response.statusText, true);
           var index = questions.indexOf(document.getElementById("q-" + questionId));
           if (index !== -1 && index !== current) show(index);
         }
@@ -241,6 +250,8 @@
     prevButton.disabled = previous() === -1;
     nextButton.disabled = following() === -1;
     if (skipLink) skipLink.setAttribute("href", "#" + questions[current].id);
+    // The title names the question shown, as the server's page does: "Question 3 of 20 · Exam".
+    document.title = fill(d.msgTitle, { n: current + 1, total: questions.length }) + " · " + d.examTitle;
     palette.querySelectorAll("[data-goto]").forEach(function (button) {
       var i = Number(button.dataset.goto);
       button.disabled = !reachable(i);
@@ -259,8 +270,9 @@
     var questionId = fieldset.dataset.question;
     var input = checked(fieldset);
     if (!input) {
-      questionError(questionId, d.msgChooseFirst);
-      fieldset.querySelector("input[type=radio]").focus();
+      // As the scorecard's step page: the message gets the focus (seen, and read first), just
+      // above the choices, where the next Tab goes.
+      questionError(questionId, d.msgChooseFirst, true).focus();
       return;
     }
     questionError(questionId, "");
@@ -422,6 +434,7 @@
     var input = event.target;
     if (input.type !== "radio" || over) return;
     var fieldset = input.closest("fieldset.question");
+    questionError(fieldset.dataset.question, ""); // a choice made: "choose first" is answered
     // Choosing is not committing: without going back the choice is a draft until confirmed.
     pending[fieldset.dataset.question] = input.value;
     store();

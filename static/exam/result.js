@@ -30,12 +30,21 @@
 
   var left = Number(box.dataset.seconds);
   var text = document.getElementById("continue-text");
+  var announcer = document.getElementById("continue-announcer");
   var template = document.getElementById("continue-template").innerHTML;
   var link = document.getElementById("continue");
   var stay = document.getElementById("stay");
-  function say() { text.textContent = template.replace("%(seconds)s", L.digits(left)); }
+  // Spoken once more with 20 seconds left: whoever did not hear it on arrival still has the 20
+  // seconds WCAG 2.2.1 asks for to press "Stay".
+  var LAST_CALL = 20;
+  function words() { return template.replace("%(seconds)s", L.digits(left)); }
+  // What the countdown shows: every 5 seconds, then each of the last 5. Not a live region: a
+  // screen reader hears it with "Stay" as that gets the focus, and once more at LAST_CALL.
+  function show() { text.textContent = words(); }
   stay.hidden = false;
-  say();
+  show();
+  // "Stay" first, and focused on arrival: one press (Enter, Space, a switch) keeps the page.
+  stay.focus({ preventScroll: true });
   var timer = window.setInterval(function () {
     left -= 1;
     if (left <= 0) {
@@ -43,11 +52,14 @@
       window.location.assign(link.href);
       return;
     }
-    if (left % 5 === 0 || left <= 3) say();
+    if (left % 5 === 0 || left <= 5) show();
+    if (left === LAST_CALL && announcer) announcer.textContent = words();
   }, 1000);
   stay.addEventListener("click", function () {
     window.clearInterval(timer);
     stay.hidden = true;
     text.textContent = "";
+    if (announcer) announcer.textContent = "";
+    link.focus(); // the focus stays on the way back, for when the candidate is ready
   });
 })();

@@ -47,6 +47,8 @@ OLD_LOOPS = (
     " total=total|digits %}Question {{ n }} of {{ total }}{% endblocktranslate %}</span>\n"
     '      <span class="qtext">{{ item.question.description|linebreaksbr }}</span>\n'
     "    </legend>\n"
+    '    <p class="q-error" id="q-{{ item.question_id }}-error" role="alert" tabindex="-1" hidden>'
+    "</p>\n"
     '    <div class="choices">\n'
     "      {% for number, text in item.shown_choices %}\n"
     '      <label class="choice">\n'
@@ -55,8 +57,7 @@ OLD_LOOPS = (
     "        <span>{{ text }}</span>\n"
     "      </label>\n"
     "      {% endfor %}\n"
-    "    </div>\n"
-    '    <p class="q-error" role="alert" hidden></p>{% if not FINAL %}\n'
+    "    </div>{% if not FINAL %}\n"
     '    <div class="q-actions">\n'
     '      <button type="submit" name="flag" value="{{ item.question_id }}:{% if item.flagged %}0'
     '{% else %}1{% endif %}" class="flag" aria-pressed="{% if item.flagged %}true{% else %}false'

@@ -71,10 +71,13 @@ def test_exam_url_shows_a_start_page_that_claims_nothing(client, launch, exam):
     assert "30 minutes" in response.text  # the duration, and the time left
     assert response.context["remaining_minutes"] == 30
     assert f'action="{start_url(launch)}"' in response.text
-    # No question, no browser key, nothing recorded; not for search engines or caches.
+    # No question, nothing claimed or recorded; not for search engines or caches. The browser
+    # gets the key it will claim the launch with when Start is pressed (start()), no more.
     assert "q1 choice one" not in response.text and "Question 1" not in response.text
-    assert f"exam-{launch.launch_id}" not in response.cookies
+    key = response.cookies[f"exam-{launch.launch_id}"]
+    assert key["httponly"] and key["samesite"] == "Lax" and key["path"] == "/exam/"
     assert not claimed(launch) and Launch.objects.get(pk=launch.pk).claimed_at is None
+    assert not services.holds_launch(Launch.objects.get(pk=launch.pk), key.value)
     assert '<meta name="robots" content="noindex, nofollow">' in response.text
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert "no-store" in response["Cache-Control"]
@@ -469,3 +472,168 @@ def test_the_way_back_comes_right_after_the_score(candidate, launch):
     ]
     assert places == sorted(places)
     assert result.index('id="continue-box"') < result.index('id="score-explained"')
+
+
+@pytest.mark.django_db
+def test_two_presses_of_start_in_one_browser_both_go_on_and_keep_one_key(launch):
+    """A double click posts Start twice before either answers: both posts carry the cookie jar
+    of the start page, so both carry the key it gave, and both claim with it."""
+    browser = Client()
+    intro = browser.get(page_url(launch))
+    key = intro.cookies[f"exam-{launch.launch_id}"].value
+    presses = []
+    for _ in range(2):  # the same jar, as the browser sent them: neither saw the other's answer
+        press = Client()
+        press.cookies = browser.cookies.__class__(browser.cookies)
+        presses.append(press.post(start_url(launch)))
+    assert [p.status_code for p in presses] == [302, 302], [p.text[:200] for p in presses]
+    assert all(p["Location"] == page_url(launch) for p in presses)
+    stored = Launch.objects.get(pk=launch.pk)
+    assert services.holds_launch(stored, key)
+    # Whichever answer the browser keeps, it holds the key that claimed the launch.
+    for press in presses:
+        cookie = press.cookies.get(f"exam-{launch.launch_id}")
+        assert cookie is None or cookie.value == key
+    assert browser.get(page_url(launch)).status_code == 200
+    # Another browser, with a key of its own from the start page, is still refused.
+    other = Client()
+    other.get(page_url(launch))
+    refused = other.post(start_url(launch))
+    assert refused.status_code == 403 and "another device" in refused.text
+    assert Launch.objects.get(pk=launch.pk).browser_key_hash == stored.browser_key_hash
+
+
+@pytest.mark.django_db
+def test_a_cookie_that_is_no_key_of_ours_gets_a_key_that_claims(client, launch):
+    client.cookies[f"exam-{launch.launch_id}"] = "x"
+    intro = client.get(page_url(launch))
+    key = intro.cookies[f"exam-{launch.launch_id}"].value
+    assert key != "x" and len(key) == 43
+    started = client.post(start_url(launch))
+    assert started.status_code == 302
+    assert services.holds_launch(Launch.objects.get(pk=launch.pk), key)
+    # A browser that never saw the start page (its cookie lost) gets its key from Start.
+    fresh = make_exam(launch.quiz.exam.customer, questions=2)
+    other = launched(fresh, "s2", mobile="")
+    pressed = Client().post(start_url(other))
+    assert pressed.status_code == 302
+    assert services.holds_launch(
+        Launch.objects.get(pk=other.pk), pressed.cookies[f"exam-{other.launch_id}"].value
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_starts_from_one_browser_over_http_all_go_on(live_server, exam, together):
+    """Real concurrent requests: the start page's cookie jar posted four times at once (a
+    double click, a nervous candidate). Every press goes on to the questions, with the key
+    that claimed the launch; another browser is still refused."""
+    import httpx
+
+    launch = launched(exam, "stu-race")
+    intro = httpx.get(f"{live_server.url}{page_url(launch)}", timeout=30)
+    jar = dict(intro.cookies)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', intro.text).group(1)
+    key = jar[f"exam-{launch.launch_id}"]
+
+    def press(_: int) -> httpx.Response:
+        return httpx.post(
+            f"{live_server.url}{start_url(launch)}",
+            data={"csrfmiddlewaretoken": token},
+            cookies=jar,
+            headers={"Referer": f"{live_server.url}{page_url(launch)}"},
+            timeout=30,
+        )
+
+    presses = together(4, press)
+    assert [p.status_code for p in presses] == [302] * 4, [p.text[:300] for p in presses]
+    assert all(p.headers["location"] == page_url(launch) for p in presses)
+    assert {p.cookies.get(f"exam-{launch.launch_id}", key) for p in presses} == {key}
+    assert services.holds_launch(Launch.objects.get(pk=launch.pk), key)
+    questions = httpx.get(f"{live_server.url}{page_url(launch)}", cookies=jar, timeout=30)
+    assert questions.status_code == 200 and "q1 choice one" in questions.text
+
+    other = httpx.get(f"{live_server.url}{page_url(launch)}", timeout=30)
+    assert other.status_code == 403
+
+
+@pytest.mark.django_db
+def test_enter_on_a_choice_without_javascript_comes_back_to_that_question(candidate, launch):
+    """Enter on a choice presses the form's default "Save answers": the page comes back at the
+    question whose answer that save changed (the last such, in the page's order), not at the
+    top; with nothing changed, at the question to go on with."""
+    first, second, third, fourth = items(launch)[:4]
+    save = f"/exam/{launch.launch_id}/save/"
+    candidate.post(save, {f"q{first.question_id}": "1", f"q{second.question_id}": "2", "save": ""})
+    # The whole form is posted again: 1 and 2 as they were, 3 newly chosen.
+    posted = {
+        f"q{first.question_id}": "1",
+        f"q{second.question_id}": "2",
+        f"q{third.question_id}": "4",
+        "save": "",
+    }
+    saved = candidate.post(save, posted)
+    assert saved.status_code == 302
+    assert saved["Location"] == (
+        f"{page_url(launch)}&saved=1&at={third.question_id}#q-{third.question_id}"
+    )
+    page = candidate.get(saved["Location"])
+    assert "Your answers are saved." in page.text and page.context["answered"] == 3
+    # The page names that question: its title and its skip link.
+    assert "<title>Question 3 of 5 · " in page.text
+    assert f'id="skip-to-question" href="#q-{third.question_id}"' in page.text
+    # Changed again (1 in Persian digits is no change): that one.
+    again = candidate.post(
+        save, {**posted, f"q{first.question_id}": "۱", f"q{second.question_id}": "3"}
+    )
+    assert again["Location"].endswith(f"#q-{second.question_id}")
+    # Nothing changed: the first still open question.
+    same = candidate.post(save, {**posted, f"q{second.question_id}": "3"})
+    assert same["Location"].endswith(f"&at={fourth.question_id}#q-{fourth.question_id}")
+
+
+@pytest.mark.parametrize(
+    "language, first, third",
+    [("en", "Question 1 of 5", "Question 3 of 5"), ("fa", "سوال ۱ از ۵", "سوال ۳ از ۵")],
+)
+@pytest.mark.django_db
+def test_the_page_title_names_the_current_question(client, customer, language, first, third):
+    exam = make_exam(customer, questions=5, language=language)
+    launch = launched(exam, "s", mobile="")
+    page = start(client, launch)
+    assert f"<title>{first} · {exam.title}</title>" in page.text
+    one, two = items(launch)[:2]
+    for item in (one, two):
+        client.post(
+            f"/exam/{launch.launch_id}/answer/", {"question_id": item.question_id, "answer": "1"}
+        )
+    # Resumed: at the first question still open.
+    assert f"<title>{third} · {exam.title}</title>" in client.get(page_url(launch)).text
+    # The script keeps it so, in the page's words and digits (exam.js fills them in).
+    words = "Question %(n)s of %(total)s" if language == "en" else "سوال %(n)s از %(total)s"
+    assert f'data-msg-title="{words}"' in page.text
+    assert f'data-exam-title="{exam.title}"' in page.text
+
+
+@pytest.mark.django_db
+def test_a_question_message_is_under_its_legend_with_an_id(candidate, launch):
+    item = items(launch)[0]
+    page = candidate.get(page_url(launch)).text
+    fieldset = page.split(f'id="q-{item.question_id}"')[1].split("</fieldset>")[0]
+    error = f'<p class="q-error" id="q-{item.question_id}-error" role="alert" tabindex="-1" hidden>'
+    assert error in fieldset
+    assert fieldset.index("</legend>") < fieldset.index(error) < fieldset.index('class="choices"')
+
+
+@pytest.mark.django_db
+def test_the_result_waits_long_enough_and_stay_comes_first(candidate, launch):
+    """WCAG 2.2.1: at least 20 seconds before the page sends anyone away; "Stay on this page"
+    before "Continue"; the countdown is no live region (result.js speaks it once more, late)."""
+    candidate.post(f"/exam/{launch.launch_id}/finish/", {})
+    result = candidate.get(f"/exam/{launch.launch_id}/result/")
+    seconds = int(re.search(r'data-seconds="(\d+)"', result.text).group(1))
+    assert seconds >= 20
+    text = result.text
+    assert text.index('id="stay"') < text.index('id="continue"')
+    assert '<p id="continue-text"></p>' in text
+    assert 'aria-describedby="continue-text"' in text
+    assert '<p id="continue-announcer" class="visually-hidden" role="status"></p>' in text

@@ -98,6 +98,7 @@ def test_whole_cluster_to_thank_you_and_back_to_return_url(candidate, world):
     thanks = candidate.get("/roleplay/done/")
     assert "Thank you" in thanks.text
     assert 'href="https://q3.example.com/dashboard"' in thanks.text
+    assert 'data-seconds="30"' in thanks.text  # 8 s was too short to hear it (WCAG 2.2.1)
 
 
 def test_opening_the_start_url_directly_explains_what_to_do(client):

@@ -154,9 +154,7 @@ def test_a_session_that_ran_out_says_so_on_the_landing(visitor, scorecard):
     assert "Your session has expired" not in fresh
 
 
-def test_answers_posted_after_the_browser_dropped_the_expired_cookie_say_so_too(
-    visitor, scorecard
-):
+def test_answers_posted_after_the_browser_dropped_the_expired_cookie_say_so_too(visitor, scorecard):
     # A browser drops the cookie when it expires: the post then carried none, and the
     # visitor landed on the start page without a word about the answers just lost.
     start(visitor)
