@@ -337,23 +337,10 @@
       if (text) deadlineTime.textContent = text;
     }
   }
-  // Spoken once as 5 minutes and then 1 minute are left; armed again only if extra time
-  // takes the clock well back above the mark (not by the second or two a sync corrects).
-  var announcer = document.getElementById("time-announcer");
-  var marks = [{ at: 60, text: d.msgOneMinute }, { at: 300, text: d.msgFiveMinutes }];
-  var firstLeft = Number(timerBox.dataset.remaining);
-  marks.forEach(function (mark) { mark.armed = firstLeft > mark.at; });
-  function announceTime(left) {
-    marks.forEach(function (mark) { if (left > mark.at + 30) mark.armed = true; });
-    if (left <= 0) return; // the state says "Time is up"
-    for (var i = 0; i < marks.length; i++) {
-      if (left <= marks[i].at && marks[i].armed) {
-        marks.forEach(function (mark) { if (mark.at >= marks[i].at) mark.armed = false; });
-        announcer.textContent = marks[i].text;
-        return;
-      }
-    }
-  }
+  // Spoken once as 5 minutes and then 1 minute are left (countdown.js).
+  var announceTime = window.portalTimeMarks(document.getElementById("time-announcer"),
+    [{ at: 60, text: d.msgOneMinute }, { at: 300, text: d.msgFiveMinutes }],
+    Number(timerBox.dataset.remaining));
   // Staff may move the deadline (extra time): ask the server for the time left now and then,
   // so the countdown follows without a reload. Resolves to {remaining_seconds, finished}.
   function fetchTimeLeft() {

@@ -11,24 +11,16 @@
     var announcer = document.getElementById("time-announcer");
     var warning = document.getElementById("time-warning");
     var warningLeft = document.getElementById("time-warning-left");
-    // As the exam's page does (static/exam/exam.js): a mark the page opened past is shown,
-    // not spoken; each is spoken once, and a later one silences an earlier.
-    var marks = [{ at: 60, text: d.msgOneMinute }, { at: 300, text: d.msgFiveMinutes }];
     var firstLeft = Number(d.remaining);
-    marks.forEach(function (mark) { mark.armed = firstLeft > mark.at; });
+    // Spoken once each (countdown.js), and shown in the box from 5 minutes left.
+    var marks = window.portalTimeMarks(announcer,
+      [{ at: 60, text: d.msgOneMinute }, { at: 300, text: d.msgFiveMinutes }], firstLeft);
     var over = false;
     var warn = function (left) {
-      for (var i = 0; i < marks.length; i++) {
-        var mark = marks[i];
-        if (left > mark.at) continue;
-        if (warningLeft.textContent !== mark.text) warningLeft.textContent = mark.text;
-        warning.hidden = false;
-        if (mark.armed) {
-          marks.forEach(function (other) { if (other.at >= mark.at) other.armed = false; });
-          announcer.textContent = mark.text;
-        }
-        return;
-      }
+      var text = marks(left);
+      if (!text) return;
+      if (warningLeft.textContent !== text) warningLeft.textContent = text;
+      warning.hidden = false;
     };
     var timeUp = function () {
       over = true;
