@@ -421,6 +421,14 @@ class SaveResult:
     missing: list[str]
 
 
+def _none_open() -> ScorecardError:
+    """A save with no open assessment, whenever a submit closed it: the same answer on either
+    database (a save racing the submit read the visit still open more often on PostgreSQL)."""
+    return ScorecardError(
+        "ASSESSMENT_NOT_FOUND", "No assessment in progress: start one first.", status=404
+    )
+
+
 def save_progress(
     *,
     session: VisitorSession,
@@ -436,19 +444,15 @@ def save_progress(
         )
     visit = take_open_visit(session)
     if visit is None:
-        raise ScorecardError(
-            "ASSESSMENT_NOT_FOUND", "No assessment in progress: start one first.", status=404
-        )
+        raise _none_open()
     scorecard = selectors.with_content(visit.scorecard)
     answers = _validate_answers(scorecard, responses, field="responses", step=step)
     expected = completed_steps(scorecard, {**visit.responses, **answers})
     stored = _merge_answers(
         visit, answers, step=step, email=email, time_spent=time_spent, steps_completed=expected
     )
-    if stored is None:  # a submit completed it since it was read
-        raise ScorecardError(
-            "ASSESSMENT_NOT_FOUND", "This assessment is already submitted.", status=404
-        )
+    if stored is None:  # a submit completed it since it was read: as if it had been before
+        raise _none_open()
     visit.responses, visit.steps_completed = stored
     done = completed_steps(scorecard, visit.responses)
     if done > visit.steps_completed:  # a parallel save answered the rest of a step meanwhile
