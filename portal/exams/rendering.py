@@ -132,10 +132,15 @@ def palette(items: Sequence[PageItem]) -> SafeString:
     return SafeString("".join(parts))
 
 
-def questions(items: Sequence[PageItem], *, total: int, can_back: bool) -> SafeString:
+def questions(
+    items: Sequence[PageItem], *, total: int, can_back: bool, refused: tuple[int, str] | None = None
+) -> SafeString:
     """The questions: a fieldset each, its choices in the quiz's order, the answer checked, its
     "flag for review" toggle; and, when the exam does not allow going back, a final answer's
     choices disabled, or else the "Confirm and next" that makes the chosen one final.
+    `refused` (question id, message): a post of the form refused for that question (without
+    JavaScript) says why under its legend, focused on load and tied to its group, as the page's
+    script does.
 
     The toggles and Confirm are the form's submit buttons (services.flag_question and the
     confirm of views.save without JavaScript; the page's script posts them itself)."""
@@ -156,6 +161,15 @@ def questions(items: Sequence[PageItem], *, total: int, can_back: bool) -> SafeS
         disabled = " disabled" if final else ""
         # The answer in the candidate's numbering (QuizQuestion.shown_answer): where it stands.
         checked_at = item.choice_order.find(str(answer)) + 1 if answer is not None else 0
+        message, invalid = "", ""
+        if refused is not None and refused[0] == qid:
+            state += f' aria-describedby="q-{qid}-error"'
+            message, invalid = _escape(refused[1]), ' aria-invalid="true"'
+        error = (
+            f'<p class="q-error" id="q-{qid}-error" role="alert" tabindex="-1" autofocus>{message}'
+            if message
+            else f'<p class="q-error" id="q-{qid}-error" role="alert" tabindex="-1" hidden>'
+        )
         parts.append(
             f'\n  <fieldset class="question" id="q-{qid}" data-question="{qid}"'
             f' data-index="{index}" tabindex="-1"{state}>'
@@ -163,14 +177,15 @@ def questions(items: Sequence[PageItem], *, total: int, can_back: bool) -> SafeS
             f'\n      <span class="qnum">{number % {"n": digits(index + 1), **of_total}}</span>'
             f'\n      <span class="qtext">{_description(item.description)}</span>'
             "\n    </legend>"
-            f'\n    <p class="q-error" id="q-{qid}-error" role="alert" tabindex="-1" hidden></p>'
+            f"\n    {error}</p>"
             '\n    <div class="choices">\n      '
         )
         for shown, original in enumerate(item.choice_order, start=1):
             checked = " checked" if shown == checked_at else ""
             parts.append(
                 '\n      <label class="choice">'
-                f'\n        <input type="radio" name="q{qid}" value="{shown}"{checked}{disabled}>'
+                f'\n        <input type="radio" name="q{qid}" value="{shown}"'
+                f"{checked}{disabled}{invalid}>"
                 f"\n        <span>{_escape(texts[original])}</span>"
                 "\n      </label>\n      "
             )
@@ -200,17 +215,22 @@ def current_item(items: Sequence[PageItem], *, can_back: bool) -> PageItem | Non
 
 
 def page_regions(
-    items: Sequence[PageItem], *, total: int, can_back: bool, at: int = 0
+    items: Sequence[PageItem],
+    *,
+    total: int,
+    can_back: bool,
+    at: int = 0,
+    refused: tuple[int, str] | None = None,
 ) -> dict[str, object]:
     """The template's `palette` and `questions`, in the active language, and the question the
     candidate is on (`current_question`, its id: the skip link's target; `current_number`, its
     number on the page: the page's title): the question `at` (an id) when the page has it,
-    else the first still open one (as the page's script opens it)."""
+    else the first still open one (as the page's script opens it). `refused`: see questions()."""
     current = next((item for item in items if item.question_id == at), None) if at else None
     current = current or current_item(items, can_back=can_back)
     return {
         "palette": palette(items),
-        "questions": questions(items, total=total, can_back=can_back),
+        "questions": questions(items, total=total, can_back=can_back, refused=refused),
         "current_question": current.question_id if current else None,
         "current_number": items.index(current) + 1 if current else None,
     }

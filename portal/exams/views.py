@@ -98,14 +98,24 @@ def _render(request: PortalRequest, launch: Launch, template: str, context: dict
 
 
 def _render_page(
-    request: PortalRequest, launch: Launch, context: dict, *, at: int = 0, **kwargs
+    request: PortalRequest,
+    launch: Launch,
+    context: dict,
+    *,
+    at: int = 0,
+    refused: tuple[int, str] | None = None,
+    **kwargs,
 ) -> HttpResponse:
     """exam/page.html, with its palette and questions rendered in the exam's language; `at`, the
     question the candidate was sent back to (?at=, after a save without JavaScript), is the
     current one (its title, its skip link)."""
     with translation.override(launch.quiz.exam.language):
         regions = rendering.page_regions(
-            context["items"], total=context["total"], can_back=context["exam"].can_back, at=at
+            context["items"],
+            total=context["total"],
+            can_back=context["exam"].can_back,
+            at=at,
+            refused=refused,
         )
         return render(request, "exam/page.html", {"launch": launch, **context, **regions}, **kwargs)
 
@@ -123,8 +133,13 @@ def _refused(request: PortalRequest, launch: Launch, error: ExamError) -> HttpRe
     """The page again (400) saying why a post of its form was refused; called in the exam's
     language (the refusal's words are made in it)."""
     context = _page_context(launch)
-    error = _as_shown(error, context["items"])
-    return _render_page(request, launch, {**context, "error": error}, status=400)
+    shown = _as_shown(error, context["items"])
+    # Said under the question's legend too, where the candidate is (the page opens there).
+    refused = (error.question_id, str(shown.message)) if error.question_id else None
+    at = error.question_id or 0
+    return _render_page(
+        request, launch, {**context, "error": shown}, at=at, refused=refused, status=400
+    )
 
 
 def _remaining_seconds(launch: Launch) -> int:

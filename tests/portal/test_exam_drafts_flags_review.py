@@ -144,6 +144,17 @@ def test_without_javascript_the_form_saves_drafts_and_its_button_confirms(client
     assert empty.status_code == 400
     assert "Choose an answer to question 3 before you confirm it." in empty.text
     assert stored(second) == (1, "draft") and stored(third) == (None, "")
+    # Said under the question's legend too, focused and tied to its choices: it was only at
+    # the top of the page, far from the question (the page's script already did this).
+    fieldset = empty.text.split(f'id="q-{third.question_id}"')[1].split("</fieldset>")[0]
+    assert f'aria-describedby="q-{third.question_id}-error"' in fieldset.split(">")[0]
+    assert (
+        f'<p class="q-error" id="q-{third.question_id}-error" role="alert" tabindex="-1"'
+        " autofocus>Choose an answer to question 3 before you confirm it.</p>"
+    ) in fieldset
+    assert fieldset.count('aria-invalid="true"') == 4
+    assert empty.text.count("autofocus") == 1 and empty.text.count('aria-invalid="true"') == 4
+    assert "<title>Question 3 of" in empty.text
     locked = client.post(save, {f"q{first.question_id}": "1"})
     assert locked.status_code == 400 and "does not allow changing" in locked.text
 
