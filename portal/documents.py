@@ -34,7 +34,7 @@ def read_document(
     except (OSError, UnicodeDecodeError) as error:
         raise CommandError(f"Cannot read {path}: {error}") from error
     try:
-        return read_json(text)
+        return read_json(text, unique_keys=True)
     except json.JSONDecodeError as error:
         raise CommandError(
             f"{'stdin' if path == '-' else path} is not valid JSON: {error.msg} "

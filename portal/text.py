@@ -63,17 +63,34 @@ def control_character_reason(char: str) -> str:
 # --- JSON from outside ---------------------------------------------------------------------------
 
 
-def read_json(text: str | bytes) -> Any:
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateKey(key)
+        found[key] = value
+    return found
+
+
+def read_json(text: str | bytes, *, unique_keys: bool = False) -> Any:
     """json.loads for text from outside (a request's body, an uploaded file, a partner's reply):
     a document nested deeper than Python's parser follows, or with a number of more digits than
     Python converts, is refused as invalid JSON (json.JSONDecodeError) like any other, rather
-    than with the RecursionError or bare ValueError no caller expects (a 500)."""
+    than with the RecursionError or bare ValueError no caller expects (a 500). With
+    `unique_keys` (a content file someone edits), an object naming a key twice is refused too:
+    json keeps the last silently, so `"title": "A", …, "title": "B"` imported B unnoticed."""
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys if unique_keys else None)
     except json.JSONDecodeError:
         raise
     except RecursionError:
         problem = "Nested too deeply"
+    except _DuplicateKey as duplicate:
+        problem = f"The key {duplicate.args[0]!r} appears twice in one object"
     except ValueError:  # int()'s limit on digits
         problem = "A number with too many digits"
     raise json.JSONDecodeError(problem, text if isinstance(text, str) else "", 0)

@@ -541,6 +541,16 @@ def test_import_refuses_json_nested_deeper_than_python_reads(customer, tmp_path)
         run("import_exam", str(path), customer=customer.name)
 
 
+@pytest.mark.django_db
+def test_import_refuses_a_key_written_twice_in_one_object(customer, tmp_path):
+    # json keeps the last one silently: `"title": "A", …, "title": "B"` imported B unnoticed.
+    path = tmp_path / "exam.json"
+    path.write_text('{"format": "portal-exam/1", "format": "x"}', encoding="utf-8")
+
+    with pytest.raises(CommandError, match="The key 'format' appears twice in one object"):
+        run("import_exam", str(path), customer=customer.name)
+
+
 def test_import_error_exits_1_without_a_traceback(tmp_path):
     env = {**os.environ, "PORTAL_VAR_DIR": str(tmp_path)}
     missing = str(tmp_path / "missing.json")

@@ -675,8 +675,13 @@ def test_import_says_when_the_file_is_not_json(author_client, exam):
     [
         (b"[" * 100_000 + b"]" * 100_000, "Nested too deeply"),
         (b'{"format": "portal-exam/1", "exam": {"duration": ' + b"9" * 5000 + b"}}", "digits"),
+        # json keeps the last of a repeated key silently: the first title was lost unnoticed.
+        (
+            b'{"format": "portal-exam/1", "exam": {"title": "A", "title": "B"}}',
+            "The key &#x27;title&#x27; appears twice in one object",
+        ),
     ],
-    ids=["deep", "long-number"],
+    ids=["deep", "long-number", "repeated-key"],
 )
 def test_import_says_when_python_cannot_read_the_json(author_client, exam, text, reason):
     response = author_client.post(

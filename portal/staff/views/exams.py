@@ -655,7 +655,7 @@ class ImportForm(forms.Form):
             self.add_error("file", transfer.file_too_large())
             return None
         try:
-            return read_json(upload.read().decode("utf-8-sig"))
+            return read_json(upload.read().decode("utf-8-sig"), unique_keys=True)
         except UnicodeDecodeError:
             self.add_error("file", gettext("The file is not UTF-8 text: is it an exam file?"))
         except json.JSONDecodeError as error:
