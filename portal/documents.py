@@ -7,11 +7,12 @@ import sys
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Model
+from django.db.models import Field, Model
 
 from portal.jsonformat import FormatError
-from portal.text import read_json
+from portal.text import control_character_reason, forbidden_character, read_json
 
 
 def read_document(
@@ -40,6 +41,22 @@ def read_document(
             f"{'stdin' if path == '-' else path} is not valid JSON: {error.msg} "
             f"(line {error.lineno}, column {error.colno})."
         ) from error
+
+
+def checked(model: type[Model], field: str, value: str, what: str) -> str:
+    """A command's `value` for `model.field`, by the rules the console's and the admin's forms
+    take from that field (its column's length, its validators), in their words; and one line,
+    as every name is (docs/security.md). CommandError naming `what` if not: PostgreSQL refused
+    a value longer than its column with a traceback, SQLite stored it."""
+    char = forbidden_character(value)
+    if char is not None:
+        raise CommandError(f"{what} {control_character_reason(char)}.")
+    column = model._meta.get_field(field)
+    assert isinstance(column, Field)  # a column, not a relation
+    try:
+        return column.clean(value, None)
+    except ValidationError as error:
+        raise CommandError(f"{what}: {' '.join(error.messages)}") from error
 
 
 def write_document(command: BaseCommand, data: dict, path: str | None, *, what: str) -> None:

@@ -10,7 +10,7 @@ whichever door the input came through.
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Le, MaxLen, MinLen
 from django import forms
@@ -104,13 +104,6 @@ class ExamFile(_Strict):
     exam: ExamIn
 
 
-# The models by name, as a ValidationError's `title` gives the one validated (its messages
-# depend on where a field is: see _owner).
-_MODELS: dict[str, type[BaseModel]] = {
-    model.__name__: model for model in (ExamFile, ExamIn, ExamSettingsIn, QuestionIn)
-}
-
-
 def check_bank_size(number_of_question: int, bank: int) -> None:
     """Refuse a bank with fewer questions than each quiz draws (the candidate would see
     "1 of 1" under an intro that promised 5)."""
@@ -195,7 +188,8 @@ def problems(error: ValidationError, *, prefix: tuple[str | int, ...] = ()) -> l
     `true` for `correct` all read "Must be a whole number from 1 to 4." (the same in a form).
     """
     found = []
-    root = _MODELS.get(error.title)
+    # A question validated alone (a form of one question) has its fields at the top.
+    of_question = error.title == QuestionIn.__name__
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
         kind = item["type"]
@@ -205,15 +199,13 @@ def problems(error: ValidationError, *, prefix: tuple[str | int, ...] = ()) -> l
             message = bank_too_small_message(item["ctx"]["draws"], item["ctx"]["bank"])
             found.append(Problem((*prefix, *loc), message))
             continue
-        message = _message(kind, loc, item, root)
+        message = _message(kind, loc, item, of_question or "questions" in loc)
         value = _ABSENT if kind in {"missing", "extra_forbidden"} else item.get("input", _ABSENT)
         found.append(Problem((*prefix, *loc), message, value))
     return found
 
 
-def _message(
-    kind: str, loc: tuple, item: Mapping[str, object], root: type[BaseModel] | None
-) -> str:
+def _message(kind: str, loc: tuple, item: Mapping[str, object], in_question: bool) -> str:
     if kind == "missing":
         return _("This field is required.")
     if kind == "extra_forbidden":
@@ -230,29 +222,8 @@ def _message(
         ) % {"format": FORMAT}
     if name == "questions" and not isinstance(loc[-1], int):
         return _("Must be a non-empty list of questions.")
-    return rule(name, _owner(root, loc))
-
-
-def _owner(root: type[BaseModel] | None, loc: tuple) -> type[BaseModel] | None:
-    """The model that declares the field at `loc` (from `root`, the model validated): an exam's
-    `type` (a number) is not a question's (true or false). None when `loc` leaves the models."""
-    model, owner = root, None
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        info = model.model_fields.get(part) if model is not None else None
-        if info is None:
-            return None
-        owner = model
-        model = next(
-            (
-                kind
-                for kind in (info.annotation, *get_args(info.annotation))
-                if isinstance(kind, type) and issubclass(kind, BaseModel)
-            ),
-            None,
-        )
-    return owner
+    # An exam's `type` (a number) is not a question's (true or false).
+    return rule(name, QuestionIn if in_question else ExamSettingsIn)
 
 
 def rule(name: str, model: type[BaseModel] | None = None) -> str:

@@ -289,8 +289,8 @@ def rate(request: PortalRequest, assessment: Assessment, roleplay: Roleplay) -> 
         }
     except ValueError:
         values = None
-    if values and any(_integer(str(key)) is None for key in values):
-        values = None  # no statement has such a key
+    if values and not all(1 <= key <= INT_MAX for key in values):
+        values = None  # no statement has such a key (a larger one failed the query itself)
 
     def act(attempt: RoleplayAttempt) -> str:
         if values is None:

@@ -4,12 +4,12 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import models, transaction
+from django.db import transaction
 
 from portal.customers.models import ClientToken, Customer
 from portal.customers.services import client_token_issue, customer_create
 from portal.customers.validators import normalise_callback_hosts
-from portal.text import control_character_reason, forbidden_character
+from portal.documents import checked
 
 NOTE = "manage.py create_customer"
 
@@ -21,21 +21,6 @@ def parse_hosts(value: str) -> list[str]:
     except ValidationError as error:
         raise CommandError(error.messages[0]) from error
     return hosts.split(",") if hosts else []
-
-
-def checked(model: type[models.Model], field: str, value: str, what: str) -> str:
-    """`value` for `model.field`, by the rules the console's and the admin's forms take from
-    that field (its column's length, its validators), in their words; and one line, as every
-    name is (docs/security.md). CommandError naming `what` if not."""
-    char = forbidden_character(value)
-    if char is not None:
-        raise CommandError(f"{what} {control_character_reason(char)}.")
-    column = model._meta.get_field(field)
-    assert isinstance(column, models.Field)  # a column, not a relation
-    try:
-        return column.clean(value, None)
-    except ValidationError as error:
-        raise CommandError(f"{what}: {' '.join(error.messages)}") from error
 
 
 class Command(BaseCommand):

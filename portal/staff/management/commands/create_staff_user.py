@@ -8,12 +8,12 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Field
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from portal.audit import log
+from portal.documents import checked
 from portal.staff.auth import normalise_staff_email
 from portal.staff.roles import ROLES
 
@@ -43,15 +43,9 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(f"Not an e-mail address: {email!r}") from error
         User = get_user_model()
-        # The user model's own rules for both columns (PostgreSQL refused an address longer
-        # than the user name's 150 characters with a traceback; SQLite stored it).
+        # The user model's own rules for both columns the address goes into.
         for name in ("username", "email"):
-            column = User._meta.get_field(name)
-            assert isinstance(column, Field)  # a column, not a relation
-            try:
-                column.clean(email, None)
-            except ValidationError as error:
-                raise CommandError(f"{email!r}: {' '.join(error.messages)}") from error
+            checked(User, name, email, repr(email))
         password = options.get("password")
         found = User.objects.filter(username__iexact=email).first()
         created = found is None
