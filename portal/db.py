@@ -6,8 +6,10 @@ delivery attempt's), planning cost more than running them (2.5 ms of planning fo
 autosave, measured): `hot_cursor()` gives a cursor that sends its statements with server-side
 binding and prepares each on its connection the first time (psycopg keeps the prepared
 statements per connection). Django's own cursors keep client-side binding and no preparing, as
-Django chooses by default. SQLite compiles statements cheaply and caches them itself: its
-cursor is Django's plain one.
+Django chooses by default. SQLite compiles statements cheaply and caches them itself; there
+the hottest statement (the autosave's) is sent by `hot_rows()` on sqlite3's own cursor, without
+the layers of Django's cursor (query wrappers, parameter conversion, error wrapping per call),
+which cost a quarter of what the save's Python costs (docs/performance.md, thirteenth round).
 
 If a transaction-pooling PgBouncer sits between the portal and PostgreSQL, it must be 1.21 or
 newer with `max_prepared_statements` set (docs/operations.md).
@@ -19,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.db.models import BigAutoField, Field, Model
@@ -78,6 +80,21 @@ def hot_cursor() -> CursorWrapper:
         raw.prepare_threshold = 0
     # Django's own wrapping of a new cursor (missing from django-stubs).
     return connection._prepare_cursor(_preparing_cursor_class()(raw))  # type: ignore[attr-defined]
+
+
+def hot_rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of one hot-path statement (named parameters, Django's "%(name)s" style): on
+    PostgreSQL through hot_cursor(); on SQLite through sqlite3's own cursor
+    (portal.sqlite's hot_rows), unless Django is logging queries (tests counting them, DEBUG)
+    or wrapping their execution (connection.execute_wrapper): then through Django's cursor, so
+    that every statement is still seen."""
+    db = connections[DEFAULT_DB_ALIAS]
+    direct = getattr(db, "hot_rows", None)
+    if direct is not None and not (db.queries_logged or db.execute_wrappers):
+        return cast("list[tuple[Any, ...]]", direct(sql, params))
+    with hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cast("list[tuple[Any, ...]]", cursor.fetchall())
 
 
 class Columns[M: Model]:

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -33,7 +33,7 @@ from portal.customers.models import (
     hash_token,
     token_sql_parts,
 )
-from portal.db import column_length, from_db_values, hot_cursor
+from portal.db import column_length, from_db_values, hot_cursor, hot_rows
 from portal.exams import history
 from portal.exams.models import (
     AnswerSave,
@@ -1056,32 +1056,27 @@ def save_answer_fast(
         shown = parse_answer(answer, question_id=question_id)
     except ExamError:
         return False  # the full path refuses it, after finishing an overdue quiz
-    statements = _fast_sql(connection.vendor, holder)
+    db = connections[DEFAULT_DB_ALIAS]  # looked up once: each use of `connection` looks again
+    statements = _fast_sql(db.vendor, holder)
     if shown is None or not statements:
         return False
     now = timezone.now()
-    ops = connection.ops
+    adapt = db.ops.adapt_datetimefield_value
     params = {
         "shown": shown,
         "question": question_id,
-        "launch_id": Launch._meta.pk.get_db_prep_value(launch_id, connection),
-        "now": ops.adapt_datetimefield_value(now),
-        "fresh": ops.adapt_datetimefield_value(now - LAST_USED_RESOLUTION),
+        "launch_id": Launch._meta.pk.get_db_prep_value(launch_id, db),
+        "now": adapt(now),
+        "fresh": adapt(now - LAST_USED_RESOLUTION),
         "token": token_hash,
         "browser": browser_key_hash,
         "done": done[:DONE_LENGTH],
     }
     if len(statements) == 1:
-        with hot_cursor() as cursor:
-            cursor.execute(statements[0], params)
-            return bool(cursor.fetchone()[0])
+        return bool(hot_rows(statements[0], params)[0][0])
+    # hot_rows reads all the rows: the statement (and its write lock) ends with them.
     save, unchanged = statements
-    with connection.cursor() as cursor:
-        cursor.execute(save, params)
-        if cursor.fetchall():  # all: the statement (and its write lock) ends with its rows
-            return True
-        cursor.execute(unchanged, params)
-        return cursor.fetchone() is not None
+    return bool(hot_rows(save, params) or hot_rows(unchanged, params))
 
 
 def _parse_responses(responses: Iterable[ResponseIn]) -> list[tuple[ResponseIn, int | None]]:

@@ -6,13 +6,16 @@ transaction is written whole or not at all.
 Each test opens its own connections (real ones, on a file of its own) to one database, whichever
 database the suite runs on."""
 
+import datetime
 import threading
 import time
+import zoneinfo
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, OperationalError
+from django.db.backends.sqlite3.base import DatabaseOperations as DjangoOperations
 
 from portal.sqlite.base import DatabaseWrapper
 from tests.factories import sqlite_connection
@@ -159,3 +162,67 @@ def test_executemany_outside_a_transaction_refused_halfway_writes_nothing(databa
         cursor.execute("INSERT INTO t (k) VALUES (9)")
     connection.close()
     assert rows(database) == [9]
+
+
+# hot_rows: a hot path's statement on sqlite3's own cursor (portal.db.hot_rows), with the same
+# waiting and Django's errors.
+
+
+def test_hot_rows_waits_for_the_lock_then_gives_the_statements_rows(database, holder):
+    def work(outcome: dict) -> None:
+        connection = connect(database)
+        outcome["rows"] = connection.hot_rows(
+            "INSERT INTO t (k) VALUES (%(k)s), (%(k)s + 1) RETURNING k", {"k": 2}
+        )
+        connection.close()
+
+    thread, outcome = in_thread(work)
+    time.sleep(0.3)
+    assert thread.is_alive(), outcome
+    holder.connection.commit()
+    thread.join(10)
+    assert sorted(outcome["rows"]) == [(2,), (3,)]
+    assert rows(database) == [1, 2, 3]
+
+
+def test_hot_rows_gives_up_after_the_timeout_with_djangos_error(database, holder):
+    def work(outcome: dict) -> None:
+        connection = connect(database, timeout=0.2)
+        outcome["started"] = time.monotonic()
+        try:
+            connection.hot_rows("INSERT INTO t (k) VALUES (%(k)s)", {"k": 4})
+        finally:
+            connection.close()
+
+    thread, outcome = in_thread(work)
+    thread.join(10)
+    # Django's OperationalError, which the API answers with its 503 (portal.errors).
+    assert isinstance(outcome["error"], OperationalError)
+    assert "database is locked" in str(outcome["error"])
+    assert 0.15 <= outcome["ended"] - outcome["started"] < 5
+
+
+def test_hot_rows_goes_on_after_the_connection_is_closed_and_opened_again(database):
+    connection = connect(database)
+    assert connection.hot_rows("INSERT INTO t (k) VALUES (%(k)s) RETURNING k", {"k": 5}) == [(5,)]
+    connection.close()  # as Django does at the end of a request past CONN_MAX_AGE
+    assert connection.hot_rows("SELECT count(*) FROM t WHERE k >= %(k)s", {"k": 5}) == [(1,)]
+    connection.close()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime.datetime(2026, 12, 1, 9, 30, 5, 123456, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 12, 1, 9, 30, tzinfo=datetime.UTC),  # no microseconds
+        datetime.datetime(2026, 12, 1, 9, 30, tzinfo=zoneinfo.ZoneInfo("Asia/Tehran")),
+        datetime.datetime(2026, 12, 1, 9, 30),
+        None,
+    ],
+)
+def test_datetimes_are_stored_as_djangos_sqlite_backend_stores_them(database, value):
+    connection = connect(database)
+    stored = connection.ops.adapt_datetimefield_value(value)
+    assert stored == DjangoOperations(connection).adapt_datetimefield_value(value)
+    if value is not None and value.tzinfo is not None:
+        assert stored == str(value.astimezone(datetime.UTC).replace(tzinfo=None))
