@@ -11,7 +11,13 @@ from django.conf import settings
 from pydantic import AfterValidator, BaseModel, Field, PlainValidator
 from pydantic_core import PydanticCustomError
 
-from portal.text import TEXT_PATTERN, control_character_reason, forbidden_character
+from portal.text import (
+    NOT_BLANK_LOOKAHEAD,
+    TEXT_PATTERN,
+    control_character_reason,
+    forbidden_character,
+    is_blank,
+)
 
 # The largest value a (Positive)IntegerField holds on every database Django supports.
 INT_MAX = 2147483647
@@ -94,7 +100,7 @@ def _plain(value: str) -> str:
 
 def _not_blank(value: str) -> str:
     # Stored exactly as written (no trimming); only a blank value is refused.
-    if not value.strip():
+    if is_blank(value):
         raise PydanticCustomError("blank", "blank")
     return value
 
@@ -115,14 +121,16 @@ def _finite_number(value: Any) -> int | float:
 # character (as in a page's form field, portal.text: NUL cannot be stored by PostgreSQL, and
 # none of them can be written to an XLSX export).
 Plain = Annotated[str, AfterValidator(_plain), Field(json_schema_extra={"pattern": TEXT_PATTERN})]
-# Text that is not blank: at least one character that is not white space (the pattern, for
+# Text that is not blank: at least one visible character (portal.text.is_blank; the pattern, for
 # editors that check files against the JSON Schema, says both).
 NOT_BLANK = AfterValidator(_not_blank)  # in a field's metadata: declared NotBlank
 NotBlank = Annotated[
     str,
     AfterValidator(_plain),
     NOT_BLANK,
-    Field(json_schema_extra={"pattern": r"^(?=[\s\S]*\S)" + TEXT_PATTERN.removeprefix("^")}),
+    Field(
+        json_schema_extra={"pattern": "^" + NOT_BLANK_LOOKAHEAD + TEXT_PATTERN.removeprefix("^")}
+    ),
 ]
 Language = Annotated[
     str,

@@ -34,6 +34,22 @@ LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\ufffe\uffff]*$"
 TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff]*$"
 
 
+# --- blank text ---------------------------------------------------------------------------------
+# Blank is nothing a reader would see: white space and the invisible format characters — the
+# soft hyphen, zero-width space, non-joiner and joiner (Persian text uses U+200C inside words,
+# but a value of nothing else shows nothing), direction marks and isolates, word joiners, the
+# byte-order mark. One rule for every format, in Python and as a JSON-Schema pattern.
+_INVISIBLE = r"\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+_VISIBLE = re.compile(rf"[^\s{_INVISIBLE}]")
+# A pattern's prefix (ECMA-262): at least one visible character somewhere.
+NOT_BLANK_LOOKAHEAD = rf"(?=[\s\S]*[^\s{_INVISIBLE}])"
+
+
+def is_blank(value: str) -> bool:
+    """Whether `value` shows nothing: only white space and invisible format characters."""
+    return _VISIBLE.search(value) is None
+
+
 def forbidden_character(value: str, *, multiline: bool = False) -> str | None:
     """The first character `value` may not hold, or None: a control character (tab, line feed
     and carriage return are allowed when `multiline`) or half of a surrogate pair."""

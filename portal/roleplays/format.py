@@ -35,6 +35,7 @@ from portal.jsonformat import (
     wrong_format,
 )
 from portal.roleplays.models import Cluster, Competency, Roleplay, Stakeholder, Turn
+from portal.text import is_blank
 from scoring.roleplays import LIKERT_MAX, LIKERT_MIN, STEN_MAX
 
 FORMAT = "portal-cluster/1"
@@ -175,7 +176,7 @@ def _mark_problem(code: str, value: Any, scales: Mapping[str, tuple[Any, Any]]) 
 
 def _named(label: str, number: int, name: Any) -> str:
     """`Roleplay 2 ("Team Conflict")`, or `Roleplay 2` while the name is not usable."""
-    if isinstance(name, str) and name.strip():
+    if isinstance(name, str) and not is_blank(name):
         return f'{label} {number} ("{name}")'
     return f"{label} {number}"
 
@@ -630,7 +631,7 @@ def _field_problem(name: str, value: Any, place: _Place) -> str:
     # Text: names, messages, and ids (cluster_id, roleplay_id, code, key).
     metadata = place.model.model_fields[name].metadata
     limit = next((m.max_length for m in metadata if isinstance(m, MaxLen)), None)
-    if isinstance(value, str) and value.strip():
+    if isinstance(value, str) and not is_blank(value):
         if limit is not None and len(value) > limit:
             return f"field {name!r} is {len(value)} characters long; the most allowed is {limit}."
         if name in {"cluster_id", "roleplay_id", "code", "key"} and not ID_PATTERN.fullmatch(value):

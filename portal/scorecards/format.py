@@ -47,6 +47,7 @@ from portal.scorecards.models import (
     Scorecard,
     Section,
 )
+from portal.text import is_blank
 
 FORMAT = "portal-scorecard/1"
 SECTION_KEYS = tuple(SECTION_API_KEYS)
@@ -541,7 +542,7 @@ def _text_problem(
 ) -> str | None:
     if may_be_empty is None:  # unless the field is declared NotBlank
         may_be_empty = NOT_BLANK not in info.metadata
-    if not isinstance(value, str) or (not may_be_empty and not value.strip()):
+    if not isinstance(value, str) or (not may_be_empty and is_blank(value)):
         return f"field {name!r} must be {'a string' if may_be_empty else 'a non-empty string'}."
     most = next((m.max_length for m in info.metadata if isinstance(m, MaxLen)), None)
     if most is not None and len(value) > most:

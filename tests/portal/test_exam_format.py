@@ -204,6 +204,14 @@ BAD_INPUTS = {
     "weight 1000.5": ("question", "weight", 1000.5, "1000.5", "Must be a number from 0 to 1000."),
     "blank choice": ("question", "c2", "   ", "   ", "Must be text, not blank."),
     "empty description": ("question", "description", "", "", "Must be text, not blank."),
+    # Nothing a reader would see: a zero-width space, a byte-order mark and a soft hyphen.
+    "invisible description": (
+        "question",
+        "description",
+        "\u200b\ufeff\u00ad",
+        "\u200b\ufeff\u00ad",
+        "Must be text, not blank.",
+    ),
     "language": ("exam", "language", "de", "de", "Must be one of en, fa."),
     "accept_score": ("exam", "accept_score", 101, "101", "Must be a number from 0 to 100."),
     "duration": ("exam", "duration", 0, "0", "Must be a whole number from 1 to 10080."),

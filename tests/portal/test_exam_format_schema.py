@@ -55,6 +55,9 @@ REFUSED_BY_BOTH = [
     pytest.param(lambda d: question(d).update(correct=5), id="correct"),
     pytest.param(lambda d: question(d).update(correct=True), id="correct-bool"),
     pytest.param(lambda d: question(d).update(c3=""), id="blank-choice"),
+    # Only invisible characters: a zero-width space; a non-joiner and a right-to-left mark.
+    pytest.param(lambda d: d["exam"].update(title="\u200b"), id="zero-width-title"),
+    pytest.param(lambda d: question(d).update(c2=" \u200c\u200f "), id="invisible-choice"),
     pytest.param(lambda d: question(d).update(weight=-1), id="weight"),
 ]
 
@@ -67,3 +70,12 @@ def test_the_schema_refuses_what_the_importer_refuses(validator, example, change
     assert list(validator.iter_errors(document)), "the schema lets it through"
     with pytest.raises(ExamFormatError):
         validate(document)
+
+
+def test_a_persian_word_with_a_non_joiner_is_text_for_both(validator, example):
+    """U+200C inside a word is ordinary Persian spelling, not blank (only a value of nothing
+    but invisible characters is)."""
+    document = copy.deepcopy(example)
+    document["exam"]["title"] = "آزمون\u200cها"
+    assert list(validator.iter_errors(document)) == []
+    validate(document)

@@ -113,6 +113,7 @@ REFUSED_BY_BOTH = [
     pytest.param(lambda d: d.update(colour="red"), id="unknown-field"),
     pytest.param(lambda d: d.update(format="portal-cluster/2"), id="format"),
     pytest.param(lambda d: d.update(cluster_name="  "), id="blank"),
+    pytest.param(lambda d: d.update(cluster_name="\u200b\u200c"), id="invisible"),
     pytest.param(lambda d: d.update(cluster_type="x" * 101), id="too-long"),
     pytest.param(lambda d: d.update(cluster_id="has space"), id="id"),
     pytest.param(lambda d: d.update(language="de"), id="language"),

@@ -331,6 +331,11 @@ INVALID = [
         f"{TRAIT}, Likert item 4: field 'statement' must be a non-empty string.",
     ),
     pytest.param(
+        on_pf16(lambda c: c["likert_items"][3].update(statement="\u200b")),
+        f"{TRAIT}, Likert item 4: field 'statement' must be a non-empty string.",
+        id="invisible-statement",
+    ),
+    pytest.param(
         on_turn("dana_open", lambda t: t["options"][0]["marks"].update(EMPATHY=2)),
         f"{DANA}, turn 'dana_open', option 1: field 'marks' names unknown competency "
         "'EMPATHY' (this roleplay's competencies are CUST_FOCUS, COMPOSURE, PROB_SOLV).",

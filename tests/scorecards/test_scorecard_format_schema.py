@@ -116,6 +116,10 @@ def test_a_question_is_named_by_its_place_until_its_id_is_right(document):
     assert refusal(document) == (
         "Question risk_compliance_2, answer D: field 'text' must be a non-empty string."
     )
+    questions[1]["choices"][3]["text"] = "\u200b\u2060"  # nothing a visitor would see
+    assert refusal(document) == (
+        "Question risk_compliance_2, answer D: field 'text' must be a non-empty string."
+    )
 
 
 def test_texts_longer_than_their_columns_are_refused(document):
