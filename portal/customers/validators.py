@@ -38,8 +38,11 @@ def validate_callback_hosts(value: str) -> None:
 
 
 # Labels of letters (any script), digits, "-" and "_", joined by dots: what urlsplit reports as
-# a URL's hostname, lower-cased, for a name. No scheme, port, path, user or spaces.
-HOST_NAME = re.compile(r"[\w-]+(\.[\w-]+)*\.?")
+# a URL's hostname, lower-cased, for a name. No scheme, port, path, user or spaces. As in DNS, a
+# label neither starts nor ends with "-" and is at most 63 characters long; and a name whose
+# last label is a number is no name (browsers read "1.2.3.999" as a broken IPv4 address).
+_LABEL = r"\w(?:[\w-]{0,61}\w)?"
+HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
 
 
 def is_host_name(host: str) -> bool:
@@ -47,5 +50,6 @@ def is_host_name(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return len(host) <= 253 and HOST_NAME.fullmatch(host) is not None
+        last = host.rstrip(".").rpartition(".")[2]
+        return len(host) <= 253 and HOST_NAME.fullmatch(host) is not None and not last.isdigit()
     return True

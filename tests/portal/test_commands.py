@@ -990,3 +990,26 @@ def test_the_commands_doc_lists_every_command_of_ours():
         if not path.stem.startswith("_")
     }
     assert ours - listed == set()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "hosts",
+    ["-bad-.com", "a.-b.com", "lms-.example.com", "a..b.com", f"{'x' * 64}.com", "1.2.3.999"],
+)
+def test_create_customer_refuses_what_no_callback_url_can_name(hosts):
+    # A host a URL can never have would never match a callback: refused now, not at a launch.
+    with pytest.raises(CommandError, match="is not a host name"):
+        run("create_customer", "Client Co", f"--allowed-callback-hosts={hosts}")
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "hosts",
+    ["lms.example.com", "my_lms.example.com.", "xn--mgba3a4f16a.ir", "دانشگاه.ir", "10.0.0.7"],
+)
+def test_create_customer_keeps_host_names_and_addresses(hosts):
+    run("create_customer", "Client Co", "--allowed-callback-hosts", hosts)
+    token = ClientToken.objects.get()
+    assert token.allowed_callback_hosts == hosts
