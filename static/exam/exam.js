@@ -473,6 +473,12 @@
     return true;
   }
   window.addEventListener("hashchange", openFromHash);
+  // The skip link goes to the question shown, here and now: left to the browser, its hash
+  // change could arrive after a quick Next and take the candidate back to that question.
+  if (skipLink) skipLink.addEventListener("click", function (event) {
+    event.preventDefault();
+    move(current);
+  });
   window.addEventListener("online", function () {
     offline = false;
     if (stranded) timeUp(); else flush();
