@@ -467,8 +467,9 @@
     var target = window.location.hash && document.getElementById(window.location.hash.slice(1));
     var index = questions.indexOf(target);
     if (index === -1 || !reachable(index)) return false;
-    // A link to the question shown already (the skip link): the browser's own move to it is
-    // enough, and moving again would take back a focus the candidate has since moved on.
+    // A hash of the question shown already (typed, or back in history): the browser's own
+    // move to it is enough, and moving again would take back a focus the candidate has since
+    // moved on. (The skip link makes no hash change: its click is handled below.)
     if (!event || index !== current) move(index);
     return true;
   }
