@@ -83,17 +83,19 @@ def hot_cursor() -> CursorWrapper:
 
 
 def hot_rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """The rows of one hot-path statement (named parameters, Django's "%(name)s" style): on
-    PostgreSQL through hot_cursor(); on SQLite through sqlite3's own cursor
-    (portal.sqlite's hot_rows), unless Django is logging queries (tests counting them, DEBUG)
-    or wrapping their execution (connection.execute_wrapper): then through Django's cursor, so
-    that every statement is still seen."""
+    """The rows of one hot-path statement (named parameters, Django's "%(name)s" style; none
+    for a statement that returns none): on PostgreSQL through hot_cursor(); on SQLite through
+    sqlite3's own cursor (portal.sqlite's hot_rows), unless Django is logging queries (tests
+    counting them, DEBUG) or wrapping their execution (connection.execute_wrapper): then
+    through Django's cursor, so that every statement is still seen."""
     db = connections[DEFAULT_DB_ALIAS]
     direct = getattr(db, "hot_rows", None)
     if direct is not None and not (db.queries_logged or db.execute_wrappers):
         return cast("list[tuple[Any, ...]]", direct(sql, params))
     with hot_cursor() as cursor:
         cursor.execute(sql, params)
+        if cursor.description is None:  # no rows to fetch (psycopg would raise)
+            return []
         return cast("list[tuple[Any, ...]]", cursor.fetchall())
 
 

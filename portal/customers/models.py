@@ -12,7 +12,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from portal.customers.validators import validate_callback_hosts
-from portal.db import Columns, hot_cursor
+from portal.db import Columns, hot_rows
 from portal.hashing import sha256_hex as hash_token
 
 # last_used_at is written at most this often per token, so that a busy token does not turn
@@ -137,10 +137,8 @@ class ClientToken(models.Model):
     def _usable_by_hash(cls, token_hash: str) -> "ClientToken | None":
         """The usable token with this hash and its customer: one statement written once, every
         API request reads it (the ORM built it anew each time, more than the query took)."""
-        with hot_cursor() as cursor:
-            cursor.execute(_token_sql(), {"token": token_hash})
-            row = cursor.fetchone()
-        return None if row is None else cls.from_row(row)
+        rows = hot_rows(_token_sql(), {"token": token_hash})
+        return cls.from_row(rows[0]) if rows else None
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> "ClientToken":
@@ -161,11 +159,10 @@ class ClientToken(models.Model):
     def touch(self) -> None:
         now = timezone.now()
         if self.last_used_at is None or now - self.last_used_at > LAST_USED_RESOLUTION:
-            with hot_cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {ClientToken._meta.db_table} SET last_used_at = %s WHERE id = %s",
-                    [connection.ops.adapt_datetimefield_value(now), self.pk],
-                )
+            hot_rows(
+                f"UPDATE {ClientToken._meta.db_table} SET last_used_at = %(now)s WHERE id = %(id)s",
+                {"now": connection.ops.adapt_datetimefield_value(now), "id": self.pk},
+            )
             self.last_used_at = now
 
     def revoke(self) -> None:

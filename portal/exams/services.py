@@ -195,13 +195,13 @@ def _launch(
     launch = Launch(
         launch_id=uuid4(), callback_url=callback_url, created_at=timezone.now(), browser_key_hash=""
     )
-    with transaction.atomic(), hot_cursor() as cursor:
-        student, started = _upsert_student(cursor, exam.customer, student_uuid, mobile, exam.pk)
-        quiz = _started_quiz(cursor, student, exam, started)
+    with transaction.atomic():
+        student, started = _upsert_student(exam.customer, student_uuid, mobile, exam.pk)
+        quiz = _started_quiz(student, exam, started)
         existing = quiz is not None
         inserted = False
         if quiz is None:
-            quiz, inserted = _create_quiz(cursor, student, exam, seed, drawn, launch)
+            quiz, inserted = _create_quiz(student, exam, seed, drawn, launch)
         if quiz is None:
             # Another launch for this student and exam won the race: resume its quiz.
             quiz = Quiz.objects.filter(student=student, exam=exam, state=Quiz.State.STARTED).first()
@@ -210,7 +210,7 @@ def _launch(
             return None
         launch.quiz = quiz
         if not inserted:
-            cursor.execute(_launch_sql("launch"), _launch_params(launch, quiz.pk))
+            hot_rows(_launch_sql("launch"), _launch_params(launch, quiz.pk))
     launch._state.adding = False
     quiz.student = student
     quiz.exam = exam
@@ -277,19 +277,28 @@ def _launch_sql(name: str) -> str:
     )
     exam_columns = ", ".join(f"e.{name}" for name in _LAUNCH_EXAM_FIELDS)
     # The exam by its key first, whatever a fresh database's statistics say; then its live bank
-    # (retired versions of edited or removed questions are never drawn), in bank order.
+    # (retired versions of edited or removed questions are never drawn), in bank order, as one
+    # value (_bank_ids reads it), read from the question_bank index alone.
     exam = f"(SELECT * FROM {tables['exam']} WHERE id = %(exam)s{{customer}} LIMIT 1) e"
-    bank_table = f"{tables['question']} q"
-    bank, bank_order = "q.exam_id = e.id AND q.retired_at IS NULL", "q.position, q.id"
+    live = (
+        f"SELECT q.id FROM {tables['question']} q"
+        " WHERE q.exam_id = e.id AND q.retired_at IS NULL ORDER BY q.position, q.id"
+    )
+    # PostgreSQL: an array. SQLite: the ids joined by commas (NULL for none), aggregated from
+    # an ordered subquery, which SQLite reads in its order (before 3.44, an aggregate has no
+    # ORDER BY of its own). An exam's bank as 50 joined rows, sorted, cost the launch 4 to 5
+    # times as much (docs/performance.md, fourteenth round).
+    if connection.vendor == "postgresql":
+        bank = f"ARRAY({live})"
+    else:
+        bank = f"(SELECT group_concat(id) FROM ({live}))"
     token_columns, token_source, token_usable = token_sql_parts()
     return {
-        "exam": f"SELECT {exam_columns}, q.id"
-        f" FROM {exam.format(customer=' AND customer_id = %(customer)s')}"
-        f" LEFT JOIN {bank_table} ON {bank} ORDER BY {bank_order}",
-        # PostgreSQL: the client token with its customer (ClientToken.from_row) and the exam
-        # with its bank as one array, in one row: the launch's first round trip.
-        "token_and_exam": f"SELECT {token_columns}, {exam_columns},"
-        f" ARRAY(SELECT q.id FROM {bank_table} WHERE {bank} ORDER BY {bank_order})"
+        "exam": f"SELECT {exam_columns}, {bank}"
+        f" FROM {exam.format(customer=' AND customer_id = %(customer)s')}",
+        # The client token with its customer (ClientToken.from_row) and the exam with its
+        # bank, in one row: the launch's first statement.
+        "token_and_exam": f"SELECT {token_columns}, {exam_columns}, {bank}"
         f" FROM {token_source} LEFT JOIN {exam.format(customer='')} ON e.customer_id = c.id"
         f" WHERE {token_usable}",
         "student": student,
@@ -324,14 +333,18 @@ def _exam_with_bank(customer: Customer, eurl: int) -> tuple[Exam, list[int]]:
     """The customer's exam (as get_exam) and its live bank's question ids, in order."""
     rows = []
     if _is_key(eurl):
-        with hot_cursor() as cursor:
-            cursor.execute(_launch_sql("exam"), {"exam": eurl, "customer": customer.pk})
-            rows = cursor.fetchall()
+        rows = hot_rows(_launch_sql("exam"), {"exam": eurl, "customer": customer.pk})
     if not rows:
         raise ExamError(_("Evaluation not found."), code="exam_not_found", status=404)
-    split = len(_LAUNCH_EXAM_FIELDS)
-    exam = _launch_exam(customer, rows[0][:split])
-    return exam, [row[split] for row in rows if row[split] is not None]
+    return _launch_exam(customer, rows[0][:-1]), _bank_ids(rows[0][-1])
+
+
+def _bank_ids(value: list[int] | str | None) -> list[int]:
+    """The bank's question ids as _launch_sql reads them in one value (an array on
+    PostgreSQL, the ids joined by commas on SQLite, None for an empty bank there)."""
+    if isinstance(value, str):
+        return [int(number) for number in value.split(",")]
+    return list(value or ())
 
 
 def _is_key(eurl: int) -> bool:
@@ -356,30 +369,28 @@ def _launch_exam(customer: Customer, row: Sequence[Any]) -> Exam:
 def authenticate_for_launch(
     canonical_token: str, eurl: int
 ) -> tuple[ClientToken, tuple[Exam, list[int]] | None] | None:
-    """ClientToken.authenticate() of a launch's token (canonical, parse_client_token) and, on
-    PostgreSQL, the customer's exam `eurl` with its live bank read in the same statement, for
-    launch_quiz's `exam_read` (a launch's first two statements as one). None when the token is
-    not usable; the exam part is None when it was not read (SQLite, whose bank would need an
-    ordered aggregate it lacks, or no such exam of the customer's): launch_quiz reads it then."""
-    if connection.vendor != "postgresql" or not _is_key(eurl):
+    """ClientToken.authenticate() of a launch's token (canonical, parse_client_token) and the
+    customer's exam `eurl` with its live bank, read in the same statement, for launch_quiz's
+    `exam_read` (a launch's first two statements as one). None when the token is not usable;
+    the exam part is None when the customer has no such exam: launch_quiz says so then."""
+    if not _is_key(eurl):
         token = ClientToken.authenticate(canonical_token)
         return None if token is None else (token, None)
-    with hot_cursor() as cursor:
-        params: dict[str, str | int] = {"token": hash_token(canonical_token), "exam": eurl}
-        cursor.execute(_launch_sql("token_and_exam"), params)
-        row = cursor.fetchone()
-    if row is None:
+    params: dict[str, str | int] = {"token": hash_token(canonical_token), "exam": eurl}
+    rows = hot_rows(_launch_sql("token_and_exam"), params)
+    if not rows:
         return None
+    row = rows[0]
     token = ClientToken.from_row(row)
     token.touch()
     exam_row = row[ClientToken.row_length() : -1]
     if exam_row[0] is None:
         return token, None
-    return token, (_launch_exam(token.customer, exam_row), list(row[-1]))
+    return token, (_launch_exam(token.customer, exam_row), _bank_ids(row[-1]))
 
 
 def _upsert_student(
-    cursor, customer: Customer, uuid: str, mobile: str, exam_id: int
+    customer: Customer, uuid: str, mobile: str, exam_id: int
 ) -> tuple[Student, list | None]:
     """The customer's student with this id, created if missing, and the row of its started
     quiz of the exam, if any. A mobile sent replaces the stored one (an empty one keeps it).
@@ -393,17 +404,16 @@ def _upsert_student(
         "exam": exam_id,
     }
     if connection.vendor == "postgresql":
-        cursor.execute(_launch_sql("student_and_started"), params)
-        row = cursor.fetchone()
-        if row is None:  # the exam, read a moment ago, is gone
+        rows = hot_rows(_launch_sql("student_and_started"), params)
+        if not rows:  # the exam, read a moment ago, is gone
             raise ExamError(_("Evaluation not found."), code="exam_not_found", status=404)
+        row = rows[0]
         pk, stored_mobile, extra_minutes, time_factor = row[:4]
         started_row = row[4:] if row[4] is not None else None
     else:
-        cursor.execute(_launch_sql("student"), params)
-        pk, stored_mobile, extra_minutes, time_factor = cursor.fetchone()
-        cursor.execute(_launch_sql("started"), {"student": pk, "exam": exam_id})
-        started_row = cursor.fetchone()
+        pk, stored_mobile, extra_minutes, time_factor = hot_rows(_launch_sql("student"), params)[0]
+        started_rows = hot_rows(_launch_sql("started"), {"student": pk, "exam": exam_id})
+        started_row = started_rows[0] if started_rows else None
     started = None
     if started_row is not None:
         started = from_db_values(Quiz, _LAUNCH_QUIZ_FIELDS, started_row)
@@ -423,7 +433,7 @@ def _upsert_student(
 _ONE_FACTOR = Decimal(1)
 
 
-def _started_quiz(cursor, student: Student, exam: Exam, started: list | None) -> Quiz | None:
+def _started_quiz(student: Student, exam: Exam, started: list | None) -> Quiz | None:
     """The student's started quiz of the exam, from its row; finished instead of resumed when
     its deadline has passed."""
     if started is None:
@@ -475,7 +485,7 @@ def deadline_for(start_at: datetime, exam: Exam, student: Student) -> datetime:
 
 
 def _create_quiz(
-    cursor, student: Student, exam: Exam, seed: int, drawn: list[int], launch: Launch
+    student: Student, exam: Exam, seed: int, drawn: list[int], launch: Launch
 ) -> tuple[Quiz | None, bool]:
     """A new started quiz that drew these questions (its items pending), or None when another
     launch has just started one for this student and exam (the database keeps one started quiz
@@ -512,10 +522,10 @@ def _create_quiz(
     both = connection.vendor == "postgresql"
     if both:
         params |= _launch_params(launch, None)
-    cursor.execute(_launch_sql("quiz_and_launch" if both else "quiz"), params)
-    row = cursor.fetchone()
-    if row is None:
+    rows = hot_rows(_launch_sql("quiz_and_launch" if both else "quiz"), params)
+    if not rows:
         return None, False
+    row = rows[0]
     quiz.pk = row[0]
     quiz._state.adding = False
     return quiz, both
