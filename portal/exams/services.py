@@ -245,7 +245,8 @@ def _launch_sql(name: str) -> str:
         for model in (Exam, Question, Student, Quiz, QuizQuestion, Launch)
     }
     started = (
-        f"SELECT {', '.join(_LAUNCH_QUIZ_FIELDS)} FROM {tables['quiz']}"
+        "SELECT {columns}"
+        f" FROM {tables['quiz']}"
         " WHERE student_id = {student} AND exam_id = %(exam)s AND state = 'started' LIMIT 1"
     )
     student = (
@@ -301,8 +302,7 @@ def _launch_sql(name: str) -> str:
         "token_and_exam": f"SELECT {token_columns}, {exam_columns}, {bank}"
         f" FROM {token_source} LEFT JOIN {exam.format(customer='')} ON e.customer_id = c.id"
         f" WHERE {token_usable}",
-        "student": student,
-        "started": started.format(student="%(student)s"),
+        # The student's upsert, and its started quiz of the exam if any (NULLs if none).
         # PostgreSQL: the started quiz as it was before this statement. One that a racing
         # launch commits meanwhile is found by the quiz insert's conflict, as on SQLite.
         # The exam's row share-locked (as its foreign key's check does, but now): an author's
@@ -310,7 +310,16 @@ def _launch_sql(name: str) -> str:
         "student_and_started": f"WITH s AS ({student}),"
         f" e AS (SELECT id FROM {tables['exam']} WHERE id = %(exam)s FOR KEY SHARE)"
         " SELECT s.id, s.mobile, s.extra_minutes, s.time_factor, q.*"
-        f" FROM s CROSS JOIN e LEFT JOIN LATERAL ({started.format(student='s.id')}) q ON true",
+        f" FROM s CROSS JOIN e LEFT JOIN LATERAL"
+        f" ({started.format(columns=', '.join(_LAUNCH_QUIZ_FIELDS), student='s.id')}) q ON true"
+        if connection.vendor == "postgresql"
+        # SQLite (no data-modifying CTEs): each of the started quiz's columns a subquery in the
+        # upsert's RETURNING, found by the one_started_quiz index, in the launch's transaction.
+        else student
+        + "".join(
+            f", ({started.format(columns=column, student=tables['student'] + '.id')})"
+            for column in _LAUNCH_QUIZ_FIELDS
+        ),
         "quiz": quiz.format(drawn=pending_ids_sql("sqlite", "%(pending)s")),
         "quiz_and_launch": "WITH quiz AS ("
         + quiz.format(drawn=pending_ids_sql("postgresql", "%(pending)s"))
@@ -394,7 +403,7 @@ def _upsert_student(
 ) -> tuple[Student, list | None]:
     """The customer's student with this id, created if missing, and the row of its started
     quiz of the exam, if any. A mobile sent replaces the stored one (an empty one keeps it).
-    One statement for the student, also when launches race."""
+    One statement for both, also when launches race."""
     params = {
         "customer": customer.pk,
         "uuid": uuid,
@@ -403,17 +412,12 @@ def _upsert_student(
         "one": _ONE_FACTOR,
         "exam": exam_id,
     }
-    if connection.vendor == "postgresql":
-        rows = hot_rows(_launch_sql("student_and_started"), params)
-        if not rows:  # the exam, read a moment ago, is gone
-            raise ExamError(_("Evaluation not found."), code="exam_not_found", status=404)
-        row = rows[0]
-        pk, stored_mobile, extra_minutes, time_factor = row[:4]
-        started_row = row[4:] if row[4] is not None else None
-    else:
-        pk, stored_mobile, extra_minutes, time_factor = hot_rows(_launch_sql("student"), params)[0]
-        started_rows = hot_rows(_launch_sql("started"), {"student": pk, "exam": exam_id})
-        started_row = started_rows[0] if started_rows else None
+    rows = hot_rows(_launch_sql("student_and_started"), params)
+    if not rows:  # PostgreSQL: the exam, read a moment ago, is gone
+        raise ExamError(_("Evaluation not found."), code="exam_not_found", status=404)
+    row = rows[0]
+    pk, stored_mobile, extra_minutes, time_factor = row[:4]
+    started_row = row[4:] if row[4] is not None else None
     started = None
     if started_row is not None:
         started = from_db_values(Quiz, _LAUNCH_QUIZ_FIELDS, started_row)
