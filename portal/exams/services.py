@@ -286,9 +286,10 @@ def _launch_sql(name: str) -> str:
         " WHERE q.exam_id = e.id AND q.retired_at IS NULL ORDER BY q.position, q.id"
     )
     # PostgreSQL: an array. SQLite: the ids joined by commas (NULL for none), aggregated from
-    # an ordered subquery, which SQLite reads in its order (before 3.44, an aggregate has no
-    # ORDER BY of its own). An exam's bank as 50 joined rows, sorted, cost the launch 4 to 5
-    # times as much (docs/performance.md, fourteenth round).
+    # an ordered subquery, whose ORDER BY SQLite keeps under an aggregate like group_concat()
+    # (before 3.44 an aggregate has no ORDER BY of its own; test_exam_query_counts pins the
+    # order). An exam's bank as 50 joined rows, sorted, cost the launch 4 to 5 times as much
+    # (docs/performance.md, fourteenth round).
     if connection.vendor == "postgresql":
         bank = f"ARRAY({live})"
     else:
