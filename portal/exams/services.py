@@ -289,11 +289,29 @@ def _launch_sql(name: str) -> str:
     # an ordered subquery, whose ORDER BY SQLite keeps under an aggregate like group_concat()
     # (before 3.44 an aggregate has no ORDER BY of its own; test_exam_query_counts pins the
     # order). An exam's bank as 50 joined rows, sorted, cost the launch 4 to 5 times as much
-    # (docs/performance.md, fourteenth round).
+    # (docs/performance.md, fourteenth round). And student_and_started: the student's upsert
+    # with its started quiz of the exam, if any (NULLs if none).
     if connection.vendor == "postgresql":
         bank = f"ARRAY({live})"
+        # The started quiz as it was before this statement. One that a racing launch commits
+        # meanwhile is found by the quiz insert's conflict, as on SQLite. The exam's row
+        # share-locked (as its foreign key's check does, but now): an author's change, which
+        # locks it for update, then waits for this launch to commit.
+        started_quiz = started.format(columns=", ".join(_LAUNCH_QUIZ_FIELDS), student="s.id")
+        student_and_started = (
+            f"WITH s AS ({student}),"
+            f" e AS (SELECT id FROM {tables['exam']} WHERE id = %(exam)s FOR KEY SHARE)"
+            " SELECT s.id, s.mobile, s.extra_minutes, s.time_factor, q.*"
+            f" FROM s CROSS JOIN e LEFT JOIN LATERAL ({started_quiz}) q ON true"
+        )
     else:
         bank = f"(SELECT group_concat(id) FROM ({live}))"
+        # No data-modifying CTEs: each of the started quiz's columns a subquery in the upsert's
+        # RETURNING, found by the one_started_quiz index, in the launch's transaction.
+        student_and_started = student + "".join(
+            f", ({started.format(columns=column, student=tables['student'] + '.id')})"
+            for column in _LAUNCH_QUIZ_FIELDS
+        )
     token_columns, token_source, token_usable = token_sql_parts()
     return {
         "exam": f"SELECT {exam_columns}, {bank}"
@@ -303,24 +321,7 @@ def _launch_sql(name: str) -> str:
         "token_and_exam": f"SELECT {token_columns}, {exam_columns}, {bank}"
         f" FROM {token_source} LEFT JOIN {exam.format(customer='')} ON e.customer_id = c.id"
         f" WHERE {token_usable}",
-        # The student's upsert, and its started quiz of the exam if any (NULLs if none).
-        # PostgreSQL: the started quiz as it was before this statement. One that a racing
-        # launch commits meanwhile is found by the quiz insert's conflict, as on SQLite.
-        # The exam's row share-locked (as its foreign key's check does, but now): an author's
-        # change, which locks it for update, then waits for this launch to commit.
-        "student_and_started": f"WITH s AS ({student}),"
-        f" e AS (SELECT id FROM {tables['exam']} WHERE id = %(exam)s FOR KEY SHARE)"
-        " SELECT s.id, s.mobile, s.extra_minutes, s.time_factor, q.*"
-        f" FROM s CROSS JOIN e LEFT JOIN LATERAL"
-        f" ({started.format(columns=', '.join(_LAUNCH_QUIZ_FIELDS), student='s.id')}) q ON true"
-        if connection.vendor == "postgresql"
-        # SQLite (no data-modifying CTEs): each of the started quiz's columns a subquery in the
-        # upsert's RETURNING, found by the one_started_quiz index, in the launch's transaction.
-        else student
-        + "".join(
-            f", ({started.format(columns=column, student=tables['student'] + '.id')})"
-            for column in _LAUNCH_QUIZ_FIELDS
-        ),
+        "student_and_started": student_and_started,
         "quiz": quiz.format(drawn=pending_ids_sql("sqlite", "%(pending)s")),
         "quiz_and_launch": "WITH quiz AS ("
         + quiz.format(drawn=pending_ids_sql("postgresql", "%(pending)s"))
@@ -530,8 +531,7 @@ def _create_quiz(
     rows = hot_rows(_launch_sql("quiz_and_launch" if both else "quiz"), params)
     if not rows:
         return None, False
-    row = rows[0]
-    quiz.pk = row[0]
+    quiz.pk = rows[0][0]
     quiz._state.adding = False
     return quiz, both
 
