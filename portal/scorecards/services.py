@@ -538,9 +538,26 @@ def submit(
     one); None keeps the visit's (the API's submit carries no e-mail)."""
     session.__dict__.pop("_open_visit", None)  # read again, locked
     connection = _connection(Visit, write=True)
+    details = partial(
+        _complete,
+        final_responses=final_responses,
+        completion_time=completion_time,
+        contact=contact or {},
+        feedback=feedback,
+        email=email,
+        company=company,
+    )
+    # SQLite's transaction locks the whole database for writing (every other visitor's write
+    # waits): the visit is scored before it begins, and under the lock only checked to be
+    # still as scored — else scored again there. PostgreSQL locks the visit's row alone.
+    early = (
+        None
+        if connection.features.has_select_for_update
+        else _scored_early(session, connection, details)
+    )
     with transaction.atomic(using=connection.alias):
-        visit = _locked_open_visit(session, connection)
-        if visit is None:
+        row = _open_visit_row(session, connection)
+        if row is None:
             # None open: the latest completed one's result (a double click, or a parallel
             # submit that completed it while this one waited for the lock).
             latest = Visit.objects.filter(session=session).exclude(completed_at=None).first()
@@ -549,46 +566,77 @@ def submit(
                     "ASSESSMENT_NOT_FOUND", "No assessment to submit: start one first.", status=404
                 )
             return SubmitResult(latest, results.stored(latest))
-        scorecard = selectors.with_content(visit.scorecard)
-        if final_responses:
-            answers = _validate_answers(
-                scorecard, final_responses, field="finalResponses", step=None
-            )
-            visit.responses = {**visit.responses, **answers}
-        missing = [qid for qids in steps(scorecard) for qid in qids if qid not in visit.responses]
-        if missing:
-            raise ScorecardError(
-                "ASSESSMENT_INCOMPLETE",
-                f"{len(missing)} question(s) are not answered yet.",
-                status=400,
-                details={"missing": missing},
-            )
-        _take_details(visit, contact or {}, email=email, company=company)
-        visit.feedback = feedback
-        visit.completion_time = completion_time
-        visit.steps_completed = TOTAL_STEPS
-        try:
-            result = selectors.score_visit(scorecard, visit)
-        except ValueError as error:
-            # Only content that breaks the format's rules gets here (validated answers cannot):
-            # content edited outside the loader and the admin, which both validate.
-            logger.error("scorecard %s cannot score: %s", scorecard.version, error)
-            raise ScorecardError(
-                "SERVICE_UNAVAILABLE",
-                "The scorecard cannot be scored right now; please try again later.",
-                status=503,
-            ) from error
-        visit.result = results.build(scorecard, result)
-        visit.total_score = result.total
-        visit.breakdown = result.breakdown
-        visit.score_category = result.band.key
-        visit.qualified_for_briefing = result.qualified_for_briefing
-        visit.lead_quality = result.lead_quality or ""
-        visit.completed_at = timezone.now()
-        visit.share_token = secrets.token_urlsafe(16)
+        if early is not None and early[0] == row:
+            visit = early[1]
+        else:
+            visit = _visit_of_row(row, session, connection)
+            details(visit)
         _store_submitted(visit, connection)
         leads.queue(visit)
     return SubmitResult(visit, visit.result)
+
+
+def _scored_early(session: VisitorSession, connection, details) -> tuple[tuple, Visit] | None:
+    """(the open visit's row as read now, the visit completed from it), or None when there is
+    none or it can't be completed (the locked read answers those cases)."""
+    row = _open_visit_row(session, connection)
+    if row is None:
+        return None
+    visit = _visit_of_row(row, session, connection)
+    try:
+        details(visit)
+    except ScorecardError:
+        return None
+    return row, visit
+
+
+def _complete(
+    visit: Visit,
+    *,
+    final_responses: Any,
+    completion_time: int,
+    contact: dict,
+    feedback: str,
+    email: str | None,
+    company: str | None,
+) -> None:
+    """Complete the visit in memory: the final answers, the details, the score and the result
+    as shown (see submit); ScorecardError when it can't be."""
+    scorecard = selectors.with_content(visit.scorecard)
+    if final_responses:
+        answers = _validate_answers(scorecard, final_responses, field="finalResponses", step=None)
+        visit.responses = {**visit.responses, **answers}
+    missing = [qid for qids in steps(scorecard) for qid in qids if qid not in visit.responses]
+    if missing:
+        raise ScorecardError(
+            "ASSESSMENT_INCOMPLETE",
+            f"{len(missing)} question(s) are not answered yet.",
+            status=400,
+            details={"missing": missing},
+        )
+    _take_details(visit, contact, email=email, company=company)
+    visit.feedback = feedback
+    visit.completion_time = completion_time
+    visit.steps_completed = TOTAL_STEPS
+    try:
+        result = selectors.score_visit(scorecard, visit)
+    except ValueError as error:
+        # Only content that breaks the format's rules gets here (validated answers cannot):
+        # content edited outside the loader and the admin, which both validate.
+        logger.error("scorecard %s cannot score: %s", scorecard.version, error)
+        raise ScorecardError(
+            "SERVICE_UNAVAILABLE",
+            "The scorecard cannot be scored right now; please try again later.",
+            status=503,
+        ) from error
+    visit.result = results.build(scorecard, result)
+    visit.total_score = result.total
+    visit.breakdown = result.breakdown
+    visit.score_category = result.band.key
+    visit.qualified_for_briefing = result.qualified_for_briefing
+    visit.lead_quality = result.lead_quality or ""
+    visit.completed_at = timezone.now()
+    visit.share_token = secrets.token_urlsafe(16)
 
 
 def _take_details(visit: Visit, contact: dict, *, email: str | None, company: str | None) -> None:
@@ -622,16 +670,21 @@ def _locked_open_visit_sql(connection, name) -> tuple:
     return sql, visit, scorecard
 
 
-def _locked_open_visit(session: VisitorSession, connection) -> Visit | None:
-    """The session's open visit, its version row joined, locked until the transaction ends."""
-    sql, visit_columns, scorecard_columns = _prepared(
+def _open_visit_row(session: VisitorSession, connection) -> tuple | None:
+    """The session's open visit's row, its version row joined; inside a transaction on
+    PostgreSQL, the visit's row locked until it ends."""
+    sql, _visit_columns, _scorecard_columns = _prepared(
         "locked open visit", connection, _locked_open_visit_sql
     )
     with rows.cursor(connection) as cursor:
         cursor.execute(sql, [session.pk])
-        row = cursor.fetchone()
-    if row is None:
-        return None
+        return cursor.fetchone()
+
+
+def _visit_of_row(row: tuple, session: VisitorSession, connection) -> Visit:
+    _sql, visit_columns, scorecard_columns = _prepared(
+        "locked open visit", connection, _locked_open_visit_sql
+    )
     visit = visit_columns.build(connection, row[: visit_columns.count])
     visit.scorecard = selectors.content_of_row(
         scorecard_columns, connection, row[visit_columns.count :]
