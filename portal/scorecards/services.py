@@ -547,16 +547,20 @@ def submit(
         email=email,
         company=company,
     )
-    # SQLite's transaction locks the whole database for writing (every other visitor's write
-    # waits): the visit is scored before it begins, and under the lock only checked to be
-    # still as scored — else scored again there. PostgreSQL locks the visit's row alone.
-    early = (
-        None
-        if connection.features.has_select_for_update
-        else _scored_early(session, connection, details)
-    )
+    # Scored as read, and stored by one UPDATE that finds the visit still open and as it was
+    # read (in a transaction only with a lead and an e-mail to queue): no lock held while it
+    # is scored, which on SQLite would be the whole database's write lock.
+    early = _scored_early(session, connection, details)
+    if early is not None:
+        read, visit = early
+        queues = leads.has_email(visit)
+        with transaction.atomic(using=connection.alias) if queues else nullcontext():
+            if _store_submitted(visit, connection, unchanged=read):
+                leads.queue(visit)
+                return SubmitResult(visit, visit.result)
+    # None open, it can't be completed, or it changed since it was read: under the lock.
     with transaction.atomic(using=connection.alias):
-        row = _open_visit_row(session, connection)
+        row = _open_visit_row(session, connection, locked=True)
         if row is None:
             # None open: the latest completed one's result (a double click, or a parallel
             # submit that completed it while this one waited for the lock).
@@ -566,28 +570,27 @@ def submit(
                     "ASSESSMENT_NOT_FOUND", "No assessment to submit: start one first.", status=404
                 )
             return SubmitResult(latest, results.stored(latest))
-        if early is not None and early[0] == row:
-            visit = early[1]
-        else:
-            visit = _visit_of_row(row, session, connection)
-            details(visit)
+        visit = _visit_of_row(row, session, connection)
+        details(visit)
         _store_submitted(visit, connection)
         leads.queue(visit)
     return SubmitResult(visit, visit.result)
 
 
-def _scored_early(session: VisitorSession, connection, details) -> tuple[tuple, Visit] | None:
-    """(the open visit's row as read now, the visit completed from it), or None when there is
-    none or it can't be completed (the locked read answers those cases)."""
-    row = _open_visit_row(session, connection)
+def _scored_early(session: VisitorSession, connection, details) -> tuple[dict, Visit] | None:
+    """(what other requests may change of the open visit, as read now; the visit completed
+    from it), or None when none is open or it can't be completed (the locked read answers
+    those cases)."""
+    row = _open_visit_row(session, connection, locked=False)
     if row is None:
         return None
     visit = _visit_of_row(row, session, connection)
+    read = {name: getattr(visit, name) for name in CHANGED_BY_OTHERS}
     try:
         details(visit)
     except ScorecardError:
         return None
-    return row, visit
+    return read, visit
 
 
 def _complete(
@@ -657,7 +660,8 @@ def _take_details(visit: Visit, contact: dict, *, email: str | None, company: st
     visit.contact_info = given
 
 
-def _locked_open_visit_sql(connection, name) -> tuple:
+def _open_visit_row_sql(connection, name) -> tuple:
+    """(the open visit's SELECT, the same locking the visit's row, the columns of each)."""
     visit = Columns(Visit, "v", connection)
     scorecard = Columns(Scorecard, "c", connection)
     sql = (
@@ -665,26 +669,27 @@ def _locked_open_visit_sql(connection, name) -> tuple:
         f"JOIN {name(Scorecard._meta.db_table)} c ON v.{name('scorecard_id')} = c.id "
         f"WHERE v.{name('session_id')} = %s AND v.{name('completed_at')} IS NULL LIMIT 1"
     )
+    locking = sql
     if connection.features.has_select_for_update_of:
-        sql += " FOR UPDATE OF v"  # only the visit's row (SQLite's write transaction is the lock)
-    return sql, visit, scorecard
+        locking += (
+            " FOR UPDATE OF v"  # only the visit's row (SQLite's write transaction is the lock)
+        )
+    return sql, locking, visit, scorecard
 
 
-def _open_visit_row(session: VisitorSession, connection) -> tuple | None:
-    """The session's open visit's row, its version row joined; inside a transaction on
-    PostgreSQL, the visit's row locked until it ends."""
-    sql, _visit_columns, _scorecard_columns = _prepared(
-        "locked open visit", connection, _locked_open_visit_sql
-    )
+def _open_visit_row(session: VisitorSession, connection, *, locked: bool) -> tuple | None:
+    """The session's open visit's row, its version row joined; `locked`, inside a
+    transaction, the visit's row locked until it ends (on SQLite the transaction is the lock)."""
+    sql = _prepared("open visit row", connection, _open_visit_row_sql)[1 if locked else 0]
     with rows.cursor(connection) as cursor:
         cursor.execute(sql, [session.pk])
         return cursor.fetchone()
 
 
 def _visit_of_row(row: tuple, session: VisitorSession, connection) -> Visit:
-    _sql, visit_columns, scorecard_columns = _prepared(
-        "locked open visit", connection, _locked_open_visit_sql
-    )
+    visit_columns, scorecard_columns = _prepared("open visit row", connection, _open_visit_row_sql)[
+        2:
+    ]
     visit = visit_columns.build(connection, row[: visit_columns.count])
     visit.scorecard = selectors.content_of_row(
         scorecard_columns, connection, row[visit_columns.count :]
@@ -713,16 +718,41 @@ SUBMITTED_FIELDS = (
 )
 
 
+# What other requests may change of an open visit that its submit reads: the answers (a save),
+# the e-mail address (a save, a start's double click) and the company (the same start).
+CHANGED_BY_OTHERS = ("responses", "email", "company")
+
+
 def _submitted_sql(connection, name) -> tuple:
+    """(the submitted visit's UPDATE, the same only when the visit is still open and as read,
+    the fields it sets)."""
     fields = [rows.column_field(Visit, field) for field in SUBMITTED_FIELDS]
     sets = ", ".join(f"{name(field.column)} = %s" for field in fields)
     sql = f"UPDATE {name(Visit._meta.db_table)} SET {sets} WHERE {name('id')} = %s"
-    return sql, fields
+    # The answers compared as JSON values: PostgreSQL's jsonb equality, SQLite's text of both
+    # made by json() alike.
+    same = "{} = %s::jsonb" if connection.vendor == "postgresql" else "json({}) = json(%s)"
+    unchanged = " AND ".join(
+        [
+            f"{name('completed_at')} IS NULL",
+            same.format(name("responses")),
+            f"{name('email')} = %s",
+            f"{name('company')} = %s",
+        ]
+    )
+    return sql, f"{sql} AND {unchanged}", fields
 
 
-def _store_submitted(visit: Visit, connection) -> None:
-    """Write the submitted visit's result and answers (its row is locked: one UPDATE)."""
-    sql, fields = _prepared("submitted", connection, _submitted_sql)
+def _store_submitted(visit: Visit, connection, *, unchanged: dict | None = None) -> bool:
+    """Write the submitted visit's result and answers in one UPDATE: at once when its row is
+    locked; with `unchanged` (CHANGED_BY_OTHERS as read), only if the visit is still open and
+    as read. Whether it was written."""
+    sql, conditional, fields = _prepared("submitted", connection, _submitted_sql)
     params = [field.get_db_prep_save(getattr(visit, field.attname), connection) for field in fields]
+    params.append(visit.pk)
+    if unchanged is not None:
+        sql = conditional
+        params += [json.dumps(unchanged["responses"]), unchanged["email"], unchanged["company"]]
     with rows.cursor(connection) as cursor:
-        cursor.execute(sql, [*params, visit.pk])
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
