@@ -387,6 +387,12 @@ def start(request: PortalRequest, payload: StartIn):
 def save_progress(request: PortalRequest, payload: SaveIn):
     """Save one step's answers (merged with what was saved before). An incomplete step is
     saved too and answered with canProceed false and the unanswered questions."""
+    return saved_answer(request, payload)
+
+
+def saved_answer(request: PortalRequest, payload: SaveIn) -> HttpResponse:
+    """The save-progress of a request already counted by its rate limit (this operation, or
+    its shortcut in front of Django Ninja: api/shortcuts.py)."""
     session = visitor.require_session(request)
     saved = services.save_progress(
         session=session,

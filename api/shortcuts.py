@@ -1,9 +1,10 @@
-"""Exam day's two hottest requests, their common case answered in front of Django Ninja: the
-answer autosave and the launch (portal/urls.py mounts them before the API).
+"""The hottest requests, their common case answered in front of Django Ninja: exam day's answer
+autosave and launch, and the scorecard's save-progress (portal/urls.py mounts them before the
+API).
 
 They stand above the API: they render with its renderer, refuse with its exception handlers
-and hand anything else to its operations (api.main.api), so api.main and the exam router
-(api/exams.py) never import this module.
+and hand anything else to its operations (api.main.api), so api.main and the routers (api/exams.py,
+api/scorecards.py) never import this module.
 """
 
 import functools
@@ -18,11 +19,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError
 
-from api import exams
+from api import exams, scorecards
 from api.main import api
-from portal import errors
+from portal import errors, ratelimit
 from portal.customers.models import hash_token, parse_client_token
 from portal.exams import services
+from portal.http import PortalRequest
+from portal.scorecards import limits, origin
 from portal.text import read_json
 
 # --- the autosave's shortcut ------------------------------------------------------------------
@@ -143,6 +146,33 @@ def _launch_payload(request: HttpRequest) -> exams.LaunchIn | None:
         return exams.LaunchIn.model_validate(read_json(request.body))
     except (ValueError, ValidationError):  # not JSON, or not a valid launch
         return None
+
+
+# --- the scorecard's save-progress -----------------------------------------------------------
+# Four of a visitor's six requests. A same-site JSON body its schema (SaveIn) accepts is counted
+# and saved here by the operation's own function; anything else goes on, not yet counted, to
+# the operation, which refuses it in the contract's format. Once counted, every answer is made
+# here, refusals by the API's own exception handlers.
+
+
+@csrf_exempt
+def save_progress_shortcut(request: PortalRequest) -> HttpResponse:
+    """POST /api/assessment/save-progress — see above."""
+    payload = None
+    if request.method == "POST" and origin.refusal(request) is None:
+        try:
+            payload = scorecards.SaveIn.model_validate(read_json(request.body))
+        except (ValueError, ValidationError):  # not JSON, or not a valid save
+            payload = None
+    if payload is None:
+        return _operation("assessment/save-progress")(request)
+    try:
+        state = limits.SAVE.check(request)
+        if state.limited:
+            return ratelimit.limited_response(request, state)
+        return scorecards.saved_answer(request, payload)
+    except Exception as error:  # as Django Ninja's operation answers it
+        return api.on_exception(request, error)
 
 
 @functools.cache

@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from ninja import NinjaAPI
 
 from api.main import api
-from api.shortcuts import answer_shortcut, launch_shortcut
+from api.shortcuts import answer_shortcut, launch_shortcut, save_progress_shortcut
 from portal import errors, health, prometheus
 
 
@@ -27,10 +27,11 @@ def patterns(partner_api: NinjaAPI) -> list[URLPattern | URLResolver]:
     """The URL map with `partner_api` at /api/: the one api.main built for this process, or in
     a test the development one (tests/development_urls.py)."""
     return [
-        # Exam day's two hottest requests, their common case in front of the API
-        # (api/shortcuts.py); first, since Django tries the patterns in order.
+        # The hottest requests, their common case in front of the API (api/shortcuts.py);
+        # first, since Django tries the patterns in order.
         path("api/launch/<str:launch_id>/answer/", answer_shortcut),
         path("api/integration/exams/launch/", launch_shortcut),
+        path("api/assessment/save-progress", save_progress_shortcut),
         path("", home),
         path("favicon.ico", favicon),
         # Probes for load balancers (docs/operations.md): never rate-limited, never cached.

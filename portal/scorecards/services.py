@@ -557,7 +557,7 @@ def submit(
         with transaction.atomic(using=connection.alias) if queues else nullcontext():
             if _store_submitted(visit, connection, unchanged=read):
                 leads.queue(visit)
-                return SubmitResult(visit, visit.result)
+                return SubmitResult(visit, results.stored(visit))
     # None open, it can't be completed, or it changed since it was read: under the lock.
     with transaction.atomic(using=connection.alias):
         row = _open_visit_row(session, connection, locked=True)
@@ -574,7 +574,7 @@ def submit(
         details(visit)
         _store_submitted(visit, connection)
         leads.queue(visit)
-    return SubmitResult(visit, visit.result)
+    return SubmitResult(visit, results.stored(visit))
 
 
 def _scored_early(session: VisitorSession, connection, details) -> tuple[dict, Visit] | None:
