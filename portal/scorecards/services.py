@@ -587,7 +587,7 @@ def _scored_early(session: VisitorSession, connection, details) -> tuple[dict, V
     visit = _visit_of_row(row, session, connection)
     read = {name: getattr(visit, name) for name in CHANGED_BY_OTHERS}
     try:
-        details(visit)
+        details(visit, quiet=True)  # the locked read says what went wrong, once
     except ScorecardError:
         return None
     return read, visit
@@ -602,9 +602,11 @@ def _complete(
     feedback: str,
     email: str | None,
     company: str | None,
+    quiet: bool = False,
 ) -> None:
     """Complete the visit in memory: the final answers, the details, the score and the result
-    as shown (see submit); ScorecardError when it can't be."""
+    as shown (see submit); ScorecardError when it can't be (logged when it is the content's
+    fault, unless `quiet`)."""
     scorecard = selectors.with_content(visit.scorecard)
     if final_responses:
         answers = _validate_answers(scorecard, final_responses, field="finalResponses", step=None)
@@ -626,7 +628,8 @@ def _complete(
     except ValueError as error:
         # Only content that breaks the format's rules gets here (validated answers cannot):
         # content edited outside the loader and the admin, which both validate.
-        logger.error("scorecard %s cannot score: %s", scorecard.version, error)
+        if not quiet:
+            logger.error("scorecard %s cannot score: %s", scorecard.version, error)
         raise ScorecardError(
             "SERVICE_UNAVAILABLE",
             "The scorecard cannot be scored right now; please try again later.",

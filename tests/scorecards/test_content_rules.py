@@ -146,7 +146,7 @@ def test_activating_a_broken_version_is_refused(scorecard, staff_client, documen
     assert Scorecard.objects.get(is_active=True) == scorecard
 
 
-def test_submit_on_content_broken_outside_the_rules_is_a_503_not_a_500(scorecard):
+def test_submit_on_content_broken_outside_the_rules_is_a_503_not_a_500(scorecard, caplog):
     ScoreBand.objects.filter(scorecard=scorecard, key="crisis").update(min_score=5)
     visitor = Client()
     visitor.post("/api/assessment/start", {}, content_type=JSON)
@@ -156,6 +156,9 @@ def test_submit_on_content_broken_outside_the_rules_is_a_503_not_a_500(scorecard
     response = visitor.post("/api/assessment/submit", {"completionTime": 9}, content_type=JSON)
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    # Said once to the operators, though the visit was scored twice (as read, then locked).
+    said = [r.getMessage() for r in caplog.records if "cannot score" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(f"scorecard {scorecard.version} cannot score")
 
 
 # --- files -------------------------------------------------------------------------------------
