@@ -536,7 +536,7 @@ def submit(
     and `company`, when not None, are the whole answer (the contact page shows the visit's
     e-mail and company in its form, and what is in it when submitted is used: "" removes
     one); None keeps the visit's (the API's submit carries no e-mail)."""
-    session.__dict__.pop("_open_visit", None)  # read again, locked
+    session.__dict__.pop("_open_visit", None)  # read again here, as it stands now
     connection = _connection(Visit, write=True)
     details = partial(
         _complete,
