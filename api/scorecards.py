@@ -383,16 +383,16 @@ def start(request: PortalRequest, payload: StartIn):
 @router.post(
     "/assessment/save-progress", response={200: SaveOut, **ERRORS, **LIMITED}, exclude_unset=True
 )
-@limits.SAVE.rate_limit()
 def save_progress(request: PortalRequest, payload: SaveIn):
     """Save one step's answers (merged with what was saved before). An incomplete step is
     saved too and answered with canProceed false and the unanswered questions."""
     return saved_answer(request, payload)
 
 
+@limits.SAVE.rate_limit()
 def saved_answer(request: PortalRequest, payload: SaveIn) -> HttpResponse:
-    """The save-progress of a request already counted by its rate limit (this operation, or
-    its shortcut in front of Django Ninja: api/shortcuts.py)."""
+    """Save-progress once its body is valid, counted by its rate limit: for this operation and
+    for its shortcut in front of Django Ninja (api/shortcuts.py)."""
     session = visitor.require_session(request)
     saved = services.save_progress(
         session=session,

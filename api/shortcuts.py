@@ -17,15 +17,15 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from api import exams, scorecards
 from api.main import api
-from portal import errors, ratelimit
+from portal import errors
 from portal.customers.models import hash_token, parse_client_token
 from portal.exams import services
 from portal.http import PortalRequest
-from portal.scorecards import limits, origin
+from portal.scorecards import origin
 from portal.text import read_json
 
 # --- the autosave's shortcut ------------------------------------------------------------------
@@ -126,7 +126,7 @@ def launch_shortcut(request: HttpRequest) -> HttpResponse:
     contract's errors."""
     if request.method == "POST" and request.content_type == "application/json":
         raw = _shortcut_raw_token(request)
-        payload = _launch_payload(request) if raw else None
+        payload = _payload(exams.LaunchIn, request) if raw else None
         # The token, and on PostgreSQL the exam with its bank, in one statement.
         found = services.authenticate_for_launch(raw, payload.eurl) if payload else None
         if payload is not None and found is not None:
@@ -141,18 +141,20 @@ def launch_shortcut(request: HttpRequest) -> HttpResponse:
     return _operation("integration/exams/launch/")(request)
 
 
-def _launch_payload(request: HttpRequest) -> exams.LaunchIn | None:
+def _payload[T: BaseModel](schema: type[T], request: HttpRequest) -> T | None:
+    """The body as the operation's `schema` reads it, or None (not JSON, or not valid: the
+    operation refuses it)."""
     try:
-        return exams.LaunchIn.model_validate(read_json(request.body))
-    except (ValueError, ValidationError):  # not JSON, or not a valid launch
+        return schema.model_validate(read_json(request.body))
+    except (ValueError, ValidationError):
         return None
 
 
 # --- the scorecard's save-progress -----------------------------------------------------------
-# Four of a visitor's six requests. A same-site JSON body its schema (SaveIn) accepts is counted
-# and saved here by the operation's own function; anything else goes on, not yet counted, to
-# the operation, which refuses it in the contract's format. Once counted, every answer is made
-# here, refusals by the API's own exception handlers.
+# Four of a visitor's six requests. A same-site JSON body its schema (SaveIn) accepts is saved
+# here by the operation's own function (api.scorecards.saved_answer, which counts it under the
+# save's rate limit); anything else goes on, not yet counted, to the operation, which refuses it
+# in the contract's format. Refusals once counted are the API's own exception handlers'.
 
 
 @csrf_exempt
@@ -160,17 +162,11 @@ def save_progress_shortcut(request: PortalRequest) -> HttpResponse:
     """POST /api/assessment/save-progress — see above."""
     payload = None
     if request.method == "POST" and origin.refusal(request) is None:
-        try:
-            payload = scorecards.SaveIn.model_validate(read_json(request.body))
-        except (ValueError, ValidationError):  # not JSON, or not a valid save
-            payload = None
+        payload = _payload(scorecards.SaveIn, request)
     if payload is None:
         return _operation("assessment/save-progress")(request)
     try:
-        state = limits.SAVE.check(request)
-        if state.limited:
-            return ratelimit.limited_response(request, state)
-        return scorecards.saved_answer(request, payload)
+        return scorecards.saved_answer(request, payload)  # counted there, once
     except Exception as error:  # as Django Ninja's operation answers it
         return api.on_exception(request, error)
 

@@ -674,25 +674,27 @@ def _open_visit_row_sql(connection, name) -> tuple:
     )
     locking = sql
     if connection.features.has_select_for_update_of:
-        locking += (
-            " FOR UPDATE OF v"  # only the visit's row (SQLite's write transaction is the lock)
-        )
+        # Only the visit's row (SQLite's write transaction is the lock).
+        locking += " FOR UPDATE OF v"
     return sql, locking, visit, scorecard
 
 
 def _open_visit_row(session: VisitorSession, connection, *, locked: bool) -> tuple | None:
     """The session's open visit's row, its version row joined; `locked`, inside a
     transaction, the visit's row locked until it ends (on SQLite the transaction is the lock)."""
-    sql = _prepared("open visit row", connection, _open_visit_row_sql)[1 if locked else 0]
+    plain, locking, _visit, _scorecard = _prepared(
+        "open visit row", connection, _open_visit_row_sql
+    )
     with rows.cursor(connection) as cursor:
+        sql = locking if locked else plain
         cursor.execute(sql, [session.pk])
         return cursor.fetchone()
 
 
 def _visit_of_row(row: tuple, session: VisitorSession, connection) -> Visit:
-    visit_columns, scorecard_columns = _prepared("open visit row", connection, _open_visit_row_sql)[
-        2:
-    ]
+    *_sql, visit_columns, scorecard_columns = _prepared(
+        "open visit row", connection, _open_visit_row_sql
+    )
     visit = visit_columns.build(connection, row[: visit_columns.count])
     visit.scorecard = selectors.content_of_row(
         scorecard_columns, connection, row[visit_columns.count :]
