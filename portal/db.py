@@ -82,6 +82,28 @@ def hot_cursor() -> CursorWrapper:
     return connection._prepare_cursor(_preparing_cursor_class()(raw))  # type: ignore[attr-defined]
 
 
+def pg_array(values: Iterable[Any]) -> str:
+    """A PostgreSQL array literal of these values (None as NULL), for a parameter cast to an
+    array type in the statement (`%s::bigint[]`): psycopg sends it as one text value, where it
+    dumps a list element by element in Python (its list dumper, even in the binary build) — at
+    a submit's 200 answers, ~1.5 ms of the request against ~0.2 for this. Every element but an int
+    is quoted, so any text (commas, quotes, braces, "NULL") is kept as it is."""
+    texts: dict[Any, str] = {}  # the same value (a moment, a "completed") quoted once
+
+    def element(value: Any) -> str:
+        if value is None:
+            return "NULL"
+        if type(value) is int:
+            return str(value)
+        text = texts.get(value)
+        if text is None:
+            text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+            text = texts[value] = f'"{text}"'
+        return text
+
+    return "{" + ",".join(map(element, values)) + "}"
+
+
 def hot_rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """The rows of one hot-path statement (named parameters, Django's "%(name)s" style; none
     for a statement that returns none): on PostgreSQL through hot_cursor(); on SQLite through

@@ -33,7 +33,7 @@ from portal.customers.models import (
     hash_token,
     token_sql_parts,
 )
-from portal.db import column_length, from_db_values, hot_cursor, hot_rows
+from portal.db import column_length, from_db_values, hot_cursor, hot_rows, pg_array
 from portal.exams import history
 from portal.exams.models import (
     AnswerSave,
@@ -791,7 +791,7 @@ def _insert_rows(rows: list[tuple]) -> dict[int, int]:
                 f"INSERT INTO {table} ({columns}) SELECT * FROM unnest(%s::bigint[],"
                 " %s::bigint[], %s::int[], %s::varchar[], %s::smallint[], %s::varchar[],"
                 " %s::timestamptz[]) RETURNING question_id, id",
-                [list(column) for column in zip(*rows, strict=True)],
+                [pg_array(column) for column in zip(*rows, strict=True)],
             )
             keys.update(cursor.fetchall())
             return keys
@@ -1138,9 +1138,9 @@ def _write_answers(items: list[QuizQuestion | QuizItem], now: datetime) -> None:
             cursor.execute(
                 _WRITE_ANSWERS_POSTGRESQL,
                 {
-                    "ids": [item.pk for item in items],
-                    "answers": [item.answer for item in items],
-                    "dones": [item.done for item in items],
+                    "ids": pg_array(item.pk for item in items),
+                    "answers": pg_array(item.answer for item in items),
+                    "dones": pg_array(item.done for item in items),
                     "at": at,
                 },
             )

@@ -17,7 +17,7 @@ from ninja.responses import NinjaJSONEncoder
 from api.exams import ExamSubmitOut
 from portal.customers.models import ClientToken
 from portal.exams import services
-from portal.exams.models import Exam, Launch, Question, Quiz, QuizQuestion, Student
+from portal.exams.models import AnswerSave, Exam, Launch, Question, Quiz, QuizQuestion, Student
 from tests.factories import CALLBACK, make_exam, written_items
 
 LAUNCH_PATH = "/api/integration/exams/launch/"
@@ -686,6 +686,40 @@ def test_current_answer_and_done_reflect_saved_answers(client, token, launch):
         ("1", "in_progress"),
         (None, None),
     ]
+
+
+# A submit stores its answers in one statement whatever their number (on PostgreSQL each column
+# sent as one array value): any text a `done` may hold is kept exactly as sent.
+TRICKY_DONE = ['say "hi"', "back\\slash", "a,b", "{x}", "NULL", "  "]
+
+
+@pytest.mark.parametrize("saved_before", [False, True], ids=["first-write", "items-written"])
+def test_a_submit_keeps_any_done_text_as_sent(client, token, customer, saved_before):
+    launch = launched(client, token, make_exam(customer, questions=9, shuffle=True).pk)
+    launch_id = launch["launch_id"]
+    shown = questions(client, token, launch_id)
+    if saved_before:  # the items are written by a first save; the submit then updates them
+        body = {"question_id": shown[-1]["id"], "answer": "1", "done": "in_progress"}
+        assert post(client, f"/api/launch/{launch_id}/answer/", token, body).status_code == 200
+    sent = [
+        {"question_id": q["id"], "answer": right(q), "done": done}
+        for q, done in zip(shown, TRICKY_DONE, strict=False)
+    ]
+    response = post(client, f"/api/launch/{launch_id}/submit/", token, {"responses": sent})
+    assert response.status_code == 200, response.content
+    answered = {r["question"]: r for r in response.json()["result"]["responses"]}
+    assert [answered[b["question_id"]]["done"] for b in sent] == TRICKY_DONE
+    assert [answered[b["question_id"]]["answer"] for b in sent] == [b["answer"] for b in sent]
+    rows = written_items(launch["quiz_id"]).order_by("position")
+    kept = {row.question_id: row for row in rows}
+    assert [kept[b["question_id"]].done for b in sent] == TRICKY_DONE
+    # Those not sent stay unanswered (NULLs in the same statement), but the one saved before.
+    unsent = [kept[q["id"]] for q in shown[len(sent) : -1]]
+    assert unsent and all(row.answer is None and row.answered_at is None for row in unsent)
+    history = AnswerSave.objects.filter(item__quiz_id=launch["quiz_id"])
+    assert sorted(history.values_list("done", flat=True)) == sorted(
+        TRICKY_DONE + (["in_progress"] if saved_before else [])
+    )
 
 
 @pytest.fixture
