@@ -199,6 +199,7 @@ def submit_items(run: Run, round_number: int) -> tuple[list[dict], list[str]]:
 def one_round(run: Run, number: int) -> None:
     config, fixture = run.config, run.fixture
     seconds = config["seconds"]
+    quiet_database(config)
     floor = timed(run, "floor", {}, seed=number)
     floor_rate = len(floor.latencies) / seconds
     run.keep("floor", floor, floor_rate, floor_rate)
@@ -206,6 +207,7 @@ def one_round(run: Run, number: int) -> None:
     run.client_cpu.append(floor.cpu / (seconds + config["ramp"]))
     autosave_rate = None
     if run.wants("autosave"):
+        quiet_database(config)
         tally = timed(run, "autosave", autosave_payload(run), seed=number)
         autosave_rate = len(tally.latencies) / seconds
         run.keep("autosave", tally, autosave_rate, floor_rate)
@@ -213,6 +215,7 @@ def one_round(run: Run, number: int) -> None:
         log(config, "storm")
         tag = f"r{number}"
         groups, students = storm_items(run, config["storm"], tag)
+        quiet_database(config)
         threads = config["connections"] // config["processes"]
         tally = run.client.count(
             "/api/integration/exams/launch/", fixture.token, groups, threads=threads
@@ -232,6 +235,7 @@ def one_round(run: Run, number: int) -> None:
     if run.wants("scorecard"):
         log(config, "scorecard")
         payload = {"steps": fixture.steps, "letter": "C"}
+        quiet_database(config)
         tally = timed(run, "scorecard", payload, seed=number)
         rate = len(tally.latencies) / seconds
         # A flow is 6 requests; counting whole flows inside a short window would undercount.
@@ -239,6 +243,7 @@ def one_round(run: Run, number: int) -> None:
     if run.wants("submit"):
         log(config, "submit")
         items, labels = submit_items(run, number)
+        quiet_database(config)
         tally = run.client.sequence(items)
         by_label: dict[str, list[float]] = defaultdict(list)
         for label, latency in zip(labels, tally.extra, strict=True):
@@ -408,10 +413,13 @@ def deliveries(run: Run, receiver: Receiver) -> None:
 
 
 def quiet_database(config: dict) -> None:
-    """Writes the earlier scenarios left in the write-ahead log flushed to the tables before
-    the deliveries: otherwise the checkpoint they set off runs beside the consumer's writes —
-    the scenario measured after them — and never beside the httpx loop, which writes nothing
-    (seen in pg_stat_activity, docs/performance.md, fifteenth round)."""
+    """What ran before flushed from the write-ahead log to the tables, before each scenario is
+    measured: each then pays for the checkpoints of its own writes, not for those of the
+    scenario before it. Which one met a checkpoint was otherwise an accident of their order:
+    the floor followed the submits and the autosave the floor, each taking on the storm's and
+    the scorecard's debt by turns, and the consumer's deliveries met the checkpoint the rounds
+    had set off while the httpx loop, which writes nothing, never did (docs/performance.md,
+    fifteenth and sixteenth rounds)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
