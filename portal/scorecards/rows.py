@@ -31,6 +31,21 @@ def column_field(model: type[Model], name: str) -> Field:
     return field
 
 
+def active_version(connection, table: str) -> str:
+    """`WHERE … ORDER BY … LIMIT 1` of the active version of the scorecard table aliased
+    `table`, as Scorecard.objects.filter(is_active=True).first() finds it. The true is written
+    in the statement, not bound: SQLite plans a statement again at every execution when a
+    bound value decides whether a partial index applies (scorecard_one_active_version is
+    `WHERE is_active`), which cost a start's visit INSERT, that reads the active version's id,
+    half its time (80 of 150 µs)."""
+    name = connection.ops.quote_name
+    true = "true" if connection.vendor == "postgresql" else "1"
+    return (
+        f"WHERE {table}.{name('is_active')} = {true} "
+        f"ORDER BY {table}.{name('created_at')} DESC, {table}.{name('id')} DESC LIMIT 1"
+    )
+
+
 _INSERTS: dict[tuple, tuple[str, list, list[str]]] = {}
 
 

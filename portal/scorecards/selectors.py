@@ -38,15 +38,12 @@ def _active_row() -> Scorecard | None:
     if prepared is None:
         name = connection.ops.quote_name
         columns = Columns(Scorecard, None, connection)
-        sql = (
-            f"SELECT {columns.sql} FROM {name(Scorecard._meta.db_table)} "
-            f"WHERE {name('is_active')} = %s "
-            f"ORDER BY {name('created_at')} DESC, {name('id')} DESC LIMIT 1"
-        )
+        table = name(Scorecard._meta.db_table)
+        sql = f"SELECT {columns.sql} FROM {table} {rows.active_version(connection, table)}"
         prepared = _ACTIVE_SQL[connection.alias] = (sql, columns)
     sql, columns = prepared
     with rows.cursor(connection) as cursor:
-        cursor.execute(sql, [True])
+        cursor.execute(sql, [])
         row = cursor.fetchone()
     return None if row is None else content_of_row(columns, connection, row)
 

@@ -386,7 +386,7 @@ def start(
         try:
             # On the active version, read in the INSERT itself: one statement, not two.
             with _own_statement():
-                rows.insert(open_visit, connection, {"scorecard_id": (active, [True])})
+                rows.insert(open_visit, connection, {"scorecard_id": (active, [])})
         except IntegrityError:
             # No version is active (the visit's version cannot be null), or a parallel start
             # of this session made its open visit first.
@@ -407,8 +407,7 @@ def _active_id_sql(connection, name) -> tuple:
     """The active version's id, as Scorecard.objects.filter(is_active=True).first() finds it."""
     sql = (
         f"SELECT c.{name('id')} FROM {name(Scorecard._meta.db_table)} c "
-        f"WHERE c.{name('is_active')} = %s "
-        f"ORDER BY c.{name('created_at')} DESC, c.{name('id')} DESC LIMIT 1"
+        f"{rows.active_version(connection, 'c')}"
     )
     return (sql,)
 
