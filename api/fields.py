@@ -23,9 +23,11 @@ from pydantic_core import CoreSchema
 
 from portal.text import (
     LINE_PATTERN,
+    SHOWN_LINE_PATTERN,
     TEXT_PATTERN,
     control_character_reason,
     forbidden_character,
+    is_blank,
 )
 
 __all__ = [
@@ -67,8 +69,21 @@ def _checked(*, multiline: bool):
     return check
 
 
+def _shown(value: str) -> str:
+    if is_blank(value):
+        raise ValueError("must not be blank (only spaces or invisible characters)")
+    return value
+
+
 # One line: ids, names, e-mail addresses, URLs, codes.
 Line = Annotated[str, AfterValidator(_checked(multiline=False)), _Published(LINE_PATTERN)]
+# One line that shows something (portal.text.is_blank): an id that names someone.
+ShownLine = Annotated[
+    str,
+    AfterValidator(_checked(multiline=False)),
+    AfterValidator(_shown),
+    _Published(SHOWN_LINE_PATTERN),
+]
 # Free text (feedback): tabs and line breaks allowed.
 Text = Annotated[str, AfterValidator(_checked(multiline=True)), _Published(TEXT_PATTERN)]
 
@@ -88,12 +103,13 @@ class _Bounded:
         return handler.generate_schema(Annotated[str, bounds, *get_args(self.kind)[1:]])
 
 
-def line(*, min_length: int = 0, max_length: int) -> Any:
+def line(*, min_length: int = 0, max_length: int, shown: bool = False) -> Any:
     """One line of text of `min_length` to `max_length` characters, as a field's annotation:
     `name: Annotated[str, line(max_length=64)]` (a Field's or StringConstraints' length on
     `Line` would read "at most 64 items after validation"). Published as minLength,
-    maxLength and the one-line pattern."""
-    return _Bounded(Line, min_length, max_length)
+    maxLength and the one-line pattern. `shown`: not blank either (at least one visible
+    character, as is_blank judges; the pattern says so too)."""
+    return _Bounded(ShownLine if shown else Line, min_length, max_length)
 
 
 def text(*, max_length: int) -> Any:

@@ -36,14 +36,15 @@ class LaunchErrorOut(Schema):
 
 class AssessmentLaunchIn(RequestSchema):
     # Every field is one line (api/fields.py): nothing legitimate holds a control character.
-    user_id: Annotated[str, line(min_length=1, max_length=column_length(Assessment, "user_id"))] = (
-        Field(..., examples=["EMP_789"])
-    )
+    # The partner's ids of the user and the cluster name someone and something: never blank.
+    user_id: Annotated[
+        str, line(min_length=1, max_length=column_length(Assessment, "user_id"), shown=True)
+    ] = Field(..., examples=["EMP_789"])
     user_name: Annotated[str, line(max_length=column_length(Assessment, "user_name"))] = Field(
         ..., examples=["johndoe"]
     )
     assessment_cluster_id: Annotated[
-        str, line(min_length=1, max_length=column_length(Cluster, "cluster_id"))
+        str, line(min_length=1, max_length=column_length(Cluster, "cluster_id"), shown=True)
     ] = Field(..., examples=["b4bf406c-4f9"])
     auth_token: Annotated[str, line(min_length=1, max_length=4096)] = Field(
         ...,

@@ -43,6 +43,8 @@ _INVISIBLE = r"\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\
 _VISIBLE = re.compile(rf"[^\s{_INVISIBLE}]")
 # A pattern's prefix (ECMA-262): at least one visible character somewhere.
 NOT_BLANK_LOOKAHEAD = rf"(?=[\s\S]*[^\s{_INVISIBLE}])"
+# One line that shows something: LINE_PATTERN with that prefix.
+SHOWN_LINE_PATTERN = "^" + NOT_BLANK_LOOKAHEAD + LINE_PATTERN.removeprefix("^")
 
 
 def is_blank(value: str) -> bool:

@@ -11,7 +11,7 @@ from ninja import Schema
 
 from api.main import api
 from portal import errors
-from portal.text import LINE_PATTERN, TEXT_PATTERN
+from portal.text import LINE_PATTERN, SHOWN_LINE_PATTERN, TEXT_PATTERN
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_every_input_string_publishes_the_control_character_rule(document):
     unchecked = [
         where
         for where, schema in input_strings(document)
-        if schema.get("pattern") not in (LINE_PATTERN, TEXT_PATTERN)
+        if schema.get("pattern") not in (LINE_PATTERN, SHOWN_LINE_PATTERN, TEXT_PATTERN)
         and schema.get("format") != "email"
         and schema.get("maxLength") != 0
     ]
@@ -135,6 +135,11 @@ def test_the_patterns_say_what_the_checks_do():
     for char in ("\x00", "\x1f", "\x7f", "\x85"):
         assert not line.fullmatch(f"a{char}") and not text.fullmatch(f"a{char}")
     assert not line.fullmatch("a\nb") and not line.fullmatch("a\tb")
+    shown = re.compile(SHOWN_LINE_PATTERN)
+    assert shown.fullmatch(" a ") and shown.fullmatch("سلام\u200cدنیا")
+    for blank in ("", "   ", "\u200b", "\u00a0\u200c", "\ufeff "):
+        assert line.fullmatch(blank) and not shown.fullmatch(blank)
+    assert not shown.fullmatch("a\x00")
 
 
 def test_numbers_in_requests_are_integers(document):
@@ -189,7 +194,7 @@ def test_length_bounded_text_publishes_its_lengths_and_the_rule(document):
     strings = dict(input_strings(document))
     expected = {
         "POST /api/integration/assessment-launch body.results_url": (None, 2000, LINE_PATTERN),
-        "POST /api/integration/assessment-launch body.user_id": (1, 128, LINE_PATTERN),
+        "POST /api/integration/assessment-launch body.user_id": (1, 128, SHOWN_LINE_PATTERN),
         "POST /api/integration/exams/launch/ body.callback_url": (None, 2000, LINE_PATTERN),
         "POST /api/integration/exams/launch/ body.student_uuid": (1, 128, LINE_PATTERN),
         "POST /api/assessment/start body.company": (None, 200, LINE_PATTERN),

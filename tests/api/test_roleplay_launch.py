@@ -377,6 +377,28 @@ def test_a_wrong_field_is_an_invalid_request(partner, mint, launch, launch_body,
     assert_nothing_created()
 
 
+@pytest.mark.parametrize("field", ["user_id", "assessment_cluster_id"])
+@pytest.mark.parametrize("blank", ["   ", "\u200b", "\u00a0\u200c "])
+def test_a_blank_id_is_an_invalid_request_even_when_the_token_carries_it(
+    partner, mint, launch, launch_body, field, blank
+):
+    """An id of nothing but spaces or invisible characters names nobody: refused before the
+    token is looked at, as an empty one is, not launched for a user nobody can see."""
+    detail = refused(
+        launch(launch_body(mint(**{field: blank}), **{field: blank})), 422, "INVALID_REQUEST"
+    )["detail"]
+    assert field in detail and "blank" in detail
+    assert_nothing_created()
+
+
+def test_an_id_with_spaces_around_it_is_kept_as_sent(partner, mint, launch, launch_body):
+    """Only a blank id is refused: the partner's ids are compared and stored as they are."""
+    user = " EMP_789 "
+    response = launch(launch_body(mint(user_id=user), user_id=user))
+    assert response.status_code == 200, response.content
+    assert Assessment.objects.get().user_id == user
+
+
 def test_the_exam_contract_keeps_its_own_error_format(db, launch):
     """The roleplay handlers only answer for the roleplay router."""
     response = Client().post(
