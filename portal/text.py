@@ -5,6 +5,9 @@ import json
 import re
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
 # Persian (U+06F0..U+06F9) and Arabic-Indic (U+0660..U+0669) digits → ASCII.
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
@@ -50,6 +53,17 @@ SHOWN_LINE_PATTERN = "^" + NOT_BLANK_LOOKAHEAD + LINE_PATTERN.removeprefix("^")
 def is_blank(value: str) -> bool:
     """Whether `value` shows nothing: only white space and invisible format characters."""
     return _VISIBLE.search(value) is None
+
+
+def validate_shown(value: str) -> None:
+    """A model field's validator (the console's and the admin's forms, the commands): `value`
+    shows something. Django's forms strip white space only, so a name of a zero-width space
+    passed, and showed as an empty row in every list."""
+    if is_blank(value):
+        raise ValidationError(
+            _("This must show something, not only spaces or invisible characters."),
+            code="shows_nothing",  # not "blank": a field would put its own words in its place
+        )
 
 
 def forbidden_character(value: str, *, multiline: bool = False) -> str | None:

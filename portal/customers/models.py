@@ -14,6 +14,7 @@ from django.utils import timezone
 from portal.customers.validators import validate_callback_hosts
 from portal.db import Columns, hot_rows
 from portal.hashing import sha256_hex as hash_token
+from portal.text import validate_shown
 
 # last_used_at is written at most this often per token, so that a busy token does not turn
 # every API read into a write.
@@ -35,7 +36,7 @@ def parse_client_token(raw: str | None) -> str | None:
 
 
 class Customer(models.Model):
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200, unique=True, validators=[validate_shown])
     # Signs the result parameters we append to callback URLs (HMAC-SHA256), so the customer
     # can tell a real result from a forged query string. It must stay usable, so not hashed.
     signing_secret = models.CharField(max_length=100, default=new_signing_secret)

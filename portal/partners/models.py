@@ -15,6 +15,7 @@ from integrations import routes
 from integrations.signing import new_webhook_secret
 from portal.customers.validators import validate_callback_hosts
 from portal.db import Columns, hot_cursor
+from portal.text import validate_shown
 
 RESULTS_PATH = "/api/receive-assessment-results"
 METADATA_PATH = "/api/receive-cluster-metadata"
@@ -53,7 +54,7 @@ def _with_previous(current: str, previous: str, grace_ends_at: datetime | None) 
 
 
 class Partner(models.Model):
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200, unique=True, validators=[validate_shown])
     jwt_secret = models.CharField(
         max_length=200,
         blank=True,

@@ -849,6 +849,17 @@ def test_create_customer_says_what_the_consoles_forms_say():
 
 
 @pytest.mark.django_db
+def test_create_customer_refuses_a_name_that_shows_nothing_in_the_consoles_words():
+    from portal.staff.views.customers import CustomerForm
+
+    console = CustomerForm({"name": "\u200b"}).errors["name"][0]
+    with pytest.raises(CommandError) as error:
+        run("create_customer", "\u200b")
+    assert "show something" in console and console in str(error.value)
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.django_db
 def test_create_customer_takes_the_longest_name_and_label():
     name, label = "n" * 200, "l" * 100
     run("create_customer", name, "--label", label)

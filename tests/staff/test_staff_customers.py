@@ -206,6 +206,15 @@ def test_a_taken_name_is_refused_with_the_models_message(
     assert Customer.objects.count() == 1 and not AuditEntry.objects.exists()
 
 
+@pytest.mark.parametrize("name", ["\u200b", " \u200c\u00a0 ", "\ufeff"])
+def test_a_name_that_shows_nothing_is_refused(operator_client, customer, name):
+    """Django's form strips spaces only: a zero-width name would be an empty row in every list."""
+    response = operator_client.post("/staff/customers/new/", {"name": name})
+    assert response.status_code == 200
+    assert "This must show something, not only spaces or invisible characters." in html_of(response)
+    assert Customer.objects.count() == 1 and not AuditEntry.objects.exists()
+
+
 def test_rotating_the_signing_secret_asks_then_shows_the_new_one_once(operator_client, customer):
     old = customer.signing_secret
     url = f"/staff/customers/{customer.pk}/signing-secret/"

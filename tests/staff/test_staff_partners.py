@@ -225,6 +225,16 @@ def test_create_refuses_a_bad_url_and_a_taken_name(operator_client, q3):
     assert Partner.objects.count() == 1 and not AuditEntry.objects.exists()
 
 
+def test_create_refuses_a_name_that_shows_nothing(operator_client, q3):
+    response = operator_client.post(
+        "/staff/partners/new/",
+        {"name": "\u200b\u200e", "base_url": "https://new.example.com", "is_active": "on"},
+    )
+    assert response.status_code == 200
+    assert "This must show something, not only spaces or invisible characters." in html_of(response)
+    assert Partner.objects.count() == 1 and not AuditEntry.objects.exists()
+
+
 @pytest.fixture
 def name_check_missed(monkeypatch):
     """The form's unique-name check passes as if another request (a double click) had not yet
