@@ -275,11 +275,14 @@ def carried_query(params: QueryDict) -> str:
 def refused(
     request: HtmxHttpRequest, back: str, reason: Any, problems: Sequence[tuple[str, str]] = ()
 ) -> HttpResponse:
-    """A bulk action's refusal (400, nothing done): `reason`, the invalid filters, and the way
-    back to the list."""
+    """A bulk action's refusal (nothing done): `reason`, the invalid filters, and the way back
+    to the list. A 400 page without JavaScript; for htmx its partial with a 200, as every
+    refusal of the console's forms is (htmx swaps no error status: the click seemed to do
+    nothing)."""
     context = {"reason": reason, "problems": problems, "back": back}
-    template = "staff/refused.html#refusal" if request.htmx else "staff/refused.html"
-    return render(request, template, context, status=400)
+    if request.htmx:
+        return render(request, "staff/refused.html#refusal", context)
+    return render(request, "staff/refused.html", context, status=400)
 
 
 def wants_export(request: HttpRequest) -> bool:

@@ -130,3 +130,18 @@ def test_bulk_replay_confirms_inline_then_reports(staff_page, operator, dead_del
     expect(page.locator("#results .badge.dead")).to_have_count(0)
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.PENDING
+
+
+def test_a_refused_bulk_replay_says_why_in_the_page(staff_page, operator, dead_delivery):
+    """A refusal (400) is swapped in where the confirmation would have been: htmx leaves an
+    error status unswapped unless told, and the click seemed to do nothing."""
+    delivery, partner = dead_delivery
+    page = staff_page(operator)
+    page.goto(page.url + f"deliveries/?partner={partner.pk}")
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    Partner.objects.filter(pk=partner.pk).delete()  # meanwhile, in another tab: the filter fails
+    page.get_by_role("button", name="Replay these…").click()
+    refusal = page.locator("#refused")
+    expect(refusal).to_contain_text("A filter is not valid: nothing was replayed.")
+    expect(refusal.get_by_role("link", name="Back to the list")).to_be_visible()
+    assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.DEAD
