@@ -199,7 +199,7 @@ def submit_items(run: Run, round_number: int) -> tuple[list[dict], list[str]]:
 def one_round(run: Run, number: int) -> None:
     config, fixture = run.config, run.fixture
     seconds = config["seconds"]
-    quiet_database(config)
+    quiet_database()
     floor = timed(run, "floor", {}, seed=number)
     floor_rate = len(floor.latencies) / seconds
     run.keep("floor", floor, floor_rate, floor_rate)
@@ -207,7 +207,7 @@ def one_round(run: Run, number: int) -> None:
     run.client_cpu.append(floor.cpu / (seconds + config["ramp"]))
     autosave_rate = None
     if run.wants("autosave"):
-        quiet_database(config)
+        quiet_database()
         tally = timed(run, "autosave", autosave_payload(run), seed=number)
         autosave_rate = len(tally.latencies) / seconds
         run.keep("autosave", tally, autosave_rate, floor_rate)
@@ -215,7 +215,7 @@ def one_round(run: Run, number: int) -> None:
         log(config, "storm")
         tag = f"r{number}"
         groups, students = storm_items(run, config["storm"], tag)
-        quiet_database(config)
+        quiet_database()
         threads = config["connections"] // config["processes"]
         tally = run.client.count(
             "/api/integration/exams/launch/", fixture.token, groups, threads=threads
@@ -235,7 +235,7 @@ def one_round(run: Run, number: int) -> None:
     if run.wants("scorecard"):
         log(config, "scorecard")
         payload = {"steps": fixture.steps, "letter": "C"}
-        quiet_database(config)
+        quiet_database()
         tally = timed(run, "scorecard", payload, seed=number)
         rate = len(tally.latencies) / seconds
         # A flow is 6 requests; counting whole flows inside a short window would undercount.
@@ -243,7 +243,7 @@ def one_round(run: Run, number: int) -> None:
     if run.wants("submit"):
         log(config, "submit")
         items, labels = submit_items(run, number)
-        quiet_database(config)
+        quiet_database()
         tally = run.client.sequence(items)
         by_label: dict[str, list[float]] = defaultdict(list)
         for label, latency in zip(labels, tally.extra, strict=True):
@@ -384,7 +384,7 @@ def deliveries(run: Run, receiver: Receiver) -> None:
             "ok": p95 is not None and p95 < limit and not missing,
         }
     )
-    quiet_database(config)
+    quiet_database()
     count = config["deliveries"]
     before, errors = httpx_loop(partner, count)
     lags: list[float] = []
@@ -412,7 +412,7 @@ def deliveries(run: Run, receiver: Receiver) -> None:
     )
 
 
-def quiet_database(config: dict) -> None:
+def quiet_database() -> None:
     """What ran before flushed from the write-ahead log to the tables, before each scenario is
     measured: each then pays for the checkpoints of its own writes, not for those of the
     scenario before it. Which one met a checkpoint was otherwise an accident of their order:
@@ -423,7 +423,7 @@ def quiet_database(config: dict) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        if config["database"] == "postgres":
+        if connection.vendor == "postgresql":
             cursor.execute("CHECKPOINT")
         else:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")

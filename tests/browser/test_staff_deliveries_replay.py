@@ -133,8 +133,9 @@ def test_bulk_replay_confirms_inline_then_reports(staff_page, operator, dead_del
 
 
 def test_a_refused_bulk_replay_says_why_in_the_page(staff_page, operator, dead_delivery):
-    """A refusal (400) is swapped in where the confirmation would have been: htmx leaves an
-    error status unswapped unless told, and the click seemed to do nothing."""
+    """A refusal shows where the confirmation would have been. It was answered 400, which
+    htmx does not swap, so the click seemed to do nothing; htmx now gets its partial with a
+    200, as the console's other refusals."""
     delivery, partner = dead_delivery
     page = staff_page(operator)
     page.goto(page.url + f"deliveries/?partner={partner.pk}")
